@@ -1,0 +1,66 @@
+/*
+ * Format decoding: turn a byte stream of recordIO-protobuf or CSV into dense
+ * float32 rows of exactly feature_dim features.
+ *
+ * A struct smg_row_reader sits on one struct smg_stream (one file, or one
+ * epoch's FIFO) and hands out rows in bulk. It owns no I/O policy: which files,
+ * which FIFO, how many ranks, is the channel's business (channel.h).
+ *
+ * Errors name the stream, the record index (recordIO) or line number (CSV),
+ * and the byte offset, e.g.
+ *   "train/part-0.pbr: record 17 at byte 1024: 15 features, expected 16 (feature_dim)"
+ */
+#ifndef SMG_ROWS_H
+#define SMG_ROWS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "status.h"
+#include "stream.h"
+
+enum smg_content_type {
+    SMG_CONTENT_RECORDIO_PROTOBUF = 0, /* application/x-recordio-protobuf */
+    SMG_CONTENT_CSV = 1                /* text/csv */
+};
+
+/* Records longer than this are rejected as malformed unless configured otherwise. */
+#define SMG_DEFAULT_MAX_RECORD_BYTES ((size_t)64 << 20)
+
+struct smg_format {
+    enum smg_content_type content_type;
+    size_t feature_dim;      /* every row must have exactly this many features */
+    size_t label_size;       /* CSV: leading label columns to drop (content-type label_size) */
+    bool recordio_wrapped;   /* CSV under RecordWrapperType=RecordIO: each record is a CSV object */
+    size_t max_record_bytes; /* 0 means SMG_DEFAULT_MAX_RECORD_BYTES */
+};
+
+/*
+ * Parse a content type such as "text/csv;label_size=0" or
+ * "application/x-recordio-protobuf" into fmt->content_type and fmt->label_size
+ * (other fields untouched). NULL or "" means recordIO-protobuf. Unknown types
+ * are a SMG_ECONFIG error naming the type and the supported ones.
+ */
+int smg_format_parse_content_type(const char *content_type, struct smg_format *fmt,
+                                  struct smg_error *err);
+
+struct smg_row_reader;
+
+/* The reader borrows s; the caller frees s after the reader. */
+int smg_row_reader_new(struct smg_stream *s, const struct smg_format *fmt,
+                       struct smg_row_reader **out, struct smg_error *err);
+
+/*
+ * Decode up to max_rows rows into out (max_rows * feature_dim floats).
+ * SMG_OK with *got == 0 means the stream ended cleanly. A stream that ends
+ * inside a record is an SMG_EFORMAT error ("truncated record ..."), as are NaN
+ * and infinite features, a wrong feature count, and a sparse key outside shape.
+ */
+int smg_row_reader_next(struct smg_row_reader *r, float *out, size_t max_rows, size_t *got,
+                        struct smg_error *err);
+
+uint64_t smg_row_reader_records(const struct smg_row_reader *r); /* rows delivered so far */
+void smg_row_reader_free(struct smg_row_reader *r);              /* accepts NULL */
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * Hyperparameters: one table per algorithm says each SageMaker name, its type,
+ * range, default and whether it is required; smg_hparams_parse checks a
+ * hyperparameters.json against it.
+ *
+ * Every value in the file is a string, sometimes JSON-quoted twice ("\"256\"");
+ * booleans come as true/True/false/False. A wrong type or value, a missing
+ * required key or an unknown key is an SMG_ECONFIG client error naming the key,
+ * the value and what is allowed (for an unknown key, the closest valid name).
+ * Keys starting with "_" or "sagemaker_", and "force_dense", are accepted and
+ * ignored, as SageMaker and its tuner send them.
+ */
+#ifndef SMG_HPARAMS_H
+#define SMG_HPARAMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "status.h"
+
+enum smg_hp_type {
+    SMG_HP_INT,         /* integer in [min, max] */
+    SMG_HP_FLOAT,       /* real in [min, max] */
+    SMG_HP_BOOL,        /* true/True/false/False */
+    SMG_HP_CHOICE,      /* one of choices ("regular|randomized") */
+    SMG_HP_INT_OR_AUTO, /* integer in [min, max] or the word auto */
+    SMG_HP_METRIC_LIST  /* JSON list drawn from choices, e.g. ["msd","ssd"] */
+};
+
+struct smg_hp_spec {
+    const char *name;
+    enum smg_hp_type type;
+    bool required;
+    const char *default_value; /* as SageMaker's default file spells it; NULL: none */
+    double min;
+    double max;
+    const char *choices; /* "|"-separated, for CHOICE and METRIC_LIST */
+};
+
+struct smg_hparams;
+
+int smg_hparams_parse(const struct smg_hp_spec *specs, size_t n_specs, const char *json_text,
+                      const char *source_name, struct smg_hparams **out, struct smg_error *err);
+void smg_hparams_free(struct smg_hparams *hp); /* accepts NULL */
+
+/*
+ * Typed getters. Asking for a name not in the table, or with the wrong type,
+ * is a programmer error (assert). For an optional key with no default and not
+ * given, smg_hp_present is false and the getters return 0/false/"".
+ */
+bool smg_hp_present(const struct smg_hparams *hp, const char *name);
+bool smg_hp_is_auto(const struct smg_hparams *hp, const char *name);
+long long smg_hp_int(const struct smg_hparams *hp, const char *name);
+double smg_hp_float(const struct smg_hparams *hp, const char *name);
+bool smg_hp_bool(const struct smg_hparams *hp, const char *name);
+const char *smg_hp_str(const struct smg_hparams *hp, const char *name); /* CHOICE */
+/* METRIC_LIST: whether `item` is in the list. */
+bool smg_hp_list_has(const struct smg_hparams *hp, const char *name, const char *item);
+
+/* The resolved configuration as a JSON object text, for "Final configuration: {...}". */
+char *smg_hparams_to_json(const struct smg_hparams *hp); /* smg_free the result */
+
+#endif

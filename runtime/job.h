@@ -1,0 +1,88 @@
+/*
+ * A training job: the resolved /opt/ml configuration, the hyperparameters, the
+ * channels, the hosts and this process's place among them. Built by cmd_train
+ * from the config files; algorithms' train functions read it and use the
+ * helpers here to open channels, report metrics and write the model.
+ */
+#ifndef SMG_JOB_H
+#define SMG_JOB_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "algorithm.h"
+#include "channel.h"
+#include "comm.h"
+#include "hparams.h"
+#include "ndarray.h"
+#include "status.h"
+
+#define SMG_MAX_CHANNELS 16
+#define SMG_MAX_HOSTS    256
+
+struct smg_timings;
+
+struct smg_channel_info {
+    char name[128];
+    char content_type[256]; /* as given, e.g. "text/csv;label_size=0"; "" if absent */
+    enum smg_input_mode mode;
+    enum smg_compression compression;
+    bool recordio_wrapped; /* RecordWrapperType=RecordIO */
+    bool sharded;          /* S3DistributionType=ShardedByS3Key */
+};
+
+struct smg_job {
+    char root[4096];       /* /opt/ml unless --ml-root or SMALGO_ML_ROOT */
+    char model_dir[4096];  /* <root>/model */
+    char output_dir[4096]; /* <root>/output */
+    char data_dir[4096];   /* <root>/input/data */
+    const struct smg_algorithm *algorithm;
+    struct smg_hparams *hp;
+    struct smg_channel_info channels[SMG_MAX_CHANNELS];
+    size_t n_channels;
+    char current_host[256];
+    char *hosts[SMG_MAX_HOSTS];
+    size_t n_hosts;
+    char network_interface[64];
+    struct smg_comm comm;        /* rank 0 is the leader */
+    int pipe_timeout_ms;         /* SMALGO_PIPE_TIMEOUT_MS, else the default */
+    volatile sig_atomic_t *stop; /* set by SIGTERM */
+    double start_time;           /* seconds since the epoch, at job start */
+    struct smg_timings *timings; /* owned by the runtime; see smg_job_add_timing */
+};
+
+/* The channel's info, or NULL if the job has no such channel. */
+const struct smg_channel_info *smg_job_channel(const struct smg_job *job, const char *name);
+
+/*
+ * Open a declared channel for reading with this job's mode, content type,
+ * rank split and stop flag. SMG_ECONFIG if the channel is not declared (the
+ * message names it and the channels that are).
+ */
+int smg_job_open_channel(struct smg_job *job, const char *name, size_t feature_dim,
+                         size_t batch_rows, bool allow_empty, struct smg_channel **out,
+                         struct smg_error *err);
+
+/*
+ * Write model/model_<current_host> atomically. Only the leader (rank 0) writes;
+ * on other ranks this returns SMG_OK and writes nothing.
+ */
+int smg_job_write_model(struct smg_job *job, const struct smg_ndarray_file *model,
+                        struct smg_error *err);
+
+/* Metric lines exactly as SageMaker's regexes expect, tagged host=<current_host>. */
+void smg_job_quality_metric(const struct smg_job *job, const char *what, double value);
+/* "#progress_metric: host=algo-1, completed 100.0 % of epochs" */
+void smg_job_progress_metric(const struct smg_job *job, double percent);
+/* "#throughput_metric: host=algo-1, train throughput=... records/second" */
+void smg_job_throughput_metric(const struct smg_job *job, const char *channel,
+                               double records_per_second);
+
+/* Timers collected into the final "#metrics {...}" line. */
+void smg_job_add_timing(struct smg_job *job, const char *name, double milliseconds);
+void smg_job_emit_metrics(struct smg_job *job);
+
+double smg_now(void); /* wall-clock seconds, double */
+
+#endif
