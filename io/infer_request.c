@@ -334,8 +334,10 @@ static int json_instance(const cJSON *inst, const char *where, size_t index, siz
 {
     const cJSON *features, *data;
 
+    if (cJSON_IsArray(inst)) /* a bare row */
+        return json_dense(inst, "row", where, index, d, row, err);
     if (!cJSON_IsObject(inst))
-        return smg_error_set(err, SMG_EFORMAT, "%s %zu: not a JSON object", where, index);
+        return smg_error_set(err, SMG_EFORMAT, "%s %zu: not a JSON object or array", where, index);
     features = cJSON_GetObjectItemCaseSensitive(inst, "features");
     if (features != NULL)
         return json_dense(features, "features", where, index, d, row, err);
@@ -378,7 +380,18 @@ static int decode_json(const char *body, size_t len, size_t d, size_t max_rows, 
         return smg_error_set(err, SMG_EFORMAT, "request body is not valid JSON (error at byte %zu)",
                              at);
     }
-    instances = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "instances") : NULL;
+    if (cJSON_IsArray(doc) && cJSON_IsNumber(doc->child)) {
+        /* A bare row, [1.5, 16.0, ...]: what JSONSerializer makes of a 1-D array. */
+        if ((x = alloc_rows(1, d, err)) == NULL) {
+            rc = SMG_ENOMEM;
+            goto out;
+        }
+        rc = json_dense(doc, "row", "instance", 0, d, x, err);
+        n = 1;
+        goto done;
+    }
+    /* {"instances": [...]}, or a bare list of rows (JSONSerializer on a 2-D array). */
+    instances = cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "instances") : doc;
     if (!cJSON_IsArray(instances)) {
         rc = smg_error_set(err, SMG_EFORMAT,
                            "JSON request must be an object with an 'instances' array");
@@ -406,6 +419,9 @@ static int decode_json(const char *body, size_t len, size_t d, size_t max_rows, 
             goto out;
         i++;
     }
+done:
+    if (rc != SMG_OK)
+        goto out;
     *rows_out = x;
     *nrows = n;
     x = NULL;

@@ -11,7 +11,9 @@
  *                                    {"instances":[{"data":{"features":{"values":[...]}}}]}
  *                                    {"instances":[{"data":{"features":{"keys":[26,182],
  *                                                   "shape":[2000],"values":[1,4]}}}]}
- *   application/jsonlines            one instance object per line, same forms as above
+ *                                    [[1.5,16.0], ...] or [1.5,16.0]: bare rows, as the
+ *                                    SDK's JSONSerializer writes a numpy array (an extension)
+ *   application/jsonlines            one instance object (or bare row) per line
  *   application/x-recordio-protobuf  one aialgs.data.Record per row, features["values"]
  *
  * CSV and recordIO go through io/rows.h's struct smg_row_reader over a memory

@@ -200,6 +200,9 @@ static void test_json(void **state)
                      " \"shape\": [1, 4]}}}, {\"data\": {\"features\": {\"keys\": [3, 1],"
                      " \"values\": [4, 1]}}}]}",
                      4, rows, 2);
+    /* Bare rows, as the SDK's JSONSerializer writes numpy arrays. */
+    expect_text_rows("application/json", "[[1.5, 16, 14, 23], [0, 1, 0, 4]]", 4, rows, 2);
+    expect_text_rows("application/json", "[1.5, 16, 14, 23]", 4, rows, 1);
     /* Other fields (configuration, label) are ignored. */
     expect_text_rows("application/json",
                      "{\"instances\": [{\"configuration\": {}, \"features\": [1.5,16,14,23],"
@@ -213,7 +216,10 @@ static void test_json_errors(void **state)
     (void)state;
 
     expect_text_error(ct, "{\"instances\": [{\"features\": [1, 2, 3]}", 3, "not valid JSON");
-    expect_text_error(ct, "[1, 2, 3]", 3, "'instances' array");
+    expect_text_error(ct, "\"text\"", 3, "'instances' array");
+    expect_text_error(ct, "[1, 2]", 3, "instance 0: 'row' has 2 values, expected 3");
+    expect_text_error(ct, "[[1, 2, 3], [1, 2]]", 3, "instance 1: 'row' has 2 values, expected 3");
+    expect_text_error(ct, "[]", 3, "is empty");
     expect_text_error(ct, "{\"instances\": {}}", 3, "'instances' array");
     expect_text_error(ct, "{\"instances\": []}", 3, "'instances' is empty");
     expect_text_error(ct, "{\"instances\": [{\"features\": [1, 2]}]}", 3,
@@ -227,7 +233,7 @@ static void test_json_errors(void **state)
     expect_text_error(ct, "{\"instances\": [{\"features\": [1, 1e39, 3]}]}", 3,
                       "value 1 is not a finite float32 number");
     expect_text_error(ct, "{\"instances\": [{\"features\": 5}]}", 3, "'features' is not an array");
-    expect_text_error(ct, "{\"instances\": [3]}", 3, "instance 0: not a JSON object");
+    expect_text_error(ct, "{\"instances\": [3]}", 3, "instance 0: not a JSON object or array");
     expect_text_error(ct, "{\"instances\": [{\"x\": 1}]}", 3, "neither 'features' nor 'data'");
     expect_text_error(ct, "{\"instances\": [{\"data\": 1}]}", 3, "'data' is not an object");
     expect_text_error(ct, "{\"instances\": [{\"data\": {}}]}", 3, "'data' has no 'features'");
@@ -316,7 +322,7 @@ static void test_jsonlines_errors(void **state)
     expect_text_error(ct, "{\"features\": [1, 2, 3]} {\"features\": [1, 2, 3]}\n", 3,
                       "line 1: unexpected text after the JSON object");
     expect_text_error(ct, "\n  \n", 3, "no JSON lines");
-    expect_text_error(ct, "[1, 2, 3]\n", 3, "line 1: not a JSON object");
+    expect_text_error(ct, "{\"features\": [1, 2, 3]}\n7\n", 3, "line 2: not a JSON object");
 }
 
 /* ---- recordIO-protobuf -------------------------------------------------- */
