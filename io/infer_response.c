@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "float_text.h"
 
 #define RECORDIO_MAGIC 0xced7230aU
 
@@ -134,13 +135,11 @@ static void puts_lit(struct smg_infer_buf *b, const char *s)
     put(b, s, strlen(s));
 }
 
-/* Longest number: "-1.2345678901234567e-308" is 24 chars. */
-#define NUM_MAX 32
+#define NUM_MAX SMG_FLOAT_TEXT_MAX
 
 static void put_number(struct smg_infer_buf *b, float f)
 {
     char *dst = b->data + b->len;
-    int n;
 
     if (isnan(f)) {
         puts_lit(b, "NaN");
@@ -150,10 +149,7 @@ static void put_number(struct smg_infer_buf *b, float f)
         puts_lit(b, f > 0 ? "Infinity" : "-Infinity");
         return;
     }
-    n = snprintf(dst, NUM_MAX, "%.17g", (double)f);
-    if (n < 0 || n >= NUM_MAX)
-        n = 0;
-    b->len += (size_t)n;
+    b->len += smg_float_text17(f, dst);
     if (strpbrk(dst, ".e") == NULL)
         puts_lit(b, ".0");
 }
