@@ -123,7 +123,7 @@ int smg_cmd_serve(int argc, char **argv)
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 
     threads = ncpu > 0 ? (unsigned long)ncpu : 1;
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
@@ -155,7 +155,6 @@ int smg_cmd_serve(int argc, char **argv)
             usage(stderr);
             return 2;
         }
-        i++;
     }
 
     if (!port_set && env_uint("SAGEMAKER_BIND_TO_PORT", 1, 65535, &port) < 0)
