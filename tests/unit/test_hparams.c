@@ -391,6 +391,10 @@ static void test_out_of_memory(void **state)
 static void test_table_defaults_parse(void **state)
 {
     (void)state;
+    for (size_t i = 0; i < SMG_PCA_N_HPARAMS; i++)
+        assert_non_null(smg_pca_hparams[i].name);
+    for (size_t i = 0; i < SMG_KMEANS_N_HPARAMS; i++)
+        assert_non_null(smg_kmeans_hparams[i].name);
     struct smg_hparams *hp = pca_ok("{" PCA_MIN "}");
     for (size_t i = 0; i < smg_pca_n_hparams; i++)
         assert_true(smg_hp_present(hp, smg_pca_hparams[i].name));
@@ -399,8 +403,8 @@ static void test_table_defaults_parse(void **state)
     for (size_t i = 0; i < smg_kmeans_n_hparams; i++)
         assert_true(smg_hp_present(hp, smg_kmeans_hparams[i].name));
     smg_hparams_free(hp);
-    assert_int_equal(smg_pca_n_hparams, 7);
-    assert_int_equal(smg_kmeans_n_hparams, 12);
+    assert_int_equal(smg_pca_n_hparams, SMG_PCA_N_HPARAMS);
+    assert_int_equal(smg_kmeans_n_hparams, SMG_KMEANS_N_HPARAMS);
 }
 
 int main(void)
