@@ -183,7 +183,7 @@ static int pick_initial(struct smg_kmeans *km, const struct smg_batch *b, double
         if (rc != SMG_OK)
             goto out;
     }
-    if (chosen < km->K)
+    if (chosen < km->K && !km->cfg.quiet)
         smg_log_info("Batch size %zu holds only %zu distinct initial center(s) of %zu; the rest "
                      "are seeded from later mini-batches.",
                      n, chosen, km->K);

@@ -81,6 +81,7 @@ struct smg_kmeans_config {
     unsigned lloyd_max_iter;
     double lloyd_tol;
     unsigned lloyd_trials;
+    bool quiet; /* no log lines (ranks other than 0) */
 };
 
 struct smg_kmeans;

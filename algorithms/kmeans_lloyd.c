@@ -343,7 +343,8 @@ int smg_kmeans_shrink(const struct smg_kmeans *km, float *out, double *loss, str
     d = cfg->dim;
     *loss = 0.0;
     if (cfg->extra_center_factor == 1) {
-        smg_log_info("No shrinking is required as extra_center_factor is 1.");
+        if (!cfg->quiet)
+            smg_log_info("No shrinking is required as extra_center_factor is 1.");
         for (size_t j = 0; j < K * d; j++)
             out[j] = (float)(c[j] + shift[j % d]);
         return SMG_OK;
@@ -362,7 +363,8 @@ int smg_kmeans_shrink(const struct smg_kmeans *km, float *out, double *loss, str
             pts[n * d + f] = c[j * d + f] + shift[f];
         wts[n++] = w[j];
     }
-    smg_log_info("shrinking %zu centers into %zu", n, cfg->k);
+    if (!cfg->quiet)
+        smg_log_info("shrinking %zu centers into %zu", n, cfg->k);
     struct smg_lloyd_config lc = {
         .k = cfg->k,
         .dim = d,
@@ -371,12 +373,13 @@ int smg_kmeans_shrink(const struct smg_kmeans *km, float *out, double *loss, str
         .tol = cfg->lloyd_tol,
         .trials = cfg->lloyd_trials > 0 ? cfg->lloyd_trials : 1,
         .seed = cfg->seed + 1,
-        .log_attempts = true,
+        .log_attempts = !cfg->quiet,
     };
     rc = smg_kmeans_lloyd(&lc, pts, wts, n, res, loss, err);
     if (rc != SMG_OK)
         goto out;
-    smg_log_info("finished shrinking process. Mean Square Distance = %g", *loss);
+    if (!cfg->quiet)
+        smg_log_info("finished shrinking process. Mean Square Distance = %g", *loss);
     for (size_t j = 0; j < cfg->k * d; j++)
         out[j] = (float)res[j];
 out:

@@ -92,6 +92,7 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
     cfg->lloyd_tol = smg_hp_float(hp, "local_lloyd_tol");
     cfg->seed = SMG_KMEANS_TRAIN_SEED;
     cfg->init_lloyd_iters = SMG_KMEANS_INIT_LLOYD_ITERS;
+    cfg->quiet = job->comm.rank != 0;
     if (!smg_hp_list_has(hp, "eval_metrics", "msd") && !smg_hp_list_has(hp, "eval_metrics", "ssd"))
         return smg_error_set(err, SMG_ECONFIG,
                              "hyperparameter eval_metrics names no metric; allowed: [\"msd\"], "
@@ -186,9 +187,10 @@ static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_k
                 goto out;
             }
         }
-        smg_log_info("epoch %u: %llu records, %llu centers reseeded so far", e,
-                     (unsigned long long)(smg_kmeans_rows_seen(km) - before),
-                     (unsigned long long)smg_kmeans_reseeds(km));
+        if (job->comm.rank == 0)
+            smg_log_info("epoch %u: %llu records, %llu centers reseeded so far", e,
+                         (unsigned long long)(smg_kmeans_rows_seen(km) - before),
+                         (unsigned long long)smg_kmeans_reseeds(km));
         smg_job_progress_metric(job, 100.0 * (double)(e + 1) / (double)epochs);
     }
     secs = smg_now() - t0 - init_ms / 1000.0;
@@ -200,9 +202,10 @@ static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_k
     smg_job_add_timing(job, "epochs", (double)epochs);
     smg_job_add_timing(job, "update.time", secs * 1000.0);
     smg_job_throughput_metric(job, "train", secs > 0.0 ? tally[1] / secs : 0.0);
-    smg_log_info("streamed %.0f records (%.3f GB) in %.3f s: %.0f records/s, %.3f GB/s", tally[1],
-                 tally[0] / 1e9, secs, secs > 0.0 ? tally[1] / secs : 0.0,
-                 secs > 0.0 ? tally[0] / 1e9 / secs : 0.0);
+    if (job->comm.rank == 0)
+        smg_log_info("streamed %.0f records (%.3f GB) in %.3f s: %.0f records/s, %.3f GB/s",
+                     tally[1], tally[0] / 1e9, secs, secs > 0.0 ? tally[1] / secs : 0.0,
+                     secs > 0.0 ? tally[0] / 1e9 / secs : 0.0);
 out:
     smg_channel_free(ch);
     return rc;
@@ -320,9 +323,11 @@ static int train(struct smg_job *job, struct smg_error *err)
                            cfg.lloyd_max_iter, cfg.lloyd_tol, &before, &after, err);
     if (rc != SMG_OK)
         goto out;
-    smg_log_info("polished the %zu centers with Lloyd on a %zu-row sample per rank: sample mean "
-                 "square distance %g -> %g",
-                 cfg.k, smg_kmeans_sample_rows(smp), before, after);
+    if (job->comm.rank == 0)
+        smg_log_info(
+            "polished the %zu centers with Lloyd on a %zu-row sample per rank: sample mean "
+            "square distance %g -> %g",
+            cfg.k, smg_kmeans_sample_rows(smp), before, after);
     smg_job_quality_metric(job, "train msd", cfg.extra_center_factor == 1 ? after : loss);
     smg_job_add_timing(job, "finalize.time", MS(t0));
     rc = write_model(job, centers, cfg.k, cfg.dim, err);
