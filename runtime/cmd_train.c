@@ -22,7 +22,6 @@
 #include "config.h"
 #include "config_walk.h"
 #include "failure.h"
-#include "hparam_tables.h"
 #include "job.h"
 #include "jsonfile.h"
 #include "log.h"
@@ -93,16 +92,7 @@ static void table_of(const struct smg_algorithm *a, const struct smg_hp_spec **s
 {
     *specs = a->hparams;
     *n = a->n_hparams;
-    if (*n == 0 && strcmp(a->name, "pca") == 0) {
-        *specs = smg_pca_hparams;
-        *n = smg_pca_n_hparams;
-    } else if (*n == 0 && strcmp(a->name, "kmeans") == 0) {
-        *specs = smg_kmeans_hparams;
-        *n = smg_kmeans_n_hparams;
-    }
     *ident = a->identifying_hp;
-    if (*ident == NULL || smg_hp_spec_find(*specs, *n, *ident) == NULL)
-        *ident = strcmp(a->name, "kmeans") == 0 ? "k" : "num_components";
 }
 
 static int choose_algorithm(const struct train_opts *o, const char *hp_text, const char *hp_path,

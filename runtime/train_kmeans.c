@@ -346,8 +346,6 @@ const struct smg_algorithm smg_algorithm_kmeans = {
     .metrics_name = "AWS/KMeansWebscale",
     .identifying_hp = "k",
     .hparams = smg_kmeans_hparams,
-    /* smg_kmeans_n_hparams is an extern const, not a constant expression C allows
-     * in a static initializer; the runtime uses it by name (hparam_tables.h). */
-    .n_hparams = 0,
+    .n_hparams = SMG_KMEANS_N_HPARAMS,
     .train = train,
 };

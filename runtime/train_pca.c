@@ -242,8 +242,6 @@ const struct smg_algorithm smg_algorithm_pca = {
     .metrics_name = "PCA",
     .identifying_hp = "num_components",
     .hparams = smg_pca_hparams,
-    /* smg_pca_n_hparams is an extern const, not a constant expression C allows
-     * in a static initializer; the runtime uses it by name (hparam_tables.h). */
-    .n_hparams = 0,
+    .n_hparams = SMG_PCA_N_HPARAMS,
     .train = train,
 };
