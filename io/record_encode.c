@@ -191,8 +191,8 @@ int smg_record_encode_dense(struct smg_bytes *out, enum smg_tensor_type type, co
     return encode(out, &t, label, err);
 }
 
-int smg_record_encode_sparse(struct smg_bytes *out, enum smg_tensor_type type,
-                             const void *values, const uint64_t *keys, size_t nnz, uint64_t cols,
+int smg_record_encode_sparse(struct smg_bytes *out, enum smg_tensor_type type, const void *values,
+                             const uint64_t *keys, size_t nnz, uint64_t cols,
                              const struct smg_label *label, struct smg_error *err)
 {
     struct tensor t;

@@ -165,7 +165,8 @@ static void test_sparse(void **state)
 static void raw(struct smg_bytes *b, const uint8_t *p, size_t n)
 {
     b->data = realloc(b->data, n ? n : 1);
-    memcpy(b->data, p, n);
+    if (n > 0)
+        memcpy(b->data, p, n);
     b->len = b->cap = n;
 }
 

@@ -27,7 +27,8 @@ static void put(struct buf *b, const void *p, size_t n)
         b->cap = (b->len + n) * 2 + 64;
         b->p = realloc(b->p, b->cap);
     }
-    memcpy(b->p + b->len, p, n);
+    if (n > 0)
+        memcpy(b->p + b->len, p, n);
     b->len += n;
 }
 
