@@ -185,7 +185,8 @@ class Suite:
             rec["logged_read_gb_s"] = rec["throughput_records_s"] * taxi_gen.record_size() / 1e9
         if keep_model:
             model = os.path.join(root, "model", "model_algo-1")
-            rec["model_json"] = self.model_json(model, algo, keep_model)
+            self.model_json(model, algo, keep_model)
+            rec["model_json"] = os.path.basename(keep_model)
         if mode == "file":
             shutil.rmtree(os.path.join(root, "input/data/train"), ignore_errors=True)
         return rec
