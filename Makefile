@@ -11,6 +11,7 @@ JOBS ?= 2
 VENV ?= $(if $(SMALGO_VENV),$(SMALGO_VENV),$(CURDIR)/.venv)
 PY := $(VENV)/bin/python
 FUZZ_SECONDS ?= 10
+BENCH_SCALE ?= 1
 export SMALGO_BIN ?= $(CURDIR)/build/runtime/smalgo
 export OMPI_ALLOW_RUN_AS_ROOT = 1
 export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = 1
@@ -87,6 +88,12 @@ test: deps venv unit-test asan-test fuzz-test py-test docker-test format-check
 
 image: deps
 	bash docker/build-images.sh
+
+# The benchmark suite (benchmarks/README.md): data generation, machine limits,
+# Pipe vs File mode, peers, scale. BENCH_SCALE=4 runs it larger.
+bench: build venv
+	$(VENV)/bin/pip install -q -r benchmarks/requirements.txt
+	$(PY) benchmarks/run.py --scale $(BENCH_SCALE)
 
 clean:
 	rm -rf build build-asan build-fuzz

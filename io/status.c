@@ -40,8 +40,8 @@ static enum smg_error_class class_of(int status)
                                                              : SMG_CLIENT_ERROR;
 }
 
-static void set_va(struct smg_error *err, int status, enum smg_error_class klass, const char *fmt,
-                   va_list ap)
+__attribute__((format(printf, 4, 0))) static void
+set_va(struct smg_error *err, int status, enum smg_error_class klass, const char *fmt, va_list ap)
 {
     if (err == NULL || err->status != SMG_OK)
         return;

@@ -211,7 +211,7 @@ static void test_half_life_weights(void **state)
     assert_int_equal(smg_kmeans_step(km, NULL, &a, &done, &err), SMG_OK);
     const double *w = smg_kmeans_weights(km), *c = smg_kmeans_centers(km),
                  *s = smg_kmeans_shift(km);
-    size_t lo = c[0] + s[0] < c[1] + s[1] ? 0 : 1;
+    size_t lo = c[0] + s[0] < c[1] + s[0] ? 0 : 1;
     /* First step: previous weight 0 decays to 0; each center gets its 50 rows. */
     assert_true(fabs(w[0] - 50.0) < 1e-12 && fabs(w[1] - 50.0) < 1e-12);
     assert_int_equal(smg_kmeans_step(km, NULL, &b, &done, &err), SMG_OK);
