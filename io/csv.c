@@ -170,6 +170,14 @@ static int parse_line(const struct smg_csv_state *st, const char *p, const char 
     for (size_t col = 0; col < ncols; col++) {
         const char *fend;
         double d;
+        if (col < st->label_size) {
+            /* labels are dropped unread: any text, even empty, will do */
+            fend = memchr(p, ',', (size_t)(end - p));
+            if (fend == NULL)
+                goto wrong_count;
+            p = fend + 1;
+            continue;
+        }
         const char *q = fast_number(p, end, &d);
         if (q != NULL && (q == end || *q == ',')) {
             fend = q;
@@ -187,7 +195,7 @@ static int parse_line(const struct smg_csv_state *st, const char *p, const char 
                                      col + 1, n, p, fend - p > 40 ? "..." : "");
             }
         }
-        if (col >= st->label_size) {
+        {
             float f = (float)d;
             if (isnan(d))
                 return smg_error_set(err, SMG_EFORMAT, "line %ju, column %zu: NaN feature", line,

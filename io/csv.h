@@ -3,10 +3,11 @@
  *
  * No header. Lines end in LF or CRLF; the last line may lack its newline;
  * empty lines are skipped. Every other line must hold exactly label_size +
- * feature_dim fields; the first label_size are labels and are dropped. A field
- * is any number strtod accepts (surrounding spaces and tabs allowed), parsed
- * to exactly (float)strtod(field): common decimal forms ("-12.5", "3e-4",
- * "1.25E+02") by a fast exact parser, everything else by strtod itself. NaN,
+ * feature_dim fields; the first label_size are labels, dropped unread (any
+ * text). A feature field is any number strtod accepts (surrounding spaces and
+ * tabs allowed), parsed to exactly (float)strtod(field): common decimal forms
+ * ("-12.5", "3e-4", "1.25E+02") by a fast exact parser, everything else by
+ * strtod itself. NaN,
  * infinity and values beyond float range are errors, like an empty field, a
  * non-number or a wrong field count. Messages name the line (1-based, counted
  * over the whole stream) and column (1-based, labels included), e.g.

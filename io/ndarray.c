@@ -309,12 +309,11 @@ static int decode_array(struct cursor *c, struct smg_ndarray *a, size_t idx)
         return smg_error_set(c->err, SMG_EFORMAT, "NDArray %zu: unknown type flag %d at byte %zu",
                              idx, a->dtype, at);
     at = c->pos;
-    if (!data_bytes(a, &nbytes) || nbytes > c->len - c->pos)
+    if (!data_bytes(a, &nbytes))
         return smg_error_set(c->err, SMG_EFORMAT,
-                             "NDArray file truncated at byte %zu: NDArray %zu's data needs more "
-                             "than the %zu bytes that remain",
-                             at, idx, c->len - c->pos);
-    if ((rc = cur_take(c, nbytes, "array data", &p)) != SMG_OK)
+                             "NDArray %zu: the data size of its shape overflows (data at byte %zu)",
+                             idx, at);
+    if ((rc = cur_take(c, nbytes, "the array data", &p)) != SMG_OK)
         return rc;
     a->data = smg_malloc(nbytes);
     if (a->data == NULL)

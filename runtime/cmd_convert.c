@@ -1,12 +1,451 @@
-/* Placeholder for `smalgo convert` until its implementation lands. */
+/*
+ * `smalgo convert`: CSV or .npy to recordIO-protobuf, as the SageMaker SDK's
+ * write_numpy_to_dense_tensor (dense) or write_spmatrix_to_sparse_tensor
+ * (--sparse) would write it, byte for byte (record_encode.h).
+ *
+ * CSV is read with the ordinary CSV row reader (so the same numbers and the
+ * same errors as training) and written as Float32Tensor; a .npy array keeps
+ * its type as the SDK's _resolve_type does: float32 -> Float32Tensor,
+ * float64 -> Float64Tensor, int32/int64 -> Int32Tensor. With --label-size 1
+ * the first column becomes the record's label (the SDK takes one label per
+ * row). With --shards N the rows are split as the SDK's _build_shards does
+ * (N-1 shards of floor(rows/N) rows, the last takes the rest) into
+ * OUT/matrix_<i>.pbr; CSV input is then read twice (once to count rows).
+ */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "alloc.h"
 #include "commands.h"
+#include "npy.h"
+#include "record_encode.h"
+#include "recordio.h"
+#include "rows.h"
+
+#define CONVERT_BATCH 256
+
+struct convert_opts {
+    const char *input, *output;
+    size_t label_size, shards, feature_dim;
+    bool sparse;
+};
+
+/* A source of rows: CSV through a row reader, or a .npy file. */
+struct source {
+    const char *path;
+    FILE *f;
+    struct smg_stream *s;
+    struct smg_row_reader *rr;
+    bool npy;
+    struct smg_npy hdr;
+    size_t cols; /* columns per row in the input, labels included */
+    enum smg_tensor_type type;
+    uint8_t *rows; /* CONVERT_BATCH rows in the input's item type */
+    size_t nrows, next;
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: smalgo convert --input FILE --output FILE_OR_DIR [options]\n"
+                 "\n"
+                 "Convert CSV (no header, numbers only) or a 2-D .npy array to recordIO-protobuf\n"
+                 "as the SageMaker SDK writes it: one Record per row, features[\"values\"] dense\n"
+                 "(write_numpy_to_dense_tensor) or sparse (write_spmatrix_to_sparse_tensor).\n"
+                 "CSV becomes Float32Tensor; .npy keeps its type (float32, float64, int32;\n"
+                 "int64 is written as Int32Tensor like the SDK).\n"
+                 "\n"
+                 "options:\n"
+                 "  --input FILE       CSV file, or .npy (recognised by its magic)\n"
+                 "  --output PATH      output file; a directory with --shards N > 1 or when PATH\n"
+                 "                     is an existing directory (files matrix_<i>.pbr)\n"
+                 "  --label-size N     0 (default) or 1: the first column is the label\n"
+                 "  --shards N         split rows into N files as the SDK's record_set does\n"
+                 "  --sparse           write sparse tensors (keys + shape [cols]); zeros dropped\n"
+                 "  --feature-dim D    expected features per row (default: from the first row)\n"
+                 "  --help             this text\n");
+}
+
+static int parse_size(const char *opt, const char *v, size_t *out)
+{
+    char *end;
+    unsigned long long x;
+    if (v == NULL || *v < '0' || *v > '9') {
+        fprintf(stderr, "smalgo convert: %s needs a non-negative integer\n", opt);
+        return -1;
+    }
+    errno = 0;
+    x = strtoull(v, &end, 10);
+    if (errno != 0 || *end != '\0' || x > 100000000ull) {
+        fprintf(stderr, "smalgo convert: %s: invalid value '%s'\n", opt, v);
+        return -1;
+    }
+    *out = (size_t)x;
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, struct convert_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->shards = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 1;
+        } else if (strcmp(a, "--sparse") == 0) {
+            o->sparse = true;
+            continue;
+        } else if (strcmp(a, "--input") == 0 && v != NULL) {
+            o->input = v;
+        } else if (strcmp(a, "--output") == 0 && v != NULL) {
+            o->output = v;
+        } else if (strcmp(a, "--label-size") == 0) {
+            if (parse_size(a, v, &o->label_size) != 0)
+                return -1;
+        } else if (strcmp(a, "--shards") == 0) {
+            if (parse_size(a, v, &o->shards) != 0)
+                return -1;
+        } else if (strcmp(a, "--feature-dim") == 0) {
+            if (parse_size(a, v, &o->feature_dim) != 0)
+                return -1;
+        } else {
+            fprintf(stderr, "smalgo convert: unknown or incomplete option '%s'\n", a);
+            usage(stderr);
+            return -1;
+        }
+        i++;
+    }
+    if (o->input == NULL || o->output == NULL) {
+        fprintf(stderr, "smalgo convert: --input and --output are required\n");
+        usage(stderr);
+        return -1;
+    }
+    if (o->label_size > 1) {
+        fprintf(stderr, "smalgo convert: --label-size must be 0 or 1 (one label per record)\n");
+        return -1;
+    }
+    if (o->shards < 1) {
+        fprintf(stderr, "smalgo convert: --shards must be at least 1\n");
+        return -1;
+    }
+    return 0;
+}
+
+/* Columns of the first non-empty CSV line. */
+static int csv_columns(FILE *f, const char *path, size_t *cols, struct smg_error *err)
+{
+    int c, prev = '\n';
+    size_t n = 1;
+    bool any = false;
+
+    while ((c = getc(f)) != EOF) {
+        if (c == '\n' || c == '\r') {
+            if (any)
+                break;
+            continue;
+        }
+        any = true;
+        if (c == ',')
+            n++;
+        prev = c;
+    }
+    (void)prev;
+    if (!any)
+        return smg_error_set(err, SMG_EFORMAT, "%s: no rows", path);
+    *cols = n;
+    return SMG_OK;
+}
+
+static void source_close(struct source *src)
+{
+    smg_row_reader_free(src->rr);
+    smg_stream_free(src->s);
+    if (src->f != NULL)
+        fclose(src->f);
+    smg_free(src->rows);
+    src->rr = NULL;
+    src->s = NULL;
+    src->f = NULL;
+    src->rows = NULL;
+}
+
+static int source_open(struct source *src, const char *path, struct smg_error *err)
+{
+    unsigned char magic[6] = {0};
+    size_t bytes;
+    int rc;
+
+    src->path = path;
+    src->nrows = src->next = 0;
+    src->f = fopen(path, "rb");
+    if (src->f == NULL)
+        return smg_error_set(err, SMG_EIO, "%s: cannot open: %s", path, strerror(errno));
+    src->npy = fread(magic, 1, 6, src->f) == 6 && memcmp(magic, "\x93NUMPY", 6) == 0;
+    rewind(src->f);
+    if (src->npy) {
+        if ((rc = smg_npy_read_header(src->f, path, &src->hdr, err)) != SMG_OK)
+            return rc;
+        src->cols = src->hdr.cols;
+        src->type = src->hdr.dtype == SMG_NPY_F4   ? SMG_TENSOR_FLOAT32
+                    : src->hdr.dtype == SMG_NPY_F8 ? SMG_TENSOR_FLOAT64
+                                                   : SMG_TENSOR_INT32;
+        bytes = src->hdr.item;
+    } else {
+        struct smg_format fmt = {SMG_CONTENT_CSV, 0, 0, false, 0};
+        if ((rc = csv_columns(src->f, path, &src->cols, err)) != SMG_OK)
+            return rc;
+        fmt.feature_dim = src->cols;
+        src->type = SMG_TENSOR_FLOAT32;
+        bytes = sizeof(float);
+        /* The FILE has buffered ahead; the stream reads its own descriptor. */
+        fclose(src->f);
+        src->f = NULL;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return smg_error_set(err, SMG_EIO, "%s: cannot open: %s", path, strerror(errno));
+        rc = smg_stream_open_fd(fd, path, true, &src->s, err);
+        if (rc != SMG_OK)
+            close(fd);
+        if (rc == SMG_OK)
+            rc = smg_row_reader_new(src->s, &fmt, &src->rr, err);
+        if (rc != SMG_OK)
+            return rc;
+    }
+    if (!smg_mul_size(bytes, src->cols, &bytes) || !smg_mul_size(bytes, CONVERT_BATCH, &bytes) ||
+        (src->rows = smg_malloc(bytes)) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "%s: out of memory for %zu columns", path, src->cols);
+    return SMG_OK;
+}
+
+/* The next row in the input's item type (int64 narrowed to int32); NULL at the end. */
+static int source_next(struct source *src, const uint8_t **row, struct smg_error *err)
+{
+    size_t item = src->npy ? src->hdr.item : sizeof(float);
+    int rc;
+
+    *row = NULL;
+    if (src->next == src->nrows) {
+        src->next = src->nrows = 0;
+        if (src->npy) {
+            src->nrows = fread(src->rows, item * src->cols, CONVERT_BATCH, src->f);
+            if (src->nrows == 0 && ferror(src->f))
+                return smg_error_set(err, SMG_EIO, "%s: read failed", src->path);
+        } else {
+            rc = smg_row_reader_next(src->rr, (float *)src->rows, CONVERT_BATCH, &src->nrows, err);
+            if (rc != SMG_OK)
+                return rc;
+        }
+        if (src->nrows == 0)
+            return SMG_OK;
+    }
+    uint8_t *r = src->rows + src->next * item * src->cols;
+    src->next++;
+    if (src->npy && src->hdr.dtype == SMG_NPY_I8) {
+        int32_t *out = (int32_t *)r; /* narrow in place: out never overtakes the reader */
+        for (size_t j = 0; j < src->cols; j++) {
+            int64_t v;
+            memcpy(&v, r + j * 8, 8);
+            if (v < INT32_MIN || v > INT32_MAX)
+                return smg_error_set(err, SMG_EFORMAT,
+                                     "%s: value %lld in column %zu does not fit in an int32 "
+                                     "(Int32Tensor)",
+                                     src->path, (long long)v, j + 1);
+            out[j] = (int32_t)v;
+        }
+    }
+    *row = r;
+    return SMG_OK;
+}
+
+static size_t type_size(enum smg_tensor_type t)
+{
+    return t == SMG_TENSOR_FLOAT64 ? 8 : 4;
+}
+
+static double item_value(enum smg_tensor_type t, const uint8_t *p)
+{
+    float f;
+    double d;
+    int32_t i;
+    switch (t) {
+    case SMG_TENSOR_FLOAT32: memcpy(&f, p, 4); return f;
+    case SMG_TENSOR_FLOAT64: memcpy(&d, p, 8); return d;
+    default: memcpy(&i, p, 4); return i;
+    }
+}
+
+/* Encode one row (after any label) into rec. */
+static int encode_row(const struct convert_opts *o, const struct source *src, const uint8_t *row,
+                      struct smg_bytes *rec, uint8_t *nz_vals, uint64_t *nz_keys,
+                      struct smg_error *err)
+{
+    size_t isz = type_size(src->type), nfeat = src->cols - o->label_size;
+    const uint8_t *feat = row + o->label_size * isz;
+    struct smg_label label, *lp = NULL;
+
+    if (o->label_size == 1) {
+        label.type = src->type;
+        label.value = item_value(src->type, row);
+        lp = &label;
+    }
+    if (!o->sparse)
+        return smg_record_encode_dense(rec, src->type, feat, nfeat, lp, err);
+    size_t nnz = 0;
+    for (size_t j = 0; j < nfeat; j++) {
+        if (item_value(src->type, feat + j * isz) != 0) {
+            memcpy(nz_vals + nnz * isz, feat + j * isz, isz);
+            nz_keys[nnz++] = j;
+        }
+    }
+    return smg_record_encode_sparse(rec, src->type, nz_vals, nz_keys, nnz, nfeat, lp, err);
+}
+
+static bool is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int count_rows(struct source *src, size_t *rows, struct smg_error *err)
+{
+    const uint8_t *row;
+    int rc;
+    if (src->npy) {
+        *rows = src->hdr.rows;
+        return SMG_OK;
+    }
+    *rows = 0;
+    while ((rc = source_next(src, &row, err)) == SMG_OK && row != NULL)
+        (*rows)++;
+    return rc;
+}
+
+static int convert(const struct convert_opts *o, struct smg_error *err)
+{
+    struct source src;
+    struct smg_bytes rec = {0};
+    uint8_t *nz_vals = NULL;
+    uint64_t *nz_keys = NULL;
+    FILE *out = NULL;
+    char path[4096];
+    size_t total = 0, shard = 0, in_shard = 0, shard_size = 0, digits = 1, written = 0;
+    bool dir = o->shards > 1 || is_dir(o->output);
+    int rc;
+
+    memset(&src, 0, sizeof(src));
+    if ((rc = source_open(&src, o->input, err)) != SMG_OK)
+        goto out;
+    if (src.cols <= o->label_size) {
+        rc = smg_error_set(err, SMG_EFORMAT, "%s: %zu columns leave no features after %zu label",
+                           o->input, src.cols, o->label_size);
+        goto out;
+    }
+    if (o->feature_dim != 0 && src.cols - o->label_size != o->feature_dim) {
+        rc = smg_error_set(err, SMG_EFORMAT,
+                           "%s: %zu features per row (%zu columns, label size %zu), expected %zu "
+                           "(--feature-dim)",
+                           o->input, src.cols - o->label_size, src.cols, o->label_size,
+                           o->feature_dim);
+        goto out;
+    }
+    if (o->shards > 1) {
+        if ((rc = count_rows(&src, &total, err)) != SMG_OK)
+            goto out;
+        if (!src.npy) {
+            source_close(&src);
+            if ((rc = source_open(&src, o->input, err)) != SMG_OK)
+                goto out;
+        }
+        shard_size = total / o->shards;
+        if (shard_size == 0) {
+            rc = smg_error_set(err, SMG_ECONFIG, "%s: %zu rows cannot fill %zu shards", o->input,
+                               total, o->shards);
+            goto out;
+        }
+        for (size_t n = o->shards; n >= 10; n /= 10)
+            digits++;
+    }
+    if (dir && mkdir(o->output, 0777) != 0 && errno != EEXIST) {
+        rc = smg_error_set(err, SMG_EIO, "%s: cannot create directory: %s", o->output,
+                           strerror(errno));
+        goto out;
+    }
+    if (o->sparse) {
+        nz_vals = smg_calloc(src.cols, 8);
+        nz_keys = smg_calloc(src.cols, sizeof(uint64_t));
+        if (nz_vals == NULL || nz_keys == NULL) {
+            rc = smg_error_set(err, SMG_ENOMEM, "out of memory");
+            goto out;
+        }
+    }
+    for (;;) {
+        const uint8_t *row;
+        if ((rc = source_next(&src, &row, err)) != SMG_OK || row == NULL)
+            break;
+        if (out == NULL || (shard + 1 < o->shards && in_shard == shard_size)) {
+            if (out != NULL) {
+                if (fclose(out) != 0) {
+                    out = NULL;
+                    rc = smg_error_set(err, SMG_EIO, "%s: write failed", path);
+                    goto out;
+                }
+                out = NULL;
+                shard++;
+                in_shard = 0;
+            }
+            if (dir)
+                snprintf(path, sizeof(path), "%s/matrix_%0*zu.pbr", o->output, (int)digits, shard);
+            else
+                snprintf(path, sizeof(path), "%s", o->output);
+            out = fopen(path, "wb");
+            if (out == NULL) {
+                rc = smg_error_set(err, SMG_EIO, "%s: cannot create: %s", path, strerror(errno));
+                goto out;
+            }
+        }
+        if ((rc = encode_row(o, &src, row, &rec, nz_vals, nz_keys, err)) != SMG_OK ||
+            (rc = smg_recordio_write(out, rec.data, rec.len, err)) != SMG_OK) {
+            smg_error_prefix(err, "%s: ", path);
+            goto out;
+        }
+        in_shard++;
+        written++;
+    }
+    if (rc == SMG_OK && written == 0)
+        rc = smg_error_set(err, SMG_EFORMAT, "%s: no rows", o->input);
+    if (rc == SMG_OK && src.npy && written != src.hdr.rows)
+        rc = smg_error_set(err, SMG_EFORMAT, "%s: truncated .npy data: %zu of %zu rows", o->input,
+                           written, src.hdr.rows);
+out:
+    if (out != NULL && fclose(out) != 0 && rc == SMG_OK)
+        rc = smg_error_set(err, SMG_EIO, "%s: write failed", path);
+    if (rc == SMG_OK)
+        fprintf(stderr, "smalgo convert: %zu rows of %zu features -> %s%s\n", written,
+                src.cols - o->label_size, o->output, dir ? "/" : "");
+    source_close(&src);
+    smg_bytes_free(&rec);
+    smg_free(nz_vals);
+    smg_free(nz_keys);
+    return rc;
+}
 
 int smg_cmd_convert(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "smalgo convert: not implemented yet\n");
-    return 2;
+    struct convert_opts o;
+    struct smg_error err;
+    int rc = parse_args(argc, argv, &o);
+
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    smg_error_clear(&err);
+    if (convert(&o, &err) != SMG_OK) {
+        fprintf(stderr, "smalgo convert: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
 }
