@@ -228,7 +228,7 @@ def test_gunzip_and_recordio_wrap(tmp_path, data_dir):
                                         "--first-epoch", "1"))
     assert rc == 0, err
     assert stats_rows(out) == 6
-    assert "0,35,0,101" in out  # mean (0+1+2+100+101+7)/6 = 35, min 0, max 101
+    assert "0,35.1666667,0,101" in out  # mean (0+1+2+100+101+7)/6, min 0, max 101
     assert finish(agent)[0] == 0
     assert fifos(data_dir) == []
 
