@@ -215,6 +215,19 @@ static void test_rank_split(void **state)
             assert_true(v[i] == (float)((r + 2 * (int)i) * 10));
         smg_channel_free(ch);
     }
+    /* a rank outside the split, and several ranks on one FIFO, are configuration errors */
+    struct smg_channel_config c = csv_config("train", 100);
+    struct smg_channel *ch = NULL;
+    c.rank_on_host = 2;
+    c.ranks_on_host = 2;
+    smg_error_clear(&err);
+    assert_int_equal(smg_channel_open(&c, &ch, &err), SMG_ECONFIG);
+    c.rank_on_host = 0;
+    c.mode = SMG_MODE_PIPE;
+    smg_error_clear(&err);
+    assert_int_equal(smg_channel_open(&c, &ch, &err), SMG_ECONFIG);
+    assert_non_null(strstr(err.msg, "one process"));
+    assert_null(ch);
 }
 
 static void test_empty_channel(void **state)
