@@ -223,6 +223,14 @@ int smg_channel_open(const struct smg_channel_config *cfg, struct smg_channel **
     if (!smg_mul_size(cfg->batch_rows, cfg->format.feature_dim, &floats) ||
         !smg_mul_size(floats, sizeof(float), &bytes))
         return config_error(err, "mini-batch size x feature_dim overflows", cfg->name);
+    if (cfg->ranks_on_host > 1 &&
+        (cfg->rank_on_host < 0 || cfg->rank_on_host >= cfg->ranks_on_host))
+        return config_error(err, "rank_on_host must be in [0, ranks_on_host)", cfg->name);
+    if (cfg->ranks_on_host > 1 && cfg->mode == SMG_MODE_PIPE)
+        return config_error(err,
+                            "Pipe mode: a FIFO can be read by one process only; run one rank "
+                            "per host (or use File mode)",
+                            cfg->name);
     if ((ch = smg_calloc(1, sizeof(*ch))) == NULL)
         return smg_error_set(err, SMG_ENOMEM, "out of memory opening channel %s", cfg->name);
     ch->cfg = *cfg;

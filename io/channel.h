@@ -3,13 +3,27 @@
  * how it is split between MPI ranks, and how rows become mini-batches.
  *
  * File/FastFile: every regular file under <data_dir>/<name>/, recursively,
- * sorted by path, hidden files skipped; with several ranks on one host the files
- * are split between them. Pipe: epoch N reads the FIFO <data_dir>/<name>_<N>,
- * waiting for it to appear up to pipe_timeout_ms.
+ * sorted by path, hidden files and folders skipped (file_list.h); with several
+ * ranks on one host the files are split between them by stride (rank r of n
+ * takes files i with i % n == r). Each file is its own stream and row reader;
+ * batches run across file boundaries.
+ * Pipe: epoch N reads the FIFO <data_dir>/<name>_<N> (fifo.h), waiting up to
+ * pipe_timeout_ms for it to appear and for its writer; on expiry SMG_ETIMEOUT
+ * "timed out after 300 s waiting for FIFO <path> (channel train, epoch 2)".
+ * A FIFO may be read by one process only, so Pipe mode needs ranks_on_host 1.
+ * Gzip is recognised by its magic bytes in every mode and inflated (gzip.h);
+ * `compression` is informational (SageMaker inflates Gzip channels in Pipe
+ * mode before they reach the FIFO).
  *
- * A background thread reads and decodes ahead into a small bounded queue, so
- * memory is bounded by the queue depth, batch_rows and feature_dim, never by the
- * size of the data set.
+ * A background thread reads and decodes ahead into a ring of 3 batch buffers
+ * (batch_rows x feature_dim floats each), so memory is bounded by 3 batches,
+ * never by the size of the data set. Every batch has exactly batch_rows rows
+ * except the epoch's last. The thread's errors reach next_batch with their
+ * message (file or FIFO, record or line, byte offset, prefixed "channel <name>: ")
+ * after the good batches decoded before them.
+ *
+ * All calls on one channel come from one thread. Distinct channels (train and
+ * test) are independent and may be read at the same time.
  *
  * Use:
  *     smg_channel_open(&cfg, &ch, &err);
@@ -20,6 +34,10 @@
  *         if (rc != SMG_EEOF) fail;
  *         smg_channel_end_epoch(ch);   // also valid before EOF: closes early
  *     smg_channel_free(ch);
+ *
+ * end_epoch before EOF joins the thread and closes the files or FIFO within
+ * about 50 ms, even when the FIFO's writer is blocked on a full pipe (it gets
+ * EPIPE): that is how a reader closes a Pipe-mode epoch early.
  */
 #ifndef SMG_CHANNEL_H
 #define SMG_CHANNEL_H
@@ -50,14 +68,20 @@ struct smg_channel_config {
     int ranks_on_host;           /* ... out of this many (1 = all files) */
     bool allow_empty;            /* an epoch with no records is not an error */
     volatile sig_atomic_t *stop; /* optional: when non-zero, next_batch gives SMG_ESTOPPED */
+    /* smg_channel_open copies name and data_dir; the stop flag must outlive the channel. */
 };
 
 struct smg_channel;
 
-/* Checks the channel exists (folder, or for Pipe mode nothing yet). */
+/*
+ * Checks the configuration and, in File/FastFile mode, lists the channel's
+ * files (a missing folder is an error naming it; an empty one is not, until an
+ * epoch finds no records). Pipe mode touches nothing until begin_epoch.
+ */
 int smg_channel_open(const struct smg_channel_config *cfg, struct smg_channel **out,
                      struct smg_error *err);
 
+/* Start reading epoch `epoch` (Pipe: FIFO <name>_<epoch>); ends a current one first. */
 int smg_channel_begin_epoch(struct smg_channel *ch, unsigned epoch, struct smg_error *err);
 
 /*
@@ -70,8 +94,10 @@ int smg_channel_next_batch(struct smg_channel *ch, struct smg_batch *batch, stru
 /* Stop reading the current epoch (early or at EOF) and release its FIFO/files. */
 void smg_channel_end_epoch(struct smg_channel *ch);
 
-uint64_t smg_channel_records(const struct smg_channel *ch); /* this epoch, this rank */
-uint64_t smg_channel_bytes(const struct smg_channel *ch);   /* this epoch, this rank */
+/* Rows delivered by next_batch in this epoch, on this rank. */
+uint64_t smg_channel_records(const struct smg_channel *ch);
+/* Bytes decoded so far in this epoch (after inflation; includes read-ahead). */
+uint64_t smg_channel_bytes(const struct smg_channel *ch);
 const char *smg_channel_name(const struct smg_channel *ch);
 void smg_channel_free(struct smg_channel *ch); /* accepts NULL */
 

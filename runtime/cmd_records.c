@@ -4,7 +4,7 @@
  *
  *   smalgo records PATH... [--content-type T] [--feature-dim D] [--label-size N]
  *                  [--recordio-wrapped] [--stats] [--timeout SEC]
- *   smalgo records --pipe-channel DIR/NAME --feature-dim D [--epochs N]
+ *   smalgo records --pipe-channel DIR/NAME --feature-dim D [--epochs N] [--first-epoch E]
  *                  [--batch-rows B] [--max-batches K] [--stats] [...]
  *
  * PATH is a file, a folder (its files in channel order: recursive, sorted,
@@ -73,6 +73,7 @@ static void usage(FILE *out)
             "  --stats              print counts, means, min and max instead of rows\n"
             "  --timeout SEC        how long to wait for a FIFO (default 300)\n"
             "  --epochs N           --pipe-channel: epochs to read (default 1)\n"
+            "  --first-epoch E      --pipe-channel: start at FIFO NAME_E (default 0)\n"
             "  --batch-rows B       --pipe-channel: mini-batch rows (default 1000)\n"
             "  --max-batches K      --pipe-channel: close each epoch early after K batches\n");
 }
@@ -169,8 +170,8 @@ static int read_path(const char *path, const struct smg_format *fmt, int timeout
 }
 
 static int read_pipe_channel(char *spec, const struct smg_format *fmt, int timeout_ms,
-                             unsigned epochs, size_t batch_rows, size_t max_batches, struct sink *k,
-                             struct smg_error *err)
+                             unsigned first, unsigned epochs, size_t batch_rows, size_t max_batches,
+                             struct sink *k, struct smg_error *err)
 {
     char *dup = smg_strdup(spec), *dup2 = smg_strdup(spec);
     struct smg_channel_config cfg = {0};
@@ -191,7 +192,7 @@ static int read_pipe_channel(char *spec, const struct smg_format *fmt, int timeo
     cfg.stop = &records_stop;
     if ((rc = smg_channel_open(&cfg, &ch, err)) != SMG_OK)
         goto out;
-    for (unsigned e = 0; e < epochs && rc == SMG_OK; e++) {
+    for (unsigned e = first; e - first < epochs && rc == SMG_OK; e++) {
         struct smg_batch b;
         size_t n = 0;
         if ((rc = smg_channel_begin_epoch(ch, e, err)) != SMG_OK)
@@ -222,7 +223,8 @@ int smg_cmd_records(int argc, char **argv)
     struct sink k = {0};
     const char *ctype = NULL;
     char *pipe_channel = NULL;
-    size_t dim = 0, label_size = 0, epochs = 1, batch_rows = 1000, max_batches = 0, tmo = 300;
+    size_t dim = 0, label_size = 0, epochs = 1, first = 0, batch_rows = 1000, max_batches = 0,
+           tmo = 300;
     bool have_label = false;
     int npaths = 0, rc = SMG_OK;
     float *buf = NULL;
@@ -261,6 +263,8 @@ int smg_cmd_records(int argc, char **argv)
             pipe_channel = argv[i + 1];
         } else if (strcmp(a, "--epochs") == 0) {
             ok = parse_size(val, 1, &epochs) && epochs < 1000000;
+        } else if (strcmp(a, "--first-epoch") == 0) {
+            ok = parse_size(val, 0, &first) && first < 1000000;
         } else if (strcmp(a, "--batch-rows") == 0) {
             ok = parse_size(val, 1, &batch_rows);
         } else if (strcmp(a, "--max-batches") == 0) {
@@ -313,8 +317,8 @@ int smg_cmd_records(int argc, char **argv)
         k.max[c] = -HUGE_VAL;
     }
     if (pipe_channel != NULL)
-        rc = read_pipe_channel(pipe_channel, &fmt, (int)tmo * 1000, (unsigned)epochs, batch_rows,
-                               max_batches, &k, &err);
+        rc = read_pipe_channel(pipe_channel, &fmt, (int)tmo * 1000, (unsigned)first,
+                               (unsigned)epochs, batch_rows, max_batches, &k, &err);
     for (int i = 0; i < npaths && rc == SMG_OK; i++)
         rc = read_path(paths[i], &fmt, (int)tmo * 1000, &k, buf, &err);
     if (rc == SMG_OK && k.stats)

@@ -339,6 +339,7 @@ static void *serve_channel(void *arg)
         if (rc == SMG_ETIMEOUT) {
             if (o->epochs < 0 && e > 0) {
                 rc = SMG_OK; /* the reader is done with this channel */
+                break;
             } else {
                 rc = smg_error_set(&w->err, SMG_ETIMEOUT,
                                    "no reader opened FIFO %s/%s_%lu within %g s", o->dir,

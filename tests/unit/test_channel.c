@@ -107,12 +107,12 @@ static int teardown(void **state)
 
 static struct smg_channel_config csv_config(const char *name, size_t batch)
 {
+    static char dd[512]; /* the channel copies it */
     struct smg_channel_config c;
-    char *dd = malloc(512);
     memset(&c, 0, sizeof(c));
-    path_of(dd, 512, "data");
+    path_of(dd, sizeof(dd), "data");
     c.name = name;
-    c.data_dir = dd; /* leaked per test: tiny */
+    c.data_dir = dd;
     c.mode = SMG_MODE_FILE;
     c.format.content_type = SMG_CONTENT_CSV;
     c.format.feature_dim = DIM;
@@ -215,6 +215,19 @@ static void test_rank_split(void **state)
             assert_true(v[i] == (float)((r + 2 * (int)i) * 10));
         smg_channel_free(ch);
     }
+    /* a rank outside the split, and several ranks on one FIFO, are configuration errors */
+    struct smg_channel_config c = csv_config("train", 100);
+    struct smg_channel *ch = NULL;
+    c.rank_on_host = 2;
+    c.ranks_on_host = 2;
+    smg_error_clear(&err);
+    assert_int_equal(smg_channel_open(&c, &ch, &err), SMG_ECONFIG);
+    c.rank_on_host = 0;
+    c.mode = SMG_MODE_PIPE;
+    smg_error_clear(&err);
+    assert_int_equal(smg_channel_open(&c, &ch, &err), SMG_ECONFIG);
+    assert_non_null(strstr(err.msg, "one process"));
+    assert_null(ch);
 }
 
 static void test_empty_channel(void **state)
