@@ -1,6 +1,6 @@
 """FIFO and Pipe-mode throughput: `smalgo pipe` writing, the C reader reading.
 
-    SMALGO_BIN=build/runtime/smalgo BENCH_FIFO_BIN=build/bench_fifo \
+    SMALGO_BIN=build/runtime/smalgo BENCH_FIFO_BIN=build/benchmarks/bench_fifo \
         python benchmarks/bench_fifo.py [--runs 5] [--gib 4]
 
 Measures, median of --runs:
