@@ -38,6 +38,7 @@
 #include "channel.h"
 #include "fifo.h"
 #include "file_list.h"
+#include "files_helpers.h"
 
 #define DIM 2
 
@@ -50,34 +51,27 @@ static void path_of(char *out, size_t cap, const char *rel)
 
 static void mkdirs(const char *rel)
 {
-    char p[512], *s;
+    char p[512];
     path_of(p, sizeof(p), rel);
-    for (s = p + strlen(root) + 1; (s = strchr(s, '/')) != NULL; s++) {
-        *s = '\0';
-        mkdir(p, 0755);
-        *s = '/';
-    }
-    mkdir(p, 0755);
+    files_mkdirs(p);
 }
 
 static void write_file(const char *rel, const char *text)
 {
     char p[512];
-    FILE *f;
     path_of(p, sizeof(p), rel);
-    f = fopen(p, "wb");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    files_write(p, text);
 }
 
 /* n rows "base+i,-(base+i)" */
 static char *csv_rows(int base, int n)
 {
-    char *s = malloc((size_t)n * 32 + 1), *p = s;
+    size_t cap = (size_t)n * 32 + 1, used = 0;
+    char *s = malloc(cap);
+    assert_non_null(s);
+    s[0] = '\0';
     for (int i = 0; i < n; i++)
-        p += sprintf(p, "%d,%d\n", base + i, -(base + i));
-    *p = '\0';
+        used += (size_t)snprintf(s + used, cap - used, "%d,%d\n", base + i, -(base + i));
     return s;
 }
 
@@ -91,18 +85,16 @@ static void write_rows(const char *rel, int base, int n)
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/smg_test_channel_XXXXXX");
-    assert_non_null(mkdtemp(root));
+    if (files_temp_dir(root, sizeof(root), "channel") != 0)
+        return -1;
     mkdirs("data");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char cmd[600];
     (void)state;
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-    return system(cmd) == 0 ? 0 : -1;
+    return files_remove_tree(root);
 }
 
 static struct smg_channel_config csv_config(const char *name, size_t batch)

@@ -14,33 +14,22 @@
 #include <string.h>
 
 #include <cmocka.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "config_walk.h"
+#include "files_helpers.h"
 #include "job.h"
 #include "log.h"
 
 static char root[256];
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static void write_file(const char *rel, const char *text)
 {
     char path[1024];
     snprintf(path, sizeof(path), "%s/%s", root, rel);
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    fputs(text, f);
-    fclose(f);
+    files_write(path, text);
 }
 
 static void make_dir(const char *rel)
@@ -54,8 +43,7 @@ static int setup(void **state)
 {
     struct smg_job *job = calloc(1, sizeof(*job));
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/smg_test_config_XXXXXX");
-    if (mkdtemp(root) == NULL || job == NULL)
+    if (job == NULL || files_temp_dir(root, sizeof(root), "config") != 0)
         return -1;
     make_dir("input");
     make_dir("input/config");
@@ -72,8 +60,7 @@ static int teardown(void **state)
     struct smg_job *job = *state;
     smg_job_release(job);
     free(job);
-    nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return 0;
+    return files_remove_tree(root);
 }
 
 static void expect_msg(const struct smg_error *err, const char *frag)

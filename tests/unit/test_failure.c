@@ -14,31 +14,22 @@
 
 #include <cmocka.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "failure.h"
+#include "files_helpers.h"
 #include "log.h"
 #include "signals.h"
 
 static char root[256];
 static char out_dir[300];
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
-
 static int setup(void **state)
 {
     (void)state;
-    snprintf(root, sizeof(root), "/tmp/smg_test_failure_XXXXXX");
-    if (mkdtemp(root) == NULL)
+    if (files_temp_dir(root, sizeof(root), "failure") != 0)
         return -1;
     snprintf(out_dir, sizeof(out_dir), "%s/output", root);
     return 0;
@@ -47,8 +38,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-    return 0;
+    return files_remove_tree(root);
 }
 
 static void read_failure(char *buf, size_t size)

@@ -31,8 +31,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
+#include "files_helpers.h"
 #include "kmeans_assign.h"
 #include "ndarray.h"
 #include "pca_project.h"
@@ -41,37 +41,15 @@
 
 static bool have_fixtures(void)
 {
-    struct stat st;
-    if (stat(FIXTURES "/testcases", &st) == 0 && S_ISDIR(st.st_mode))
+    if (files_is_dir(FIXTURES "/testcases"))
         return true;
     printf("SKIP: %s is absent; SageMaker inference checks skipped\n", FIXTURES);
     return false;
 }
 
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    char *buf = NULL;
-    long n;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        if (buf != NULL)
-            buf[n] = '\0';
-    }
-    fclose(f);
-    return buf;
-}
-
 static cJSON *read_json(const char *path)
 {
-    char *text = read_text(path);
+    char *text = files_read(path, NULL);
     cJSON *doc;
 
     if (text == NULL)
@@ -109,7 +87,7 @@ static size_t count_fields(const char *line, const char *end)
 
 static void csv_read(const char *path, struct csv *c)
 {
-    char *text = read_text(path), *line, *end, *p;
+    char *text = files_read(path, NULL), *line, *end, *p;
     size_t cap = 0;
 
     if (text == NULL)

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "files_helpers.h"
 #include "ndarray.h"
 
 #define ARTIFACTS SMALGO_SHARED_DIR "/fixtures/sagemaker/artifacts"
@@ -42,30 +43,7 @@
 
 static unsigned char *read_file(const char *path, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        *len = (size_t)n;
-        if (buf != NULL)
-            buf[n] = '\0';
-    }
-    fclose(f);
-    return buf;
-}
-
-static bool is_dir(const char *path)
-{
-    struct stat st;
-    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+    return (unsigned char *)files_read(path, len);
 }
 
 static bool ends_with(const char *s, const char *suffix)
@@ -252,7 +230,7 @@ static void walk(const char *dir, unsigned *count)
         if (e->d_name[0] == '.')
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
-        if (is_dir(path)) {
+        if (files_is_dir(path)) {
             walk(path, count);
             continue;
         }
@@ -270,7 +248,7 @@ static void test_fixtures(void **state)
 {
     unsigned count = 0;
     (void)state;
-    if (!is_dir(ARTIFACTS)) {
+    if (!files_is_dir(ARTIFACTS)) {
         printf("SKIP: %s is absent; SageMaker fixture checks skipped\n", ARTIFACTS);
         skip();
     }
@@ -612,7 +590,7 @@ static void test_save_atomic(void **state)
     smg_error_clear(&err);
     assert_int_equal(smg_ndarray_save(sub, f, &err), SMG_EIO);
     assert_non_null(strstr(err.msg, "rename"));
-    assert_true(is_dir(sub));
+    assert_true(files_is_dir(sub));
     /* A missing folder, and a folder that is a file. */
     snprintf(bad, sizeof(bad), "%s/missing/model_algo-1", dir);
     smg_error_clear(&err);
