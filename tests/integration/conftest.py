@@ -4,6 +4,11 @@ The tests run the real smalgo binary (SMALGO_BIN, default build/runtime/smalgo)
 against temporary /opt/ml trees, and read SageMaker's real artifacts from the
 shared folder beside the checkout (SMALGO_SHARED_DIR, default ../shared); tests
 that need those artifacts skip when the folder is absent.
+
+SMALGO_BIN, SHARED_DIR and FIXTURES_DIR are also module constants, for the few
+modules that must know the fixtures folder while pytest collects (to
+parametrize over its files or mark tests skipped); everything else takes the
+fixtures below.
 """
 import json
 import os
@@ -13,28 +18,28 @@ import subprocess
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[2]
+SMALGO_BIN = pathlib.Path(os.environ.get("SMALGO_BIN", REPO / "build" / "runtime" / "smalgo"))
+SHARED_DIR = pathlib.Path(os.environ.get("SMALGO_SHARED_DIR", REPO.parent / "shared"))
+FIXTURES_DIR = SHARED_DIR / "fixtures" / "sagemaker"
 
 
 @pytest.fixture(scope="session")
 def smalgo_bin():
-    path = pathlib.Path(os.environ.get("SMALGO_BIN", REPO / "build" / "runtime" / "smalgo"))
-    if not path.exists():
-        pytest.fail(f"smalgo binary not found at {path}; run `make build` first")
-    return path
+    if not SMALGO_BIN.exists():
+        pytest.fail(f"smalgo binary not found at {SMALGO_BIN}; run `make build` first")
+    return SMALGO_BIN
 
 
 @pytest.fixture(scope="session")
 def shared_dir():
-    path = pathlib.Path(os.environ.get("SMALGO_SHARED_DIR", REPO.parent / "shared"))
-    return path
+    return SHARED_DIR
 
 
 @pytest.fixture(scope="session")
-def fixtures_dir(shared_dir):
-    path = shared_dir / "fixtures" / "sagemaker"
-    if not path.is_dir():
-        pytest.skip(f"SageMaker fixtures not present at {path}")
-    return path
+def fixtures_dir():
+    if not FIXTURES_DIR.is_dir():
+        pytest.skip(f"SageMaker fixtures not present at {FIXTURES_DIR}")
+    return FIXTURES_DIR
 
 
 class MLRoot:

@@ -13,8 +13,6 @@
 """
 import io
 import os
-import pathlib
-import subprocess
 
 import numpy as np
 import pytest
@@ -23,21 +21,30 @@ os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 sm = pytest.importorskip("sagemaker.amazon.common")
 sp = pytest.importorskip("scipy.sparse")
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-SMALGO = os.environ.get("SMALGO_BIN", str(REPO / "build" / "runtime" / "smalgo"))
+
+@pytest.fixture
+def run(run_smalgo):
+    """Run `smalgo ARGS...`; with check (the default) a non-zero exit fails the test."""
+
+    def go(*args, check=True):
+        p = run_smalgo(*args, timeout=120)
+        if check and p.returncode != 0:
+            raise AssertionError(f"smalgo {args} exited {p.returncode}: {p.stderr}")
+        return p
+
+    return go
 
 
-def run(*args, check=True):
-    p = subprocess.run([SMALGO, *map(str, args)], capture_output=True, text=True, timeout=120)
-    if check and p.returncode != 0:
-        raise AssertionError(f"smalgo {args} exited {p.returncode}: {p.stderr}")
-    return p
+@pytest.fixture
+def records(run):
+    """The rows `smalgo records` prints for path, as a float32 (n, dim) array."""
 
+    def go(path, dim, *extra):
+        out = run("records", "--feature-dim", dim, *extra, path).stdout
+        rows = [list(map(float, line.split(","))) for line in out.splitlines() if line]
+        return np.array(rows, dtype=np.float64).astype(np.float32).reshape(-1, dim)
 
-def records(path, dim, *extra):
-    out = run("records", "--feature-dim", dim, *extra, path).stdout
-    rows = [list(map(float, line.split(","))) for line in out.splitlines() if line]
-    return np.array(rows, dtype=np.float64).astype(np.float32).reshape(-1, dim)
+    return go
 
 
 def sdk_dense(array, labels=None):
@@ -63,7 +70,7 @@ def data(dtype, rows=37, cols=5, seed=0):
 # The SDK accepts float32, float64 and int64 (np.dtype(int), written as Int32Tensor).
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
 @pytest.mark.parametrize("label", [None, "same", "float32"])
-def test_sdk_dense_decodes_exactly(tmp_path, dtype, label):
+def test_sdk_dense_decodes_exactly(tmp_path, dtype, label, records):
     a = data(dtype)
     labels = None
     if label == "same":
@@ -79,7 +86,7 @@ def test_sdk_dense_decodes_exactly(tmp_path, dtype, label):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_sdk_sparse_decodes_exactly(tmp_path, dtype):
+def test_sdk_sparse_decodes_exactly(tmp_path, dtype, records):
     a = data(dtype, rows=20, cols=9)
     a[np.random.default_rng(1).random(a.shape) < 0.7] = 0
     a[3] = 0  # an empty CSR row: the SDK writes shape only
@@ -94,14 +101,14 @@ def write_csv(path, a):
     np.savetxt(path, a, delimiter=",", fmt="%.9g")
 
 
-def test_convert_csv_dense_byte_identical(tmp_path):
+def test_convert_csv_dense_byte_identical(tmp_path, run):
     a = data(np.float32, rows=50, cols=7)
     write_csv(tmp_path / "x.csv", a)
     run("convert", "--input", tmp_path / "x.csv", "--output", tmp_path / "x.pbr")
     assert (tmp_path / "x.pbr").read_bytes() == sdk_dense(a)
 
 
-def test_convert_csv_with_label_byte_identical(tmp_path):
+def test_convert_csv_with_label_byte_identical(tmp_path, run):
     a = data(np.float32, rows=50, cols=7)
     write_csv(tmp_path / "x.csv", a)
     run("convert", "--input", tmp_path / "x.csv", "--output", tmp_path / "x.pbr",
@@ -109,7 +116,7 @@ def test_convert_csv_with_label_byte_identical(tmp_path):
     assert (tmp_path / "x.pbr").read_bytes() == sdk_dense(a[:, 1:], a[:, 0])
 
 
-def test_convert_csv_sparse_byte_identical(tmp_path):
+def test_convert_csv_sparse_byte_identical(tmp_path, run):
     a = data(np.float32, rows=40, cols=8)
     a[np.random.default_rng(2).random(a.shape) < 0.6] = 0
     a[5] = 0
@@ -119,7 +126,7 @@ def test_convert_csv_sparse_byte_identical(tmp_path):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int32, np.int64])
-def test_convert_npy_byte_identical(tmp_path, dtype):
+def test_convert_npy_byte_identical(tmp_path, dtype, run):
     a = data(dtype, rows=30, cols=4)
     np.save(tmp_path / "x.npy", a)
     # the SDK refuses int32 arrays; smalgo writes them as it writes int64 ones
@@ -131,7 +138,7 @@ def test_convert_npy_byte_identical(tmp_path, dtype):
     assert (tmp_path / "y.pbr").read_bytes() == sdk_dense(s[:, 1:], s[:, 0])
 
 
-def test_convert_shards_like_record_set(tmp_path):
+def test_convert_shards_like_record_set(tmp_path, run):
     a = data(np.float32, rows=23, cols=3)
     write_csv(tmp_path / "x.csv", a)
     run("convert", "--input", tmp_path / "x.csv", "--output", tmp_path / "out", "--shards", 4)
@@ -144,7 +151,7 @@ def test_convert_shards_like_record_set(tmp_path):
         assert got == sdk_dense(a[bounds[i]:bounds[i + 1]])
 
 
-def test_convert_then_records_roundtrip(tmp_path):
+def test_convert_then_records_roundtrip(tmp_path, run, records):
     a = data(np.float32, rows=64, cols=16)
     write_csv(tmp_path / "x.csv", a)
     run("convert", "--input", tmp_path / "x.csv", "--output", tmp_path / "x.pbr")
@@ -152,7 +159,7 @@ def test_convert_then_records_roundtrip(tmp_path):
     assert np.array_equal(records(tmp_path / "x.csv", 16, "--content-type", "text/csv"), a)
 
 
-def test_malformed_inputs_fail_with_location(tmp_path):
+def test_malformed_inputs_fail_with_location(tmp_path, run):
     a = data(np.float32, rows=4, cols=3)
     good = sdk_dense(a)
     (tmp_path / "bad.pbr").write_bytes(good[:-6])

@@ -8,17 +8,13 @@ note where it applies. A truncated or garbage file must exit 1 with a message
 on stderr and nothing on stdout. Skipped when the fixtures are absent.
 """
 import json
-import os
 import pathlib
 import struct
-import subprocess
 
 import pytest
+from conftest import FIXTURES_DIR
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-SMALGO = os.environ.get("SMALGO_BIN", str(REPO / "build" / "runtime" / "smalgo"))
-SHARED = pathlib.Path(os.environ.get("SMALGO_SHARED_DIR", str(REPO.parent / "shared")))
-ARTIFACTS = SHARED / "fixtures" / "sagemaker" / "artifacts"
+ARTIFACTS = FIXTURES_DIR / "artifacts"  # needed while collecting: one test per model file
 
 
 def model_files():
@@ -40,14 +36,15 @@ def flat(v):
         yield v
 
 
-def inspect(*args):
-    return subprocess.run([SMALGO, "inspect", *map(str, args)], capture_output=True, text=True,
-                          timeout=60)
+@pytest.fixture
+def inspect(run_smalgo):
+    """Run `smalgo inspect ARGS...`; returns the CompletedProcess."""
+    return lambda *args: run_smalgo("inspect", *args, timeout=60)
 
 
 @pytest.mark.skipif(not ARTIFACTS.is_dir(), reason="SageMaker fixtures absent")
 @pytest.mark.parametrize("path", model_files(), ids=lambda p: str(p.relative_to(ARTIFACTS)))
-def test_inspect_matches_sidecar(path):
+def test_inspect_matches_sidecar(path, inspect):
     side = json.loads(pathlib.Path(str(path) + ".json").read_text())
     r = inspect(path, "--all")
     assert r.returncode == 0, r.stderr
@@ -74,14 +71,14 @@ def test_inspect_matches_sidecar(path):
 
 
 @pytest.mark.skipif(not ARTIFACTS.is_dir(), reason="SageMaker fixtures absent")
-def test_inspect_values_limit():
+def test_inspect_values_limit(inspect):
     r = inspect(ARTIFACTS / "renejra-pca" / "model_algo-1", "--values", "3")
     assert r.returncode == 0, r.stderr
     v = json.loads(r.stdout)["arrays"][1]
     assert v["name"] == "v" and v["values_truncated"] is True and len(v["values_head"]) == 3
 
 
-def test_inspect_errors(tmp_path):
+def test_inspect_errors(tmp_path, inspect):
     good = struct.pack("<QQQ", 0x112, 0, 1) + struct.pack("<IiIqq", 0xF993FAC9, 0, 2, 1, 2) \
         + struct.pack("<iii", 1, 0, 0) + struct.pack("<2f", 1.5, -2) + struct.pack("<Q", 0)
     ok = tmp_path / "ok"

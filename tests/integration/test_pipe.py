@@ -8,7 +8,7 @@ mid-record (an error, not a hang); no writer at all (the timeout fires); the
 agent leaving no FIFO or process behind (idle end and SIGTERM); shuffling,
 ShardedByS3Key splitting, gunzip and RecordIO wrapping.
 
-The binary comes from $SMALGO_BIN (default <repo>/build/runtime/smalgo).
+The binary comes from conftest's smalgo_bin fixture ($SMALGO_BIN).
 """
 import gzip
 import os
@@ -17,15 +17,10 @@ import stat
 import struct
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SMALGO = os.environ.get("SMALGO_BIN", str(REPO / "build" / "runtime" / "smalgo"))
 MAGIC = 0xCED7230A
-
-pytestmark = pytest.mark.skipif(not os.access(SMALGO, os.X_OK), reason=f"no binary at {SMALGO}")
 
 
 def csv_rows(base, n):
@@ -41,16 +36,29 @@ def make_source(tmp_path, name, files):
     return src
 
 
-def start_pipe(data_dir, channels, *extra):
-    spec = ",".join(f"{k}={v}" for k, v in channels.items())
-    return subprocess.Popen([SMALGO, "pipe", "--dir", str(data_dir), "--channel", spec, *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@pytest.fixture
+def start_pipe(smalgo_bin):
+    """Start `smalgo pipe` feeding data_dir's FIFOs from {channel: source folder}."""
+
+    def start(data_dir, channels, *extra):
+        spec = ",".join(f"{k}={v}" for k, v in channels.items())
+        return subprocess.Popen([smalgo_bin, "pipe", "--dir", str(data_dir), "--channel", spec,
+                                 *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    return start
 
 
-def start_reader(data_dir, name, *extra):
-    return subprocess.Popen([SMALGO, "records", "--pipe-channel", str(data_dir / name),
-                             "--feature-dim", "2", "--content-type", "text/csv", *extra],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+@pytest.fixture
+def start_reader(smalgo_bin):
+    """Start `smalgo records` reading 2-feature CSV from data_dir's FIFOs for channel name."""
+
+    def start(data_dir, name, *extra):
+        return subprocess.Popen([smalgo_bin, "records", "--pipe-channel", str(data_dir / name),
+                                 "--feature-dim", "2", "--content-type", "text/csv", *extra],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    return start
 
 
 def finish(proc, timeout=20):
@@ -73,7 +81,7 @@ def data_dir(tmp_path):
     return d
 
 
-def test_three_epochs_nested_files_no_leftovers(tmp_path, data_dir):
+def test_three_epochs_nested_files_no_leftovers(tmp_path, data_dir, start_pipe, start_reader):
     src = make_source(tmp_path, "train", {"a.csv": csv_rows(0, 3), "sub/b.csv": csv_rows(10, 4),
                                           ".hidden": "9,9\n"})
     agent = start_pipe(data_dir, {"train": src}, "--epochs", "3", "--open-timeout", "10")
@@ -90,7 +98,7 @@ def test_three_epochs_nested_files_no_leftovers(tmp_path, data_dir):
     assert fifos(data_dir) == []
 
 
-def test_train_and_test_at_once_reader_first(tmp_path, data_dir):
+def test_train_and_test_at_once_reader_first(tmp_path, data_dir, start_pipe, start_reader):
     tr = make_source(tmp_path, "train", {"t.csv": csv_rows(0, 50)})
     te = make_source(tmp_path, "test", {"v.csv": csv_rows(1000, 5)})
     r1 = start_reader(data_dir, "train", "--epochs", "2", "--stats")
@@ -107,7 +115,7 @@ def test_train_and_test_at_once_reader_first(tmp_path, data_dir):
     assert fifos(data_dir) == []
 
 
-def test_reader_closes_early(tmp_path, data_dir):
+def test_reader_closes_early(tmp_path, data_dir, start_pipe, start_reader):
     src = make_source(tmp_path, "train", {"big.csv": csv_rows(0, 200000)})  # ~3 MB > the pipe
     agent = start_pipe(data_dir, {"train": src}, "--epochs", "2")
     reader = start_reader(data_dir, "train", "--epochs", "2", "--batch-rows", "10",
@@ -122,10 +130,10 @@ def test_reader_closes_early(tmp_path, data_dir):
     assert fifos(data_dir) == []
 
 
-def test_writer_dies_mid_record(data_dir):
+def test_writer_dies_mid_record(data_dir, smalgo_bin):
     fifo = data_dir / "train_0"
     os.mkfifo(fifo)
-    reader = subprocess.Popen([SMALGO, "records", "--pipe-channel", str(data_dir / "train"),
+    reader = subprocess.Popen([smalgo_bin, "records", "--pipe-channel", str(data_dir / "train"),
                                "--feature-dim", "4", "--timeout", "10"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with open(fifo, "wb") as w:  # the header promises 64 bytes; 8 come, then the writer is gone
@@ -135,7 +143,7 @@ def test_writer_dies_mid_record(data_dir):
     assert "truncated" in err and "train_0" in err
 
 
-def test_no_writer_timeout(data_dir):
+def test_no_writer_timeout(data_dir, start_reader):
     t0 = time.monotonic()
     reader = start_reader(data_dir, "train", "--timeout", "1")
     rc, _, err = finish(reader, timeout=10)
@@ -144,7 +152,7 @@ def test_no_writer_timeout(data_dir):
     assert f"timed out after 1 s waiting for FIFO {data_dir}/train_0 (channel train, epoch 0)" in err
 
 
-def test_agent_sigterm_cleans_up(tmp_path, data_dir):
+def test_agent_sigterm_cleans_up(tmp_path, data_dir, start_pipe):
     src = make_source(tmp_path, "train", {"a.csv": csv_rows(0, 3)})
     agent = start_pipe(data_dir, {"train": src, "test": src})
     deadline = time.monotonic() + 5
@@ -157,7 +165,7 @@ def test_agent_sigterm_cleans_up(tmp_path, data_dir):
     assert fifos(data_dir) == []
 
 
-def test_agent_ends_when_reader_stops_opening(tmp_path, data_dir):
+def test_agent_ends_when_reader_stops_opening(tmp_path, data_dir, start_pipe, start_reader):
     src = make_source(tmp_path, "train", {"a.csv": csv_rows(0, 3)})
     agent = start_pipe(data_dir, {"train": src}, "--open-timeout", "1")
     rc, out, err = finish(start_reader(data_dir, "train", "--epochs", "2", "--stats"))
@@ -177,7 +185,7 @@ def read_raw_epoch(path, timeout=10):
         return f.read()
 
 
-def test_shuffle_and_shard_by_key(tmp_path):
+def test_shuffle_and_shard_by_key(tmp_path, start_pipe):
     files = {f"f{i:02d}": f"{i}\n" for i in range(10)}
     src = make_source(tmp_path, "train", files)
     seen = {}
@@ -215,7 +223,7 @@ def parse_recordio(buf):
     return out
 
 
-def test_gunzip_and_recordio_wrap(tmp_path, data_dir):
+def test_gunzip_and_recordio_wrap(tmp_path, data_dir, start_pipe, start_reader):
     a, b = csv_rows(0, 3), csv_rows(100, 2)
     src = make_source(tmp_path, "train", {"a.csv.gz": gzip.compress(a.encode()) +
                                           gzip.compress(b.encode()), "b.csv": "7,-7"})
@@ -233,7 +241,7 @@ def test_gunzip_and_recordio_wrap(tmp_path, data_dir):
     assert fifos(data_dir) == []
 
 
-def test_recordio_wrap_splits_at_magic_like_dmlc(tmp_path, data_dir):
+def test_recordio_wrap_splits_at_magic_like_dmlc(tmp_path, data_dir, start_pipe):
     payload = b"abcd" + struct.pack("<I", MAGIC) + b"efghij"
     src = make_source(tmp_path, "train", {"x.bin": payload})
     agent = start_pipe(data_dir, {"train": src}, "--epochs", "1", "--recordio-wrap", "--quiet")

@@ -8,22 +8,15 @@ accumulation error on a few hundred values being far below that).
 """
 import gzip
 import io
-import os
-import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
-SMALGO = os.environ.get("SMALGO_BIN", str(REPO / "build" / "runtime" / "smalgo"))
 
-pytestmark = pytest.mark.skipif(not os.access(SMALGO, os.X_OK), reason=f"no binary at {SMALGO}")
-
-
-def records(*args):
-    return subprocess.run([SMALGO, "records", *map(str, args)], capture_output=True, text=True,
-                          timeout=60)
+@pytest.fixture
+def records(run_smalgo):
+    """Run `smalgo records ARGS...`; returns the CompletedProcess."""
+    return lambda *args: run_smalgo("records", *args, timeout=60)
 
 
 def sdk_bytes(array, labels=None):
@@ -38,7 +31,7 @@ def parse_rows(out):
                     dtype=np.float32)
 
 
-def test_protobuf_rows_inferred_dim_and_gzip(tmp_path):
+def test_protobuf_rows_inferred_dim_and_gzip(tmp_path, records):
     x = np.random.default_rng(1).standard_normal((50, 7)).astype(np.float32)
     (tmp_path / "x.pbr").write_bytes(sdk_bytes(x, np.arange(50, dtype=np.float32)))
     (tmp_path / "x.pbr.gz").write_bytes(gzip.compress(sdk_bytes(x)))
@@ -48,7 +41,7 @@ def test_protobuf_rows_inferred_dim_and_gzip(tmp_path):
         np.testing.assert_array_equal(parse_rows(r.stdout), x)
 
 
-def test_stats_over_a_folder_in_channel_order(tmp_path):
+def test_stats_over_a_folder_in_channel_order(tmp_path, records):
     x = np.random.default_rng(2).uniform(-5, 5, (300, 3)).astype(np.float32)
     d = tmp_path / "train"
     (d / "sub").mkdir(parents=True)
@@ -69,7 +62,7 @@ def test_stats_over_a_folder_in_channel_order(tmp_path):
     np.testing.assert_array_equal(parse_rows(rows.stdout), x)
 
 
-def test_csv_label_size_and_explicit_dim(tmp_path):
+def test_csv_label_size_and_explicit_dim(tmp_path, records):
     (tmp_path / "l.csv").write_text("9,1,2\n8,3,4\n")
     r = records(tmp_path / "l.csv", "--content-type", "text/csv;label_size=1")
     assert r.returncode == 0, r.stderr
@@ -79,7 +72,7 @@ def test_csv_label_size_and_explicit_dim(tmp_path):
     assert r.stdout == "1,2\n3,4\n"
 
 
-def test_errors_name_the_file(tmp_path):
+def test_errors_name_the_file(tmp_path, records):
     (tmp_path / "bad.csv").write_text("1,2\n3\n")
     r = records(tmp_path / "bad.csv", "--content-type", "text/csv")
     assert r.returncode == 1

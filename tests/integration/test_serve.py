@@ -15,15 +15,14 @@ Bad requests must get their 4xx and a one-line JSON error, and the server must
 keep serving. A missing or corrupt model must end `serve` with a non-zero
 status and a clear message before it listens.
 
-Environment: SMALGO_BIN (default <repo>/build/runtime/smalgo),
-SMALGO_SHARED_DIR (default <repo>/../shared); skipped when the fixtures are
+The binary and the fixtures folder come from conftest (SMALGO_BIN,
+SMALGO_SHARED_DIR); skipped when the fixtures are
 absent.
 """
 import csv
 import io
 import json
 import os
-import pathlib
 import shutil
 import signal
 import socket
@@ -33,11 +32,9 @@ import time
 import numpy as np
 import pytest
 import requests
+from conftest import FIXTURES_DIR
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-BIN = pathlib.Path(os.environ.get("SMALGO_BIN", REPO / "build" / "runtime" / "smalgo"))
-SHARED = pathlib.Path(os.environ.get("SMALGO_SHARED_DIR", REPO.parent / "shared"))
-FIX = SHARED / "fixtures" / "sagemaker"
+FIX = FIXTURES_DIR  # needed while collecting: the k-means cases are parametrized by file
 
 needs_fixtures = pytest.mark.skipif(not FIX.is_dir(), reason=f"SageMaker fixtures absent at {FIX}")
 
@@ -56,12 +53,12 @@ def free_port():
 
 
 class Server:
-    def __init__(self, model_dir, env=None, port=None, extra_args=()):
+    def __init__(self, smalgo_bin, model_dir, env=None, port=None, extra_args=()):
         self.port = port or free_port()
         full_env = dict(os.environ)
         full_env.update(env or {})
         self.proc = subprocess.Popen(
-            [str(BIN), "serve", "--model-dir", str(model_dir), "--bind", "127.0.0.1",
+            [str(smalgo_bin), "serve", "--model-dir", str(model_dir), "--bind", "127.0.0.1",
              "--port", str(self.port), "--threads", "2", *extra_args],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=full_env)
         self.url = f"http://127.0.0.1:{self.port}"
@@ -95,14 +92,14 @@ class Server:
 
 
 @pytest.fixture
-def serve(tmp_path):
+def serve(tmp_path, smalgo_bin):
     servers = []
 
     def start(model_file, env=None, **kw):
         d = tmp_path / f"model{len(servers)}"
         d.mkdir()
         shutil.copy(model_file, d / "model_algo-1")
-        s = Server(d, env=env, **kw)
+        s = Server(smalgo_bin, d, env=env, **kw)
         servers.append(s)
         return s
 
@@ -392,11 +389,11 @@ def test_execution_parameters_and_env(serve):
 
 
 @needs_fixtures
-def test_bind_to_port_env(tmp_path):
+def test_bind_to_port_env(tmp_path, smalgo_bin):
     shutil.copy(FIX / "artifacts" / "jasonma-kmeans" / "model_algo-1", tmp_path)
     port = free_port()
     env = dict(os.environ, SAGEMAKER_BIND_TO_PORT=str(port))
-    proc = subprocess.Popen([str(BIN), "serve", "--model-dir", str(tmp_path), "--bind",
+    proc = subprocess.Popen([str(smalgo_bin), "serve", "--model-dir", str(tmp_path), "--bind",
                              "127.0.0.1"], env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     try:
@@ -415,16 +412,15 @@ def test_bind_to_port_env(tmp_path):
     assert proc.returncode == 0
 
 
-def run_serve(model_dir, env=None):
-    full_env = dict(os.environ)
-    full_env.update(env or {})
-    return subprocess.run([str(BIN), "serve", "--model-dir", str(model_dir), "--port",
-                           str(free_port())], capture_output=True, text=True, timeout=20,
-                          env=full_env)
+@pytest.fixture
+def run_serve(run_smalgo):
+    """Run `smalgo serve` on model_dir to completion (for models it must refuse)."""
+    return lambda model_dir, env=None: run_smalgo("serve", "--model-dir", model_dir, "--port",
+                                                  free_port(), timeout=20, env=env)
 
 
 @needs_fixtures
-def test_missing_or_corrupt_model_exits_before_listening(tmp_path):
+def test_missing_or_corrupt_model_exits_before_listening(tmp_path, run_serve):
     r = run_serve(tmp_path / "absent")
     assert r.returncode != 0 and "cannot be opened" in r.stderr
     r = run_serve(tmp_path)
