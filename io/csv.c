@@ -37,6 +37,24 @@ static bool is_blank(char c)
 }
 
 /*
+ * Append the digits at p to the mantissa *w, counting significant ones (not
+ * leading zeros) in *digits. Returns the end of the digits, or NULL past 18
+ * significant digits, where w could overflow 64 bits.
+ */
+static const char *take_digits(const char *p, const char *end, uint64_t *w, int *digits)
+{
+    while (p < end && is_digit(*p)) {
+        if (*w != 0 || *p != '0')
+            (*digits)++;
+        *w = *w * 10 + (uint64_t)(*p - '0');
+        p++;
+        if (*digits > 18)
+            return NULL;
+    }
+    return p;
+}
+
+/*
  * Fast path. On success returns the end of the number and *out; NULL when the
  * text is not in the simple form (the caller then tries strtod).
  */
@@ -52,26 +70,13 @@ static const char *fast_number(const char *p, const char *end, double *out)
         p++;
     }
     start = p;
-    while (p < end && is_digit(*p)) {
-        if (w != 0 || *p != '0')
-            digits++;
-        w = w * 10 + (uint64_t)(*p - '0');
-        p++;
-        if (digits > 18)
-            return NULL;
-    }
+    if ((p = take_digits(p, end, &w, &digits)) == NULL)
+        return NULL;
     bool any = p != start;
     if (p < end && *p == '.') {
-        p++;
-        const char *f = p;
-        while (p < end && is_digit(*p)) {
-            if (w != 0 || *p != '0')
-                digits++;
-            w = w * 10 + (uint64_t)(*p - '0');
-            p++;
-            if (digits > 18)
-                return NULL;
-        }
+        const char *f = p + 1;
+        if ((p = take_digits(f, end, &w, &digits)) == NULL)
+            return NULL;
         q -= (int)(p - f);
         any = any || p != f;
     }
