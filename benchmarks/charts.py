@@ -9,7 +9,6 @@ Agg backend, no display needed):
     python benchmarks/charts.py [results-folder]
 """
 
-import json
 import os
 import sys
 
@@ -17,14 +16,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-
-
-def _load(folder, name):
-    try:
-        with open(os.path.join(folder, name + ".json")) as f:
-            return json.load(f)
-    except OSError:
-        return None
+from common import read_json  # noqa: E402
 
 
 def _series(study, algo, mode, field):
@@ -65,8 +57,8 @@ def _study_chart(study, field, ylabel, title, path):
 
 def draw(folder):
     out = []
-    study = _load(folder, "study")
-    peers = _load(folder, "peers")
+    study = read_json(folder, "study")
+    peers = read_json(folder, "peers")
     if study:
         out.append(_study_chart(study, "startup_s", "seconds (job start to first data read)",
                                 "Start-up: File mode (copy first) vs Pipe mode",

@@ -1,5 +1,6 @@
 """Shared helpers of the benchmark suite: child processes with their peak RSS
-and time to first data read, medians, the environment record, JSON output.
+and time to first data read, medians, the environment record, JSON results
+written and read back.
 
 Each measured program runs in its own process under bench_spawn (a small C
 launcher, benchmarks/bench_spawn.c) which reaps it with wait4, so its peak RSS
@@ -133,6 +134,15 @@ def write_json(path, obj):
     with open(path, "w") as f:
         json.dump(obj, f, indent=1, sort_keys=True)
         f.write("\n")
+
+
+def read_json(folder, name):
+    """<folder>/<name>.json as written by write_json, or None when that part was not run."""
+    try:
+        with open(os.path.join(folder, name + ".json")) as f:
+            return json.load(f)
+    except OSError:
+        return None
 
 
 def log(msg):

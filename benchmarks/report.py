@@ -6,17 +6,10 @@ headline ratios (Pipe vs File; smalgo vs each peer).
     python benchmarks/report.py [results-folder]
 """
 
-import json
 import os
 import sys
 
-
-def _load(folder, name):
-    try:
-        with open(os.path.join(folder, name + ".json")) as f:
-            return json.load(f)
-    except OSError:
-        return None
+from common import read_json
 
 
 def _f(x, fmt="%.2f"):
@@ -25,11 +18,11 @@ def _f(x, fmt="%.2f"):
 
 def summary(folder):
     out = []
-    run = _load(folder, "run")
-    lim = _load(folder, "limits")
-    study = _load(folder, "study")
-    mpi = _load(folder, "mpi")
-    peers = _load(folder, "peers")
+    run = read_json(folder, "run")
+    lim = read_json(folder, "limits")
+    study = read_json(folder, "study")
+    mpi = read_json(folder, "mpi")
+    peers = read_json(folder, "peers")
     env = (run or {}).get("env") or (lim or {}).get("env") or {}
     out.append("## smalgo benchmarks")
     out.append("")
