@@ -22,6 +22,8 @@
 #include "ndarray.h"
 #include "pca_project.h"
 
+enum smg_serve_model_kind { SMG_SERVE_PCA = 0, SMG_SERVE_KMEANS = 1 };
+
 struct smg_serve_model {
     enum smg_serve_model_kind kind;
     struct smg_ndarray_file *file;
@@ -110,8 +112,9 @@ static int recognise(struct smg_serve_model *m, const char *what, struct smg_err
                          what, f->count, f->named ? "named" : "unnamed");
 }
 
-int smg_serve_model_from_file(struct smg_ndarray_file *f, const char *name,
-                              struct smg_serve_model **out, struct smg_error *err)
+/* Recognise f as a model and take ownership of it (freed on error too). */
+static int from_file(struct smg_ndarray_file *f, const char *name, struct smg_serve_model **out,
+                     struct smg_error *err)
 {
     struct smg_serve_model *m;
     int rc;
@@ -183,7 +186,7 @@ int smg_serve_model_load(const char *dir, struct smg_serve_model **out, struct s
         smg_error_prefix(err, "model %s: ", path);
         return rc;
     }
-    return smg_serve_model_from_file(f, path, out, err);
+    return from_file(f, path, out, err);
 }
 
 void smg_serve_model_free(struct smg_serve_model *m)
@@ -195,19 +198,9 @@ void smg_serve_model_free(struct smg_serve_model *m)
     smg_free(m);
 }
 
-enum smg_serve_model_kind smg_serve_model_kind(const struct smg_serve_model *m)
-{
-    return m->kind;
-}
-
 size_t smg_serve_model_feature_dim(const struct smg_serve_model *m)
 {
     return m->d;
-}
-
-size_t smg_serve_model_output_dim(const struct smg_serve_model *m)
-{
-    return m->k;
 }
 
 const char *smg_serve_model_describe(const struct smg_serve_model *m)

@@ -21,8 +21,6 @@
 #include "infer_response.h"
 #include "status.h"
 
-enum smg_serve_model_kind { SMG_SERVE_PCA = 0, SMG_SERVE_KMEANS = 1 };
-
 struct smg_serve_model;
 
 /*
@@ -31,16 +29,9 @@ struct smg_serve_model;
  */
 int smg_serve_model_load(const char *dir, struct smg_serve_model **out, struct smg_error *err);
 
-/* Recognise and take ownership of an already-decoded NDArray file (tests). */
-struct smg_ndarray_file;
-int smg_serve_model_from_file(struct smg_ndarray_file *f, const char *name,
-                              struct smg_serve_model **out, struct smg_error *err);
-
 void smg_serve_model_free(struct smg_serve_model *m); /* accepts NULL */
 
-enum smg_serve_model_kind smg_serve_model_kind(const struct smg_serve_model *m);
 size_t smg_serve_model_feature_dim(const struct smg_serve_model *m);
-size_t smg_serve_model_output_dim(const struct smg_serve_model *m); /* k: clusters or components */
 const char *smg_serve_model_describe(const struct smg_serve_model *m); /* "k-means k=8, d=7" */
 
 /* Whether the model can answer in this response format (CSV is k-means only). */
