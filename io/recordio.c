@@ -144,6 +144,8 @@ static int ensure(struct smg_recordio_reader *r, size_t need, size_t *avail, str
 
 static int join_append(struct smg_recordio_reader *r, const uint8_t *p, size_t n)
 {
+    if (n == 0)
+        return SMG_OK; /* an empty part; join may still be NULL */
     if (n > r->max - r->join_len)
         return SMG_EFORMAT;
     if (r->join_len + n > r->join_cap) {
