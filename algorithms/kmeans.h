@@ -201,6 +201,16 @@ int smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *s
  * weighted mean squared distances to the shrink result and to the result.
  */
 #define SMG_KMEANS_SAMPLE_BYTES ((size_t)32 << 20)
+/*
+ * Rows per rank kept for the polish: SMG_KMEANS_SAMPLE_ROWS_PER_CENTER per
+ * final center, at least SMG_KMEANS_SAMPLE_MIN_ROWS, at most
+ * SMG_KMEANS_SAMPLE_BYTES of float32 rows. A center estimated from n rows is
+ * off by about 1/n of its cell's msd, so 4096 rows per center are plenty;
+ * more only costs time in every polish iteration.
+ */
+#define SMG_KMEANS_SAMPLE_ROWS_PER_CENTER 4096
+#define SMG_KMEANS_SAMPLE_MIN_ROWS        65536
+size_t smg_kmeans_sample_capacity(size_t k, size_t dim);
 struct smg_kmeans_sample;
 int smg_kmeans_sample_new(size_t dim, size_t capacity, uint64_t seed,
                           struct smg_kmeans_sample **out, struct smg_error *err);

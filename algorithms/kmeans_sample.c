@@ -54,6 +54,17 @@ int smg_kmeans_sample_new(size_t dim, size_t capacity, uint64_t seed,
     return SMG_OK;
 }
 
+size_t smg_kmeans_sample_capacity(size_t k, size_t dim)
+{
+    size_t cap = SMG_KMEANS_SAMPLE_BYTES / ((dim > 0 ? dim : 1) * sizeof(float)), want;
+
+    if (!smg_mul_size(k, SMG_KMEANS_SAMPLE_ROWS_PER_CENTER, &want))
+        want = cap;
+    if (want < SMG_KMEANS_SAMPLE_MIN_ROWS)
+        want = SMG_KMEANS_SAMPLE_MIN_ROWS;
+    return want < cap ? want : cap;
+}
+
 void smg_kmeans_sample_free(struct smg_kmeans_sample *s)
 {
     if (s == NULL)
