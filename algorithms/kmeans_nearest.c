@@ -17,10 +17,11 @@
  *     -2 (ct[f][j] = -2 c_j[f], padded to a multiple of 8 with |c|^2 = +INF),
  *     which keeps a running argmin per row and never writes the K scores to
  *     memory. On x86-64 with AVX2+FMA (checked at run time) it runs 8
- *     centers x 4 rows per step with intrinsics; elsewhere a plain C loop
- *     the compiler vectorises. Measured on this machine (d = 16, K = 100) it
- *     is several times faster than sgemm + a separate argmin: for so small a
- *     product, sgemm spends its time packing and clearing the output.
+ *     centers x 4 rows per step with intrinsics; elsewhere, or with the
+ *     environment variable SMALGO_KMEANS_NO_AVX2=1 (for tests and
+ *     comparisons), a plain C loop the compiler vectorises. Measured on this machine (d = 16, K =
+ * 100) it is several times faster than sgemm + a separate argmin: for so small a product, sgemm
+ * spends its time packing and clearing the output.
  *   - larger dim: one blocked sgemm per block of rows (a block and its dot
  *     products stay in L2, about 256 KiB), then the argmin.
  * Both pick the lowest index among equal scores; an inactive center
@@ -30,6 +31,7 @@
 #include <cblas.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -155,9 +157,14 @@ __attribute__((target("avx2,fma"))) static void argmin_avx2(const float *xs, siz
     }
 }
 
+/* AVX2+FMA present (checked once) and not turned off by SMALGO_KMEANS_NO_AVX2=1. */
 static bool have_avx2(void)
 {
     static int cached = -1;
+    const char *off = getenv("SMALGO_KMEANS_NO_AVX2");
+
+    if (off != NULL && strcmp(off, "1") == 0)
+        return false;
     if (cached < 0) {
         __builtin_cpu_init();
         cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
