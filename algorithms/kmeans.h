@@ -217,6 +217,8 @@ int smg_kmeans_sample_new(size_t dim, size_t capacity, uint64_t seed,
 void smg_kmeans_sample_free(struct smg_kmeans_sample *s); /* accepts NULL */
 void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *b);
 size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s);
+/* Lloyd updates the last smg_kmeans_polish applied (0 = the shrink result was kept). */
+unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s);
 int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
                       const double *shift, unsigned max_iter, double tol, double *msd_before,
                       double *msd_after, struct smg_error *err);

@@ -32,9 +32,10 @@
 
 struct smg_kmeans_sample {
     size_t dim, cap, kept;
-    uint64_t seen; /* rows offered so far */
-    uint64_t next; /* once full: stream position of the next replacement */
-    double w;      /* Algorithm L's running maximum-key bound */
+    uint64_t seen;  /* rows offered so far */
+    uint64_t next;  /* once full: stream position of the next replacement */
+    double w;       /* Algorithm L's running maximum-key bound */
+    unsigned iters; /* Lloyd updates applied by the last polish */
     float *x;
     struct smg_rng rng;
 };
@@ -133,6 +134,11 @@ size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s)
     return s ? s->kept : 0;
 }
 
+unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s)
+{
+    return s ? s->iters : 0;
+}
+
 int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
                       const double *shift, unsigned max_iter, double tol, double *msd_before,
                       double *msd_after, struct smg_error *err)
@@ -145,6 +151,7 @@ int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float 
     int rc = SMG_OK;
 
     *msd_before = *msd_after = 0.0;
+    s->iters = 0;
     acc = smg_malloc(len * sizeof(double));
     cd = smg_malloc(k * d * sizeof(double) + 1);
     cs = smg_malloc(k * d * sizeof(float) + 1);
@@ -198,6 +205,7 @@ int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float 
         if (it >= max_iter || msd == 0.0 || (it > 0 && prev - msd <= tol * prev))
             break;
         prev = msd;
+        s->iters = it + 1;
         for (size_t j = 0; j < k; j++)
             if (wts[j] > 0.0)
                 for (size_t f = 0; f < d; f++)

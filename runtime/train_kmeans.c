@@ -366,9 +366,10 @@ static int train(struct smg_job *job, struct smg_error *err)
             goto out;
         if (job->comm.rank == 0)
             smg_log_info("k-means polish: on (default; SMALGO_KMEANS_POLISH=0 turns it off): "
-                         "Lloyd on a %zu-row sample of rank 0 (%zu-row cap per rank), sample "
-                         "mean square distance %g -> %g",
-                         smg_kmeans_sample_rows(smp), cap, before, after);
+                         "Lloyd on a %zu-row sample of rank 0 (%zu-row cap per rank), %u "
+                         "iteration(s), sample mean square distance %g -> %g",
+                         smg_kmeans_sample_rows(smp), cap, smg_kmeans_polish_iters(smp), before,
+                         after);
     } else {
         if (job->comm.rank == 0)
             smg_log_info("k-means polish: off (SMALGO_KMEANS_POLISH=0): the model is the shrink "
