@@ -11,7 +11,8 @@
  *     float32 GEMM expansion accurate on data far from the origin (taxi
  *     coordinates near (-73.9, 40.7)). Each center starts with weight 0.
  *   - Step: every rank assigns its batch (or nothing, once its stream has
- *     ended) to the nearest center with one blocked sgemm, and fills a flat
+ *     ended) to the nearest center (smg_kmeans_nearest: a fused AVX2 kernel
+ *     for feature_dim <= 64, blocked sgemm above), and fills a flat
  *     array of doubles: per-center sums and counts, the row count, the exact
  *     squared distance sum, and its `m` farthest rows (reseed candidates).
  *     The arrays of all ranks are summed with ONE allreduce; every rank then
@@ -226,8 +227,9 @@ int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float 
 /*
  * Nearest center for `rows` rows of x (row-major float32, dim columns):
  * x - shift (shift NULL = 0) against cs (k * dim floats, already shifted) with
- * cnorm[j] = |cs_j|^2 (+INF marks an inactive center that never wins), by one
- * blocked sgemm per block of rows; argmin of |c|^2 - 2 x.c. The winner's
+ * cnorm[j] = |cs_j|^2 (+INF marks an inactive center that never wins); argmin
+ * of |c|^2 - 2 x.c (lowest index on ties) by a fused kernel for dim <= 64 or
+ * one blocked sgemm per block of rows above (kmeans_nearest.c). The winner's
  * squared distance is then recomputed exactly in double against cd (k * dim
  * doubles, shifted) into dist[i]. With no active center, labels get
  * SMG_KMEANS_NO_LABEL and dist the squared norm of the shifted row.

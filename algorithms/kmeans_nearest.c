@@ -24,7 +24,10 @@
  * spends its time packing and clearing the output.
  *   - larger dim: one blocked sgemm per block of rows (a block and its dot
  *     products stay in L2, about 256 KiB), then the argmin.
- * Both pick the lowest index among equal scores; an inactive center
+ * The kernels round differently (FMA vs sgemm's order), so a near-tie may
+ * go another way on a CPU without AVX2: runs are reproducible on one machine,
+ * not bit-identical across CPU families. Both pick the lowest index among
+ * equal scores; an inactive center
  * (|c|^2 = +INF) never wins, and a row whose scores are all NaN or +INF gets
  * no label.
  */
