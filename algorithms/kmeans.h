@@ -11,7 +11,8 @@
  *     float32 GEMM expansion accurate on data far from the origin (taxi
  *     coordinates near (-73.9, 40.7)). Each center starts with weight 0.
  *   - Step: every rank assigns its batch (or nothing, once its stream has
- *     ended) to the nearest center with one blocked sgemm, and fills a flat
+ *     ended) to the nearest center (smg_kmeans_nearest: a fused AVX2 kernel
+ *     for feature_dim <= 64, blocked sgemm above), and fills a flat
  *     array of doubles: per-center sums and counts, the row count, the exact
  *     squared distance sum, and its `m` farthest rows (reseed candidates).
  *     The arrays of all ranks are summed with ONE allreduce; every rank then
@@ -201,12 +202,24 @@ int smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *s
  * weighted mean squared distances to the shrink result and to the result.
  */
 #define SMG_KMEANS_SAMPLE_BYTES ((size_t)32 << 20)
+/*
+ * Rows per rank kept for the polish: SMG_KMEANS_SAMPLE_ROWS_PER_CENTER per
+ * final center, at least SMG_KMEANS_SAMPLE_MIN_ROWS, at most
+ * SMG_KMEANS_SAMPLE_BYTES of float32 rows. A center estimated from n rows is
+ * off by about 1/n of its cell's msd, so 4096 rows per center are plenty;
+ * more only costs time in every polish iteration.
+ */
+#define SMG_KMEANS_SAMPLE_ROWS_PER_CENTER 4096
+#define SMG_KMEANS_SAMPLE_MIN_ROWS        65536
+size_t smg_kmeans_sample_capacity(size_t k, size_t dim);
 struct smg_kmeans_sample;
 int smg_kmeans_sample_new(size_t dim, size_t capacity, uint64_t seed,
                           struct smg_kmeans_sample **out, struct smg_error *err);
 void smg_kmeans_sample_free(struct smg_kmeans_sample *s); /* accepts NULL */
 void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *b);
 size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s);
+/* Lloyd updates the last smg_kmeans_polish applied (0 = the shrink result was kept). */
+unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s);
 int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
                       const double *shift, unsigned max_iter, double tol, double *msd_before,
                       double *msd_after, struct smg_error *err);
@@ -214,8 +227,9 @@ int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float 
 /*
  * Nearest center for `rows` rows of x (row-major float32, dim columns):
  * x - shift (shift NULL = 0) against cs (k * dim floats, already shifted) with
- * cnorm[j] = |cs_j|^2 (+INF marks an inactive center that never wins), by one
- * blocked sgemm per block of rows; argmin of |c|^2 - 2 x.c. The winner's
+ * cnorm[j] = |cs_j|^2 (+INF marks an inactive center that never wins); argmin
+ * of |c|^2 - 2 x.c (lowest index on ties) by a fused kernel for dim <= 64 or
+ * one blocked sgemm per block of rows above (kmeans_nearest.c). The winner's
  * squared distance is then recomputed exactly in double against cd (k * dim
  * doubles, shifted) into dist[i]. With no active center, labels get
  * SMG_KMEANS_NO_LABEL and dist the squared norm of the shifted row.

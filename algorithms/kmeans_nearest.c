@@ -2,25 +2,53 @@
  * Nearest-center search for k-means: the one hot loop of training and of
  * test scoring, plus the seeded generator the k-means code shares.
  *
- * How: rows are taken in blocks sized so a block and its dot products stay in
- * L2 (about 256 KiB); each block is shifted (x - shift) into a float buffer,
- * then one sgemm gives all dot products x.c, and the argmin of
- * |c|^2 - 2 x.c picks the winner (|x|^2 is the same for every center and is not
- * needed). Float32 cancellation can pick a near-tie wrongly or give a negative
- * distance, so the winner's squared distance is recomputed exactly in double
- * from the shifted row and the double center: what callers sum and compare
- * (losses, reseed candidates) is never negative and never rounded through the
- * expansion. Shifting by a data mean first is what keeps the expansion
+ * How: rows are taken in blocks; each block is shifted (x - shift) into a
+ * float buffer, the argmin over centers of |c|^2 - 2 x.c picks the winner
+ * (|x|^2 is the same for every center and is not needed), and the winner's
+ * squared distance is then recomputed exactly in double from the shifted row
+ * and the double center: what callers sum and compare (losses, reseed
+ * candidates) is never negative and never rounded through the expansion.
+ * Shifting by a data mean first is what keeps the float32 expansion
  * meaningful for data far from the origin.
+ *
+ * Two ways to get the scores |c|^2 - 2 x.c:
+ *   - dim <= SMG_NEAREST_FUSED_MAX_DIM (the common case, e.g. d = 16 with
+ *     K = 100): a fused kernel over centers stored transposed and scaled by
+ *     -2 (ct[f][j] = -2 c_j[f], padded to a multiple of 8 with |c|^2 = +INF),
+ *     which keeps a running argmin per row and never writes the K scores to
+ *     memory. On x86-64 with AVX2+FMA (checked at run time) it runs 8
+ *     centers x 4 rows per step with intrinsics; elsewhere, or with the
+ *     environment variable SMALGO_KMEANS_NO_AVX2=1 (for tests and
+ *     comparisons), a plain C loop the compiler vectorises. Measured on this machine (d = 16, K =
+ * 100) it is several times faster than sgemm + a separate argmin: for so small a product, sgemm
+ * spends its time packing and clearing the output.
+ *   - larger dim: one blocked sgemm per block of rows (a block and its dot
+ *     products stay in L2, about 256 KiB), then the argmin.
+ * The kernels round differently (FMA vs sgemm's order), so a near-tie may
+ * go another way on a CPU without AVX2: runs are reproducible on one machine,
+ * not bit-identical across CPU families. Both pick the lowest index among
+ * equal scores; an inactive center
+ * (|c|^2 = +INF) never wins, and a row whose scores are all NaN or +INF gets
+ * no label.
  */
 #include <cblas.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
 #include "kmeans.h"
 
-#define BLOCK_BYTES (256u * 1024u)
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define SMG_NEAREST_AVX2 1
+#endif
+
+#define BLOCK_BYTES               (256u * 1024u)
+#define SMG_NEAREST_FUSED_MAX_DIM 64
+#define FUSED_BLOCK_ROWS          256 /* multiple of 4 */
+#define NO_BEST                   SIZE_MAX
 
 static size_t block_rows(size_t k, size_t dim)
 {
@@ -32,6 +60,257 @@ static size_t block_rows(size_t k, size_t dim)
     return b;
 }
 
+/* Portable fused scores + argmin for nb rows; s holds kp floats of scratch. */
+static void argmin_plain(const float *xs, size_t nb, size_t dim, const float *ct, const float *cn,
+                         size_t kp, float *s, size_t *best)
+{
+    for (size_t i = 0; i < nb; i++) {
+        const float *xi = xs + i * dim;
+        float bestv = INFINITY;
+        size_t b = NO_BEST;
+        memcpy(s, cn, kp * sizeof(float));
+        for (size_t f = 0; f < dim; f++) {
+            const float xf = xi[f], *cf = ct + f * kp;
+            for (size_t j = 0; j < kp; j++)
+                s[j] += xf * cf[j];
+        }
+        for (size_t j = 0; j < kp; j++)
+            if (s[j] < bestv) {
+                bestv = s[j];
+                b = j;
+            }
+        best[i] = b;
+    }
+}
+
+#ifdef SMG_NEAREST_AVX2
+/* The lowest index among the lanes holding the smallest value, or NO_BEST. */
+__attribute__((target("avx2,fma"))) static inline size_t lane_argmin(__m256 v, __m256i idx)
+{
+    __m256 m = _mm256_min_ps(v, _mm256_permute2f128_ps(v, v, 1));
+    __m256i big = _mm256_set1_epi32(INT32_MAX), cand, t;
+    int32_t r;
+
+    m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(1, 0, 3, 2)));
+    m = _mm256_min_ps(m, _mm256_shuffle_ps(m, m, _MM_SHUFFLE(2, 3, 0, 1)));
+    /* Lanes equal to the minimum with a real index (>= 0) compete by index. */
+    cand = _mm256_castps_si256(
+        _mm256_and_ps(_mm256_cmp_ps(v, m, _CMP_EQ_OQ),
+                      _mm256_castsi256_ps(_mm256_cmpgt_epi32(idx, _mm256_set1_epi32(-1)))));
+    t = _mm256_blendv_epi8(big, idx, cand);
+    t = _mm256_min_epi32(t, _mm256_permute2x128_si256(t, t, 1));
+    t = _mm256_min_epi32(t, _mm256_shuffle_epi32(t, _MM_SHUFFLE(1, 0, 3, 2)));
+    t = _mm256_min_epi32(t, _mm256_shuffle_epi32(t, _MM_SHUFFLE(2, 3, 0, 1)));
+    r = _mm256_cvtsi256_si32(t);
+    return r == INT32_MAX ? NO_BEST : (size_t)r;
+}
+
+/*
+ * AVX2 fused scores + argmin, 4 rows at a time (nb is a multiple of 4). Each
+ * lane keeps the first (lowest j) strict minimum it saw; lane_argmin then
+ * breaks ties between lanes by index, so the result equals argmin_plain's.
+ * Inlined with a constant dim for common sizes, so the f loop unrolls.
+ */
+__attribute__((target("avx2,fma"), always_inline)) static inline void
+argmin_avx2_body(const float *xs, size_t nb, size_t dim, const float *ct, const float *cn,
+                 size_t kp, size_t *best)
+{
+    const __m256i step = _mm256_set1_epi32(8), first = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+
+    for (size_t i = 0; i < nb; i += 4) {
+        const float *x0 = xs + i * dim, *x1 = x0 + dim, *x2 = x1 + dim, *x3 = x2 + dim;
+        __m256 m0 = _mm256_set1_ps(INFINITY), m1 = m0, m2 = m0, m3 = m0;
+        __m256i i0 = _mm256_set1_epi32(-1), i1 = i0, i2 = i0, i3 = i0, idx = first;
+        for (size_t j = 0; j < kp; j += 8) {
+            __m256 a0 = _mm256_loadu_ps(cn + j), a1 = a0, a2 = a0, a3 = a0, lt;
+            for (size_t f = 0; f < dim; f++) {
+                __m256 c = _mm256_loadu_ps(ct + f * kp + j);
+                a0 = _mm256_fmadd_ps(_mm256_broadcast_ss(x0 + f), c, a0);
+                a1 = _mm256_fmadd_ps(_mm256_broadcast_ss(x1 + f), c, a1);
+                a2 = _mm256_fmadd_ps(_mm256_broadcast_ss(x2 + f), c, a2);
+                a3 = _mm256_fmadd_ps(_mm256_broadcast_ss(x3 + f), c, a3);
+            }
+#define SMG_TAKE(a, m, ix)                                                                         \
+    lt = _mm256_cmp_ps(a, m, _CMP_LT_OQ);                                                          \
+    m = _mm256_blendv_ps(m, a, lt);                                                                \
+    ix = _mm256_castps_si256(                                                                      \
+        _mm256_blendv_ps(_mm256_castsi256_ps(ix), _mm256_castsi256_ps(idx), lt))
+            SMG_TAKE(a0, m0, i0);
+            SMG_TAKE(a1, m1, i1);
+            SMG_TAKE(a2, m2, i2);
+            SMG_TAKE(a3, m3, i3);
+#undef SMG_TAKE
+            idx = _mm256_add_epi32(idx, step);
+        }
+        best[i] = lane_argmin(m0, i0);
+        best[i + 1] = lane_argmin(m1, i1);
+        best[i + 2] = lane_argmin(m2, i2);
+        best[i + 3] = lane_argmin(m3, i3);
+    }
+}
+
+__attribute__((target("avx2,fma"))) static void argmin_avx2(const float *xs, size_t nb, size_t dim,
+                                                            const float *ct, const float *cn,
+                                                            size_t kp, size_t *best)
+{
+    switch (dim) {
+    case 8: argmin_avx2_body(xs, nb, 8, ct, cn, kp, best); break;
+    case 16: argmin_avx2_body(xs, nb, 16, ct, cn, kp, best); break;
+    default: argmin_avx2_body(xs, nb, dim, ct, cn, kp, best); break;
+    }
+}
+
+/* AVX2+FMA present (checked once) and not turned off by SMALGO_KMEANS_NO_AVX2=1. */
+static bool have_avx2(void)
+{
+    static int cached = -1;
+    const char *off = getenv("SMALGO_KMEANS_NO_AVX2");
+
+    if (off != NULL && strcmp(off, "1") == 0)
+        return false;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    }
+    return cached != 0;
+}
+#endif
+
+/* Shift rows [r0, r0 + nb) of x into xs (float). */
+__attribute__((always_inline)) static inline void
+shift_rows(const float *x, size_t r0, size_t nb, size_t dim, const double *shift, float *xs)
+{
+    const float *xb = x + r0 * dim;
+    if (shift == NULL) {
+        memcpy(xs, xb, nb * dim * sizeof(float));
+        return;
+    }
+    for (size_t i = 0; i < nb; i++)
+        for (size_t f = 0; f < dim; f++)
+            xs[i * dim + f] = (float)((double)xb[i * dim + f] - shift[f]);
+}
+
+#ifdef SMG_NEAREST_AVX2
+/* The same compiled for AVX2, d = 16 unrolled (4-wide double conversions). */
+__attribute__((target("avx2,fma"))) static void
+shift_rows_avx2(const float *x, size_t r0, size_t nb, size_t dim, const double *shift, float *xs)
+{
+    if (dim == 16)
+        shift_rows(x, r0, nb, 16, shift, xs);
+    else
+        shift_rows(x, r0, nb, dim, shift, xs);
+}
+#endif
+
+/* Label and exact double squared distance of row r given its winner (or NO_BEST). */
+__attribute__((always_inline)) static inline void finish_row(const float *x, size_t r, size_t dim,
+                                                             const double *shift, const double *cd,
+                                                             size_t best, uint32_t *labels,
+                                                             double *dist)
+{
+    const float *xr = x + r * dim;
+    double exact = 0.0;
+
+    if (best == NO_BEST) {
+        /* No active center: distance to the shift, no label. */
+        for (size_t f = 0; f < dim; f++) {
+            double v = (double)xr[f] - (shift ? shift[f] : 0.0);
+            exact += v * v;
+        }
+        labels[r] = SMG_KMEANS_NO_LABEL;
+    } else {
+        const double *c = cd + best * dim;
+        for (size_t f = 0; f < dim; f++) {
+            double v = ((double)xr[f] - (shift ? shift[f] : 0.0)) - c[f];
+            exact += v * v;
+        }
+        labels[r] = (uint32_t)best;
+    }
+    dist[r] = exact;
+}
+
+static void finish_block(const float *x, size_t r0, size_t nb, size_t dim, const double *shift,
+                         const double *cd, const size_t *best, uint32_t *labels, double *dist)
+{
+    for (size_t i = 0; i < nb; i++)
+        finish_row(x, r0 + i, dim, shift, cd, best[i], labels, dist);
+}
+
+#ifdef SMG_NEAREST_AVX2
+/* The same, compiled for AVX2 (the double loops vectorise 4 wide), d = 16 unrolled. */
+__attribute__((target("avx2,fma"))) static void
+finish_block_avx2(const float *x, size_t r0, size_t nb, size_t dim, const double *shift,
+                  const double *cd, const size_t *best, uint32_t *labels, double *dist)
+{
+    if (dim == 16 && shift != NULL)
+        for (size_t i = 0; i < nb; i++)
+            finish_row(x, r0 + i, 16, shift, cd, best[i], labels, dist);
+    else
+        for (size_t i = 0; i < nb; i++)
+            finish_row(x, r0 + i, dim, shift, cd, best[i], labels, dist);
+}
+#endif
+
+static int nearest_fused(const float *cs, const float *cnorm, const double *cd, size_t k,
+                         size_t dim, const double *shift, const float *x, size_t rows,
+                         uint32_t *labels, double *dist, struct smg_error *err)
+{
+    size_t kp = (k + 7) / 8 * 8, n_ct;
+    float *ct = NULL, *cn = NULL, *xs = NULL, *s = NULL;
+    size_t best[FUSED_BLOCK_ROWS];
+    bool avx2 = false;
+    int rc = SMG_OK;
+
+#ifdef SMG_NEAREST_AVX2
+    avx2 = have_avx2();
+#endif
+    if (kp < k || !smg_mul_size(kp, dim, &n_ct) ||
+        (ct = smg_malloc(n_ct * sizeof(float))) == NULL ||
+        (cn = smg_malloc(kp * sizeof(float))) == NULL ||
+        (s = smg_malloc(kp * sizeof(float))) == NULL ||
+        (xs = smg_calloc((size_t)FUSED_BLOCK_ROWS * dim, sizeof(float))) == NULL) {
+        rc = smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu centers", k);
+        goto out;
+    }
+    for (size_t j = 0; j < kp; j++) {
+        cn[j] = j < k ? cnorm[j] : INFINITY;
+        for (size_t f = 0; f < dim; f++)
+            ct[f * kp + j] = j < k ? -2.0f * cs[j * dim + f] : 0.0f;
+    }
+    for (size_t r0 = 0; r0 < rows; r0 += FUSED_BLOCK_ROWS) {
+        size_t nb = rows - r0 < FUSED_BLOCK_ROWS ? rows - r0 : FUSED_BLOCK_ROWS;
+#ifdef SMG_NEAREST_AVX2
+        if (avx2)
+            shift_rows_avx2(x, r0, nb, dim, shift, xs);
+        else
+#endif
+            shift_rows(x, r0, nb, dim, shift, xs);
+#ifdef SMG_NEAREST_AVX2
+        if (avx2) {
+            size_t nb4 = (nb + 3) / 4 * 4;
+            if (nb4 > nb) /* stale rows of the previous block: scored, ignored */
+                memset(xs + nb * dim, 0, (nb4 - nb) * dim * sizeof(float));
+            argmin_avx2(xs, nb4, dim, ct, cn, kp, best);
+        }
+#endif
+        if (!avx2) {
+            argmin_plain(xs, nb, dim, ct, cn, kp, s, best);
+            finish_block(x, r0, nb, dim, shift, cd, best, labels, dist);
+        }
+#ifdef SMG_NEAREST_AVX2
+        else {
+            finish_block_avx2(x, r0, nb, dim, shift, cd, best, labels, dist);
+        }
+#endif
+    }
+out:
+    smg_free(ct);
+    smg_free(cn);
+    smg_free(s);
+    smg_free(xs);
+    return rc;
+}
+
 int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t k, size_t dim,
                        const double *shift, const float *x, size_t rows, uint32_t *labels,
                        double *dist, struct smg_error *err)
@@ -41,6 +320,8 @@ int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, si
     bool any_active = false;
     int rc = SMG_OK;
 
+    if (dim <= SMG_NEAREST_FUSED_MAX_DIM)
+        return nearest_fused(cs, cnorm, cd, k, dim, shift, x, rows, labels, dist, err);
     for (size_t j = 0; j < k; j++)
         if (isfinite(cnorm[j]))
             any_active = true;
@@ -52,17 +333,13 @@ int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, si
     }
     for (size_t r0 = 0; r0 < rows; r0 += bmax) {
         size_t nb = rows - r0 < bmax ? rows - r0 : bmax;
-        const float *xb = x + r0 * dim;
-        for (size_t i = 0; i < nb; i++)
-            for (size_t f = 0; f < dim; f++)
-                xs[i * dim + f] = (float)((double)xb[i * dim + f] - (shift ? shift[f] : 0.0));
+        shift_rows(x, r0, nb, dim, shift, xs);
         if (any_active && k > 0)
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)nb, (int)k, (int)dim, 1.0f,
                         xs, (int)dim, cs, (int)dim, 0.0f, dots, (int)k);
         for (size_t i = 0; i < nb; i++) {
-            size_t best = SIZE_MAX;
+            size_t best = NO_BEST;
             float bestd = INFINITY;
-            double exact = 0.0;
             if (any_active) {
                 const float *di = dots + i * k;
                 for (size_t j = 0; j < k; j++) {
@@ -73,22 +350,7 @@ int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, si
                     }
                 }
             }
-            if (best == SIZE_MAX) {
-                /* No active center: distance to the shift, no label. */
-                for (size_t f = 0; f < dim; f++) {
-                    double v = (double)xb[i * dim + f] - (shift ? shift[f] : 0.0);
-                    exact += v * v;
-                }
-                labels[r0 + i] = SMG_KMEANS_NO_LABEL;
-            } else {
-                const double *c = cd + best * dim;
-                for (size_t f = 0; f < dim; f++) {
-                    double v = ((double)xb[i * dim + f] - (shift ? shift[f] : 0.0)) - c[f];
-                    exact += v * v;
-                }
-                labels[r0 + i] = (uint32_t)best;
-            }
-            dist[r0 + i] = exact;
+            finish_row(x, r0 + i, dim, shift, cd, best, labels, dist);
         }
     }
 out:

@@ -11,16 +11,20 @@
  * grows with the data set) and is filled during the one streaming pass, so
  * no second pass over the channel is needed.
  *
- * How: each rank keeps a reservoir (Vitter's algorithm R, seeded with seed +
- * rank) of up to `capacity` of its rows. The polish is distributed: every
- * iteration each rank assigns its sample (blocked sgemm, exact winner
- * distance), then one allreduce sums per-center weighted sums, weights and
- * the weighted squared-distance sum; a rank's rows weigh rows_seen / kept so
- * the union is an unbiased sample of all ranks' data. Iterations stop on
- * local_lloyd_max_iter or when the sample msd improved by no more than
- * local_lloyd_tol relatively. Lloyd never increases the sample msd, and a
- * final center whose cell in the sample is empty keeps its shrink position.
+ * How: each rank keeps a uniform reservoir of up to `capacity` of its rows
+ * (smg_kmeans_sample_capacity: 4096 per final center, at least 65536, at
+ * most 32 MiB), seeded with seed + rank; once full it uses Li's Algorithm L,
+ * which draws the gap to the next replacement instead of a number per row.
+ * The polish is distributed: every iteration each rank assigns its sample
+ * (smg_kmeans_nearest, exact winner distance), then one allreduce sums
+ * per-center weighted sums, weights and the weighted squared-distance sum; a
+ * rank's rows weigh rows_seen / kept so the union is an unbiased sample of
+ * all ranks' data. Iterations stop on local_lloyd_max_iter or when the sample
+ * msd improved by no more than local_lloyd_tol relatively. Lloyd never
+ * increases the sample msd, and a final center whose cell in the sample is
+ * empty keeps its shrink position.
  */
+#include <math.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -28,7 +32,10 @@
 
 struct smg_kmeans_sample {
     size_t dim, cap, kept;
-    uint64_t seen;
+    uint64_t seen;  /* rows offered so far */
+    uint64_t next;  /* once full: stream position of the next replacement */
+    double w;       /* Algorithm L's running maximum-key bound */
+    unsigned iters; /* Lloyd updates applied by the last polish */
     float *x;
     struct smg_rng rng;
 };
@@ -54,6 +61,17 @@ int smg_kmeans_sample_new(size_t dim, size_t capacity, uint64_t seed,
     return SMG_OK;
 }
 
+size_t smg_kmeans_sample_capacity(size_t k, size_t dim)
+{
+    size_t cap = SMG_KMEANS_SAMPLE_BYTES / ((dim > 0 ? dim : 1) * sizeof(float)), want;
+
+    if (!smg_mul_size(k, SMG_KMEANS_SAMPLE_ROWS_PER_CENTER, &want))
+        want = cap;
+    if (want < SMG_KMEANS_SAMPLE_MIN_ROWS)
+        want = SMG_KMEANS_SAMPLE_MIN_ROWS;
+    return want < cap ? want : cap;
+}
+
 void smg_kmeans_sample_free(struct smg_kmeans_sample *s)
 {
     if (s == NULL)
@@ -62,27 +80,63 @@ void smg_kmeans_sample_free(struct smg_kmeans_sample *s)
     smg_free(s);
 }
 
+/* A uniform draw in (0, 1): never 0, so log() is finite. */
+static double open_uniform(struct smg_rng *r)
+{
+    return ((double)(smg_rng_next(r) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+/* Algorithm L: the next stream position (0-based) that enters the full reservoir. */
+static void schedule_next(struct smg_kmeans_sample *s)
+{
+    double gap;
+
+    s->w *= exp(log(open_uniform(&s->rng)) / (double)s->cap);
+    gap = s->w < 1.0 ? floor(log(open_uniform(&s->rng)) / log1p(-s->w)) : 0.0;
+    s->next = gap < 1e18 ? s->seen + (uint64_t)gap : UINT64_MAX;
+}
+
 void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *b)
 {
+    size_t i = 0;
+
     if (s == NULL || s->cap == 0 || b == NULL)
         return;
-    for (size_t i = 0; i < b->rows; i++) {
-        uint64_t slot;
-        s->seen++;
-        if (s->kept < s->cap) {
-            slot = s->kept++;
-        } else {
-            slot = smg_rng_next(&s->rng) % s->seen;
-            if (slot >= s->cap)
-                continue;
+    /* Fill phase: every row is kept. */
+    for (; i < b->rows && s->kept < s->cap; i++, s->seen++) {
+        memcpy(s->x + s->kept * s->dim, b->x + i * s->dim, s->dim * sizeof(float));
+        if (++s->kept == s->cap) {
+            s->w = 1.0;
+            s->seen++;
+            schedule_next(s);
+            s->seen--;
         }
-        memcpy(s->x + slot * s->dim, b->x + i * s->dim, s->dim * sizeof(float));
+    }
+    /* Skip phase: jump straight to the next row that replaces a random slot. */
+    while (i < b->rows) {
+        uint64_t left = (uint64_t)(b->rows - i);
+        if (s->next - s->seen >= left) {
+            s->seen += left;
+            break;
+        }
+        i += (size_t)(s->next - s->seen);
+        s->seen = s->next;
+        memcpy(s->x + (smg_rng_next(&s->rng) % s->cap) * s->dim, b->x + i * s->dim,
+               s->dim * sizeof(float));
+        i++;
+        s->seen++;
+        schedule_next(s);
     }
 }
 
 size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s)
 {
     return s ? s->kept : 0;
+}
+
+unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s)
+{
+    return s ? s->iters : 0;
 }
 
 int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
@@ -97,6 +151,7 @@ int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float 
     int rc = SMG_OK;
 
     *msd_before = *msd_after = 0.0;
+    s->iters = 0;
     acc = smg_malloc(len * sizeof(double));
     cd = smg_malloc(k * d * sizeof(double) + 1);
     cs = smg_malloc(k * d * sizeof(float) + 1);
@@ -150,6 +205,7 @@ int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float 
         if (it >= max_iter || msd == 0.0 || (it > 0 && prev - msd <= tol * prev))
             break;
         prev = msd;
+        s->iters = it + 1;
         for (size_t j = 0; j < k; j++)
             if (wts[j] > 0.0)
                 for (size_t f = 0; f < d; f++)

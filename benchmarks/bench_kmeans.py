@@ -3,9 +3,11 @@
 What it measures, on one file of N rows written with the real SDK
 (write_numpy_to_dense_tensor):
   - smalgo train, File and Pipe mode, 1 and 2 MPI ranks (File mode for 2 ranks:
-    a Pipe-mode FIFO has one reader): wall time of the whole process (config,
-    read, decode, train, shrink, polish, model write), records/s and GB/s of
-    input, and peak RSS (max over ranks, from GNU time when available);
+    a Pipe-mode FIFO has one reader), and File mode on 1 rank with
+    SMALGO_KMEANS_POLISH=0 (SageMaker's documented stream + shrink only):
+    wall time of the whole process (config, read, decode, train, shrink,
+    polish, model write), records/s and GB/s of input, and peak RSS (max over
+    ranks, from GNU time when available);
   - peers on the same recordIO file, load included (the SDK's reader
     read_records -> numpy): scikit-learn KMeans(lloyd, n_init=1),
     MiniBatchKMeans, faiss.Kmeans (faiss-cpu, if installed);
@@ -127,7 +129,7 @@ def feed_fifo(path, files):
     return t
 
 
-def run_smalgo(binary, tmp, parts, k, d, mode, ranks):
+def run_smalgo(binary, tmp, parts, k, d, mode, ranks, polish=True):
     root = tmp / ("ml-%s-%d" % (mode, ranks))
     shutil.rmtree(root, ignore_errors=True)
     setup(root, {"k": str(k), "feature_dim": str(d)}, mode, parts)
@@ -138,7 +140,8 @@ def run_smalgo(binary, tmp, parts, k, d, mode, ranks):
         cmd = ["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", "none"] + cmd
     if timer:
         cmd = [timer, "-f", "MAXRSS_KB=%M"] + cmd
-    env = dict(os.environ, **MPI_ENV, OPENBLAS_NUM_THREADS="1")
+    env = dict(os.environ, **MPI_ENV, OPENBLAS_NUM_THREADS="1",
+               SMALGO_KMEANS_POLISH="1" if polish else "0")
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     wall = time.perf_counter() - t0
@@ -206,12 +209,14 @@ def main():
         print("data: %d rows x %d, %.1f MB recordIO-protobuf in 4 files"
               % (a.rows, a.dim, nbytes / 1e6))
         results = []
-        for mode, ranks in (("File", 1), ("Pipe", 1), ("File", 2)):
-            runs = [run_smalgo(a.bin, tmp, parts, a.k, a.dim, mode, ranks)
+        for mode, ranks, polish in (("File", 1, True), ("Pipe", 1, True), ("File", 2, True),
+                                    ("File", 1, False)):
+            runs = [run_smalgo(a.bin, tmp, parts, a.k, a.dim, mode, ranks, polish)
                     for _ in range(a.repeats)]
             wall = float(np.median([r[0] for r in runs]))
             rss = [r[2] for r in runs if r[2] is not None]
-            results.append(("smalgo %s %d rank%s" % (mode, ranks, "s" if ranks > 1 else ""),
+            results.append(("smalgo %s %d rank%s%s" % (mode, ranks, "s" if ranks > 1 else "",
+                                                       "" if polish else " no polish"),
                             wall, None, msd(x, runs[-1][1]), max(rss) if rss else None))
         if not a.no_peers:
             peers = ["sklearn KMeans", "MiniBatchKMeans"]
@@ -234,7 +239,7 @@ def main():
                   % (name, wall, "-" if load is None else "%.3f" % load, m, m / best,
                      "%.3f s" % wall if m <= 1.02 * best else "-", a.rows / wall,
                      "-" if rss is None else "%.0f" % rss))
-        for name, wall, _load, _m, _rss in results[:3]:
+        for name, wall, _load, _m, _rss in results[:4]:
             print("%s: %.3g records/s, %.3f GB/s of input" % (name, a.rows / wall,
                                                               nbytes / 1e9 / wall))
     finally:

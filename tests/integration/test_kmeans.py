@@ -168,9 +168,11 @@ class PipeFeeder:
             os.close(fd)
 
 
-def run_train(ml_root, smalgo_bin, ranks=1, timeout=600):
+def run_train(ml_root, smalgo_bin, ranks=1, timeout=600, env_extra=None):
     env = dict(os.environ)
+    env.pop("SMALGO_KMEANS_POLISH", None)
     env.update(MPI_ENV)
+    env.update(env_extra or {})
     cmd = [str(smalgo_bin), "train", "--ml-root", str(ml_root.root), "--algorithm", "kmeans"]
     if ranks > 1:
         if shutil.which("mpirun") is None:
@@ -179,7 +181,8 @@ def run_train(ml_root, smalgo_bin, ranks=1, timeout=600):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
-def train_job(ml_root, smalgo_bin, x, hp, mode="File", ranks=1, parts=2, test=None):
+def train_job(ml_root, smalgo_bin, x, hp, mode="File", ranks=1, parts=2, test=None,
+              env_extra=None):
     setup_job(ml_root, hp, mode, test is not None)
     feeders = []
     if mode == "Pipe":
@@ -190,7 +193,7 @@ def train_job(ml_root, smalgo_bin, x, hp, mode="File", ranks=1, parts=2, test=No
         put_files(ml_root, "train", x, parts)
         if test is not None:
             put_files(ml_root, "test", test, 1)
-    proc = run_train(ml_root, smalgo_bin, ranks)
+    proc = run_train(ml_root, smalgo_bin, ranks, env_extra=env_extra)
     for f in feeders:
         f.thread.join(timeout=10)
     return proc
@@ -323,6 +326,45 @@ def test_uneven_ranks_do_not_deadlock(ml_root, smalgo_bin):
     proc = run_train(ml_root, smalgo_bin, ranks=2, timeout=120)
     ok(proc)
     assert "epoch 0: 5000 records" in proc.stdout
+
+
+# ---- the polish switch (SMALGO_KMEANS_POLISH) ------------------------------------
+
+def test_polish_on_by_default_is_logged(ml_root, smalgo_bin):
+    proc = train_job(ml_root, smalgo_bin, small_blobs(), {"k": 4, "feature_dim": 5})
+    ok(proc)
+    assert "k-means polish: on" in proc.stdout
+    assert "k-means polish: off" not in proc.stdout
+
+
+@pytest.mark.parametrize("ranks,factor", [(1, "auto"), (2, "auto"), (1, "1")])
+def test_polish_off_gives_documented_model(ml_root, smalgo_bin, ranks, factor):
+    """SMALGO_KMEANS_POLISH=0: stream + shrink only, no polish line, a valid model."""
+    x = small_blobs(n=4000, seed=7)
+    proc = train_job(ml_root, smalgo_bin, x,
+                     {"k": 4, "feature_dim": 5, "extra_center_factor": factor}, ranks=ranks,
+                     env_extra={"SMALGO_KMEANS_POLISH": "0"})
+    ok(proc)
+    out = proc.stdout
+    assert "k-means polish: off (SMALGO_KMEANS_POLISH=0)" in out
+    assert "k-means polish: on" not in out and "Lloyd on a" not in out
+    arrays, n_names = read_ndarray(ml_root.model / "model_algo-1")
+    assert n_names == 0 and len(arrays) == 1 and arrays[0].shape == (4, 5)
+    centers = arrays[0]
+    assert np.all(np.isfinite(centers)) and len(np.unique(centers, axis=0)) == 4
+    # Well separated blobs (spread 1, centers ~20 apart): with the shrink every blob is
+    # found, msd ~ d. (With factor 1 plain streaming k-means may merge two blobs.)
+    if factor == "auto":
+        assert msd_to(x, centers).mean() < 1.2 * 5
+    train_msd = metric(out, "train msd")
+    assert train_msd is not None and np.isfinite(train_msd) and train_msd >= 0
+
+
+def test_polish_bad_value_is_client_error(ml_root, smalgo_bin):
+    proc = train_job(ml_root, smalgo_bin, small_blobs(n=300), {"k": 3, "feature_dim": 5},
+                     env_extra={"SMALGO_KMEANS_POLISH": "maybe"})
+    assert proc.returncode != 0
+    assert "SMALGO_KMEANS_POLISH" in failure_text(ml_root)
 
 
 # ---- bad input -------------------------------------------------------------------

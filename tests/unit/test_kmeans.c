@@ -7,7 +7,11 @@
  * (per-rank contributions summed as the allreduce would) keeps simulated
  * ranks identical and matches one rank fed the union; extra_center_factor 1
  * skips the shrink; weighted Lloyd honours weights; the sample polish never
- * worsens the sample msd. Data come from a fixed-seed generator.
+ * worsens the sample msd; the nearest-center kernels (AVX2, portable with
+ * SMALGO_KMEANS_NO_AVX2=1, and sgemm for large dim) agree with a brute-force
+ * double argmin wherever the margin is clear, never pick an inactive center,
+ * break exact ties to the lowest index and report exact distances; the
+ * reservoir sample is uniform. Data come from a fixed-seed generator.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -353,6 +357,123 @@ static void test_polish_improves(void **state)
     free(truth);
 }
 
+/* One configuration of smg_kmeans_nearest against a brute-force double argmin. */
+static void check_nearest(size_t n, size_t d, size_t k, uint64_t seed)
+{
+    struct smg_rng r;
+    float *x = malloc(n * d * sizeof(float)), *cs = malloc(k * d * sizeof(float));
+    float *cn = malloc(k * sizeof(float));
+    double *cd = malloc(k * d * sizeof(double)), *shift = malloc(d * sizeof(double));
+    double *dist = malloc(n * sizeof(double));
+    uint32_t *lab = malloc(n * sizeof(uint32_t));
+    struct smg_error err = {0};
+    size_t clear = 0;
+
+    smg_rng_seed(&r, seed);
+    for (size_t f = 0; f < d; f++)
+        shift[f] = 50.0 + (double)f;
+    for (size_t i = 0; i < n * d; i++)
+        x[i] = (float)(50.0 + (double)(i % d) + 3.0 * gauss(&r));
+    for (size_t j = 0; j < k; j++) {
+        float norm = 0.0f;
+        for (size_t f = 0; f < d; f++) {
+            /* center j + 1 duplicates center j when j % 7 == 0: a tie to the lower index */
+            size_t src = (j % 7 == 1) ? j - 1 : j;
+            cd[j * d + f] = src == j ? 3.0 * gauss(&r) : cd[src * d + f];
+            cs[j * d + f] = (float)cd[j * d + f];
+            norm += cs[j * d + f] * cs[j * d + f];
+        }
+        cn[j] = (j % 5 == 3) ? INFINITY : norm; /* inactive centers */
+    }
+    assert_int_equal(smg_kmeans_nearest(cs, cn, cd, k, d, shift, x, n, lab, dist, &err), SMG_OK);
+    for (size_t i = 0; i < n; i++) {
+        double best = INFINITY, second = INFINITY, e = 0.0;
+        size_t bj = SIZE_MAX;
+        for (size_t j = 0; j < k; j++) {
+            double s = 0.0;
+            if (!isfinite(cn[j]))
+                continue;
+            for (size_t f = 0; f < d; f++) {
+                double v = ((double)x[i * d + f] - shift[f]) - cd[j * d + f];
+                s += v * v;
+            }
+            if (s < best) {
+                second = best;
+                best = s;
+                bj = j;
+            } else if (s < second && !(j % 7 == 1 && s == best)) {
+                second = s;
+            }
+        }
+        if (bj == SIZE_MAX) {
+            assert_int_equal(lab[i], SMG_KMEANS_NO_LABEL);
+            continue;
+        }
+        assert_true(lab[i] < k && isfinite(cn[lab[i]]));
+        /* a duplicate never beats its active lower-index twin */
+        assert_true(lab[i] % 7 != 1 || !isfinite(cn[lab[i] - 1]));
+        for (size_t f = 0; f < d; f++) {
+            double v = ((double)x[i * d + f] - shift[f]) - cd[lab[i] * d + f];
+            e += v * v;
+        }
+        assert_true(dist[i] == e); /* the exact distance of the chosen center */
+        if (second - best > 1e-3 * (best + 1.0)) {
+            assert_int_equal(lab[i], bj);
+            clear++;
+        }
+    }
+    assert_true(clear > n / 2);
+    free(x);
+    free(cs);
+    free(cn);
+    free(cd);
+    free(shift);
+    free(dist);
+    free(lab);
+}
+
+static void test_nearest_kernels(void **state)
+{
+    static const size_t dims[] = {1, 3, 8, 16, 17, 64, 70};
+    static const size_t ks[] = {1, 2, 9, 13, 100};
+    (void)state;
+    for (int portable = 0; portable < 2; portable++) {
+        if (portable)
+            setenv("SMALGO_KMEANS_NO_AVX2", "1", 1);
+        for (size_t a = 0; a < sizeof(dims) / sizeof(dims[0]); a++)
+            for (size_t b = 0; b < sizeof(ks) / sizeof(ks[0]); b++)
+                check_nearest(601, dims[a], ks[b], 100 + a * 10 + b);
+    }
+    unsetenv("SMALGO_KMEANS_NO_AVX2");
+}
+
+static void test_reservoir_uniform(void **state)
+{
+    const size_t n = 200000, cap = 5000, d = 1;
+    float *x = malloc(n * sizeof(float));
+    struct smg_kmeans_sample *s;
+    struct smg_error err = {0};
+    double cut = 0.0;
+    float c = 0.0f;
+    double before, after;
+    (void)state;
+    for (size_t i = 0; i < n; i++)
+        x[i] = (float)i;
+    assert_int_equal(smg_kmeans_sample_new(d, cap, 7, &s, &err), SMG_OK);
+    for (size_t i = 0; i < n; i += 977) { /* uneven batches */
+        struct smg_batch b = {.x = x + i, .rows = n - i < 977 ? n - i : 977, .cols = d};
+        smg_kmeans_sample_add(s, &b);
+    }
+    assert_int_equal(smg_kmeans_sample_rows(s), cap);
+    /* One center at 0 (no shift): the polish moves it to the sample mean. */
+    assert_int_equal(smg_kmeans_polish(s, NULL, &c, 1, &cut, 1, 0.0, &before, &after, &err),
+                     SMG_OK);
+    /* Uniform over [0, n): mean n/2, sd of the sample mean n / sqrt(12 cap) ~ 817. */
+    assert_true(fabs((double)c - (double)n / 2.0) < 4000.0);
+    smg_kmeans_sample_free(s);
+    free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -364,6 +485,8 @@ int main(void)
         cmocka_unit_test(test_no_shrink_factor_one),
         cmocka_unit_test(test_weighted_lloyd),
         cmocka_unit_test(test_polish_improves),
+        cmocka_unit_test(test_nearest_kernels),
+        cmocka_unit_test(test_reservoir_uniform),
     };
     smg_log_set_level(SMG_LOG_WARNING);
     return cmocka_run_group_tests(tests, NULL, NULL);
