@@ -1,12 +1,175 @@
-/* Placeholder for `smalgo pipe` until its implementation lands. */
+/*
+ * `smalgo pipe`: SageMaker's Pipe-mode agent for local runs and tests.
+ *
+ *   smalgo pipe --dir <input/data> --channel train=<folder-or-file>[,test=<...>]
+ *               [--epochs N] [--shuffle-seed S] [--gunzip] [--recordio-wrap]
+ *               [--host-index i --host-count n] [--open-timeout SECONDS] [--quiet]
+ *
+ * Parses the options and runs the agent (pipe_agent.h). SIGTERM and SIGINT set
+ * a flag the channel threads poll; SIGPIPE is ignored so a reader closing early
+ * is an EPIPE. Exit status: 0 when every channel finished (or a signal asked
+ * us to stop), 1 on a channel error, 2 on bad usage.
+ */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "alloc.h"
 #include "commands.h"
+#include "pipe_agent.h"
+
+#define MAX_CHANNELS 16
+
+static volatile sig_atomic_t pipe_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    pipe_stop = 1;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: smalgo pipe --dir DIR --channel NAME=SRC[,NAME=SRC...] [options]\n"
+            "  Creates DIR/NAME_0, DIR/NAME_1, ... FIFOs one epoch at a time and streams\n"
+            "  every file under SRC into each, as SageMaker Pipe mode does.\n"
+            "  --epochs N           serve N epochs (default: until a reader stops opening them)\n"
+            "  --shuffle-seed S     shuffle the file order every epoch, seeded\n"
+            "  --gunzip             inflate gzip files (CompressionType=Gzip)\n"
+            "  --recordio-wrap      wrap each file in one RecordIO record (RecordWrapperType)\n"
+            "  --host-index I --host-count N   ShardedByS3Key: this host's share of the files\n"
+            "  --open-timeout SEC   how long a reader may take to open a FIFO (default 60)\n"
+            "  --quiet              no per-epoch lines on stderr\n");
+}
+
+static bool parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    long v = 0;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+        return false;
+    *out = v;
+    return true;
+}
+
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
+        return false;
+    *out = v;
+    return true;
+}
+
+/* Split "a=x,b=y" in place into specs. */
+static bool add_channels(char *arg, struct smg_pipe_channel_spec *specs, size_t *n)
+{
+    char *p = arg;
+
+    while (p != NULL && *p != '\0') {
+        char *comma = strchr(p, ',');
+        char *eq;
+        if (comma != NULL)
+            *comma = '\0';
+        eq = strchr(p, '=');
+        if (eq == NULL || eq == p || eq[1] == '\0' || *n == MAX_CHANNELS)
+            return false;
+        *eq = '\0';
+        specs[*n].name = p;
+        specs[*n].source = eq + 1;
+        (*n)++;
+        p = comma != NULL ? comma + 1 : NULL;
+    }
+    return true;
+}
 
 int smg_cmd_pipe(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "smalgo pipe: not implemented yet\n");
-    return 2;
+    struct smg_pipe_channel_spec specs[MAX_CHANNELS];
+    struct smg_pipe_options o = {0};
+    struct smg_error err;
+    struct sigaction sa;
+    long v = 0;
+    int rc;
+
+    o.channels = specs;
+    o.epochs = -1;
+    o.host_count = 1;
+    o.open_timeout_ms = 60 * 1000;
+    o.stop = &pipe_stop;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        bool ok = true, takes = true;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (strcmp(a, "--gunzip") == 0) {
+            o.gunzip = true, takes = false;
+        } else if (strcmp(a, "--recordio-wrap") == 0) {
+            o.recordio_wrap = true, takes = false;
+        } else if (strcmp(a, "--quiet") == 0) {
+            o.quiet = true, takes = false;
+        } else if (val == NULL) {
+            ok = false;
+        } else if (strcmp(a, "--dir") == 0) {
+            o.dir = val;
+        } else if (strcmp(a, "--channel") == 0) {
+            ok = add_channels(argv[i + 1], specs, &o.n_channels);
+        } else if (strcmp(a, "--epochs") == 0) {
+            ok = parse_long(val, 0, 1L << 30, &o.epochs);
+        } else if (strcmp(a, "--shuffle-seed") == 0) {
+            ok = parse_u64(val, &o.seed);
+            o.shuffle = true;
+        } else if (strcmp(a, "--host-index") == 0) {
+            ok = parse_long(val, 0, 1 << 20, &v);
+            o.host_index = (int)v;
+        } else if (strcmp(a, "--host-count") == 0) {
+            ok = parse_long(val, 1, 1 << 20, &v);
+            o.host_count = (int)v;
+        } else if (strcmp(a, "--open-timeout") == 0) {
+            ok = parse_long(val, 0, 1L << 20, &v);
+            o.open_timeout_ms = (int)(v * 1000);
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            fprintf(stderr, "smalgo pipe: bad or incomplete option %s%s%s\n", a, val ? " " : "",
+                    val && takes ? val : "");
+            usage(stderr);
+            return 2;
+        }
+        if (takes)
+            i++;
+    }
+    if (o.dir == NULL || o.n_channels == 0 || o.host_index >= o.host_count) {
+        fprintf(stderr, "smalgo pipe: --dir and at least one --channel are required, and "
+                        "--host-index must be below --host-count\n");
+        usage(stderr);
+        return 2;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    smg_error_clear(&err);
+    rc = smg_pipe_agent_run(&o, &err);
+    if (rc != SMG_OK) {
+        fprintf(stderr, "smalgo pipe: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
 }

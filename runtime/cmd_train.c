@@ -1,12 +1,335 @@
-/* Placeholder for `smalgo train` until its implementation lands. */
+/*
+ * `smalgo train`: the SageMaker training contract.
+ *
+ * Order of work: find the ML root (--ml-root, SMALGO_ML_ROOT, /opt/ml); start
+ * MPI when run under mpirun; install the stop handlers; read
+ * resourceconfig.json and inputdataconfig.json (or apply a local run's
+ * defaults); choose the algorithm (--algorithm, SMALGO_ALGORITHM, else from
+ * the hyperparameters: k means k-means, num_components PCA); check the
+ * hyperparameters against its table and log "Final configuration: {...}";
+ * check every declared channel is there and its files can be read; train;
+ * print the #metrics line. Any failure becomes output/failure and a non-zero
+ * exit; under MPI a failing rank aborts the others so no peer waits forever.
+ */
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
 
+#include "alloc.h"
 #include "commands.h"
+#include "config.h"
+#include "config_walk.h"
+#include "failure.h"
+#include "hparam_tables.h"
+#include "job.h"
+#include "jsonfile.h"
+#include "log.h"
+#include "signals.h"
+
+struct train_opts {
+    const char *root;
+    const char *algorithm;
+    const char *algorithm_from; /* "--algorithm", "SMALGO_ALGORITHM" or NULL */
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: smalgo train [--ml-root DIR] [--algorithm pca|kmeans]\n\n"
+            "Train as SageMaker's built-in algorithm would, from DIR/input/config and\n"
+            "DIR/input/data, writing DIR/model (or DIR/output/failure on error).\n\n"
+            "  --ml-root DIR       the SageMaker root (default: $SMALGO_ML_ROOT, else /opt/ml)\n"
+            "  --algorithm NAME    pca or kmeans (default: $SMALGO_ALGORITHM, else inferred:\n"
+            "                      hyperparameter k means kmeans, num_components means pca)\n"
+            "  --help              this text\n\n"
+            "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO).\n");
+}
+
+/* 0: run; 1: help printed; -1: usage error (printed). */
+static int parse_args(int argc, char **argv, struct train_opts *o)
+{
+    const char *env;
+
+    memset(o, 0, sizeof(*o));
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 1;
+        }
+        if ((strcmp(a, "--ml-root") == 0 || strcmp(a, "--algorithm") == 0) && i + 1 < argc) {
+            if (a[2] == 'm')
+                o->root = argv[++i];
+            else
+                o->algorithm = argv[++i];
+        } else if (strncmp(a, "--ml-root=", 10) == 0) {
+            o->root = a + 10;
+        } else if (strncmp(a, "--algorithm=", 12) == 0) {
+            o->algorithm = a + 12;
+        } else {
+            fprintf(stderr, "smalgo train: unknown or incomplete option '%s'\n\n", a);
+            usage(stderr);
+            return -1;
+        }
+    }
+    if (o->algorithm != NULL)
+        o->algorithm_from = "--algorithm";
+    else if ((env = getenv("SMALGO_ALGORITHM")) != NULL && *env != '\0') {
+        o->algorithm = env;
+        o->algorithm_from = "SMALGO_ALGORITHM";
+    }
+    if (o->root == NULL && (env = getenv("SMALGO_ML_ROOT")) != NULL && *env != '\0')
+        o->root = env;
+    if (o->root == NULL)
+        o->root = "/opt/ml";
+    return 0;
+}
+
+/* The algorithm's table, or ours while its struct has none yet. */
+static void table_of(const struct smg_algorithm *a, const struct smg_hp_spec **specs, size_t *n,
+                     const char **ident)
+{
+    *specs = a->hparams;
+    *n = a->n_hparams;
+    if (*n == 0 && strcmp(a->name, "pca") == 0) {
+        *specs = smg_pca_hparams;
+        *n = smg_pca_n_hparams;
+    } else if (*n == 0 && strcmp(a->name, "kmeans") == 0) {
+        *specs = smg_kmeans_hparams;
+        *n = smg_kmeans_n_hparams;
+    }
+    *ident = a->identifying_hp;
+    if (*ident == NULL || smg_hp_spec_find(*specs, *n, *ident) == NULL)
+        *ident = strcmp(a->name, "kmeans") == 0 ? "k" : "num_components";
+}
+
+static int choose_algorithm(const struct train_opts *o, const char *hp_text, const char *hp_path,
+                            const struct smg_algorithm **out, struct smg_error *err)
+{
+    const struct smg_algorithm *found = NULL;
+    char names[256] = "";
+    size_t used = 0;
+    int rc;
+
+    for (size_t i = 0; smg_algorithms[i] != NULL; i++) {
+        int w = snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+                         smg_algorithms[i]->name);
+        if (w > 0 && (size_t)w < sizeof(names) - used)
+            used += (size_t)w;
+    }
+    if (o->algorithm != NULL) {
+        *out = smg_algorithm_find(o->algorithm);
+        if (*out == NULL)
+            return smg_error_set(err, SMG_ECONFIG,
+                                 "unknown algorithm '%.100s' (from %s); choose "
+                                 "one of: %s",
+                                 o->algorithm, o->algorithm_from, names);
+        return SMG_OK;
+    }
+    for (size_t i = 0; smg_algorithms[i] != NULL; i++) {
+        const struct smg_hp_spec *specs;
+        const char *ident;
+        size_t n;
+        bool has;
+        table_of(smg_algorithms[i], &specs, &n, &ident);
+        if ((rc = smg_hparams_has_key(hp_text, hp_path, ident, &has, err)) != SMG_OK)
+            return rc;
+        if (has && found != NULL)
+            return smg_error_set(err, SMG_ECONFIG,
+                                 "cannot tell which algorithm to train: %s names both '%s' and "
+                                 "'%s'; pass --algorithm (%s) or set SMALGO_ALGORITHM",
+                                 hp_path, found->name, smg_algorithms[i]->name, names);
+        if (has)
+            found = smg_algorithms[i];
+    }
+    if (found == NULL)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "cannot tell which algorithm to train: %s has neither 'k' (kmeans) "
+                             "nor 'num_components' (pca); pass --algorithm (%s) or set "
+                             "SMALGO_ALGORITHM",
+                             hp_path, names);
+    *out = found;
+    return SMG_OK;
+}
+
+static int read_hparams(struct smg_job *job, const struct train_opts *o, struct smg_error *err)
+{
+    char path[8192];
+    char *text = NULL;
+    size_t len;
+    bool missing;
+    const struct smg_hp_spec *specs;
+    const char *ident;
+    size_t n;
+    char *resolved;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/input/config/hyperparameters.json", job->root);
+    rc = smg_file_read_text(path, SMG_CONFIG_MAX_BYTES, &text, &len, &missing, err);
+    if (rc != SMG_OK) {
+        if (missing)
+            smg_error_prefix(err, "the job's hyperparameters are missing: ");
+        return rc;
+    }
+    if ((rc = choose_algorithm(o, text, path, &job->algorithm, err)) != SMG_OK)
+        goto out;
+    smg_log_info("Algorithm: %s (%s)", job->algorithm->name,
+                 o->algorithm_from ? o->algorithm_from : "inferred from the hyperparameters");
+    table_of(job->algorithm, &specs, &n, &ident);
+    if ((rc = smg_hparams_parse(specs, n, text, path, &job->hp, err)) != SMG_OK)
+        goto out;
+    resolved = smg_hparams_to_json(job->hp);
+    if (resolved == NULL) {
+        rc = smg_error_set(err, SMG_ENOMEM, "out of memory logging the configuration");
+        goto out;
+    }
+    if (job->rank_on_host == 0)
+        smg_log_info("Final configuration: %s", resolved);
+    smg_free(resolved);
+out:
+    smg_free(text);
+    return rc;
+}
+
+static int pipe_timeout(struct smg_job *job, struct smg_error *err)
+{
+    const char *s = getenv("SMALGO_PIPE_TIMEOUT_MS");
+    long v = 0;
+
+    if (s == NULL || *s == '\0')
+        return SMG_OK;
+    for (const char *p = s; *p != '\0'; p++) {
+        if (*p < '0' || *p > '9' || v > 86400000L)
+            return smg_error_set(err, SMG_ECONFIG,
+                                 "SMALGO_PIPE_TIMEOUT_MS='%.40s' is not a number of milliseconds "
+                                 "from 1 to 86400000",
+                                 s);
+        v = v * 10 + (*p - '0');
+    }
+    if (v < 1 || v > 86400000L)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "SMALGO_PIPE_TIMEOUT_MS='%.40s' is not a number of milliseconds from "
+                             "1 to 86400000",
+                             s);
+    job->pipe_timeout_ms = (int)v;
+    return SMG_OK;
+}
+
+static int check_channels(struct smg_job *job, struct smg_error *err)
+{
+    char dir[8192];
+    struct stat st;
+    int rc;
+
+    if (smg_job_channel(job, "train") == NULL)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "no 'train' channel: %s needs training data in %s/train (declare it "
+                             "in inputdataconfig.json, or create that folder for a local run)",
+                             job->algorithm->name, job->data_dir);
+    for (size_t i = 0; i < job->n_channels; i++) {
+        const struct smg_channel_info *ch = &job->channels[i];
+        struct smg_format fmt;
+        memset(&fmt, 0, sizeof(fmt));
+        if ((rc = smg_format_parse_content_type(ch->content_type, &fmt, err)) != SMG_OK) {
+            smg_error_prefix(err, "channel '%s': ", ch->name);
+            return rc;
+        }
+        snprintf(dir, sizeof(dir), "%s/%s", job->data_dir, ch->name);
+        if (ch->mode == SMG_MODE_PIPE) {
+            if (job->rank_on_host == 0)
+                smg_log_info("The channel '%s' is in pipe input mode under %s.", ch->name, dir);
+            continue;
+        }
+        if (stat(dir, &st) != 0)
+            return smg_error_set(err, SMG_ECONFIG,
+                                 "channel '%s' is declared in inputdataconfig.json but its folder "
+                                 "%s does not exist",
+                                 ch->name, dir);
+        if (!S_ISDIR(st.st_mode))
+            return smg_error_set(err, SMG_ECONFIG,
+                                 "channel '%s' is in %s mode but %s is not a folder", ch->name,
+                                 ch->mode == SMG_MODE_FASTFILE ? "FastFile" : "File", dir);
+        if ((rc = smg_config_walk(dir, smg_config_check_readable, NULL, err)) != SMG_OK)
+            return rc;
+        if (job->rank_on_host == 0)
+            smg_log_info("The channel '%s' is in %s input mode under %s, content type %s.",
+                         ch->name, ch->mode == SMG_MODE_FASTFILE ? "fastfile" : "file", dir,
+                         ch->content_type[0] ? ch->content_type : "(default recordIO-protobuf)");
+    }
+    return SMG_OK;
+}
+
+static int run(struct smg_job *job, const struct train_opts *o, struct smg_error *err)
+{
+    struct stat st;
+    double t0;
+    int rc;
+
+    if ((rc = smg_job_set_root(job, o->root, err)) != SMG_OK)
+        return rc;
+    if (stat(job->root, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        bool exists = stat(job->root, &st) == 0;
+        return smg_error_set(err, SMG_ECONFIG,
+                             "the ML root %s %s; give --ml-root DIR or set SMALGO_ML_ROOT to a "
+                             "folder holding input/config and input/data",
+                             job->root, exists ? "is not a folder" : "does not exist");
+    }
+    job->stop = smg_signals_install(job->output_dir);
+    smg_failure_clear(job->output_dir);
+    if ((rc = pipe_timeout(job, err)) != SMG_OK || (rc = smg_config_load(job, err)) != SMG_OK)
+        return rc;
+    smg_job_assign_ranks(job);
+    if (job->n_hosts > 1 && job->comm.size == 1)
+        smg_log_warn("%zu hosts are listed but this process is not under mpirun: host %s trains "
+                     "on its own data only",
+                     job->n_hosts, job->current_host);
+    if ((rc = read_hparams(job, o, err)) != SMG_OK || (rc = check_channels(job, err)) != SMG_OK)
+        return rc;
+    if (mkdir(job->model_dir, 0755) != 0 && errno != EEXIST)
+        return smg_error_set(err, SMG_EIO, "cannot create the model folder %s: %s", job->model_dir,
+                             strerror(errno));
+    t0 = smg_now();
+    smg_job_add_timing(job, "setuptime", (t0 - job->start_time) * 1000.0);
+    rc = job->algorithm->train(job, err);
+    if (rc != SMG_OK)
+        return rc;
+    smg_job_add_timing(job, "totaltime", (smg_now() - job->start_time) * 1000.0);
+    smg_job_emit_metrics(job);
+    return SMG_OK;
+}
 
 int smg_cmd_train(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "smalgo train: not implemented yet\n");
-    return 2;
+    struct train_opts opts;
+    struct smg_job job;
+    struct smg_error err;
+    int rc;
+
+    rc = parse_args(argc, argv, &opts);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    smg_job_init(&job);
+    smg_error_clear(&err);
+    rc = smg_comm_init(&argc, &argv, &job.comm, &err);
+    if (rc == SMG_OK)
+        rc = run(&job, &opts, &err);
+    if (rc != SMG_OK) {
+        if (job.stop != NULL && *job.stop != 0) {
+            smg_error_clear(&err);
+            smg_error_set(&err, SMG_ESTOPPED,
+                          "training stopped by %s (StopTrainingJob, MaxRuntimeInSeconds or "
+                          "Ctrl-C) at a mini-batch boundary; no model was written",
+                          smg_signal_name((int)*job.stop));
+        }
+        if (err.status == SMG_OK)
+            smg_error_set(&err, rc, "training failed: %s", smg_status_str(rc));
+        smg_failure_report(job.output_dir[0] ? job.output_dir : NULL, &err);
+        if (job.comm.size > 1)
+            smg_comm_abort(&job.comm, 1);
+    }
+    smg_comm_finalize(&job.comm);
+    smg_job_release(&job);
+    return rc == SMG_OK ? 0 : 1;
 }

@@ -50,7 +50,32 @@ struct smg_job {
     volatile sig_atomic_t *stop; /* set by SIGTERM */
     double start_time;           /* seconds since the epoch, at job start */
     struct smg_timings *timings; /* owned by the runtime; see smg_job_add_timing */
+    /* Ranks on this host (mpirun -np N on one machine): File-mode files are split
+     * between them, and only the first prints metric lines. 0 and 1 by default. */
+    int rank_on_host;
+    int ranks_on_host;
+    bool channels_inferred; /* no inputdataconfig.json: channels are input/data's folders */
+    bool metrics_emitted;   /* the #metrics line was printed */
 };
+
+/*
+ * Lifecycle (job_setup.c). smg_job_init zeroes job and sets the defaults:
+ * current_host algo-1 (hosts are filled by config.c), rank 0 of 1, the
+ * default Pipe timeout, start_time now.
+ * smg_job_set_root fills root and the model/output/data folders (SMG_ECONFIG if
+ * too long). smg_job_release frees what the job owns (hosts, hyperparameters,
+ * timings), not the job itself; it accepts a job that was only initialised.
+ */
+void smg_job_init(struct smg_job *job);
+int smg_job_set_root(struct smg_job *job, const char *root, struct smg_error *err);
+void smg_job_release(struct smg_job *job);
+
+/*
+ * Place this process among the ranks on its host: from OpenMPI's
+ * OMPI_COMM_WORLD_LOCAL_RANK/LOCAL_SIZE when run by mpirun, else derived from
+ * the world size and the number of hosts (one rank per host by default).
+ */
+void smg_job_assign_ranks(struct smg_job *job);
 
 /* The channel's info, or NULL if the job has no such channel. */
 const struct smg_channel_info *smg_job_channel(const struct smg_job *job, const char *name);
@@ -71,7 +96,12 @@ int smg_job_open_channel(struct smg_job *job, const char *name, size_t feature_d
 int smg_job_write_model(struct smg_job *job, const struct smg_ndarray_file *model,
                         struct smg_error *err);
 
-/* Metric lines exactly as SageMaker's regexes expect, tagged host=<current_host>. */
+/*
+ * Metric lines exactly as SageMaker's regexes expect, tagged host=<current_host>
+ * (metrics.c). Only the first rank on each host prints them.
+ * "#quality_metric: host=algo-1, train msd <loss>=0.0640490949153900" for
+ * what = "train msd". Numbers print in the shortest form that reads back exactly.
+ */
 void smg_job_quality_metric(const struct smg_job *job, const char *what, double value);
 /* "#progress_metric: host=algo-1, completed 100.0 % of epochs" */
 void smg_job_progress_metric(const struct smg_job *job, double percent);
@@ -79,7 +109,14 @@ void smg_job_progress_metric(const struct smg_job *job, double percent);
 void smg_job_throughput_metric(const struct smg_job *job, const char *channel,
                                double records_per_second);
 
-/* Timers collected into the final "#metrics {...}" line. */
+/*
+ * Timers collected into the final "#metrics {...}" line, each as
+ * {"sum", "count", "min", "max"} over the calls with that name (in
+ * milliseconds, as the built-ins report ".time" metrics). cmd_train adds
+ * "setuptime" and "totaltime" and prints the line once after a successful
+ * train; an algorithm need not call smg_job_emit_metrics (a second call prints
+ * nothing).
+ */
 void smg_job_add_timing(struct smg_job *job, const char *name, double milliseconds);
 void smg_job_emit_metrics(struct smg_job *job);
 

@@ -1,0 +1,218 @@
+/*
+ * k-means inference (see kmeans_assign.h): nearest centroid and Euclidean
+ * distance for a batch of rows, via sgemm and norms, with an exact double
+ * check of near-ties.
+ *
+ * Rounding bound. In float32 the expansion ‖x‖² − 2x·c + ‖c‖² carries an
+ * absolute error of at most about (d + 3)·u·(‖x‖² + 2|x·c| + ‖c‖²), u = 2⁻²⁴,
+ * for any summation order (sgemm blocks and FMAs included), and
+ * |x·c| ≤ ‖x‖‖c‖. We use bound = (d + 4)·2u·(‖x‖ + ‖c‖)², twice that. Any
+ * centroid whose float32 squared distance minus its bound is not above the
+ * best's plus its bound might truly be the nearest; when there is more than
+ * one such candidate, each is re-measured exactly as Σ(x − c)² in double and
+ * the smallest wins (lowest index on ties). The reported distance is the
+ * float32 expansion of the winner (SageMaker-like), unless its bound exceeds
+ * 1e-3 of the value, when the exact distance is reported instead.
+ */
+#include "kmeans_assign.h"
+
+#include <cblas.h>
+#include <float.h>
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+
+/* Floats of x·cᵀ scratch per block: 4 MiB. */
+#define BLOCK_FLOATS (1u << 20)
+
+struct smg_kmeans_assigner {
+    size_t k, d;
+    float *centroids; /* k × d */
+    float *norms;     /* ‖c_j‖², float32 accumulation */
+    double *roots;    /* ‖c_j‖ in double, for the bound */
+};
+
+static float sqnorm(const float *v, size_t d)
+{
+    float s = 0.0f;
+    for (size_t i = 0; i < d; i++)
+        s += v[i] * v[i];
+    return s;
+}
+
+static double exact_sq(const float *x, const float *c, size_t d)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < d; i++) {
+        double t = (double)x[i] - (double)c[i];
+        s += t * t;
+    }
+    return s;
+}
+
+static double dnorm(const float *v, size_t d)
+{
+    double s = 0.0;
+    for (size_t i = 0; i < d; i++)
+        s += (double)v[i] * (double)v[i];
+    return s;
+}
+
+size_t smg_kmeans_assigner_k(const struct smg_kmeans_assigner *a)
+{
+    return a->k;
+}
+
+size_t smg_kmeans_assigner_d(const struct smg_kmeans_assigner *a)
+{
+    return a->d;
+}
+
+void smg_kmeans_assigner_free(struct smg_kmeans_assigner *a)
+{
+    if (a == NULL)
+        return;
+    smg_free(a->centroids);
+    smg_free(a->norms);
+    smg_free(a->roots);
+    smg_free(a);
+}
+
+int smg_kmeans_assigner_new(const float *centroids, size_t k, size_t d,
+                            struct smg_kmeans_assigner **out, struct smg_error *err)
+{
+    struct smg_kmeans_assigner *a;
+    size_t kd, bytes;
+
+    *out = NULL;
+    if (centroids == NULL || k == 0 || d == 0 || k > INT_MAX || d > INT_MAX || k > UINT32_MAX ||
+        !smg_mul_size(k, d, &kd) || !smg_mul_size(kd, sizeof(float), &bytes))
+        return smg_error_set(err, SMG_EINTERNAL, "k-means: bad centroid matrix %zu x %zu", k, d);
+    a = smg_calloc(1, sizeof(*a));
+    if (a == NULL)
+        goto nomem;
+    a->k = k;
+    a->d = d;
+    a->centroids = smg_malloc(bytes);
+    a->norms = smg_calloc(k, sizeof(float));
+    a->roots = smg_calloc(k, sizeof(double));
+    if (a->centroids == NULL || a->norms == NULL || a->roots == NULL)
+        goto nomem;
+    memcpy(a->centroids, centroids, bytes);
+    for (size_t j = 0; j < k; j++) {
+        a->norms[j] = sqnorm(a->centroids + j * d, d);
+        a->roots[j] = sqrt(dnorm(a->centroids + j * d, d));
+    }
+    *out = a;
+    return SMG_OK;
+nomem:
+    smg_kmeans_assigner_free(a);
+    return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu x %zu centroids", k, d);
+}
+
+/* Pick the winner of one row from its float32 squared distances d2[0..k). */
+static void assign_row(const struct smg_kmeans_assigner *a, const float *x, float xx,
+                       const float *g, uint32_t *closest, float *distance)
+{
+    const double gamma = (double)(a->d + 4) * FLT_EPSILON;
+    const double rx = sqrt((double)xx);
+    size_t best = 0, win, candidates = 0;
+    float best_d2 = INFINITY, d2;
+    double best_bound, exact = -1.0;
+
+    if (isnan(xx)) {
+        *closest = 0;
+        if (distance != NULL)
+            *distance = NAN;
+        return;
+    }
+    for (size_t j = 0; j < a->k; j++) {
+        d2 = xx - 2.0f * g[j] + a->norms[j];
+        if (d2 < best_d2) {
+            best_d2 = d2;
+            best = j;
+        }
+    }
+    best_bound = gamma * (rx + a->roots[best]) * (rx + a->roots[best]);
+    win = best;
+    for (size_t j = 0; j < a->k; j++) {
+        double bound = gamma * (rx + a->roots[j]) * (rx + a->roots[j]);
+        d2 = xx - 2.0f * g[j] + a->norms[j];
+        if ((double)d2 - bound <= (double)best_d2 + best_bound)
+            candidates++;
+    }
+    if (candidates > 1) {
+        for (size_t j = 0; j < a->k; j++) {
+            double bound = gamma * (rx + a->roots[j]) * (rx + a->roots[j]), e;
+            d2 = xx - 2.0f * g[j] + a->norms[j];
+            if ((double)d2 - bound > (double)best_d2 + best_bound)
+                continue;
+            e = exact_sq(x, a->centroids + j * a->d, a->d);
+            if (exact < 0.0 || e < exact) {
+                exact = e;
+                win = j;
+            }
+        }
+    }
+    *closest = (uint32_t)win;
+    if (distance == NULL)
+        return;
+    d2 = xx - 2.0f * g[win] + a->norms[win];
+    if (gamma * (rx + a->roots[win]) * (rx + a->roots[win]) <= 1e-3 * (double)d2) {
+        *distance = sqrtf(d2 > 0.0f ? d2 : 0.0f);
+    } else {
+        if (win != best || exact < 0.0)
+            exact = exact_sq(x, a->centroids + win * a->d, a->d);
+        *distance = (float)sqrt(exact);
+    }
+}
+
+int smg_kmeans_assign(const struct smg_kmeans_assigner *a, const float *x, size_t n,
+                      uint32_t *closest, float *distance, struct smg_error *err)
+{
+    size_t block, done;
+    float *g;
+
+    if (n == 0)
+        return SMG_OK;
+    if (a == NULL || x == NULL || closest == NULL)
+        return smg_error_set(err, SMG_EINTERNAL, "k-means assign: NULL argument");
+    block = BLOCK_FLOATS / a->k;
+    if (block == 0)
+        block = 1;
+    if (block > n)
+        block = n;
+    if (block > INT_MAX)
+        block = INT_MAX;
+    g = smg_calloc(block, a->k * sizeof(float)); /* block * k <= max(2^20, k): no overflow */
+    if (g == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means assign: out of memory for %zu x %zu", block,
+                             a->k);
+    for (done = 0; done < n; done += block) {
+        size_t b = n - done < block ? n - done : block;
+        const float *xb = x + done * a->d;
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)b, (int)a->k, (int)a->d, 1.0f, xb,
+                    (int)a->d, a->centroids, (int)a->d, 0.0f, g, (int)a->k);
+        for (size_t i = 0; i < b; i++) {
+            const float *row = xb + i * a->d;
+            assign_row(a, row, sqnorm(row, a->d), g + i * a->k, closest + done + i,
+                       distance != NULL ? distance + done + i : NULL);
+        }
+    }
+    smg_free(g);
+    return SMG_OK;
+}
+
+int smg_kmeans_assign_batch(const float *centroids, size_t k, size_t d, const float *x, size_t n,
+                            uint32_t *closest, float *distance, struct smg_error *err)
+{
+    struct smg_kmeans_assigner *a = NULL;
+    int rc = smg_kmeans_assigner_new(centroids, k, d, &a, err);
+
+    if (rc == SMG_OK)
+        rc = smg_kmeans_assign(a, x, n, closest, distance, err);
+    smg_kmeans_assigner_free(a);
+    return rc;
+}

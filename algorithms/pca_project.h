@@ -1,0 +1,33 @@
+/*
+ * PCA inference, as SageMaker's PCA endpoint computes it:
+ *
+ *     projection = (x - mean) · v
+ *
+ * with v the (d, m) component matrix of the model file and mean its (1, d)
+ * row (absent when the model was trained with subtract_mean=false; then
+ * projection = x · v). Element j of a projection belongs to column j of v, in
+ * the file's order (regular mode: s ascending, so the largest component is the
+ * last value). The singular values s are never used: the fixtures show the
+ * endpoint does not divide by them, and s may hold NaN (fixtures README §1.1,
+ * §1.3).
+ *
+ * Pure math: no files, no JSON. Thread-safe (per-call scratch).
+ */
+#ifndef SMG_PCA_PROJECT_H
+#define SMG_PCA_PROJECT_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+/*
+ * Project n rows x (n × d float32, C order) onto the m columns of v (d × m
+ * float32, C order), subtracting mean (d floats) first unless it is NULL.
+ * out receives n × m floats. Rows are centred and multiplied in blocks (one
+ * sgemm each), so scratch memory is bounded (about 4 MiB). SMG_ENOMEM, or
+ * SMG_EINTERNAL for zero or oversized dimensions.
+ */
+int smg_pca_project(const float *v, size_t d, size_t m, const float *mean, const float *x, size_t n,
+                    float *out, struct smg_error *err);
+
+#endif

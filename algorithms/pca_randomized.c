@@ -1,0 +1,196 @@
+/*
+ * Randomized PCA: the one-pass sketch SageMaker documents for
+ * algorithm_mode=randomized ("How PCA works").
+ *
+ * With l = num_components + extra_components (extra_components -1 means
+ * max(10, num_components)), every block X_t of m rows is multiplied by an
+ * l x m matrix H_t of random signs, and the accumulator keeps
+ *     B = sum_t H_t X_t  (l x d),  h = sum_t H_t 1  (l),  s = sum of rows (d),  n,
+ * stored back to back as one vector so ranks sum them with one allreduce.
+ * The solve forms C = (B - h s^T / n) / sqrt(l) (just B / sqrt(l) when
+ * subtract_mean is false), i.e. H applied to the centred data; since
+ * E[H^T H] = l I, the singular values of C estimate those of the centred data
+ * matrix, so s is on the same scale as regular mode (SageMaker does not say how
+ * it scales its sketch). The top right singular vectors of C (LAPACKE dgesdd)
+ * are the components, in descending order as SageMaker writes them. Memory is
+ * O(l d) plus one block.
+ *
+ * The sign of H[j, i] is bit j of a splitmix64 hash of (seed, rank, index of
+ * row i in this rank's stream, j / 64): it depends neither on batch nor on
+ * block boundaries, and ranks draw independent signs. B += H X is one dgemm
+ * per block; all sums are in double (x is at most 2^24-ulp float data, so B's
+ * rounding error stays far below the centred signal).
+ */
+#include <cblas.h>
+#include <float.h>
+#include <lapacke.h>
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "pca.h"
+
+struct smg_pca_sketch {
+    size_t d, l, k, block_rows;
+    bool subtract_mean;
+    uint64_t key;  /* seed mixed with rank */
+    double *state; /* B (l*d), h (l), s (d), n (1) */
+    double *h_blk; /* l * block_rows */
+    double *x_blk; /* block_rows * d */
+};
+
+static uint64_t splitmix64(uint64_t z)
+{
+    z += UINT64_C(0x9E3779B97F4A7C15);
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static double *alloc_doubles(size_t a, size_t b)
+{
+    size_t n, bytes;
+    if (!smg_mul_size(a, b, &n) || !smg_mul_size(n, sizeof(double), &bytes))
+        return NULL;
+    return smg_calloc(1, bytes ? bytes : 1);
+}
+
+int smg_pca_sketch_new(const struct smg_pca_config *cfg, size_t block_rows,
+                       struct smg_pca_sketch **out, struct smg_error *err)
+{
+    struct smg_pca_sketch *sk = smg_calloc(1, sizeof(*sk));
+    size_t extra, len;
+
+    *out = NULL;
+    if (sk == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "pca: out of memory");
+    extra = cfg->extra_components < 0 ? (cfg->num_components > 10 ? cfg->num_components : 10)
+                                      : (size_t)cfg->extra_components;
+    sk->d = cfg->feature_dim;
+    sk->k = cfg->num_components;
+    sk->l = cfg->num_components + extra;
+    sk->block_rows = block_rows;
+    sk->subtract_mean = cfg->subtract_mean;
+    sk->key = splitmix64(cfg->seed ^ splitmix64((uint64_t)(int64_t)cfg->rank));
+    if (sk->l < sk->k || !smg_mul_size(sk->l, sk->d, &len) || !smg_add_size(len, sk->l, &len) ||
+        !smg_add_size(len, sk->d + 1, &len)) {
+        smg_pca_sketch_free(sk);
+        return smg_error_set(err, SMG_ECONFIG, "pca: extra_components %lld is too large",
+                             cfg->extra_components);
+    }
+    sk->state = alloc_doubles(len, 1);
+    sk->h_blk = alloc_doubles(sk->l, block_rows);
+    sk->x_blk = alloc_doubles(block_rows, sk->d);
+    if (!sk->state || !sk->h_blk || !sk->x_blk) {
+        smg_pca_sketch_free(sk);
+        return smg_error_set(err, SMG_ENOMEM,
+                             "pca: out of memory for a %zu x %zu randomized sketch", sk->l, sk->d);
+    }
+    *out = sk;
+    return SMG_OK;
+}
+
+void smg_pca_sketch_free(struct smg_pca_sketch *sk)
+{
+    if (sk == NULL)
+        return;
+    smg_free(sk->state);
+    smg_free(sk->h_blk);
+    smg_free(sk->x_blk);
+    smg_free(sk);
+}
+
+size_t smg_pca_sketch_l(const struct smg_pca_sketch *sk)
+{
+    return sk->l;
+}
+
+size_t smg_pca_sketch_state_len(const struct smg_pca_sketch *sk)
+{
+    return sk->l * sk->d + sk->l + sk->d + 1;
+}
+
+double *smg_pca_sketch_state(struct smg_pca_sketch *sk)
+{
+    return sk->state;
+}
+
+void smg_pca_sketch_block(struct smg_pca_sketch *sk, const float *x, size_t m,
+                          uint64_t first_record)
+{
+    const size_t d = sk->d, l = sk->l, chunks = (l + 63) / 64;
+    double *B = sk->state, *h = B + l * d, *s = h + l, *n = s + d;
+
+    for (size_t i = 0; i < m; i++) {
+        uint64_t base = (first_record + i) * chunks;
+        for (size_t c = 0; c < chunks; c++) {
+            uint64_t bits = splitmix64(sk->key ^ splitmix64(base + c));
+            size_t top = l - c * 64 < 64 ? l - c * 64 : 64;
+            for (size_t j = 0; j < top; j++) {
+                double sign = (bits >> j) & 1u ? 1.0 : -1.0;
+                sk->h_blk[(c * 64 + j) * m + i] = sign;
+                h[c * 64 + j] += sign;
+            }
+        }
+        for (size_t f = 0; f < d; f++) {
+            double v = (double)x[i * d + f];
+            sk->x_blk[i * d + f] = v;
+            s[f] += v;
+        }
+    }
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)l, (int)d, (int)m, 1.0, sk->h_blk,
+                (int)m, sk->x_blk, (int)d, 1.0, B, (int)d);
+    *n += (double)m;
+}
+
+int smg_pca_sketch_solve(const struct smg_pca_sketch *sk, struct smg_pca_result *res,
+                         struct smg_error *err)
+{
+    const size_t d = sk->d, l = sk->l, k = sk->k, r = l < d ? l : d;
+    const double *B = sk->state, *h = B + l * d, *s = h + l, n = s[d];
+    const double scale = 1.0 / sqrt((double)l);
+    double *c = alloc_doubles(l, d), *sv = alloc_doubles(r, 1), *u = alloc_doubles(l, r),
+           *vt = alloc_doubles(r, d);
+    lapack_int info;
+    int rc = SMG_OK;
+
+    memset(res, 0, sizeof(*res));
+    res->feature_dim = d;
+    res->num_components = k;
+    res->s = alloc_doubles(k, 1);
+    res->v = alloc_doubles(d, k);
+    if (sk->subtract_mean)
+        res->mean = alloc_doubles(d, 1);
+    if (!c || !sv || !u || !vt || !res->s || !res->v || (sk->subtract_mean && !res->mean)) {
+        rc = smg_error_set(err, SMG_ENOMEM, "pca: out of memory in the randomized solve");
+        goto out;
+    }
+    for (size_t j = 0; j < l; j++)
+        for (size_t f = 0; f < d; f++)
+            c[j * d + f] = (B[j * d + f] - (sk->subtract_mean ? h[j] * s[f] / n : 0.0)) * scale;
+    info = LAPACKE_dgesdd(LAPACK_ROW_MAJOR, 'S', (lapack_int)l, (lapack_int)d, c, (lapack_int)d, sv,
+                          u, (lapack_int)r, vt, (lapack_int)d);
+    if (info != 0) {
+        rc = smg_error_set(err, SMG_EINTERNAL, "pca: LAPACKE_dgesdd failed (info %d)", (int)info);
+        goto out;
+    }
+    /* Descending already; below the floor is rounding noise. */
+    for (size_t j = 0; j < k; j++) {
+        double floor_ = sv[0] * (double)(l > d ? l : d) * 8.0 * DBL_EPSILON;
+        res->s[j] = sv[j] > floor_ ? sv[j] : 0.0;
+        for (size_t f = 0; f < d; f++)
+            res->v[f * k + j] = vt[j * d + f];
+    }
+    smg_pca_fix_signs(res->v, d, k);
+    if (sk->subtract_mean)
+        for (size_t f = 0; f < d; f++)
+            res->mean[f] = s[f] / n;
+out:
+    smg_free(c);
+    smg_free(sv);
+    smg_free(u);
+    smg_free(vt);
+    if (rc != SMG_OK)
+        smg_pca_result_free(res);
+    return rc;
+}

@@ -1,0 +1,182 @@
+"""End-to-end PCA training throughput: smalgo vs scikit-learn, same file, same run.
+
+For each feature_dim (16, taxi-like; 316, Arvato-like width) the script writes
+one recordIO-protobuf file with the real SageMaker SDK writer, then times, each
+--repeats times and reports the median:
+
+  smalgo File  `smalgo train` reading the file from input/data/train/
+  smalgo Pipe  the same, the file streamed by `cat` into the FIFO train_0
+  sklearn      PCA(svd_solver="full") and IncrementalPCA(batch_size=5000),
+               each timed with its load from the same file (a numpy view
+               of the fixed-stride dense records; shown separately too)
+
+and prints records/s and GB/s of input (file bytes / wall seconds), plus the
+largest singular-value difference of each against smalgo as an accuracy check.
+
+    python benchmarks/bench_pca.py [--rows16 N] [--rows316 N] [--repeats 3]
+
+SMALGO_BIN selects the binary (default build/runtime/smalgo). Needs numpy,
+scikit-learn and sagemaker (the test venv). Writes into a temporary folder.
+"""
+import argparse
+import io
+import json
+import os
+import pathlib
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+from sagemaker.amazon.common import write_numpy_to_dense_tensor  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+SMALGO = pathlib.Path(os.environ.get("SMALGO_BIN", REPO / "build" / "runtime" / "smalgo"))
+RECORDIO_MAGIC = 0xCED7230A
+
+
+def taxi_like(n, d, rng):
+    """Coordinates around NYC, trip distance, fares; extra columns are mixes of those."""
+    base = np.empty((n, 6), np.float64)
+    z = rng.standard_normal((n, 6))
+    base[:, 0] = -73.98 + 0.04 * z[:, 0]
+    base[:, 1] = 40.75 + 0.03 * z[:, 1]
+    base[:, 2] = base[:, 0] + 0.02 * z[:, 2]
+    base[:, 3] = base[:, 1] + 0.015 * z[:, 3]
+    base[:, 4] = 3.0 + 2.0 * np.abs(z[:, 4])
+    base[:, 5] = 2.5 + 2.5 * base[:, 4] + z[:, 5]
+    if d <= 6:
+        return base[:, :d].astype(np.float32)
+    mix = rng.standard_normal((6, d - 6)) * 0.3
+    extra = base @ mix + 0.1 * rng.standard_normal((n, d - 6))
+    return np.hstack([base, extra]).astype(np.float32)
+
+
+def write_file(path, n, d, seed=1, chunk=200000):
+    rng = np.random.default_rng(seed)
+    with open(path, "wb") as f:
+        for start in range(0, n, chunk):
+            buf = io.BytesIO()
+            write_numpy_to_dense_tensor(buf, taxi_like(min(chunk, n - start), d, rng))
+            f.write(buf.getvalue())
+
+
+def load_recordio(path, d):
+    """The dense float32 rows of an SDK-written file, as a numpy view (fixed-stride records)."""
+    raw = np.fromfile(path, np.uint8)
+    magic, lrec = struct.unpack_from("<II", raw, 0)
+    assert magic == RECORDIO_MAGIC
+    length = lrec & ((1 << 29) - 1)
+    stride = 8 + ((length + 3) & ~3)
+    assert len(raw) % stride == 0, "records of varying size"
+    heads = raw.reshape(-1, stride)[:, :4].copy().view("<u4").ravel()
+    assert np.all(heads == RECORDIO_MAGIC), "records of varying size"
+    # The packed floats are the last 4*d bytes of the protobuf payload when there is no label.
+    off = length - 4 * d
+    rows = raw.reshape(-1, stride)[:, 8 + off:8 + off + 4 * d]
+    return np.ascontiguousarray(rows).view("<f4")
+
+
+def ml_tree(root, d, k, mode):
+    for sub in ("input/config", "input/data/train", "model", "output"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    (root / "input/config/hyperparameters.json").write_text(json.dumps(
+        {"feature_dim": str(d), "num_components": str(k), "mini_batch_size": "5000"}))
+    (root / "input/config/inputdataconfig.json").write_text(json.dumps(
+        {"train": {"ContentType": "application/x-recordio-protobuf", "TrainingInputMode": mode,
+                   "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}}))
+    (root / "input/config/resourceconfig.json").write_text(json.dumps(
+        {"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"}))
+
+
+def read_s(model_path):
+    buf = open(model_path, "rb").read()
+    pos = 24 + 8  # header, then the first array (s): magic, stype
+    (ndim,) = struct.unpack_from("<I", buf, pos)
+    (k,) = struct.unpack_from("<q", buf, pos + 4)
+    pos += 4 + 8 * ndim + 12
+    return np.frombuffer(buf, "<f4", k, pos).astype(np.float64)
+
+
+def run_smalgo(tmp, data, d, k, mode):
+    root = pathlib.Path(tempfile.mkdtemp(dir=tmp))
+    ml_tree(root, d, k, mode)
+    feeder = None
+    if mode == "File":
+        os.link(data, root / "input/data/train/part-0.pbr")
+    else:
+        (root / "input/data/train").rmdir()
+        fifo = root / "input/data/train_0"
+        os.mkfifo(fifo)
+        feeder = threading.Thread(target=lambda: subprocess.run(
+            "cat %s > %s" % (data, fifo), shell=True), daemon=True)
+        feeder.start()
+    t0 = time.perf_counter()
+    proc = subprocess.run([str(SMALGO), "train", "--ml-root", str(root), "--algorithm", "pca"],
+                          capture_output=True, text=True)
+    secs = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit("smalgo failed:\n" + proc.stdout + proc.stderr)
+    if feeder:
+        feeder.join()
+    return secs, read_s(root / "model/model_algo-1")[::-1]
+
+
+def run_sklearn(data, d, k, which):
+    from sklearn.decomposition import PCA, IncrementalPCA
+    t0 = time.perf_counter()
+    x = load_recordio(data, d)
+    t_load = time.perf_counter() - t0
+    model = PCA(k, svd_solver="full") if which == "PCA" else IncrementalPCA(k, batch_size=5000)
+    model.fit(x)
+    return time.perf_counter() - t0, t_load, model.singular_values_
+
+
+def bench(tmp, d, rows, repeats):
+    k = 10 if d > 10 else 3
+    data = pathlib.Path(tmp) / ("taxi_d%d.pbr" % d)
+    write_file(data, rows, d)
+    size = data.stat().st_size
+    print("\nfeature_dim %d, %d rows, %.1f MB recordIO-protobuf, num_components %d"
+          % (d, rows, size / 1e6, k))
+    results = {}
+    for mode in ("File", "Pipe"):
+        runs = [run_smalgo(tmp, data, d, k, mode) for _ in range(repeats)]
+        results["smalgo " + mode] = (statistics.median(r[0] for r in runs), None, runs[0][1])
+    for which in ("PCA", "IncrementalPCA"):
+        runs = [run_sklearn(data, d, k, which) for _ in range(repeats)]
+        results["sklearn " + which] = (statistics.median(r[0] for r in runs),
+                                       statistics.median(r[1] for r in runs), runs[0][2])
+    ref = results["smalgo File"][2]
+    print("%-24s %10s %12s %8s %10s %14s" % ("", "seconds", "records/s", "GB/s", "load s",
+                                           "max rel ds"))
+    for name, (secs, load, s) in results.items():
+        print("%-24s %10.3f %12.0f %8.3f %10s %14.2e" % (
+            name, secs, rows / secs, size / secs / 1e9,
+            "-" if load is None else "%.3f" % load, np.max(np.abs(s - ref) / ref)))
+    ipca = results["sklearn IncrementalPCA"][0]
+    print("smalgo File is %.1fx faster than IncrementalPCA end to end"
+          % (ipca / results["smalgo File"][0]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rows16", type=int, default=4000000)
+    ap.add_argument("--rows316", type=int, default=200000)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    if not SMALGO.exists():
+        sys.exit("no smalgo binary at %s (set SMALGO_BIN)" % SMALGO)
+    with tempfile.TemporaryDirectory() as tmp:
+        bench(tmp, 16, args.rows16, args.repeats)
+        bench(tmp, 316, args.rows316, args.repeats)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,398 @@
+/*
+ * The channel: sources (File/FastFile file lists or one Pipe-mode FIFO per
+ * epoch) decoded into mini-batches by a background producer thread.
+ *
+ * Each epoch runs one producer thread. It walks the epoch's sources (the
+ * rank's share of the files, in path order, or the FIFO <data_dir>/<name>_<N>),
+ * puts each through gzip detection (gzip.h) and a row reader (rows.h), and
+ * decodes rows straight into a ring of QUEUE_SLOTS batch buffers of
+ * batch_rows x feature_dim floats. Batches run across file boundaries, so every
+ * batch has exactly batch_rows rows except the epoch's last.
+ *
+ * The ring: `head` is the oldest filled slot, `count` the filled slots
+ * including the one the consumer currently holds (`held`), which is released
+ * on its next call; the producer fills slot (head + count) % QUEUE_SLOTS when
+ * count < QUEUE_SLOTS. So the consumer computes on one batch while the
+ * producer decodes up to QUEUE_SLOTS - 1 ahead, and memory stays at
+ * QUEUE_SLOTS batches whatever the data size.
+ *
+ * Errors: the producer stops at its first error and parks it; the consumer
+ * drains the batches decoded before it, then gets the error with its message.
+ * Stopping: the stop flag (SIGTERM) is checked by the consumer at every batch
+ * (and every 100 ms while it waits) and by the producer between reads;
+ * end_epoch sets a cancel flag that the producer and the FIFO reads (fifo.h)
+ * notice within one 50 ms poll tick, then joins the thread and closes the
+ * FIFO, which a writer blocked on a full pipe sees as EPIPE.
+ *
+ * The configured CompressionType is not needed to read: in Pipe mode with
+ * Gzip, SageMaker inflates before writing to the FIFO, and gzip bytes that do
+ * arrive (a .gz object under None, or File mode) are recognised by magic.
+ */
+#include "channel.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "alloc.h"
+#include "fifo.h"
+#include "file_list.h"
+#include "gzip.h"
+
+#define QUEUE_SLOTS  3
+#define WAIT_TICK_NS (100 * 1000000L)
+
+struct slot {
+    float *x;
+    size_t rows;
+    uint64_t first_record;
+};
+
+struct smg_channel {
+    struct smg_channel_config cfg; /* name and data_dir point at our copies */
+    char *name;
+    char *data_dir;
+    struct smg_file_list files;
+    size_t dim;
+    struct slot slots[QUEUE_SLOTS];
+
+    /* The current epoch. */
+    bool in_epoch;
+    bool thread_started;
+    unsigned epoch;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    size_t head, count;
+    bool held;
+    bool done;       /* producer finished (EOF or error) */
+    int producer_rc; /* SMG_OK or the producer's error */
+    struct smg_error producer_err;
+    atomic_bool cancel;
+    uint64_t produced;  /* rows published (producer only) */
+    uint64_t delivered; /* rows handed to the consumer */
+    _Atomic uint64_t bytes;
+};
+
+static bool stopped(const struct smg_channel *ch)
+{
+    return ch->cfg.stop != NULL && *ch->cfg.stop;
+}
+
+/* Producer: wait for a free slot; NULL when cancelled. */
+static float *acquire_slot(struct smg_channel *ch)
+{
+    float *x = NULL;
+
+    pthread_mutex_lock(&ch->mu);
+    while (ch->count == QUEUE_SLOTS && !atomic_load(&ch->cancel))
+        pthread_cond_wait(&ch->cv, &ch->mu);
+    if (!atomic_load(&ch->cancel))
+        x = ch->slots[(ch->head + ch->count) % QUEUE_SLOTS].x;
+    pthread_mutex_unlock(&ch->mu);
+    return x;
+}
+
+static void publish(struct smg_channel *ch, size_t rows)
+{
+    pthread_mutex_lock(&ch->mu);
+    struct slot *s = &ch->slots[(ch->head + ch->count) % QUEUE_SLOTS];
+    s->rows = rows;
+    s->first_record = ch->produced;
+    ch->produced += rows;
+    ch->count++;
+    pthread_cond_broadcast(&ch->cv);
+    pthread_mutex_unlock(&ch->mu);
+}
+
+static void finish(struct smg_channel *ch, int rc, const struct smg_error *err)
+{
+    pthread_mutex_lock(&ch->mu);
+    ch->producer_rc = rc;
+    if (rc != SMG_OK && err != NULL)
+        ch->producer_err = *err;
+    ch->done = true;
+    pthread_cond_broadcast(&ch->cv);
+    pthread_mutex_unlock(&ch->mu);
+}
+
+/* Open source i of this epoch (a file, or the epoch's FIFO), gzip-detected. */
+static int open_source(struct smg_channel *ch, size_t i, struct smg_stream **out,
+                       struct smg_error *err)
+{
+    struct smg_stream *raw = NULL;
+    int rc;
+
+    if (ch->cfg.mode == SMG_MODE_PIPE) {
+        char path[4096], context[256];
+        struct smg_fifo_opts o;
+        int n = snprintf(path, sizeof(path), "%s/%s_%u", ch->data_dir, ch->name, ch->epoch);
+        if (n < 0 || (size_t)n >= sizeof(path))
+            return smg_error_set(err, SMG_ECONFIG, "FIFO path too long for channel %s", ch->name);
+        snprintf(context, sizeof(context), "channel %s, epoch %u", ch->name, ch->epoch);
+        o.timeout_ms =
+            ch->cfg.pipe_timeout_ms > 0 ? ch->cfg.pipe_timeout_ms : SMG_DEFAULT_PIPE_TIMEOUT_MS;
+        o.stop = ch->cfg.stop;
+        o.cancel = &ch->cancel;
+        o.context = context;
+        rc = smg_fifo_open(path, &o, &raw, err);
+    } else {
+        rc = smg_file_open_sequential(ch->files.paths[i], &raw, err);
+    }
+    if (rc != SMG_OK)
+        return rc;
+    return smg_gzip_detect(raw, out, NULL, err);
+}
+
+static void *producer_main(void *arg)
+{
+    struct smg_channel *ch = arg;
+    size_t nsources = ch->cfg.mode == SMG_MODE_PIPE ? 1 : ch->files.count;
+    size_t batch = ch->cfg.batch_rows, filled = 0;
+    uint64_t bytes_done = 0;
+    struct smg_error err;
+    float *cur;
+    int rc = SMG_OK;
+
+    smg_error_clear(&err);
+    if ((cur = acquire_slot(ch)) == NULL)
+        goto out;
+    for (size_t i = 0; i < nsources && rc == SMG_OK; i++) {
+        struct smg_stream *s = NULL;
+        struct smg_row_reader *r = NULL;
+
+        if ((rc = open_source(ch, i, &s, &err)) == SMG_OK)
+            rc = smg_row_reader_new(s, &ch->cfg.format, &r, &err);
+        while (rc == SMG_OK) {
+            size_t got = 0;
+            if (stopped(ch)) {
+                rc = smg_error_set(&err, SMG_ESTOPPED, "channel %s: stopped", ch->name);
+                break;
+            }
+            rc = smg_row_reader_next(r, cur + filled * ch->dim, batch - filled, &got, &err);
+            if (rc != SMG_OK || got == 0)
+                break;
+            filled += got;
+            atomic_store(&ch->bytes, bytes_done + smg_stream_offset(s));
+            if (filled == batch) {
+                publish(ch, filled);
+                filled = 0;
+                if ((cur = acquire_slot(ch)) == NULL) {
+                    rc = SMG_ESTOPPED; /* cancelled by end_epoch: nobody is listening */
+                    break;
+                }
+            }
+        }
+        if (s != NULL)
+            bytes_done += smg_stream_offset(s);
+        atomic_store(&ch->bytes, bytes_done);
+        smg_row_reader_free(r);
+        smg_stream_free(s);
+    }
+    if (rc == SMG_OK && filled > 0)
+        publish(ch, filled);
+out:
+    if (rc != SMG_OK && rc != SMG_ESTOPPED && rc != SMG_ETIMEOUT)
+        smg_error_prefix(&err, "channel %s: ", ch->name);
+    finish(ch, rc, &err);
+    return NULL;
+}
+
+static int config_error(struct smg_error *err, const char *what, const char *name)
+{
+    return smg_error_set(err, SMG_ECONFIG, "channel %s: %s", name != NULL ? name : "?", what);
+}
+
+int smg_channel_open(const struct smg_channel_config *cfg, struct smg_channel **out,
+                     struct smg_error *err)
+{
+    struct smg_channel *ch = NULL;
+    size_t floats, bytes;
+    int rc = SMG_OK;
+
+    *out = NULL;
+    if (cfg->name == NULL || cfg->name[0] == '\0' || cfg->data_dir == NULL)
+        return config_error(err, "a channel needs a name and a data folder", cfg->name);
+    if (cfg->batch_rows == 0)
+        return config_error(err, "mini-batch size must be at least 1", cfg->name);
+    if (cfg->format.feature_dim == 0)
+        return config_error(err, "feature_dim must be at least 1", cfg->name);
+    if (!smg_mul_size(cfg->batch_rows, cfg->format.feature_dim, &floats) ||
+        !smg_mul_size(floats, sizeof(float), &bytes))
+        return config_error(err, "mini-batch size x feature_dim overflows", cfg->name);
+    if ((ch = smg_calloc(1, sizeof(*ch))) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory opening channel %s", cfg->name);
+    ch->cfg = *cfg;
+    ch->dim = cfg->format.feature_dim;
+    atomic_init(&ch->cancel, false);
+    atomic_init(&ch->bytes, 0);
+    pthread_mutex_init(&ch->mu, NULL);
+    pthread_cond_init(&ch->cv, NULL);
+    if ((ch->name = smg_strdup(cfg->name)) == NULL ||
+        (ch->data_dir = smg_strdup(cfg->data_dir)) == NULL) {
+        rc = smg_error_set(err, SMG_ENOMEM, "out of memory opening channel %s", cfg->name);
+        goto out;
+    }
+    ch->cfg.name = ch->name;
+    ch->cfg.data_dir = ch->data_dir;
+    for (size_t i = 0; i < QUEUE_SLOTS; i++) {
+        if ((ch->slots[i].x = smg_malloc(bytes)) == NULL) {
+            rc = smg_error_set(err, SMG_ENOMEM,
+                               "out of memory for channel %s batch buffers (%d x %zu bytes)",
+                               cfg->name, QUEUE_SLOTS, bytes);
+            goto out;
+        }
+    }
+    if (cfg->mode != SMG_MODE_PIPE) {
+        char folder[4096];
+        int n = snprintf(folder, sizeof(folder), "%s/%s", cfg->data_dir, cfg->name);
+        if (n < 0 || (size_t)n >= sizeof(folder)) {
+            rc = config_error(err, "folder path too long", cfg->name);
+            goto out;
+        }
+        if ((rc = smg_file_list_scan(folder, &ch->files, err)) != SMG_OK) {
+            smg_error_prefix(err, "channel %s: ", cfg->name);
+            goto out;
+        }
+        smg_file_list_split(&ch->files, cfg->rank_on_host, cfg->ranks_on_host);
+    }
+out:
+    if (rc != SMG_OK) {
+        smg_channel_free(ch);
+        return rc;
+    }
+    *out = ch;
+    return SMG_OK;
+}
+
+int smg_channel_begin_epoch(struct smg_channel *ch, unsigned epoch, struct smg_error *err)
+{
+    if (ch->in_epoch)
+        smg_channel_end_epoch(ch);
+    ch->epoch = epoch;
+    ch->head = ch->count = 0;
+    ch->held = false;
+    ch->done = false;
+    ch->producer_rc = SMG_OK;
+    smg_error_clear(&ch->producer_err);
+    ch->produced = ch->delivered = 0;
+    atomic_store(&ch->bytes, 0);
+    atomic_store(&ch->cancel, false);
+    if (pthread_create(&ch->thread, NULL, producer_main, ch) != 0)
+        return smg_error_set(err, SMG_EINTERNAL, "channel %s: cannot start reader thread: %s",
+                             ch->name, strerror(errno));
+    ch->thread_started = true;
+    ch->in_epoch = true;
+    return SMG_OK;
+}
+
+static int take_error(struct smg_channel *ch, struct smg_error *err)
+{
+    int rc = ch->producer_rc;
+
+    if (ch->producer_err.status != SMG_OK)
+        return smg_error_set_class(err, rc, ch->producer_err.klass, "%s", ch->producer_err.msg);
+    return smg_error_set(err, rc, "channel %s: %s", ch->name, smg_status_str(rc));
+}
+
+int smg_channel_next_batch(struct smg_channel *ch, struct smg_batch *batch, struct smg_error *err)
+{
+    int rc = SMG_OK;
+
+    if (!ch->in_epoch)
+        return smg_error_set(err, SMG_EINTERNAL, "channel %s: next_batch outside an epoch",
+                             ch->name);
+    pthread_mutex_lock(&ch->mu);
+    if (ch->held) {
+        ch->head = (ch->head + 1) % QUEUE_SLOTS;
+        ch->count--;
+        ch->held = false;
+        pthread_cond_broadcast(&ch->cv);
+    }
+    for (;;) {
+        if (stopped(ch)) {
+            rc = smg_error_set(err, SMG_ESTOPPED, "channel %s: stopped", ch->name);
+            goto out;
+        }
+        if (ch->count > 0 || ch->done)
+            break;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_nsec += WAIT_TICK_NS;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&ch->cv, &ch->mu, &until);
+    }
+    if (ch->count > 0) {
+        const struct slot *s = &ch->slots[ch->head];
+        batch->x = s->x;
+        batch->rows = s->rows;
+        batch->cols = ch->dim;
+        batch->first_record = s->first_record;
+        ch->held = true;
+        ch->delivered += s->rows;
+    } else if (ch->producer_rc != SMG_OK) {
+        rc = take_error(ch, err);
+    } else if (ch->delivered == 0 && !ch->cfg.allow_empty) {
+        if (ch->cfg.mode == SMG_MODE_PIPE)
+            rc = smg_error_set(err, SMG_EFORMAT, "no records in channel %s (FIFO %s/%s_%u)",
+                               ch->name, ch->data_dir, ch->name, ch->epoch);
+        else
+            rc = smg_error_set(err, SMG_EFORMAT, "no records in channel %s (%zu files under %s/%s)",
+                               ch->name, ch->files.count, ch->data_dir, ch->name);
+    } else {
+        rc = SMG_EEOF;
+    }
+out:
+    pthread_mutex_unlock(&ch->mu);
+    return rc;
+}
+
+void smg_channel_end_epoch(struct smg_channel *ch)
+{
+    if (ch == NULL || !ch->in_epoch)
+        return;
+    pthread_mutex_lock(&ch->mu);
+    atomic_store(&ch->cancel, true);
+    pthread_cond_broadcast(&ch->cv);
+    pthread_mutex_unlock(&ch->mu);
+    if (ch->thread_started)
+        pthread_join(ch->thread, NULL);
+    ch->thread_started = false;
+    ch->in_epoch = false;
+}
+
+uint64_t smg_channel_records(const struct smg_channel *ch)
+{
+    return ch->delivered;
+}
+
+uint64_t smg_channel_bytes(const struct smg_channel *ch)
+{
+    return atomic_load(&((struct smg_channel *)ch)->bytes);
+}
+
+const char *smg_channel_name(const struct smg_channel *ch)
+{
+    return ch->name;
+}
+
+void smg_channel_free(struct smg_channel *ch)
+{
+    if (ch == NULL)
+        return;
+    smg_channel_end_epoch(ch);
+    for (size_t i = 0; i < QUEUE_SLOTS; i++)
+        smg_free(ch->slots[i].x);
+    smg_file_list_clear(&ch->files);
+    pthread_cond_destroy(&ch->cv);
+    pthread_mutex_destroy(&ch->mu);
+    smg_free(ch->name);
+    smg_free(ch->data_dir);
+    smg_free(ch);
+}

@@ -1,0 +1,155 @@
+/*
+ * Channel file lists: a recursive readdir walk collecting regular files into
+ * a growable array, then one qsort by path. See file_list.h.
+ */
+#include "file_list.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+
+struct builder {
+    struct smg_file_list *list;
+    size_t cap;
+};
+
+static int push(struct builder *b, const char *path, struct smg_error *err)
+{
+    if (b->list->count == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 64, bytes;
+        char **p;
+        if (!smg_mul_size(cap, sizeof(*p), &bytes) ||
+            (p = smg_realloc(b->list->paths, bytes)) == NULL)
+            return smg_error_set(err, SMG_ENOMEM, "out of memory listing files");
+        b->list->paths = p;
+        b->cap = cap;
+    }
+    if ((b->list->paths[b->list->count] = smg_strdup(path)) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory listing files");
+    b->list->count++;
+    return SMG_OK;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    size_t a = strlen(dir), n = strlen(name), len;
+    char *p;
+
+    if (!smg_add_size(a, n + 2, &len) || (p = smg_malloc(len)) == NULL)
+        return NULL;
+    memcpy(p, dir, a);
+    p[a] = '/';
+    memcpy(p + a + 1, name, n + 1);
+    return p;
+}
+
+static int walk(struct builder *b, const char *dir, int depth, struct smg_error *err)
+{
+    DIR *d;
+    struct dirent *e;
+    int rc = SMG_OK;
+
+    if (depth > SMG_FILE_LIST_MAX_DEPTH)
+        return smg_error_set(err, SMG_EIO, "%s: folders nested deeper than %d (a symlink loop?)",
+                             dir, SMG_FILE_LIST_MAX_DEPTH);
+    if ((d = opendir(dir)) == NULL)
+        return smg_error_set(err, SMG_EIO, "cannot read folder %s: %s", dir, strerror(errno));
+    while (rc == SMG_OK && (errno = 0, e = readdir(d)) != NULL) {
+        struct stat st;
+        char *path;
+
+        if (e->d_name[0] == '.')
+            continue; /* ".", ".." and hidden files alike */
+        if ((path = join(dir, e->d_name)) == NULL) {
+            rc = smg_error_set(err, SMG_ENOMEM, "out of memory listing files");
+            break;
+        }
+        if (stat(path, &st) != 0)
+            rc = smg_error_set(err, SMG_EIO, "cannot stat %s: %s", path, strerror(errno));
+        else if (S_ISDIR(st.st_mode))
+            rc = walk(b, path, depth + 1, err);
+        else if (S_ISREG(st.st_mode))
+            rc = push(b, path, err);
+        smg_free(path);
+    }
+    if (rc == SMG_OK && e == NULL && errno != 0)
+        rc = smg_error_set(err, SMG_EIO, "cannot read folder %s: %s", dir, strerror(errno));
+    closedir(d);
+    return rc;
+}
+
+static int by_path(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int smg_file_list_scan(const char *root, struct smg_file_list *out, struct smg_error *err)
+{
+    struct builder b = {out, 0};
+    struct stat st;
+    int rc;
+
+    out->paths = NULL;
+    out->count = 0;
+    if (stat(root, &st) != 0)
+        return smg_error_set(err, SMG_EIO, "cannot read %s: %s", root, strerror(errno));
+    if (S_ISREG(st.st_mode))
+        rc = push(&b, root, err);
+    else if (S_ISDIR(st.st_mode))
+        rc = walk(&b, root, 0, err);
+    else
+        rc = smg_error_set(err, SMG_EIO, "%s is neither a folder nor a regular file", root);
+    if (rc != SMG_OK) {
+        smg_file_list_clear(out);
+        return rc;
+    }
+    if (out->count > 1)
+        qsort(out->paths, out->count, sizeof(*out->paths), by_path);
+    return SMG_OK;
+}
+
+void smg_file_list_split(struct smg_file_list *list, int rank, int nranks)
+{
+    size_t kept = 0;
+
+    if (nranks <= 1 || rank < 0 || rank >= nranks)
+        return;
+    for (size_t i = 0; i < list->count; i++) {
+        if (i % (size_t)nranks == (size_t)rank)
+            list->paths[kept++] = list->paths[i];
+        else
+            smg_free(list->paths[i]);
+    }
+    list->count = kept;
+}
+
+void smg_file_list_clear(struct smg_file_list *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        smg_free(list->paths[i]);
+    smg_free(list->paths);
+    list->paths = NULL;
+    list->count = 0;
+}
+
+int smg_file_open_sequential(const char *path, struct smg_stream **out, struct smg_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int rc;
+
+    *out = NULL;
+    if (fd < 0)
+        return smg_error_set(err, SMG_EIO, "cannot open %s: %s", path, strerror(errno));
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    rc = smg_stream_open_fd(fd, path, true, out, err);
+    if (rc != SMG_OK)
+        close(fd);
+    return rc;
+}

@@ -1,0 +1,291 @@
+/*
+ * recordIO-protobuf Record -> dense float32 row (contract: record_decode.h).
+ *
+ * The reference path unpacks the whole Record with protobuf-c (allocations go
+ * through smg_malloc so out-of-memory injection reaches them), picks the last
+ * features entry named "values" (protobuf map semantics: the last key wins)
+ * and densifies its tensor.
+ *
+ * The fast path walks the wire format by hand for the one layout SageMaker
+ * writers produce for dense float32 data:
+ *
+ *   Record  { 0a L1 FeaturesEntry }  [ 12 L2 LabelEntry ]
+ *   Entry   { 0a 06 "values"  12 L3 Value }
+ *   Value   { 12 L4 Float32Tensor }
+ *   Tensor  { 0a L5 <L5/4 little-endian floats> }
+ *
+ * with lengths as varints. It accepts a Record only if every byte is
+ * accounted for by that grammar (one features entry, at most one label
+ * entry of the same shape, nothing else), the value count is feature_dim
+ * and every value is finite; for such input protobuf-c yields exactly the
+ * same floats. Anything else, including every error, is handed to the
+ * reference decoder, so errors and unusual-but-valid input behave
+ * identically on both paths.
+ */
+#include "record_decode.h"
+
+#include <math.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "record.pb-c.h"
+
+static _Atomic uint64_t fallbacks;
+
+uint64_t smg_record_decode_fallbacks(void)
+{
+    return atomic_load_explicit(&fallbacks, memory_order_relaxed);
+}
+
+static void *pb_alloc(void *data, size_t size)
+{
+    (void)data;
+    return smg_malloc(size);
+}
+
+static void pb_free(void *data, void *ptr)
+{
+    (void)data;
+    smg_free(ptr);
+}
+
+static ProtobufCAllocator pb_allocator = {pb_alloc, pb_free, NULL};
+
+enum tensor_kind { KIND_F32, KIND_F64, KIND_I32 };
+
+struct tensor_view {
+    enum tensor_kind kind;
+    const void *values;
+    size_t n_values;
+    const uint64_t *keys;
+    size_t n_keys;
+    const uint64_t *shape;
+    size_t n_shape;
+};
+
+static double value_at(const struct tensor_view *t, size_t i)
+{
+    switch (t->kind) {
+    case KIND_F32: return ((const float *)t->values)[i];
+    case KIND_F64: return ((const double *)t->values)[i];
+    case KIND_I32: return ((const int32_t *)t->values)[i];
+    }
+    return 0;
+}
+
+/* Store value i as feature j, rejecting NaN, infinity and float overflow. */
+static int put(const struct tensor_view *t, size_t i, float *row, size_t j, struct smg_error *err)
+{
+    double v = value_at(t, i);
+    float f = (float)v;
+
+    if (isnan(v))
+        return smg_error_set(err, SMG_EFORMAT, "feature %zu is NaN", j);
+    if (isinf(v))
+        return smg_error_set(err, SMG_EFORMAT, "feature %zu is infinite", j);
+    if (isinf(f))
+        return smg_error_set(err, SMG_EFORMAT, "feature %zu (%g) is out of float32 range", j, v);
+    row[j] = f;
+    return SMG_OK;
+}
+
+static int shape_cols(const struct tensor_view *t, uint64_t *cols, struct smg_error *err)
+{
+    if (t->n_shape == 1) {
+        *cols = t->shape[0];
+        return SMG_OK;
+    }
+    if (t->n_shape == 2 && t->shape[0] == 1) {
+        *cols = t->shape[1];
+        return SMG_OK;
+    }
+    if (t->n_shape == 2)
+        return smg_error_set(err, SMG_EFORMAT,
+                             "tensor shape [%ju, %ju] holds several rows; expected [cols] or "
+                             "[1, cols]",
+                             (uintmax_t)t->shape[0], (uintmax_t)t->shape[1]);
+    return smg_error_set(err, SMG_EFORMAT,
+                         "tensor shape has %zu dimensions; expected [cols] or [1, cols]",
+                         t->n_shape);
+}
+
+static int densify(const struct tensor_view *t, size_t dim, float *row, struct smg_error *err)
+{
+    uint64_t cols = 0;
+    int rc;
+
+    if (t->n_keys == 0 && !(t->n_values == 0 && t->n_shape > 0)) {
+        /* dense */
+        if (t->n_values != dim)
+            return smg_error_set(err, SMG_EFORMAT, "%zu features, expected %zu (feature_dim)",
+                                 t->n_values, dim);
+        if (t->n_shape > 0) {
+            if ((rc = shape_cols(t, &cols, err)) != SMG_OK)
+                return rc;
+            if (cols != t->n_values)
+                return smg_error_set(err, SMG_EFORMAT,
+                                     "dense tensor shape says %ju columns but it holds %zu values",
+                                     (uintmax_t)cols, t->n_values);
+        }
+        for (size_t i = 0; i < dim; i++)
+            if ((rc = put(t, i, row, i, err)) != SMG_OK)
+                return rc;
+        return SMG_OK;
+    }
+    /* sparse (or an empty row given by its shape alone) */
+    if (t->n_shape == 0)
+        return smg_error_set(err, SMG_EFORMAT, "sparse tensor (%zu keys) has no shape", t->n_keys);
+    if ((rc = shape_cols(t, &cols, err)) != SMG_OK)
+        return rc;
+    if (cols != dim)
+        return smg_error_set(err, SMG_EFORMAT, "%ju features, expected %zu (feature_dim)",
+                             (uintmax_t)cols, dim);
+    if (t->n_keys != t->n_values)
+        return smg_error_set(err, SMG_EFORMAT, "sparse tensor has %zu keys but %zu values",
+                             t->n_keys, t->n_values);
+    memset(row, 0, dim * sizeof(float));
+    for (size_t i = 0; i < t->n_keys; i++) {
+        if (t->keys[i] >= cols)
+            return smg_error_set(err, SMG_EFORMAT, "sparse key %ju outside shape [%ju]",
+                                 (uintmax_t)t->keys[i], (uintmax_t)cols);
+        if ((rc = put(t, i, row, (size_t)t->keys[i], err)) != SMG_OK)
+            return rc;
+    }
+    return SMG_OK;
+}
+
+#define VIEW_OF(tv, k, p)                                                                          \
+    do {                                                                                           \
+        (tv).kind = (k);                                                                           \
+        (tv).values = (p)->values;                                                                 \
+        (tv).n_values = (p)->n_values;                                                             \
+        (tv).keys = (p)->keys;                                                                     \
+        (tv).n_keys = (p)->n_keys;                                                                 \
+        (tv).shape = (p)->shape;                                                                   \
+        (tv).n_shape = (p)->n_shape;                                                               \
+    } while (0)
+
+int smg_record_decode_pb(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
+                         struct smg_error *err)
+{
+    Aialgs__Data__Record *rec = aialgs__data__record__unpack(&pb_allocator, len, buf);
+    const Aialgs__Data__Value *v = NULL;
+    struct tensor_view tv;
+    int rc;
+
+    if (rec == NULL)
+        return smg_error_set(err, SMG_EFORMAT,
+                             "not a valid protobuf Record (%zu bytes could not be decoded)", len);
+    for (size_t i = 0; i < rec->n_features; i++) {
+        const Aialgs__Data__Record__FeaturesEntry *e = rec->features[i];
+        if (e->key != NULL && strcmp(e->key, "values") == 0)
+            v = e->value;
+    }
+    if (v == NULL) {
+        rc = smg_error_set(err, SMG_EFORMAT, "Record has no features[\"values\"] tensor");
+        goto out;
+    }
+    switch (v->value_case) {
+    case AIALGS__DATA__VALUE__VALUE_FLOAT32_TENSOR: VIEW_OF(tv, KIND_F32, v->float32_tensor); break;
+    case AIALGS__DATA__VALUE__VALUE_FLOAT64_TENSOR: VIEW_OF(tv, KIND_F64, v->float64_tensor); break;
+    case AIALGS__DATA__VALUE__VALUE_INT32_TENSOR: VIEW_OF(tv, KIND_I32, v->int32_tensor); break;
+    case AIALGS__DATA__VALUE__VALUE_BYTES:
+        rc = smg_error_set(err, SMG_EFORMAT,
+                           "features[\"values\"] is a Bytes value; expected a Float32Tensor, "
+                           "Float64Tensor or Int32Tensor");
+        goto out;
+    default: rc = smg_error_set(err, SMG_EFORMAT, "features[\"values\"] holds no tensor"); goto out;
+    }
+    rc = densify(&tv, feature_dim, row, err);
+out:
+    aialgs__data__record__free_unpacked(rec, &pb_allocator);
+    return rc;
+}
+
+/* ---- fast path ---- */
+
+/* A length varint of at most 4 bytes, fitting in what is left. */
+static bool read_len(const uint8_t **p, const uint8_t *end, size_t *out)
+{
+    const uint8_t *q = *p;
+    size_t v = 0;
+
+    for (int i = 0; i < 4; i++) {
+        if (q >= end)
+            return false;
+        uint8_t b = *q++;
+        v |= (size_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            if (v > (size_t)(end - q))
+                return false;
+            *p = q;
+            *out = v;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Parse one map entry { 0a 06 "values" 12 L Value{ 12 L Float32Tensor{ 0a L
+ * floats } } } spanning exactly [p, end). On success *vals and *n point at the
+ * packed floats.
+ */
+static bool fast_entry(const uint8_t *p, const uint8_t *end, const uint8_t **vals, size_t *n)
+{
+    size_t l;
+
+    if (end - p < 9 || memcmp(p, "\x0a\x06values\x12", 9) != 0)
+        return false;
+    p += 9;
+    if (!read_len(&p, end, &l) || p + l != end || p == end || *p++ != 0x12)
+        return false;
+    if (!read_len(&p, end, &l) || p + l != end || p == end || *p++ != 0x0a)
+        return false;
+    if (!read_len(&p, end, &l) || p + l != end || (l & 3) != 0)
+        return false;
+    *vals = p;
+    *n = l / 4;
+    return true;
+}
+
+int smg_record_decode_fast(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
+                           struct smg_error *err)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint8_t *p = buf, *end = buf + len, *vals = NULL, *lvals;
+    bool have_label = false;
+    size_t n = 0, ln;
+
+    while (p < end) {
+        uint8_t tag = *p++;
+        size_t l;
+        if ((tag != 0x0a && tag != 0x12) || !read_len(&p, end, &l))
+            goto fallback;
+        if (tag == 0x0a) {
+            if (vals != NULL || !fast_entry(p, p + l, &vals, &n))
+                goto fallback;
+        } else {
+            if (have_label || !fast_entry(p, p + l, &lvals, &ln))
+                goto fallback;
+            have_label = true;
+        }
+        p += l;
+    }
+    if (vals == NULL || n != feature_dim)
+        goto fallback;
+    uint32_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        uint32_t u;
+        memcpy(&u, vals + 4 * i, 4);
+        bad |= (uint32_t)((u & 0x7f800000u) == 0x7f800000u);
+        memcpy(row + i, &u, 4);
+    }
+    if (!bad)
+        return SMG_OK;
+fallback:
+#endif
+    atomic_fetch_add_explicit(&fallbacks, 1, memory_order_relaxed);
+    return smg_record_decode_pb(buf, len, feature_dim, row, err);
+}

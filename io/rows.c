@@ -1,0 +1,315 @@
+/*
+ * Row readers (contract: rows.h): content-type parsing and dispatch to the
+ * formats.
+ *
+ * recordIO-protobuf: recordio.c frames the stream, record_decode.c turns each
+ * payload into one row (fast path, protobuf-c fallback).
+ * CSV: csv.c parses lines out of a 1 MiB buffer; an unfinished last line is
+ * moved to the front and completed by the next read, and a line that does not
+ * fit in max_record_bytes is an error.
+ * CSV under RecordWrapperType=RecordIO: each RecordIO payload is a whole CSV
+ * object (line numbers restart at 1 in every record).
+ *
+ * Decoding errors get the location prefixed here: "<stream>: record N at byte
+ * B: ..." for recordIO, "<stream>: line L, column C: ..." for CSV.
+ */
+#include "rows.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "csv.h"
+#include "record_decode.h"
+#include "recordio.h"
+
+#define CSV_CHUNK ((size_t)1 << 20)
+
+struct smg_row_reader {
+    struct smg_stream *s;
+    struct smg_format fmt;
+    uint64_t rows;
+    struct smg_recordio_reader *rio; /* recordIO-protobuf and wrapped CSV */
+    struct smg_csv_state csv;
+    /* wrapped CSV: the record being parsed */
+    const uint8_t *rec;
+    size_t rec_len, rec_pos;
+    bool have_rec;
+    /* plain CSV */
+    char *buf;
+    size_t cap, pos, end;
+    bool eof;
+};
+
+static const char supported_types[] =
+    "application/x-recordio-protobuf, text/csv (optionally text/csv;label_size=N)";
+
+static bool ieq(const char *a, size_t n, const char *b)
+{
+    if (strlen(b) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (tolower((unsigned char)a[i]) != b[i])
+            return false;
+    return true;
+}
+
+static void trim(const char **p, const char **e)
+{
+    while (*p < *e && isspace((unsigned char)**p))
+        (*p)++;
+    while (*e > *p && isspace((unsigned char)(*e)[-1]))
+        (*e)--;
+}
+
+static int parse_label_size(const char *ct, const char *p, const char *e, size_t *out,
+                            struct smg_error *err)
+{
+    size_t v = 0;
+
+    if (p == e)
+        goto bad;
+    for (; p < e; p++) {
+        if (*p < '0' || *p > '9' || v > 1000000)
+            goto bad;
+        v = v * 10 + (size_t)(*p - '0');
+    }
+    if (v > 1000000)
+        goto bad;
+    *out = v;
+    return SMG_OK;
+bad:
+    return smg_error_set(err, SMG_ECONFIG,
+                         "invalid label_size in content type '%s': expected a number of label "
+                         "columns such as text/csv;label_size=0",
+                         ct);
+}
+
+int smg_format_parse_content_type(const char *content_type, struct smg_format *fmt,
+                                  struct smg_error *err)
+{
+    const char *p, *e;
+    size_t label_size = 0;
+    int rc;
+
+    if (content_type == NULL) {
+        fmt->content_type = SMG_CONTENT_RECORDIO_PROTOBUF;
+        return SMG_OK;
+    }
+    p = content_type;
+    e = strchr(p, ';');
+    if (e == NULL)
+        e = p + strlen(p);
+    const char *type_end = e;
+    trim(&p, &type_end);
+    if (p == type_end && *e == '\0') {
+        fmt->content_type = SMG_CONTENT_RECORDIO_PROTOBUF;
+        return SMG_OK;
+    }
+    bool csv = ieq(p, (size_t)(type_end - p), "text/csv");
+    bool pb = ieq(p, (size_t)(type_end - p), "application/x-recordio-protobuf");
+    if (!csv && !pb)
+        return smg_error_set(err, SMG_ECONFIG, "unsupported content type '%s'; supported: %s",
+                             content_type, supported_types);
+    /* parameters: ;key=value;... (label_size for CSV, others ignored) */
+    while (*e == ';') {
+        const char *k = e + 1, *pe = strchr(k, ';'), *eq;
+        if (pe == NULL)
+            pe = k + strlen(k);
+        eq = memchr(k, '=', (size_t)(pe - k));
+        if (eq != NULL) {
+            const char *ke = eq, *v = eq + 1, *ve = pe;
+            trim(&k, &ke);
+            trim(&v, &ve);
+            if (ieq(k, (size_t)(ke - k), "label_size")) {
+                if (!csv)
+                    return smg_error_set(err, SMG_ECONFIG,
+                                         "content type '%s': label_size applies to text/csv only",
+                                         content_type);
+                if ((rc = parse_label_size(content_type, v, ve, &label_size, err)) != SMG_OK)
+                    return rc;
+            }
+        } else {
+            const char *ke = pe;
+            trim(&k, &ke);
+            if (k != ke)
+                return smg_error_set(err, SMG_ECONFIG,
+                                     "malformed parameter in content type '%s'; supported: %s",
+                                     content_type, supported_types);
+        }
+        e = pe;
+    }
+    fmt->content_type = csv ? SMG_CONTENT_CSV : SMG_CONTENT_RECORDIO_PROTOBUF;
+    fmt->label_size = csv ? label_size : 0;
+    return SMG_OK;
+}
+
+int smg_row_reader_new(struct smg_stream *s, const struct smg_format *fmt,
+                       struct smg_row_reader **out, struct smg_error *err)
+{
+    struct smg_row_reader *r;
+    int rc = SMG_OK;
+
+    *out = NULL;
+    if (fmt->feature_dim == 0)
+        return smg_error_set(err, SMG_ECONFIG, "feature_dim must be at least 1");
+    if (fmt->content_type != SMG_CONTENT_RECORDIO_PROTOBUF && fmt->content_type != SMG_CONTENT_CSV)
+        return smg_error_set(err, SMG_ECONFIG, "unknown content type %d", (int)fmt->content_type);
+    r = smg_calloc(1, sizeof(*r));
+    if (r == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory creating a row reader");
+    r->s = s;
+    r->fmt = *fmt;
+    if (r->fmt.max_record_bytes == 0)
+        r->fmt.max_record_bytes = SMG_DEFAULT_MAX_RECORD_BYTES;
+    r->csv.label_size = fmt->content_type == SMG_CONTENT_CSV ? fmt->label_size : 0;
+    r->csv.feature_dim = fmt->feature_dim;
+    if (fmt->content_type == SMG_CONTENT_RECORDIO_PROTOBUF || fmt->recordio_wrapped) {
+        rc = smg_recordio_reader_new(s, r->fmt.max_record_bytes, &r->rio, err);
+    } else {
+        r->cap = CSV_CHUNK < r->fmt.max_record_bytes ? CSV_CHUNK : r->fmt.max_record_bytes;
+        r->buf = smg_malloc(r->cap);
+        if (r->buf == NULL)
+            rc = smg_error_set(err, SMG_ENOMEM, "out of memory creating a CSV reader");
+    }
+    if (rc != SMG_OK) {
+        smg_row_reader_free(r);
+        return rc;
+    }
+    *out = r;
+    return SMG_OK;
+}
+
+static int next_protobuf(struct smg_row_reader *r, float *out, size_t max_rows, size_t *got,
+                         struct smg_error *err)
+{
+    size_t dim = r->fmt.feature_dim;
+
+    for (size_t n = 0; n < max_rows; n++) {
+        const uint8_t *data;
+        size_t len;
+        int rc = smg_recordio_next(r->rio, &data, &len, err);
+        if (rc == SMG_EEOF)
+            return SMG_OK;
+        if (rc != SMG_OK)
+            return rc;
+        rc = smg_record_decode_fast(data, len, dim, out + n * dim, err);
+        if (rc != SMG_OK) {
+            smg_error_prefix(err, "%s: record %ju at byte %ju: ", smg_stream_name(r->s),
+                             (uintmax_t)smg_recordio_index(r->rio),
+                             (uintmax_t)smg_recordio_offset(r->rio));
+            return rc;
+        }
+        (*got)++;
+    }
+    return SMG_OK;
+}
+
+static int next_wrapped_csv(struct smg_row_reader *r, float *out, size_t max_rows, size_t *got,
+                            struct smg_error *err)
+{
+    while (*got < max_rows) {
+        size_t rows, used;
+        int rc;
+        if (!r->have_rec || r->rec_pos == r->rec_len) {
+            rc = smg_recordio_next(r->rio, &r->rec, &r->rec_len, err);
+            if (rc == SMG_EEOF)
+                return SMG_OK;
+            if (rc != SMG_OK)
+                return rc;
+            r->have_rec = true;
+            r->rec_pos = 0;
+            r->csv.lines = 0;
+            if (r->rec_len == 0)
+                continue;
+        }
+        rc =
+            smg_csv_parse(&r->csv, (const char *)r->rec + r->rec_pos, r->rec_len - r->rec_pos, true,
+                          out + *got * r->fmt.feature_dim, max_rows - *got, &rows, &used, err);
+        r->rec_pos += used;
+        *got += rows;
+        if (rc != SMG_OK) {
+            smg_error_prefix(err, "%s: record %ju at byte %ju: ", smg_stream_name(r->s),
+                             (uintmax_t)smg_recordio_index(r->rio),
+                             (uintmax_t)smg_recordio_offset(r->rio));
+            return rc;
+        }
+    }
+    return SMG_OK;
+}
+
+/* Plain CSV: parse what is buffered, then move the partial line down and read more. */
+static int next_csv(struct smg_row_reader *r, float *out, size_t max_rows, size_t *got,
+                    struct smg_error *err)
+{
+    while (*got < max_rows) {
+        size_t rows, used;
+        int rc = smg_csv_parse(&r->csv, r->buf + r->pos, r->end - r->pos, r->eof,
+                               out + *got * r->fmt.feature_dim, max_rows - *got, &rows, &used, err);
+        r->pos += used;
+        *got += rows;
+        if (rc != SMG_OK) {
+            smg_error_prefix(err, "%s: ", smg_stream_name(r->s));
+            return rc;
+        }
+        if (*got == max_rows || (r->eof && r->pos == r->end))
+            return SMG_OK;
+        if (r->pos > 0) {
+            memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+            r->end -= r->pos;
+            r->pos = 0;
+        }
+        if (r->end == r->cap) {
+            size_t max = r->fmt.max_record_bytes;
+            if (r->cap >= max)
+                return smg_error_set(err, SMG_EFORMAT,
+                                     "%s: line %ju is longer than the maximum of %zu bytes",
+                                     smg_stream_name(r->s), (uintmax_t)r->csv.lines + 1, max);
+            size_t cap = r->cap > max / 2 ? max : r->cap * 2;
+            char *nb = smg_realloc(r->buf, cap);
+            if (nb == NULL)
+                return smg_error_set(err, SMG_ENOMEM, "%s: out of memory for a %zu-byte line",
+                                     smg_stream_name(r->s), cap);
+            r->buf = nb;
+            r->cap = cap;
+        }
+        size_t n;
+        rc = smg_stream_read(r->s, r->buf + r->end, r->cap - r->end, &n, err);
+        if (rc != SMG_OK)
+            return rc;
+        if (n == 0)
+            r->eof = true;
+        r->end += n;
+    }
+    return SMG_OK;
+}
+
+int smg_row_reader_next(struct smg_row_reader *r, float *out, size_t max_rows, size_t *got,
+                        struct smg_error *err)
+{
+    int rc;
+
+    *got = 0;
+    if (r->fmt.content_type == SMG_CONTENT_RECORDIO_PROTOBUF)
+        rc = next_protobuf(r, out, max_rows, got, err);
+    else if (r->fmt.recordio_wrapped)
+        rc = next_wrapped_csv(r, out, max_rows, got, err);
+    else
+        rc = next_csv(r, out, max_rows, got, err);
+    r->rows += *got;
+    return rc;
+}
+
+uint64_t smg_row_reader_records(const struct smg_row_reader *r)
+{
+    return r->rows;
+}
+
+void smg_row_reader_free(struct smg_row_reader *r)
+{
+    if (r == NULL)
+        return;
+    smg_recordio_reader_free(r->rio);
+    smg_free(r->buf);
+    smg_free(r);
+}

@@ -1,0 +1,31 @@
+/*
+ * The failure report SageMaker reads: <ml-root>/output/failure, whose first
+ * 1024 characters become the job's FailureReason. The first line is the
+ * reason, "ClientError: ..." (the user's to fix: configuration, data) or
+ * "AlgorithmError: ..." (ours). The file is written atomically (temporary
+ * file, fsync, rename), so a reader never sees half of it.
+ */
+#ifndef SMG_FAILURE_H
+#define SMG_FAILURE_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+/* "ClientError: <msg>" or "AlgorithmError: <msg>" into buf (always terminated). */
+void smg_failure_text(const struct smg_error *e, char *buf, size_t size);
+
+/*
+ * Log the failure (ERROR line) and write it to <output_dir>/failure, creating
+ * output_dir if needed. Returns SMG_OK, or SMG_EIO when the file could not be
+ * written (the log line is still printed, with the reason it could not be).
+ */
+int smg_failure_report(const char *output_dir, const struct smg_error *e);
+
+/* Write text (plus a newline) to <output_dir>/failure atomically. */
+int smg_failure_write(const char *output_dir, const char *text);
+
+/* Remove a failure file left by an earlier local run in the same root. */
+void smg_failure_clear(const char *output_dir);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * What algorithms ask of the job: open a channel with the job's settings and
+ * write the model. These are the only runtime calls into io/channel.c and
+ * io/ndarray.c, kept in this file so that tests of the configuration code do
+ * not link the channel and model-file machinery.
+ *
+ * How a channel's files are split between ranks: with ShardedByS3Key each host
+ * already holds its own shard, so only the ranks on one host share it
+ * (rank_on_host of ranks_on_host). With FullyReplicated every host holds all
+ * files, so all ranks of the job share them (rank of size); either way every
+ * record is read exactly once. A Pipe-mode FIFO may be read by one process
+ * only, so Pipe mode needs one rank per host.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "job.h"
+#include "log.h"
+
+const struct smg_channel_info *smg_job_channel(const struct smg_job *job, const char *name)
+{
+    for (size_t i = 0; i < job->n_channels; i++)
+        if (strcmp(job->channels[i].name, name) == 0)
+            return &job->channels[i];
+    return NULL;
+}
+
+static int undeclared(const struct smg_job *job, const char *name, struct smg_error *err)
+{
+    char names[512];
+    size_t used = 0;
+
+    names[0] = '\0';
+    for (size_t i = 0; i < job->n_channels; i++) {
+        int n = snprintf(names + used, sizeof(names) - used, "%s'%s'", i ? ", " : "",
+                         job->channels[i].name);
+        if (n > 0 && (size_t)n < sizeof(names) - used)
+            used += (size_t)n;
+    }
+    return smg_error_set(err, SMG_ECONFIG, "no channel '%s' in this job (channels: %s)", name,
+                         job->n_channels ? names : "none");
+}
+
+int smg_job_open_channel(struct smg_job *job, const char *name, size_t feature_dim,
+                         size_t batch_rows, bool allow_empty, struct smg_channel **out,
+                         struct smg_error *err)
+{
+    const struct smg_channel_info *info = smg_job_channel(job, name);
+    struct smg_channel_config cfg;
+    int rc;
+
+    *out = NULL;
+    if (info == NULL)
+        return undeclared(job, name, err);
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.name = info->name;
+    cfg.data_dir = job->data_dir;
+    cfg.mode = info->mode;
+    cfg.compression = info->compression;
+    cfg.batch_rows = batch_rows;
+    cfg.pipe_timeout_ms = job->pipe_timeout_ms;
+    cfg.allow_empty = allow_empty;
+    cfg.stop = job->stop;
+    rc = smg_format_parse_content_type(info->content_type, &cfg.format, err);
+    if (rc != SMG_OK) {
+        smg_error_prefix(err, "channel '%s': ", name);
+        return rc;
+    }
+    cfg.format.feature_dim = feature_dim;
+    cfg.format.recordio_wrapped = info->recordio_wrapped;
+    if (info->mode == SMG_MODE_PIPE) {
+        if (job->ranks_on_host > 1)
+            return smg_error_set(err, SMG_ECONFIG,
+                                 "channel '%s' is in Pipe mode, whose FIFOs may be read by one "
+                                 "process only, but %d ranks run on host %s; run one rank per "
+                                 "host or use File mode",
+                                 name, job->ranks_on_host, job->current_host);
+        cfg.rank_on_host = 0;
+        cfg.ranks_on_host = 1;
+    } else if (info->sharded || job->n_hosts <= 1) {
+        cfg.rank_on_host = job->rank_on_host;
+        cfg.ranks_on_host = job->ranks_on_host;
+    } else {
+        cfg.rank_on_host = job->comm.rank;
+        cfg.ranks_on_host = job->comm.size;
+    }
+    if (cfg.ranks_on_host < 1) {
+        cfg.rank_on_host = 0;
+        cfg.ranks_on_host = 1;
+    }
+    return smg_channel_open(&cfg, out, err);
+}
+
+int smg_job_write_model(struct smg_job *job, const struct smg_ndarray_file *model,
+                        struct smg_error *err)
+{
+    char path[8192];
+    double t0;
+    int rc;
+
+    if (job->comm.rank != 0)
+        return SMG_OK;
+    if (mkdir(job->model_dir, 0755) != 0 && errno != EEXIST)
+        return smg_error_set(err, SMG_EIO, "cannot create model folder %s: %s", job->model_dir,
+                             strerror(errno));
+    snprintf(path, sizeof(path), "%s/model_%s", job->model_dir, job->current_host);
+    t0 = smg_now();
+    rc = smg_ndarray_save(path, model, err);
+    if (rc != SMG_OK)
+        return rc;
+    smg_job_add_timing(job, "model.serialize.time", (smg_now() - t0) * 1000.0);
+    smg_log_info("Wrote the model to %s", path);
+    return SMG_OK;
+}

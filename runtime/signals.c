@@ -1,0 +1,88 @@
+/*
+ * The stop-signal handlers. Everything the handler may need is prepared
+ * before any signal can arrive (paths, the fallback failure texts), because a
+ * handler may call only async-signal-safe functions: it sets a flag, arms
+ * alarm(), and on the second signal or the alarm writes the prepared text
+ * with open/write/fsync/rename and leaves with _exit(128 + signal).
+ */
+#include "signals.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t stop_flag;
+static char failure_path[8192];
+static char failure_tmp[8192];
+static char fallback_text[2][512]; /* [0]: SIGTERM, [1]: SIGINT */
+static size_t fallback_len[2];
+
+const char *smg_signal_name(int sig)
+{
+    if (sig == SIGTERM)
+        return "SIGTERM";
+    if (sig == SIGINT)
+        return "SIGINT";
+    return "signal";
+}
+
+static void give_up(void)
+{
+    int which = stop_flag == SIGINT ? 1 : 0;
+    int code = 128 + (stop_flag != 0 ? (int)stop_flag : SIGTERM);
+    int fd;
+
+    if (failure_path[0] != '\0') {
+        fd = open(failure_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            ssize_t w = write(fd, fallback_text[which], fallback_len[which]);
+            (void)w;
+            fsync(fd);
+            close(fd);
+            rename(failure_tmp, failure_path);
+        }
+    }
+    if (write(STDERR_FILENO, fallback_text[which], fallback_len[which]) < 0)
+        code = 128 + SIGTERM;
+    _exit(code);
+}
+
+static void on_signal(int sig)
+{
+    if (sig == SIGALRM || stop_flag != 0)
+        give_up();
+    stop_flag = sig;
+    alarm(SMG_STOP_GRACE_SECONDS);
+}
+
+volatile sig_atomic_t *smg_signals_install(const char *output_dir)
+{
+    struct sigaction sa;
+    static const int sigs[2] = {SIGTERM, SIGINT};
+
+    stop_flag = 0;
+    failure_path[0] = '\0';
+    if (output_dir != NULL) {
+        int a = snprintf(failure_path, sizeof(failure_path), "%s/failure", output_dir);
+        int b = snprintf(failure_tmp, sizeof(failure_tmp), "%s/.failure.sig.%ld", output_dir,
+                         (long)getpid());
+        if (a < 0 || b < 0 || (size_t)a >= sizeof(failure_path) || (size_t)b >= sizeof(failure_tmp))
+            failure_path[0] = '\0';
+    }
+    for (int i = 0; i < 2; i++) {
+        int n = snprintf(fallback_text[i], sizeof(fallback_text[i]),
+                         "ClientError: training stopped by %s and did not reach a mini-batch "
+                         "boundary within %d seconds; no model was written\n",
+                         smg_signal_name(sigs[i]), SMG_STOP_GRACE_SECONDS);
+        fallback_len[i] = n > 0 ? strlen(fallback_text[i]) : 0;
+    }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = 0; /* no SA_RESTART: a blocking read returns EINTR and sees the flag */
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGALRM, &sa, NULL);
+    return &stop_flag;
+}

@@ -1,0 +1,349 @@
+"""End-to-end tests of `smalgo train` for PCA.
+
+Each test lays out a temporary /opt/ml tree (conftest.MLRoot), writes the data
+with the real SageMaker SDK (sagemaker.amazon.common.write_numpy_to_dense_tensor)
+or as CSV, runs the real binary (File mode, Pipe mode through a real FIFO, and
+1-3 MPI ranks under mpirun), and reads model/model_algo-1 with an independent
+numpy NDArray reader.
+
+Oracles: scikit-learn's PCA (svd_solver="full", float64) on the same float32
+values; numpy; and a real SageMaker PCA model (renejra-pca) with its training
+data. Tolerances are given at each assertion.
+"""
+import io
+import os
+import shutil
+import struct
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+from sagemaker.amazon.common import write_numpy_to_dense_tensor  # noqa: E402
+
+RECORDIO = "application/x-recordio-protobuf"
+CSV = "text/csv"
+
+
+# ---- model file ------------------------------------------------------------------
+
+def read_ndarray(path):
+    """Decode an MXNet NDArray file (V2 dense float32 arrays) into a dict or list."""
+    buf = open(path, "rb").read()
+    pos = 0
+
+    def take(fmt):
+        nonlocal pos
+        vals = struct.unpack_from("<" + fmt, buf, pos)
+        pos += struct.calcsize("<" + fmt)
+        return vals
+
+    magic, _reserved, count = take("QQQ")
+    assert magic == 0x112
+    arrays = []
+    for _ in range(count):
+        amagic, stype = take("Ii")
+        assert amagic == 0xF993FAC9 and stype == 0
+        (ndim,) = take("I")
+        shape = take("%dq" % ndim)
+        dev_type, dev_id, dtype = take("iii")
+        assert (dev_type, dev_id, dtype) == (1, 0, 0)
+        n = int(np.prod(shape))
+        arrays.append(np.frombuffer(buf, "<f4", n, pos).reshape(shape).copy())
+        pos += 4 * n
+    (n_names,) = take("Q")
+    names = []
+    for _ in range(n_names):
+        (ln,) = take("Q")
+        names.append(buf[pos:pos + ln].decode())
+        pos += ln
+    assert pos == len(buf)
+    return dict(zip(names, arrays)) if names else arrays, names
+
+
+# ---- data and jobs ---------------------------------------------------------------
+
+def low_rank(n, d, r, noise, seed, offset=50.0):
+    """Rows near a rank-r affine subspace, with well separated singular values."""
+    rng = np.random.default_rng(seed)
+    basis = np.linalg.qr(rng.standard_normal((d, r)))[0].T
+    z = rng.standard_normal((n, r)) * np.linspace(10.0, 2.0, r)
+    x = offset + z @ basis + noise * rng.standard_normal((n, d))
+    return x.astype(np.float32)
+
+
+def write_recordio(path, x):
+    buf = io.BytesIO()
+    write_numpy_to_dense_tensor(buf, x)
+    path.write_bytes(buf.getvalue())
+
+
+def write_csv(path, x):
+    np.savetxt(path, x, fmt="%.9g", delimiter=",")  # %.9g round-trips float32
+
+
+def write_data(path, x, content_type):
+    (write_recordio if content_type == RECORDIO else write_csv)(path, x)
+
+
+def setup_job(ml_root, hp, content_type=RECORDIO, mode="File", test=False):
+    ml_root.write_hyperparameters(hp)
+    channels = {"train": {"ContentType": content_type, "TrainingInputMode": mode,
+                          "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}}
+    if test:
+        channels["test"] = dict(channels["train"])
+    ml_root.write_inputdataconfig(channels)
+    ml_root.write_resourceconfig()
+
+
+def put_files(ml_root, channel, x, content_type, parts=1):
+    d = ml_root.channel_dir(channel)
+    ext = "pbr" if content_type == RECORDIO else "csv"
+    for i, chunk in enumerate(np.array_split(x, parts)):
+        write_data(d / ("part-%02d.%s" % (i, ext)), chunk, content_type)
+
+
+class PipeFeeder:
+    """Write a file into <data>/<channel>_0, a real FIFO, as SageMaker's agent does."""
+
+    def __init__(self, ml_root, channel, payload):
+        self.path = ml_root.data / (channel + "_0")
+        os.mkfifo(self.path)
+        self.payload = payload
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        deadline = time.time() + 120
+        while time.time() < deadline:  # non-blocking open: never hang without a reader
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:
+                time.sleep(0.01)
+        else:
+            return
+        os.set_blocking(fd, True)
+        view = memoryview(self.payload)
+        try:
+            while len(view):
+                view = view[os.write(fd, view[:1 << 20]):]
+        except BrokenPipeError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def payload(x, content_type):
+    if content_type == RECORDIO:
+        buf = io.BytesIO()
+        write_numpy_to_dense_tensor(buf, x)
+        return buf.getvalue()
+    buf = io.StringIO()
+    np.savetxt(buf, x, fmt="%.9g", delimiter=",")
+    return buf.getvalue().encode()
+
+
+def train(ml_root, run_smalgo, expect_ok=True):
+    proc = run_smalgo("train", "--ml-root", ml_root.root, "--algorithm", "pca")
+    if expect_ok:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc
+
+
+def model_of(ml_root):
+    model, names = read_ndarray(ml_root.model / "model_algo-1")
+    return model, names
+
+
+def run_job(ml_root, run_smalgo, x, hp, content_type=RECORDIO, mode="File", parts=1):
+    setup_job(ml_root, hp, content_type, mode)
+    if mode == "Pipe":
+        feeder = PipeFeeder(ml_root, "train", payload(x, content_type))
+        proc = train(ml_root, run_smalgo)
+        feeder.thread.join(timeout=10)
+    else:
+        put_files(ml_root, "train", x, content_type, parts)
+        proc = train(ml_root, run_smalgo)
+    return model_of(ml_root)[0], proc
+
+
+def hparams(d, k, **kw):
+    hp = {"feature_dim": d, "num_components": k, "mini_batch_size": 500}
+    hp.update(kw)
+    return hp
+
+
+def assert_close_models(a, b, rel=1e-6):
+    """s within rel per value; v (unit columns) and mean within rel absolute."""
+    assert a.keys() == b.keys()
+    np.testing.assert_allclose(a["s"], b["s"], rtol=rel, atol=0)
+    np.testing.assert_allclose(a["v"], b["v"], rtol=0, atol=rel)
+    if "mean" in a:
+        np.testing.assert_allclose(a["mean"], b["mean"], rtol=rel, atol=rel)
+
+
+def assert_matches_sklearn(model, x, k):
+    from sklearn.decomposition import PCA
+    ref = PCA(n_components=k, svd_solver="full").fit(x.astype(np.float64))
+    s = model["s"][::-1].astype(np.float64)  # ours ascending, sklearn descending
+    v = model["v"][:, ::-1].astype(np.float64)
+    # 1e-5 relative: float32 storage of s is 6e-8; both sides are exact otherwise.
+    np.testing.assert_allclose(s, ref.singular_values_, rtol=1e-5)
+    cos = np.abs(np.sum(v * ref.components_.T, axis=0)) / np.linalg.norm(v, axis=0)
+    assert cos.min() >= 0.99999, cos
+    np.testing.assert_allclose(model["mean"].ravel(), ref.mean_, rtol=1e-6, atol=1e-6)
+
+
+# ---- tests -----------------------------------------------------------------------
+
+def test_model_layout_and_sign_rule(ml_root, run_smalgo):
+    x = low_rank(2000, 12, 4, 0.05, 1)
+    model, proc = run_job(ml_root, run_smalgo, x, hparams(12, 4))
+    _, names = model_of(ml_root)
+    assert names == ["s", "v", "mean"]
+    assert model["s"].shape == (4,) and model["v"].shape == (12, 4)
+    assert model["mean"].shape == (1, 12)
+    assert np.all(np.diff(model["s"]) >= 0)  # regular mode: ascending, as SageMaker
+    for j in range(4):  # the largest-magnitude coordinate of each component is positive
+        assert model["v"][np.argmax(np.abs(model["v"][:, j])), j] > 0
+    assert "#progress_metric: host=algo-1, completed 100.0 % of epochs" in proc.stdout
+    assert "#throughput_metric: host=algo-1, train throughput=" in proc.stdout
+    assert "Test data is not provided." in proc.stdout
+    assert '"Algorithm": "PCA"' in proc.stdout
+    for t in ("initialize.time", "update.time", "finalize.time", "model.serialize.time"):
+        assert '"%s"' % t in proc.stdout
+
+
+def test_digits_matches_sklearn(ml_root, run_smalgo):
+    from sklearn.datasets import load_digits
+    x = load_digits().data.astype(np.float32)
+    model, _ = run_job(ml_root, run_smalgo, x, hparams(64, 10))
+    assert_matches_sklearn(model, x, 10)
+
+
+def test_low_rank_matches_sklearn(ml_root, run_smalgo):
+    x = low_rank(5000, 30, 6, 0.01, 2)
+    model, _ = run_job(ml_root, run_smalgo, x, hparams(30, 6, mini_batch_size=77))
+    assert_matches_sklearn(model, x, 6)
+
+
+def test_subtract_mean_false(ml_root, run_smalgo):
+    x = low_rank(3000, 20, 5, 0.1, 3)
+    model, _ = run_job(ml_root, run_smalgo, x, hparams(20, 5, subtract_mean="False"))
+    assert set(model) == {"s", "v"}
+    sv = np.linalg.svd(x.astype(np.float64), compute_uv=False)[:5][::-1]
+    np.testing.assert_allclose(model["s"], sv, rtol=1e-5)
+
+
+@pytest.mark.parametrize("content_type,mode", [(RECORDIO, "Pipe"), (CSV, "File"), (CSV, "Pipe")])
+def test_same_model_any_format_and_mode(tmp_path, run_smalgo, content_type, mode):
+    from conftest import MLRoot
+    x = low_rank(4000, 16, 5, 0.05, 4)
+    ref, _ = run_job(MLRoot(tmp_path / "ref"), run_smalgo, x, hparams(16, 5))
+    got, _ = run_job(MLRoot(tmp_path / "got"), run_smalgo, x, hparams(16, 5), content_type, mode)
+    assert_close_models(ref, got, 1e-6)
+
+
+@pytest.mark.parametrize("ranks", [2, 3])
+def test_same_model_any_rank_count(tmp_path, smalgo_bin, run_smalgo, ranks):
+    from conftest import MLRoot
+    if shutil.which("mpirun") is None:
+        pytest.skip("mpirun not installed")
+    x = low_rank(6000, 16, 5, 0.05, 5)
+    ref, _ = run_job(MLRoot(tmp_path / "ref"), run_smalgo, x, hparams(16, 5), parts=6)
+    root = MLRoot(tmp_path / "mpi")
+    setup_job(root, hparams(16, 5))
+    put_files(root, "train", x, RECORDIO, parts=6)
+    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
+               OMPI_MCA_btl_vader_single_copy_mechanism="none")
+    proc = subprocess.run(["mpirun", "-np", str(ranks), "--oversubscribe", str(smalgo_bin),
+                           "train", "--ml-root", str(root.root), "--algorithm", "pca"],
+                          capture_output=True, text=True, timeout=300, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    got, _ = model_of(root)
+    assert_close_models(ref, got, 1e-6)
+
+
+def test_randomized_mode(ml_root, run_smalgo):
+    x = low_rank(5000, 40, 3, 0.0, 6)
+    model, proc = run_job(ml_root, run_smalgo, x,
+                          hparams(40, 3, algorithm_mode="randomized", extra_components=-1))
+    assert np.all(np.diff(model["s"]) <= 0)  # randomized: descending, as SageMaker
+    from sklearn.decomposition import PCA
+    ref = PCA(n_components=3, svd_solver="full").fit(x.astype(np.float64))
+    # The sketch spans the exact rank-3 subspace: projection onto it keeps each component.
+    inside = np.linalg.norm(ref.components_ @ model["v"].astype(np.float64), axis=0)
+    assert inside.min() >= 0.99999
+    np.testing.assert_allclose(model["mean"].ravel(), ref.mean_, rtol=1e-6, atol=1e-6)
+    assert "The total number of components and extra components should be less than the " \
+           "number of features." not in proc.stdout
+
+
+def test_randomized_warns_when_sketch_too_wide(ml_root, run_smalgo):
+    x = low_rank(500, 8, 3, 0.1, 7)
+    _, proc = run_job(ml_root, run_smalgo, x,
+                      hparams(8, 3, algorithm_mode="randomized", extra_components=-1))
+    assert "The total number of components and extra components should be less than the " \
+           "number of features." in proc.stdout
+
+
+def test_test_channel_reconstruction_mse(ml_root, run_smalgo):
+    x = low_rank(3000, 10, 3, 0.2, 8)
+    t = low_rank(700, 10, 3, 0.2, 8)[::-1].copy()
+    setup_job(ml_root, hparams(10, 3), test=True)
+    put_files(ml_root, "train", x, RECORDIO)
+    put_files(ml_root, "test", t, RECORDIO)
+    proc = train(ml_root, run_smalgo)
+    model, _ = model_of(ml_root)
+    v, mean = model["v"].astype(np.float64), model["mean"].astype(np.float64)
+    c = t.astype(np.float64) - mean
+    want = np.mean((c - c @ v @ v.T) ** 2)
+    line = [ln for ln in proc.stdout.splitlines()
+            if "#quality_metric: host=algo-1, test reconstruction_mse <loss>=" in ln]
+    assert len(line) == 1, proc.stdout
+    got = float(line[0].rsplit("=", 1)[1])
+    assert abs(got - want) <= 1e-5 * want  # model stored as float32: ~1e-7 relative
+
+
+def test_renejra_training_reproduces_sagemaker(ml_root, run_smalgo, fixtures_dir):
+    art = fixtures_dir / "artifacts" / "renejra-pca"
+    sm, _ = read_ndarray(art / "model_algo-1")
+    rows = np.genfromtxt(art / "data" / "train_nx.csv", delimiter=",", skip_header=1)
+    x = rows[:, 1:].astype(np.float32)  # all columns except Date: 26 features
+    assert x.shape == (1840, 26)
+    model, _ = run_job(ml_root, run_smalgo, x, hparams(26, 25), CSV, "File")
+    np.testing.assert_allclose(model["mean"], sm["mean"], rtol=0, atol=1e-6)
+    ok = ~np.isnan(sm["s"])
+    assert ok.sum() == 24
+    np.testing.assert_allclose(model["s"][ok], sm["s"][ok], rtol=1e-4)
+    assert not np.isnan(model["s"]).any()  # SageMaker's s[0] is NaN; ours is not
+
+
+@pytest.mark.parametrize("case", ["too_many_components", "empty_channel", "wrong_feature_count",
+                                  "fewer_rows_than_components"])
+def test_bad_input_is_client_error(ml_root, run_smalgo, case):
+    x = low_rank(50, 6, 3, 0.1, 9)
+    hp, data, expect = hparams(6, 3), x, None
+    if case == "too_many_components":
+        hp, expect = hparams(6, 7), "num_components (7) is greater than feature_dim (6)"
+    elif case == "empty_channel":
+        data, expect = None, "no records in channel train"
+    elif case == "wrong_feature_count":
+        hp, expect = hparams(5, 3), "expected 5"
+    else:
+        data, expect = x[:2], "fewer than num_components (3)"
+    setup_job(ml_root, hp, CSV)
+    d = ml_root.channel_dir("train")
+    if data is None:
+        (d / "empty.csv").write_text("")
+    else:
+        write_csv(d / "part.csv", data)
+    proc = train(ml_root, run_smalgo, expect_ok=False)
+    assert proc.returncode != 0
+    failure = ml_root.failure.read_text()
+    assert expect in failure, failure
+    assert not (ml_root.model / "model_algo-1").exists()
