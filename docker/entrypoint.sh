@@ -185,7 +185,7 @@ watchdog() {
 # The environment every rank needs, forwarded by mpirun (orted starts remote
 # ranks through sshd, which does not pass the container's environment on).
 mpirun_env_args() {
-    env | sed -n 's/^\(\(SMALGO\|AWS\|TRAINING_JOB\|SM\|OPENBLAS\|OMP\)_[A-Za-z0-9_]*\)=.*/\1/p' |
+    env | sed -n 's/^\(\(SMALGO\|AWS\|TRAINING_JOB\|SM\|OPENBLAS\|OMP\|LD_LIBRARY\)_[A-Za-z0-9_]*\)=.*/\1/p' |
         sort -u | while read -r name; do printf -- '-x %s ' "$name"; done
 }
 
@@ -232,7 +232,7 @@ leader() {
         --mca plm_rsh_no_tree_spawn 1 --mca orte_abort_on_non_zero_status 1 \
         --mca pml ob1 --mca btl tcp,self \
         --mca btl_tcp_if_include "$IFACE" --mca oob_tcp_if_include "$IFACE" \
-        -x PATH -x LD_LIBRARY_PATH $(mpirun_env_args) \
+        -x PATH $(mpirun_env_args) \
         "$SMALGO" "$@" &
     MPIRUN_PID=$!
     if [ "$stop_requested" = 1 ]; then kill -TERM "$MPIRUN_PID" 2>/dev/null; fi
