@@ -126,14 +126,20 @@ wait_for() {
     done
 }
 
-# tell_workers STATUS HOSTS...: write the job's status into DONE_FILE on each.
+# tell_workers STATUS HOSTS...: write the job's status (first line) and this
+# host's failure text, if any (the rest), into DONE_FILE on each worker.
 tell_workers() {
     status=$1
     shift
+    msg=/tmp/smalgo-done-message
+    {
+        echo "$status"
+        [ "$status" = 0 ] || [ ! -s "$FAILURE" ] || head -c 1024 "$FAILURE"
+    } >"$msg"
     for w in "$@"; do
         tries=0
-        until timeout 15 $SSH "$w" "echo $status >$DONE_FILE.tmp && mv $DONE_FILE.tmp $DONE_FILE" \
-            >/dev/null 2>&1; do
+        until timeout 15 $SSH "$w" "cat >$DONE_FILE.tmp && mv $DONE_FILE.tmp $DONE_FILE" \
+            <"$msg" >/dev/null 2>&1; do
             tries=$((tries + 1))
             if [ "$tries" -ge 3 ]; then
                 log "could not tell $w that the job ended"
@@ -296,11 +302,21 @@ worker() {
     log "worker $CURRENT_HOST: waiting for the leader $leader_host"
     while :; do
         if [ -f "$DONE_FILE" ]; then
-            status=$(cat "$DONE_FILE")
+            status=$(head -n1 "$DONE_FILE")
             case "$status" in "" | *[!0-9]*) status=1 ;; esac
             if [ "$status" -ne 0 ] && [ "$status" -ne 143 ]; then
-                write_failure "AlgorithmError: the job failed (status $status reported by the \
-leader $leader_host)"
+                # The job's cause, as the leader wrote it, goes first: what this
+                # host's rank wrote (if anything) is often only the teardown.
+                reason=$(sed 1d "$DONE_FILE")
+                [ -n "$reason" ] || reason="AlgorithmError: the job failed (status $status \
+on the leader $leader_host)"
+                own=""
+                [ -s "$FAILURE" ] && own=$(head -c 600 "$FAILURE")
+                rm -f "$FAILURE"
+                case "$reason" in
+                *"host $CURRENT_HOST failed: "*) write_failure "${own:-$reason}" ;;
+                *) write_failure "$reason${own:+ (on $CURRENT_HOST: $own)}" ;;
+                esac
             fi
             log "the leader reports the job ended with status $status"
             stop_sshd
