@@ -112,15 +112,23 @@ nomem:
     return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu x %zu centroids", k, d);
 }
 
-/* Pick the winner of one row from its float32 squared distances d2[0..k). */
-static void assign_row(const struct smg_kmeans_assigner *a, const float *x, float xx,
-                       const float *g, uint32_t *closest, float *distance)
+/* The expansion's rounding bound for a row of norm rx and centroid j. */
+static double bound_of(const struct smg_kmeans_assigner *a, double rx, size_t j)
 {
-    const double gamma = (double)(a->d + 4) * FLT_EPSILON;
+    double gamma = (double)(a->d + 4) * FLT_EPSILON;
+    return gamma * (rx + a->roots[j]) * (rx + a->roots[j]);
+}
+
+/*
+ * Pick the winner of one row. g[j] holds x·c_j on entry and is overwritten
+ * with the float32 squared distance ‖x‖² − 2x·c_j + ‖c_j‖².
+ */
+static void assign_row(const struct smg_kmeans_assigner *a, const float *x, float xx, float *g,
+                       uint32_t *closest, float *distance)
+{
     const double rx = sqrt((double)xx);
     size_t best = 0, win, candidates = 0;
-    float best_d2 = INFINITY, d2;
-    double best_bound, exact = -1.0;
+    double limit, exact = -1.0;
 
     if (isnan(xx)) {
         *closest = 0;
@@ -129,25 +137,19 @@ static void assign_row(const struct smg_kmeans_assigner *a, const float *x, floa
         return;
     }
     for (size_t j = 0; j < a->k; j++) {
-        d2 = xx - 2.0f * g[j] + a->norms[j];
-        if (d2 < best_d2) {
-            best_d2 = d2;
+        g[j] = xx - 2.0f * g[j] + a->norms[j];
+        if (!isnan(g[j]) && (isnan(g[best]) || g[j] < g[best]))
             best = j;
-        }
     }
-    best_bound = gamma * (rx + a->roots[best]) * (rx + a->roots[best]);
+    /* Centroids that might truly be nearest, given the rounding bounds. */
+    limit = (double)g[best] + bound_of(a, rx, best);
+    for (size_t j = 0; j < a->k; j++)
+        candidates += (double)g[j] - bound_of(a, rx, j) <= limit;
     win = best;
-    for (size_t j = 0; j < a->k; j++) {
-        double bound = gamma * (rx + a->roots[j]) * (rx + a->roots[j]);
-        d2 = xx - 2.0f * g[j] + a->norms[j];
-        if ((double)d2 - bound <= (double)best_d2 + best_bound)
-            candidates++;
-    }
     if (candidates > 1) {
         for (size_t j = 0; j < a->k; j++) {
-            double bound = gamma * (rx + a->roots[j]) * (rx + a->roots[j]), e;
-            d2 = xx - 2.0f * g[j] + a->norms[j];
-            if ((double)d2 - bound > (double)best_d2 + best_bound)
+            double e;
+            if ((double)g[j] - bound_of(a, rx, j) > limit)
                 continue;
             e = exact_sq(x, a->centroids + j * a->d, a->d);
             if (exact < 0.0 || e < exact) {
@@ -159,11 +161,10 @@ static void assign_row(const struct smg_kmeans_assigner *a, const float *x, floa
     *closest = (uint32_t)win;
     if (distance == NULL)
         return;
-    d2 = xx - 2.0f * g[win] + a->norms[win];
-    if (gamma * (rx + a->roots[win]) * (rx + a->roots[win]) <= 1e-3 * (double)d2) {
-        *distance = sqrtf(d2 > 0.0f ? d2 : 0.0f);
+    if (bound_of(a, rx, win) <= 1e-3 * (double)g[win]) {
+        *distance = sqrtf(g[win]);
     } else {
-        if (win != best || exact < 0.0)
+        if (exact < 0.0)
             exact = exact_sq(x, a->centroids + win * a->d, a->d);
         *distance = (float)sqrt(exact);
     }

@@ -175,8 +175,9 @@ static int read_hparams(struct smg_job *job, const struct train_opts *o, struct 
     }
     if ((rc = choose_algorithm(o, text, path, &job->algorithm, err)) != SMG_OK)
         goto out;
-    smg_log_info("Algorithm: %s (%s)", job->algorithm->name,
-                 o->algorithm_from ? o->algorithm_from : "inferred from the hyperparameters");
+    if (job->rank_on_host == 0)
+        smg_log_info("Algorithm: %s (%s)", job->algorithm->name,
+                     o->algorithm_from ? o->algorithm_from : "inferred from the hyperparameters");
     table_of(job->algorithm, &specs, &n, &ident);
     if ((rc = smg_hparams_parse(specs, n, text, path, &job->hp, err)) != SMG_OK)
         goto out;
@@ -278,10 +279,11 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
     }
     job->stop = smg_signals_install(job->output_dir);
     smg_failure_clear(job->output_dir);
+    smg_job_assign_ranks(job); /* from mpirun's variables, so only one rank per host logs */
     if ((rc = pipe_timeout(job, err)) != SMG_OK || (rc = smg_config_load(job, err)) != SMG_OK)
         return rc;
     smg_job_assign_ranks(job);
-    if (job->n_hosts > 1 && job->comm.size == 1)
+    if (job->n_hosts > 1 && job->comm.size == 1 && job->rank_on_host == 0)
         smg_log_warn("%zu hosts are listed but this process is not under mpirun: host %s trains "
                      "on its own data only",
                      job->n_hosts, job->current_host);

@@ -376,7 +376,8 @@ int smg_config_load(struct smg_job *job, struct smg_error *err)
     if ((rc = read_config(job, "resourceconfig.json", path, sizeof(path), &text, err)) != SMG_OK)
         return rc;
     if (text == NULL) {
-        smg_log_info("%s does not exist: running as a single host, algo-1", path);
+        if (job->rank_on_host == 0)
+            smg_log_info("%s does not exist: running as a single host, algo-1", path);
         rc = smg_config_default_resources(job, err);
     } else {
         rc = smg_config_parse_resources(job, text, path, err);
@@ -389,11 +390,12 @@ int smg_config_load(struct smg_job *job, struct smg_error *err)
         return rc;
     if (text == NULL) {
         rc = smg_config_scan_channels(job, err);
-        if (rc == SMG_OK)
+        /* One rank per host says so. */
+        if (rc == SMG_OK && job->rank_on_host == 0)
             smg_log_info("%s does not exist: a local run; the channels are the folders under %s "
                          "(%zu found), in File mode, content type from the file names",
                          path, job->data_dir, job->n_channels);
-        for (size_t i = 0; rc == SMG_OK && i < job->n_channels; i++)
+        for (size_t i = 0; rc == SMG_OK && job->rank_on_host == 0 && i < job->n_channels; i++)
             smg_log_info("channel '%s': File mode, content type %s (inferred)",
                          job->channels[i].name, job->channels[i].content_type);
     } else {

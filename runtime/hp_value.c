@@ -104,7 +104,7 @@ static int bad_value(const struct smg_hp_spec *spec, const char *text, const cha
 {
     char allowed[200];
     smg_hp_value_describe(spec, allowed, sizeof(allowed));
-    return smg_error_set(err, SMG_ECONFIG, "hyperparameter '%s' = '%.100s'%s %s; allowed: %s",
+    return smg_error_set(err, SMG_ECONFIG, "hyperparameter '%s' = '%.100s%s' %s; allowed: %s",
                          spec->name, text, strlen(text) > 100 ? "..." : "", why, allowed);
 }
 

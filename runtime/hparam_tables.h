@@ -12,10 +12,19 @@
 
 #include "hparams.h"
 
-extern const struct smg_hp_spec smg_pca_hparams[];
-extern const size_t smg_pca_n_hparams;
+/*
+ * The sizes are constants so that a static struct smg_algorithm can say
+ *     .hparams = smg_pca_hparams, .n_hparams = SMG_PCA_N_HPARAMS,
+ * (an extern const size_t is not a constant expression in C). The unit tests
+ * check that every entry is filled in.
+ */
+#define SMG_PCA_N_HPARAMS    7
+#define SMG_KMEANS_N_HPARAMS 12
 
-extern const struct smg_hp_spec smg_kmeans_hparams[];
-extern const size_t smg_kmeans_n_hparams;
+extern const struct smg_hp_spec smg_pca_hparams[SMG_PCA_N_HPARAMS];
+extern const size_t smg_pca_n_hparams; /* == SMG_PCA_N_HPARAMS */
+
+extern const struct smg_hp_spec smg_kmeans_hparams[SMG_KMEANS_N_HPARAMS];
+extern const size_t smg_kmeans_n_hparams; /* == SMG_KMEANS_N_HPARAMS */
 
 #endif

@@ -8,7 +8,7 @@
  */
 #include "hparam_tables.h"
 
-const struct smg_hp_spec smg_kmeans_hparams[] = {
+const struct smg_hp_spec smg_kmeans_hparams[SMG_KMEANS_N_HPARAMS] = {
     {.name = "k",
      .type = SMG_HP_INT,
      .required = true,

@@ -8,7 +8,7 @@
  */
 #include "hparam_tables.h"
 
-const struct smg_hp_spec smg_pca_hparams[] = {
+const struct smg_hp_spec smg_pca_hparams[SMG_PCA_N_HPARAMS] = {
     {.name = "feature_dim",
      .type = SMG_HP_INT,
      .required = true,

@@ -141,7 +141,7 @@ int smg_json_parse_object(const char *text, size_t len, const char *source, stru
                 col++;
             }
         }
-        if (off >= len)
+        if (off >= len || all_blank(text + off, len - off))
             return smg_error_set(err, SMG_ECONFIG,
                                  "%s is not valid JSON: it ends early (line %zu, byte %zu)", source,
                                  line, off);

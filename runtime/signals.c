@@ -43,8 +43,9 @@ static void give_up(void)
             rename(failure_tmp, failure_path);
         }
     }
-    if (write(STDERR_FILENO, fallback_text[which], fallback_len[which]) < 0)
-        code = 128 + SIGTERM;
+    if (write(STDERR_FILENO, fallback_text[which], fallback_len[which]) < 0) {
+        /* Nowhere left to report to; the exit status still says why. */
+    }
     _exit(code);
 }
 

@@ -1,0 +1,473 @@
+/*
+ * Streaming (web-scale) k-means state: init, per-step contributions, the
+ * rank combine and the update. The algorithm and its rules are described in
+ * kmeans.h; this file keeps these invariants:
+ *   - centers are stored shifted (c - shift) in double, with a float32 copy
+ *     and its squared norms for the sgemm; an inactive center (never filled)
+ *     has norm +INF so it never wins an assignment;
+ *   - every rank applies the same summed contribution in the same order, so
+ *     the state is bit-identical on all ranks after each step;
+ *   - weights are >= 0, centers finite; a center with weight 0 after a step
+ *     with data is reseeded when a candidate exists.
+ *
+ * Contribution layout (doubles), m = reseed candidates per rank this step:
+ *   [0] rows   [1] sse   [2, 2+K) counts   [2+K, 2+K+K*d) shifted sums
+ *   then n_ranks slots of m entries of (2 + d): distance (0 = none), label of
+ *   the center the row joined (-1 = none), shifted row.
+ * Every rank writes only its own slot and zeros elsewhere, so a plain sum
+ * over ranks is the exact union.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "kmeans.h"
+#include "log.h"
+
+struct smg_kmeans {
+    struct smg_kmeans_config cfg;
+    size_t K, d;
+    double *shift; /* d */
+    double *c;     /* K * d, shifted */
+    double *w;     /* K */
+    float *cf;     /* K * d */
+    float *cnorm;  /* K */
+    bool *active;  /* K */
+    uint32_t *labels;
+    double *dist;
+    size_t cap_rows;
+    double *stats;
+    size_t cap_stats;
+    uint64_t rows_seen, reseeds;
+    double sse;
+};
+
+static size_t step_candidates(const struct smg_kmeans *km)
+{
+    size_t empty = 0, m;
+    for (size_t j = 0; j < km->K; j++)
+        if (!km->active[j] || km->w[j] == 0.0)
+            empty++;
+    m = empty < SMG_KMEANS_MIN_CANDIDATES ? SMG_KMEANS_MIN_CANDIDATES : empty;
+    if (m > SMG_KMEANS_MAX_CANDIDATES)
+        m = SMG_KMEANS_MAX_CANDIDATES;
+    return m < km->K ? m : km->K;
+}
+
+size_t smg_kmeans_stats_len(const struct smg_kmeans *km, int n_ranks)
+{
+    return 2 + km->K + km->K * km->d + (size_t)n_ranks * step_candidates(km) * (2 + km->d);
+}
+
+static void refresh_float(struct smg_kmeans *km, size_t j)
+{
+    float norm = 0.0f;
+    for (size_t f = 0; f < km->d; f++) {
+        float v = (float)km->c[j * km->d + f];
+        km->cf[j * km->d + f] = v;
+        norm += v * v;
+    }
+    km->cnorm[j] = km->active[j] ? norm : INFINITY;
+}
+
+int smg_kmeans_new(const struct smg_kmeans_config *cfg, struct smg_kmeans **out,
+                   struct smg_error *err)
+{
+    struct smg_kmeans *km;
+    size_t K, kd;
+
+    *out = NULL;
+    if (cfg->k < 1 || cfg->extra_center_factor < 1 || cfg->dim < 1)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "k-means: k, extra_center_factor and feature_dim "
+                             "must be positive");
+    if (!smg_mul_size(cfg->k, cfg->extra_center_factor, &K) || K > (size_t)1 << 31 ||
+        !smg_mul_size(K, cfg->dim, &kd) || kd > ((size_t)1 << 40) / sizeof(double))
+        return smg_error_set(err, SMG_ECONFIG,
+                             "k-means: k * extra_center_factor * feature_dim = %zu * %zu * %zu "
+                             "is too large",
+                             cfg->k, cfg->extra_center_factor, cfg->dim);
+    km = smg_calloc(1, sizeof(*km));
+    if (km == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory");
+    km->cfg = *cfg;
+    km->K = K;
+    km->d = cfg->dim;
+    km->shift = smg_calloc(km->d, sizeof(double));
+    km->c = smg_calloc(kd, sizeof(double));
+    km->w = smg_calloc(K, sizeof(double));
+    km->cf = smg_calloc(kd, sizeof(float));
+    km->cnorm = smg_calloc(K, sizeof(float));
+    km->active = smg_calloc(K, sizeof(bool));
+    if (!km->shift || !km->c || !km->w || !km->cf || !km->cnorm || !km->active) {
+        smg_kmeans_free(km);
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu centers", K);
+    }
+    for (size_t j = 0; j < K; j++)
+        km->cnorm[j] = INFINITY;
+    *out = km;
+    return SMG_OK;
+}
+
+void smg_kmeans_free(struct smg_kmeans *km)
+{
+    if (km == NULL)
+        return;
+    smg_free(km->shift);
+    smg_free(km->c);
+    smg_free(km->w);
+    smg_free(km->cf);
+    smg_free(km->cnorm);
+    smg_free(km->active);
+    smg_free(km->labels);
+    smg_free(km->dist);
+    smg_free(km->stats);
+    smg_free(km);
+}
+
+static int ensure_rows(struct smg_kmeans *km, size_t rows, struct smg_error *err)
+{
+    uint32_t *l;
+    double *d;
+    if (rows <= km->cap_rows)
+        return SMG_OK;
+    l = smg_realloc(km->labels, rows * sizeof(uint32_t));
+    if (l == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu rows", rows);
+    km->labels = l;
+    d = smg_realloc(km->dist, rows * sizeof(double));
+    if (d == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu rows", rows);
+    km->dist = d;
+    km->cap_rows = rows;
+    return SMG_OK;
+}
+
+/* Rank 0: shift = mean of the first batch, K seeds from it (shifted, weight 0). */
+static int pick_initial(struct smg_kmeans *km, const struct smg_batch *b, double *buf,
+                        struct smg_error *err)
+{
+    size_t n = b->rows, d = km->d, chosen = 0, nd;
+    double *pts = NULL, *ones = NULL, *shift = buf, *c = buf + d, *act = buf + d + km->K * d;
+    size_t *idx = NULL;
+    struct smg_rng rng;
+    int rc;
+
+    for (size_t i = 0; i < n; i++)
+        for (size_t f = 0; f < d; f++)
+            shift[f] += b->x[i * d + f];
+    for (size_t f = 0; f < d; f++)
+        shift[f] /= (double)n;
+    if (!smg_mul_size(n, d, &nd) || (pts = smg_malloc(nd * sizeof(double))) == NULL ||
+        (ones = smg_malloc(n * sizeof(double))) == NULL ||
+        (idx = smg_malloc(km->K * sizeof(size_t))) == NULL) {
+        rc = smg_error_set(err, SMG_ENOMEM, "k-means init: out of memory for %zu rows", n);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ones[i] = 1.0;
+        for (size_t f = 0; f < d; f++)
+            pts[i * d + f] = (double)b->x[i * d + f] - shift[f];
+    }
+    smg_rng_seed(&rng, km->cfg.seed);
+    rc = smg_kmeans_seed(km->cfg.init_method, pts, ones, n, d, km->K < n ? km->K : n, 1, &rng, idx,
+                         &chosen, err);
+    if (rc != SMG_OK)
+        goto out;
+    for (size_t j = 0; j < chosen; j++) {
+        memcpy(c + j * d, pts + idx[j] * d, d * sizeof(double));
+        act[j] = 1.0;
+    }
+    if (km->cfg.init_lloyd_iters > 0) {
+        rc = smg_kmeans_refine(pts, n, d, c, chosen, km->cfg.init_lloyd_iters, 1e-4, err);
+        if (rc != SMG_OK)
+            goto out;
+    }
+    if (chosen < km->K && !km->cfg.quiet)
+        smg_log_info("Batch size %zu holds only %zu distinct initial center(s) of %zu; the rest "
+                     "are seeded from later mini-batches.",
+                     n, chosen, km->K);
+out:
+    smg_free(pts);
+    smg_free(ones);
+    smg_free(idx);
+    return rc;
+}
+
+int smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm, const struct smg_batch *first,
+                    struct smg_error *err)
+{
+    size_t len = km->d + km->K * km->d + km->K;
+    double *buf = smg_calloc(len, sizeof(double));
+    int rc = SMG_OK;
+
+    if (buf == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means init: out of memory");
+    if (comm == NULL || comm->rank == 0) {
+        if (first != NULL && first->rows > 0) {
+            if (first->cols != km->d) {
+                rc = smg_error_set(err, SMG_EINTERNAL, "k-means init: %zu columns, expected %zu",
+                                   first->cols, km->d);
+                goto out;
+            }
+            rc = pick_initial(km, first, buf, err);
+            if (rc != SMG_OK)
+                goto out;
+        }
+    }
+    /* A failed pick on rank 0 still broadcasts (zeros) so peers do not hang. */
+    if (comm != NULL)
+        rc = smg_comm_bcast_bytes(comm, buf, len * sizeof(double), 0, err);
+    if (rc != SMG_OK)
+        goto out;
+    memcpy(km->shift, buf, km->d * sizeof(double));
+    memcpy(km->c, buf + km->d, km->K * km->d * sizeof(double));
+    for (size_t j = 0; j < km->K; j++) {
+        km->active[j] = buf[km->d + km->K * km->d + j] != 0.0;
+        km->w[j] = 0.0;
+        refresh_float(km, j);
+    }
+out:
+    smg_free(buf);
+    return rc;
+}
+
+/* Insert (dist, row) into the top-m list kept sorted by distance descending. */
+static void top_insert(double *td, size_t *ti, size_t *n, size_t m, double dist, size_t row)
+{
+    size_t pos = *n;
+    if (m == 0 || dist <= 0.0 || (*n == m && dist <= td[m - 1]))
+        return;
+    if (*n < m)
+        (*n)++;
+    else
+        pos = m - 1;
+    while (pos > 0 && td[pos - 1] < dist) {
+        td[pos] = td[pos - 1];
+        ti[pos] = ti[pos - 1];
+        pos--;
+    }
+    td[pos] = dist;
+    ti[pos] = row;
+}
+
+int smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_batch *b, int rank, int n_ranks,
+                           double *stats, struct smg_error *err)
+{
+    size_t K = km->K, d = km->d, m = step_candidates(km), ntop = 0;
+    size_t len = smg_kmeans_stats_len(km, n_ranks);
+    double *counts = stats + 2, *sums = stats + 2 + K, *slot;
+    double td[SMG_KMEANS_MAX_CANDIDATES];
+    size_t ti[SMG_KMEANS_MAX_CANDIDATES];
+    int rc;
+
+    memset(stats, 0, len * sizeof(double));
+    if (b == NULL || b->rows == 0)
+        return SMG_OK;
+    if (b->cols != d)
+        return smg_error_set(err, SMG_EINTERNAL, "k-means: batch has %zu columns, expected %zu",
+                             b->cols, d);
+    rc = ensure_rows(km, b->rows, err);
+    if (rc != SMG_OK)
+        return rc;
+    rc = smg_kmeans_nearest(km->cf, km->cnorm, km->c, K, d, km->shift, b->x, b->rows, km->labels,
+                            km->dist, err);
+    if (rc != SMG_OK)
+        return rc;
+    stats[0] = (double)b->rows;
+    for (size_t i = 0; i < b->rows; i++) {
+        uint32_t l = km->labels[i];
+        stats[1] += km->dist[i];
+        top_insert(td, ti, &ntop, m, km->dist[i], i);
+        if (l == SMG_KMEANS_NO_LABEL)
+            continue;
+        counts[l] += 1.0;
+        for (size_t f = 0; f < d; f++)
+            sums[l * d + f] += (double)b->x[i * d + f] - km->shift[f];
+    }
+    slot = sums + K * d + (size_t)rank * m * (2 + d);
+    for (size_t t = 0; t < ntop; t++) {
+        double *e = slot + t * (2 + d);
+        uint32_t l = km->labels[ti[t]];
+        e[0] = td[t];
+        e[1] = l == SMG_KMEANS_NO_LABEL ? -1.0 : (double)l;
+        for (size_t f = 0; f < d; f++)
+            e[2 + f] = (double)b->x[ti[t] * d + f] - km->shift[f];
+    }
+    return SMG_OK;
+}
+
+/* Candidate entries of all ranks, farthest first (ties: lower rank, then row). */
+static size_t sort_candidates(const double *cand, size_t n_entries, size_t esz, size_t *order)
+{
+    size_t n = 0;
+    for (size_t e = 0; e < n_entries; e++) {
+        double de = cand[e * esz];
+        size_t pos = n;
+        if (!(de > 0.0))
+            continue;
+        while (pos > 0 && cand[order[pos - 1] * esz] < de) {
+            order[pos] = order[pos - 1];
+            pos--;
+        }
+        order[pos] = e;
+        n++;
+    }
+    return n;
+}
+
+static bool same_point(const double *a, const double *b, size_t d)
+{
+    return memcmp(a, b, d * sizeof(double)) == 0;
+}
+
+int smg_kmeans_apply_stats(struct smg_kmeans *km, const double *summed, int n_ranks, bool *done,
+                           struct smg_error *err)
+{
+    size_t K = km->K, d = km->d, m = step_candidates(km), esz = 2 + d, n_entries, n_cand, next = 0;
+    double rows = summed[0], decay = 1.0, total = 0.0, thresh;
+    const double *cand;
+    double *counts = NULL, *sums = NULL;
+    size_t *order = NULL, *seeds = NULL, n_seeds = 0;
+    int rc = SMG_OK;
+
+    *done = !(rows > 0.0);
+    if (*done)
+        return SMG_OK;
+    n_entries = (size_t)n_ranks * m;
+    cand = summed + 2 + K + K * d;
+    counts = smg_malloc(K * sizeof(double));
+    sums = smg_malloc(K * d * sizeof(double));
+    order = smg_malloc((n_entries + 1) * sizeof(size_t));
+    seeds = smg_malloc((K + 1) * sizeof(size_t));
+    if (!counts || !sums || !order || !seeds) {
+        rc = smg_error_set(err, SMG_ENOMEM, "k-means update: out of memory");
+        goto out;
+    }
+    memcpy(counts, summed + 2, K * sizeof(double));
+    memcpy(sums, summed + 2 + K, K * d * sizeof(double));
+    km->rows_seen += (uint64_t)rows;
+    km->sse += summed[1];
+    if (km->cfg.half_life > 0)
+        decay = exp2(-rows / (double)km->cfg.half_life);
+    for (size_t j = 0; j < K; j++) {
+        km->w[j] *= decay;
+        total += km->w[j] + counts[j];
+    }
+    thresh = SMG_KMEANS_STARVE_RATIO * total / (double)K;
+    n_cand = sort_candidates(cand, n_entries, esz, order);
+    /* Reseed starving centers, in index order, from the farthest candidates. */
+    for (size_t j = 0; j < K; j++) {
+        double wn = km->w[j] + counts[j];
+        const double *e = NULL;
+        if (km->active[j] && wn > 0.0 && wn >= thresh)
+            continue;
+        while (next < n_cand && e == NULL) {
+            const double *cnd = cand + order[next++] * esz;
+            bool dup = false;
+            for (size_t s = 0; s < n_seeds && !dup; s++)
+                dup = same_point(cnd + 2, cand + seeds[s] * esz + 2, d);
+            if (!dup)
+                e = cnd;
+        }
+        if (e == NULL)
+            break; /* no candidate left: retried next step */
+        seeds[n_seeds++] = (size_t)(e - cand) / esz;
+        if (e[1] >= 0.0) {
+            size_t src = (size_t)e[1];
+            counts[src] -= 1.0;
+            for (size_t f = 0; f < d; f++)
+                sums[src * d + f] -= e[2 + f];
+        }
+        memcpy(km->c + j * d, e + 2, d * sizeof(double));
+        km->w[j] = 1.0;
+        counts[j] = -1.0; /* marks "reseeded": no regular update below */
+        km->active[j] = true;
+        km->reseeds++;
+    }
+    for (size_t j = 0; j < K; j++) {
+        double n = counts[j], wn;
+        if (n <= 0.0)
+            continue;
+        wn = km->w[j] + n;
+        /* center = (1 - p) center + p mean, p = n / (w + n), as w*c + sum over w + n. */
+        for (size_t f = 0; f < d; f++)
+            km->c[j * d + f] = (km->w[j] * km->c[j * d + f] + sums[j * d + f]) / wn;
+        km->w[j] = wn;
+    }
+    for (size_t j = 0; j < K; j++)
+        refresh_float(km, j);
+out:
+    smg_free(counts);
+    smg_free(sums);
+    smg_free(order);
+    smg_free(seeds);
+    return rc;
+}
+
+int smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm, const struct smg_batch *b,
+                    bool *done, struct smg_error *err)
+{
+    int n_ranks = comm != NULL ? comm->size : 1, rank = comm != NULL ? comm->rank : 0;
+    size_t len = smg_kmeans_stats_len(km, n_ranks);
+    int rc;
+
+    if (len > km->cap_stats) {
+        double *s = smg_realloc(km->stats, len * sizeof(double));
+        if (s == NULL)
+            return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for step statistics");
+        km->stats = s;
+        km->cap_stats = len;
+    }
+    rc = smg_kmeans_local_stats(km, b, rank, n_ranks, km->stats, err);
+    /* Join the collective even after a local failure would desync peers; the
+     * runtime aborts all ranks on error, so returning early is safe here. */
+    if (rc != SMG_OK)
+        return rc;
+    if (comm != NULL) {
+        rc = smg_comm_sum_f64(comm, km->stats, len, err);
+        if (rc != SMG_OK)
+            return rc;
+    }
+    return smg_kmeans_apply_stats(km, km->stats, n_ranks, done, err);
+}
+
+const struct smg_kmeans_config *smg_kmeans_config(const struct smg_kmeans *km)
+{
+    return &km->cfg;
+}
+
+size_t smg_kmeans_num_centers(const struct smg_kmeans *km)
+{
+    return km->K;
+}
+
+const double *smg_kmeans_centers(const struct smg_kmeans *km)
+{
+    return km->c;
+}
+
+const double *smg_kmeans_weights(const struct smg_kmeans *km)
+{
+    return km->w;
+}
+
+const double *smg_kmeans_shift(const struct smg_kmeans *km)
+{
+    return km->shift;
+}
+
+uint64_t smg_kmeans_rows_seen(const struct smg_kmeans *km)
+{
+    return km->rows_seen;
+}
+
+double smg_kmeans_stream_sse(const struct smg_kmeans *km)
+{
+    return km->sse;
+}
+
+uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km)
+{
+    return km->reseeds;
+}

@@ -1,0 +1,235 @@
+/*
+ * SageMaker's streaming ("web-scale") k-means over mini-batches, on one or
+ * more MPI ranks, and the final shrink from K = k * extra_center_factor
+ * streaming centers to the k centers of the model.
+ *
+ * Streaming phase (kmeans.c):
+ *   - Init: rank 0 picks K centers from its first mini-batch (init_method
+ *     random: K distinct rows drawn uniformly; kmeans++: D^2 sampling), and
+ *     broadcasts them with a shift vector (the mean of that batch). All
+ *     distance arithmetic runs on shifted data x - shift, which keeps the
+ *     float32 GEMM expansion accurate on data far from the origin (taxi
+ *     coordinates near (-73.9, 40.7)). Each center starts with weight 0.
+ *   - Step: every rank assigns its batch (or nothing, once its stream has
+ *     ended) to the nearest center with one blocked sgemm, and fills a flat
+ *     array of doubles: per-center sums and counts, the row count, the exact
+ *     squared distance sum, and its `m` farthest rows (reseed candidates).
+ *     The arrays of all ranks are summed with ONE allreduce; every rank then
+ *     applies the same deterministic update, so centers stay identical. The
+ *     summed row count doubles as the "anyone still has data" flag: a step
+ *     with zero rows overall ends the epoch on every rank at once.
+ *   - Update (SageMaker's documented rule): the previous weight w of a center
+ *     decays by 2^(-n/h) (n = rows in the step over all ranks, h =
+ *     half_life_time_size, no decay when h = 0), then with n_c new rows of
+ *     mean d_c: p = n_c / (w + n_c), center = (1 - p) * center + p * d_c,
+ *     w = w + n_c.
+ *   - Reseeding: after the update, a center whose weight is 0 (never hit, a
+ *     duplicate of an earlier center, or not filled at init) or below
+ *     SMG_KMEANS_STARVE_RATIO of the mean weight is moved onto the farthest
+ *     row of this step (largest distance to its nearest center, over all
+ *     ranks, ties to the lower rank and row), which is removed from the sums
+ *     of the center it had joined; the reseeded center gets weight 1. Rows
+ *     at distance 0 and rows equal to an already chosen seed are skipped, so
+ *     no two centers coincide and nothing is ever NaN.
+ *
+ * Shrink (kmeans_lloyd.c): weighted Lloyd on the K centers, see
+ * smg_kmeans_shrink.
+ *
+ * Everything is deterministic for a fixed seed, rank count and BLAS thread
+ * count: the only randomness is a seeded xoshiro256** generator, and ranks
+ * combine through a sum of doubles in a fixed layout.
+ */
+#ifndef SMG_KMEANS_H
+#define SMG_KMEANS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch.h"
+#include "comm.h"
+#include "status.h"
+
+/* extra_center_factor=auto and local_lloyd_num_trials=auto resolve to these. */
+#define SMG_KMEANS_AUTO_EXTRA_CENTER_FACTOR 10
+#define SMG_KMEANS_AUTO_LLOYD_TRIALS        10
+/* A center whose weight falls below this fraction of the mean weight is reseeded. */
+#define SMG_KMEANS_STARVE_RATIO 1e-3
+/* Reseed candidates offered per rank per step: at least this many ... */
+#define SMG_KMEANS_MIN_CANDIDATES 8
+/* ... and at most this many even when many centers are empty. */
+#define SMG_KMEANS_MAX_CANDIDATES 256
+
+/* Seeded generator shared by the streaming and Lloyd code (xoshiro256**). */
+struct smg_rng {
+    uint64_t s[4];
+};
+
+enum smg_kmeans_init { SMG_KMEANS_INIT_RANDOM = 0, SMG_KMEANS_INIT_KMEANSPP = 1 };
+
+struct smg_kmeans_config {
+    size_t k;                   /* final clusters, >= 1 */
+    size_t extra_center_factor; /* resolved, >= 1 */
+    size_t dim;                 /* feature_dim */
+    enum smg_kmeans_init init_method;
+    uint64_t half_life; /* half_life_time_size; 0 = no decay */
+    uint64_t seed;
+    /* Lloyd refinement of the initial K centers on the first mini-batch (0 = off). */
+    unsigned init_lloyd_iters;
+    /* Final shrink. */
+    enum smg_kmeans_init lloyd_init_method;
+    unsigned lloyd_max_iter;
+    double lloyd_tol;
+    unsigned lloyd_trials;
+    bool quiet; /* no log lines (ranks other than 0) */
+};
+
+struct smg_kmeans;
+
+int smg_kmeans_new(const struct smg_kmeans_config *cfg, struct smg_kmeans **out,
+                   struct smg_error *err);
+void smg_kmeans_free(struct smg_kmeans *km); /* accepts NULL */
+
+/*
+ * Collective. Rank 0 picks the initial centers from `first` (its first
+ * mini-batch; NULL or 0 rows when it has none) and broadcasts them; other
+ * ranks pass NULL. After this every rank holds the same state.
+ */
+int smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm, const struct smg_batch *first,
+                    struct smg_error *err);
+
+/*
+ * Local half of a step, for testing the rank-combine path without MPI:
+ * the number of doubles in a step's contribution for n_ranks ranks (it depends
+ * on the state, which all ranks share), and this rank's contribution for
+ * `b` (NULL = an empty contribution). stats must hold smg_kmeans_stats_len
+ * doubles; it is overwritten.
+ */
+size_t smg_kmeans_stats_len(const struct smg_kmeans *km, int n_ranks);
+int smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_batch *b, int rank, int n_ranks,
+                           double *stats, struct smg_error *err);
+/*
+ * Apply the summed contributions of all ranks. *done is set when the step
+ * held no rows at all (every rank's stream has ended): nothing changes then.
+ */
+int smg_kmeans_apply_stats(struct smg_kmeans *km, const double *summed, int n_ranks, bool *done,
+                           struct smg_error *err);
+
+/*
+ * Collective: local stats, one allreduce, apply. Pass b = NULL once this
+ * rank's stream has ended, and keep calling until *done.
+ */
+int smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm, const struct smg_batch *b,
+                    bool *done, struct smg_error *err);
+
+/* The configuration the state was made with. */
+const struct smg_kmeans_config *smg_kmeans_config(const struct smg_kmeans *km);
+/*
+ * The K streaming centers (K * dim doubles, row-major, stored minus
+ * smg_kmeans_shift) and their weights (0 = empty).
+ */
+size_t smg_kmeans_num_centers(const struct smg_kmeans *km);
+const double *smg_kmeans_centers(const struct smg_kmeans *km);
+const double *smg_kmeans_weights(const struct smg_kmeans *km);
+/* Rows seen, the sum of exact squared distances to the pre-update centers, reseeds. */
+uint64_t smg_kmeans_rows_seen(const struct smg_kmeans *km);
+double smg_kmeans_stream_sse(const struct smg_kmeans *km);
+uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km);
+
+/*
+ * Shrink K -> k (kmeans_lloyd.c): weighted Lloyd on the non-empty streaming
+ * centers, best of lloyd_trials by weighted mean squared distance, logging
+ * each attempt as SageMaker does. With extra_center_factor 1 the streaming
+ * centers are the result. out gets k * dim floats; *loss the best weighted
+ * mean squared distance (0 when no shrink ran).
+ */
+int smg_kmeans_shrink(const struct smg_kmeans *km, float *out, double *loss, struct smg_error *err);
+
+/* Weighted Lloyd on n points, for the shrink and for tests. */
+struct smg_lloyd_config {
+    size_t k;
+    size_t dim;
+    enum smg_kmeans_init init_method;
+    unsigned max_iter;
+    double tol; /* stop when the relative loss decrease is <= tol */
+    unsigned trials;
+    uint64_t seed;
+    bool log_attempts; /* "local kmeans attempt #i. Current mean square distance ..." */
+};
+int smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const double *points,
+                     const double *weights, size_t n, double *centers, double *loss,
+                     struct smg_error *err);
+
+/*
+ * Choose up to k seeds among n weighted points (n * dim doubles) into idx:
+ * random draws k distinct indices with probability proportional to weight;
+ * kmeans++ draws the first that way and each next one proportional to
+ * weight * D^2 (D = distance to the nearest seed so far), keeping the best of
+ * `local_trials` draws by total weighted potential (sklearn's greedy variant;
+ * 0 = 2 + ln k, 1 = classic). kmeans++ stops early when every remaining point
+ * coincides with a seed; *chosen says how many were picked.
+ */
+int smg_kmeans_seed(enum smg_kmeans_init method, const double *points, const double *weights,
+                    size_t n, size_t dim, size_t k, unsigned local_trials, struct smg_rng *rng,
+                    size_t *idx, size_t *chosen, struct smg_error *err);
+
+/*
+ * Plain Lloyd iterations (unit weights) on n points from the given k centers,
+ * in place, until the relative loss decrease is <= tol or max_iter: the
+ * refinement of the initial streaming centers on the first mini-batch.
+ * Empty clusters keep their center.
+ */
+int smg_kmeans_refine(const double *points, size_t n, size_t dim, double *centers, size_t k,
+                      unsigned max_iter, double tol, struct smg_error *err);
+
+/*
+ * Exact scoring of data against final centers: nearest center by the GEMM
+ * expansion in float32 on data shifted by `shift` (NULL = none), then the
+ * winner's squared distance recomputed exactly in double. Adds to *sse and
+ * *rows. Labels (optional) get the 0-based center index per row.
+ */
+int smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *shift,
+                     const struct smg_batch *b, double *sse, uint64_t *rows, uint32_t *labels,
+                     struct smg_error *err);
+
+/*
+ * Final polish (kmeans_sample.c): a per-rank uniform reservoir of at most
+ * `capacity` rows of the training stream (seed: use seed + rank), and
+ * collective Lloyd iterations of the k final centers on the union of all
+ * ranks' samples (each rank's rows weighted rows seen / rows kept). centers
+ * (k * dim floats) are updated in place; msd_before/after are the sample's
+ * weighted mean squared distances to the shrink result and to the result.
+ */
+#define SMG_KMEANS_SAMPLE_BYTES ((size_t)32 << 20)
+struct smg_kmeans_sample;
+int smg_kmeans_sample_new(size_t dim, size_t capacity, uint64_t seed,
+                          struct smg_kmeans_sample **out, struct smg_error *err);
+void smg_kmeans_sample_free(struct smg_kmeans_sample *s); /* accepts NULL */
+void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *b);
+size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s);
+int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
+                      const double *shift, unsigned max_iter, double tol, double *msd_before,
+                      double *msd_after, struct smg_error *err);
+
+/*
+ * Nearest center for `rows` rows of x (row-major float32, dim columns):
+ * x - shift (shift NULL = 0) against cs (k * dim floats, already shifted) with
+ * cnorm[j] = |cs_j|^2 (+INF marks an inactive center that never wins), by one
+ * blocked sgemm per block of rows; argmin of |c|^2 - 2 x.c. The winner's
+ * squared distance is then recomputed exactly in double against cd (k * dim
+ * doubles, shifted) into dist[i]. With no active center, labels get
+ * SMG_KMEANS_NO_LABEL and dist the squared norm of the shifted row.
+ */
+#define SMG_KMEANS_NO_LABEL UINT32_MAX
+int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t k, size_t dim,
+                       const double *shift, const float *x, size_t rows, uint32_t *labels,
+                       double *dist, struct smg_error *err);
+
+/* The shift (dim doubles) every distance computation subtracts. */
+const double *smg_kmeans_shift(const struct smg_kmeans *km);
+
+void smg_rng_seed(struct smg_rng *r, uint64_t seed);
+uint64_t smg_rng_next(struct smg_rng *r);
+double smg_rng_uniform(struct smg_rng *r); /* [0, 1) */
+
+#endif

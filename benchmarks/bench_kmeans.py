@@ -1,0 +1,245 @@
+"""Benchmark: end-to-end k-means training on taxi-like data (feature_dim 16, k=10).
+
+What it measures, on one file of N rows written with the real SDK
+(write_numpy_to_dense_tensor):
+  - smalgo train, File and Pipe mode, 1 and 2 MPI ranks (File mode for 2 ranks:
+    a Pipe-mode FIFO has one reader): wall time of the whole process (config,
+    read, decode, train, shrink, polish, model write), records/s and GB/s of
+    input, and peak RSS (max over ranks, from GNU time when available);
+  - peers on the same recordIO file, load included (the SDK's reader
+    read_records -> numpy): scikit-learn KMeans(lloyd, n_init=1),
+    MiniBatchKMeans, faiss.Kmeans (faiss-cpu, if installed);
+  - the msd of every model over all rows (float64), and whether it is within
+    2% of the best msd seen. "time to a model within 2% of the best" is each
+    method's wall time when its msd qualifies, else "-".
+
+Usage: python benchmarks/bench_kmeans.py [--rows N] [--repeats R] [--bin PATH]
+Environment: SMALGO_BIN (default build/runtime/smalgo). Prints a table of
+medians over the repeats. Keeps its data in a temporary folder it removes.
+"""
+import argparse
+import io
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+
+os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+from sagemaker.amazon.common import read_records, write_numpy_to_dense_tensor  # noqa: E402
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+
+
+def taxi_like(n, d=16, seed=0):
+    rng = np.random.default_rng(seed)
+    hubs = np.array([[-73.985, 40.758], [-73.99, 40.73], [-73.96, 40.78], [-74.01, 40.71],
+                     [-73.87, 40.77], [-73.79, 40.645], [-73.95, 40.68], [-73.98, 40.69],
+                     [-73.94, 40.80], [-73.92, 40.75]])
+    spread = np.array([0.01, 0.008, 0.012, 0.006, 0.004, 0.005, 0.015, 0.01, 0.01, 0.012])
+    p = np.array([20, 15, 15, 10, 8, 8, 8, 6, 5, 5]) / 100.0
+    hp, hd = rng.choice(10, n, p=p), rng.choice(10, n, p=p)
+    pu = hubs[hp] + rng.normal(size=(n, 2)) * spread[hp, None]
+    do = hubs[hd] + rng.normal(size=(n, 2)) * spread[hd, None]
+    miles = np.abs(pu - do).sum(1) * 69 + rng.exponential(0.3, n)
+    fare = 2.5 + 2.5 * miles + rng.normal(0, 1.0, n)
+    passengers = rng.integers(1, 7, n).astype(float)
+    tip = np.maximum(0, 0.15 * fare + rng.normal(0, 1, n))
+    hour = rng.integers(0, 24, n).astype(float)
+    dow = rng.integers(0, 7, n).astype(float)
+    cols = [pu, do, miles, fare, passengers, tip, hour, dow]
+    x = np.column_stack(cols)
+    if d > x.shape[1]:  # surcharges, tolls, ...: small noisy extras
+        x = np.column_stack([x, np.abs(rng.normal(0.5, 0.3, (n, d - x.shape[1])))])
+    x = x[:, :d]
+    x[rng.random(n) < 0.02, 0:4] = 0.0
+    return x.astype(np.float32)
+
+
+def msd(x, c):
+    x64, c64 = x.astype(np.float64), c.astype(np.float64)
+    best = np.full(len(x), np.inf)
+    for s in range(0, len(x), 1 << 18):
+        xs = x64[s:s + (1 << 18)]
+        d2 = (xs ** 2).sum(1)[:, None] - 2 * xs @ c64.T + (c64 ** 2).sum(1)[None]
+        best[s:s + len(xs)] = np.maximum(d2.min(1), 0)
+    return best.mean()
+
+
+def read_model(path):
+    buf = path.read_bytes()
+    ndim = int.from_bytes(buf[32:36], "little")
+    shape = [int.from_bytes(buf[36 + 8 * i:44 + 8 * i], "little") for i in range(ndim)]
+    off = 36 + 8 * ndim + 12
+    return np.frombuffer(buf, "<f4", shape[0] * shape[1], off).reshape(shape)
+
+
+def setup(root, hp, mode, data):
+    for s in ("input/config", "input/data/train", "model", "output"):
+        (root / s).mkdir(parents=True, exist_ok=True)
+    (root / "input/config/hyperparameters.json").write_text(json.dumps(hp))
+    (root / "input/config/inputdataconfig.json").write_text(json.dumps(
+        {"train": {"ContentType": "application/x-recordio-protobuf", "TrainingInputMode": mode,
+                   "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}}))
+    (root / "input/config/resourceconfig.json").write_text(json.dumps(
+        {"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"}))
+    if mode == "File":
+        for i, part in enumerate(data):
+            os.link(part, root / "input/data/train" / ("part-%02d.pbr" % i))
+
+
+def feed_fifo(path, files):
+    def run():
+        fd = None
+        for _ in range(6000):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:
+                time.sleep(0.01)
+        if fd is None:
+            return
+        os.set_blocking(fd, True)
+        try:
+            for f in files:
+                with open(f, "rb") as src:
+                    while True:
+                        chunk = src.read(1 << 20)
+                        if not chunk:
+                            break
+                        view = memoryview(chunk)
+                        while len(view):
+                            view = view[os.write(fd, view):]
+        except BrokenPipeError:
+            pass
+        finally:
+            os.close(fd)
+    os.mkfifo(path)
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def run_smalgo(binary, tmp, parts, k, d, mode, ranks):
+    root = tmp / ("ml-%s-%d" % (mode, ranks))
+    shutil.rmtree(root, ignore_errors=True)
+    setup(root, {"k": str(k), "feature_dim": str(d)}, mode, parts)
+    feeder = feed_fifo(root / "input/data/train_0", parts) if mode == "Pipe" else None
+    cmd = [str(binary), "train", "--ml-root", str(root), "--algorithm", "kmeans"]
+    timer = shutil.which("time") or (os.path.exists("/usr/bin/time") and "/usr/bin/time")
+    if ranks > 1:
+        cmd = ["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", "none"] + cmd
+    if timer:
+        cmd = [timer, "-f", "MAXRSS_KB=%M"] + cmd
+    env = dict(os.environ, **MPI_ENV, OPENBLAS_NUM_THREADS="1")
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    wall = time.perf_counter() - t0
+    if feeder:
+        feeder.join(timeout=10)
+    if proc.returncode != 0:
+        sys.exit("smalgo failed:\n" + proc.stdout[-3000:] + proc.stderr[-3000:])
+    rss = [int(l.split("=")[1]) for l in proc.stderr.splitlines() if l.startswith("MAXRSS_KB=")]
+    return wall, read_model(root / "model/model_algo-1"), (max(rss) / 1024 if rss else None)
+
+
+def check_sdk_reader(part, x_head):
+    """The SDK's reader gives back what the peers' .npy holds (first rows)."""
+    with open(part, "rb") as f:
+        for i, r in enumerate(read_records(f)):
+            assert np.array_equal(np.asarray(r.features["values"].float32_tensor.values,
+                                             np.float32), x_head[i])
+            if i == 99:
+                break
+
+
+def peer(name, npy, k):
+    # Peers load the same rows from a .npy copy (np.load): far faster than the
+    # SDK's per-record protobuf reader, so this favours them.
+    t0 = time.perf_counter()
+    x = np.load(npy)
+    t_load = time.perf_counter() - t0
+    if name == "sklearn KMeans":
+        from sklearn.cluster import KMeans
+        c = KMeans(k, n_init=1, algorithm="lloyd", random_state=0).fit(x).cluster_centers_
+    elif name == "MiniBatchKMeans":
+        from sklearn.cluster import MiniBatchKMeans
+        c = MiniBatchKMeans(k, random_state=0, n_init=1).fit(x).cluster_centers_
+    else:
+        import faiss
+        km = faiss.Kmeans(x.shape[1], k, niter=25, seed=1234)
+        km.train(np.ascontiguousarray(x))
+        c = km.centroids
+    return time.perf_counter() - t0, t_load, c
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=2_000_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--dim", type=int, default=16)
+    ap.add_argument("--bin", default=os.environ.get("SMALGO_BIN",
+                                                     REPO / "build/runtime/smalgo"))
+    ap.add_argument("--no-peers", action="store_true")
+    a = ap.parse_args()
+    tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench_kmeans_"))
+    try:
+        x = taxi_like(a.rows, a.dim)
+        parts = []
+        for i, chunk in enumerate(np.array_split(x, 4)):
+            p = tmp / ("part-%02d.pbr" % i)
+            with open(p, "wb") as f:
+                write_numpy_to_dense_tensor(f, chunk)
+            parts.append(p)
+        nbytes = sum(p.stat().st_size for p in parts)
+        npy = tmp / "x.npy"
+        np.save(npy, x)
+        check_sdk_reader(parts[0], x[:100])
+        print("data: %d rows x %d, %.1f MB recordIO-protobuf in 4 files"
+              % (a.rows, a.dim, nbytes / 1e6))
+        results = []
+        for mode, ranks in (("File", 1), ("Pipe", 1), ("File", 2)):
+            runs = [run_smalgo(a.bin, tmp, parts, a.k, a.dim, mode, ranks)
+                    for _ in range(a.repeats)]
+            wall = float(np.median([r[0] for r in runs]))
+            rss = [r[2] for r in runs if r[2] is not None]
+            results.append(("smalgo %s %d rank%s" % (mode, ranks, "s" if ranks > 1 else ""),
+                            wall, None, msd(x, runs[-1][1]), max(rss) if rss else None))
+        if not a.no_peers:
+            peers = ["sklearn KMeans", "MiniBatchKMeans"]
+            try:
+                import faiss  # noqa: F401
+                peers.append("faiss.Kmeans")
+            except ImportError:
+                print("faiss-cpu not installed: skipped")
+            for name in peers:
+                runs = [peer(name, npy, a.k) for _ in range(a.repeats)]
+                results.append((name, float(np.median([r[0] for r in runs])),
+                                float(np.median([r[1] for r in runs])), msd(x, runs[-1][2]),
+                                None))
+        best = min(r[3] for r in results)
+        print("%-24s %9s %9s %12s %8s %10s %9s %9s" % ("method", "wall s", "load s", "msd",
+                                                        "vs best", "within 2%", "rec/s",
+                                                        "RSS MB"))
+        for name, wall, load, m, rss in results:
+            print("%-24s %9.3f %9s %12.6g %8.4f %10s %9.3g %9s"
+                  % (name, wall, "-" if load is None else "%.3f" % load, m, m / best,
+                     "%.3f s" % wall if m <= 1.02 * best else "-", a.rows / wall,
+                     "-" if rss is None else "%.0f" % rss))
+        for name, wall, _load, _m, _rss in results[:3]:
+            print("%s: %.3g records/s, %.3f GB/s of input" % (name, a.rows / wall,
+                                                              nbytes / 1e9 / wall))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

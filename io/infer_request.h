@@ -1,0 +1,68 @@
+/*
+ * Inference request bodies: decode what a client POSTs to /invocations into
+ * dense float32 rows of exactly feature_dim features, whatever the format.
+ *
+ * SageMaker's built-in PCA and k-means accept four request content types
+ * (reference: sagemaker-algorithms-spec.md section 7.1):
+ *
+ *   text/csv[;label_size=N]          one row per line, comma-separated; the first
+ *                                    N columns are labels and are dropped
+ *   application/json                 {"instances":[{"features":[1.5,16.0]}, ...]}
+ *                                    {"instances":[{"data":{"features":{"values":[...]}}}]}
+ *                                    {"instances":[{"data":{"features":{"keys":[26,182],
+ *                                                   "shape":[2000],"values":[1,4]}}}]}
+ *                                    [[1.5,16.0], ...] or [1.5,16.0]: bare rows, as the
+ *                                    SDK's JSONSerializer writes a numpy array (an extension)
+ *   application/jsonlines            one instance object (or bare row) per line
+ *   application/x-recordio-protobuf  one aialgs.data.Record per row, features["values"]
+ *
+ * CSV and recordIO go through io/rows.h's struct smg_row_reader over a memory
+ * stream, so requests and training data are decoded by the same code. JSON is
+ * parsed with cJSON. Whatever the format, the whole body becomes one row-major
+ * matrix, so the model can score it with one GEMM.
+ *
+ * Every failure is an SMG_EFORMAT (bad body) or SMG_ECONFIG (bad content type)
+ * with a one-line message naming what was wrong and where ("instance 3:
+ * 'features' has 5 values, expected 7"), fit to send back to the client.
+ */
+#ifndef SMG_INFER_REQUEST_H
+#define SMG_INFER_REQUEST_H
+
+#include <stddef.h>
+
+#include "status.h"
+
+enum smg_infer_content {
+    SMG_INFER_CSV = 0,
+    SMG_INFER_JSON = 1,
+    SMG_INFER_JSONLINES = 2,
+    SMG_INFER_RECORDIO = 3
+};
+
+struct smg_infer_format {
+    enum smg_infer_content content;
+    size_t label_size; /* CSV only: leading label columns to drop */
+};
+
+/*
+ * Parse a request Content-Type such as "text/csv; label_size=1" or
+ * "application/json; charset=utf-8". Media types compare case-insensitively;
+ * unknown parameters are ignored. NULL, empty or unknown types are SMG_ECONFIG
+ * with a message naming the type and listing the supported ones.
+ */
+int smg_infer_format_parse(const char *content_type, struct smg_infer_format *fmt,
+                           struct smg_error *err);
+
+/*
+ * Decode body (len bytes, not NUL-terminated) into rows of feature_dim floats.
+ * On success *rows_out is a new array of *nrows * feature_dim floats (caller
+ * smg_free's it) and *nrows >= 1. A body with no rows, a row with the wrong
+ * number of features, a non-finite or non-numeric feature, a sparse key outside
+ * the shape or a malformed document is SMG_EFORMAT. At most max_rows rows are
+ * accepted (0 means no limit beyond memory).
+ */
+int smg_infer_request_decode(const void *body, size_t len, const struct smg_infer_format *fmt,
+                             size_t feature_dim, size_t max_rows, float **rows_out, size_t *nrows,
+                             struct smg_error *err);
+
+#endif

@@ -1,0 +1,336 @@
+/*
+ * Inference response encoding (formats in infer_response.h).
+ *
+ * Text formats are appended to a growable buffer with a small number writer;
+ * recordIO-protobuf Records are encoded by hand (tags and varint lengths,
+ * computed bottom-up), which is a few lines for this fixed shape and avoids a
+ * protobuf-c object tree per row. The unit tests decode the output with the
+ * generated protobuf-c code to keep the two in agreement.
+ */
+#include "infer_response.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "float_text.h"
+
+#define RECORDIO_MAGIC 0xced7230aU
+
+const char *smg_infer_accept_mime(enum smg_infer_accept a)
+{
+    switch (a) {
+    case SMG_ACCEPT_JSONLINES: return "application/jsonlines";
+    case SMG_ACCEPT_RECORDIO: return "application/x-recordio-protobuf";
+    case SMG_ACCEPT_CSV: return "text/csv";
+    case SMG_ACCEPT_JSON: break;
+    }
+    return "application/json";
+}
+
+static bool span_eq(const char *s, size_t n, const char *lit)
+{
+    if (strlen(lit) != n)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (tolower((unsigned char)s[i]) != tolower((unsigned char)lit[i]))
+            return false;
+    return true;
+}
+
+int smg_infer_accept_parse(const char *accept, enum smg_infer_accept *out, struct smg_error *err)
+{
+    static const struct {
+        const char *mime;
+        enum smg_infer_accept a;
+    } known[] = {
+        {"application/json", SMG_ACCEPT_JSON},
+        {"application/jsonlines", SMG_ACCEPT_JSONLINES},
+        {"application/x-jsonlines", SMG_ACCEPT_JSONLINES},
+        {"application/x-recordio-protobuf", SMG_ACCEPT_RECORDIO},
+        {"text/csv", SMG_ACCEPT_CSV},
+        {"*/*", SMG_ACCEPT_JSON},
+        {"application/*", SMG_ACCEPT_JSON},
+    };
+    const char *p = accept;
+    bool any = false;
+
+    *out = SMG_ACCEPT_JSON;
+    if (accept == NULL)
+        return SMG_OK;
+    while (*p != '\0') {
+        const char *item = p, *comma = strchr(p, ','), *semi;
+        size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+        p = comma ? comma + 1 : p + n;
+        semi = memchr(item, ';', n);
+        if (semi != NULL)
+            n = (size_t)(semi - item);
+        while (n > 0 && isspace((unsigned char)*item)) {
+            item++;
+            n--;
+        }
+        while (n > 0 && isspace((unsigned char)item[n - 1]))
+            n--;
+        if (n == 0)
+            continue;
+        any = true;
+        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+            if (span_eq(item, n, known[i].mime)) {
+                *out = known[i].a;
+                return SMG_OK;
+            }
+    }
+    if (!any)
+        return SMG_OK;
+    return smg_error_set(err, SMG_ECONFIG,
+                         "unsupported Accept '%.100s'; supported: application/json, "
+                         "application/jsonlines, application/x-recordio-protobuf, text/csv",
+                         accept);
+}
+
+void smg_infer_buf_free(struct smg_infer_buf *b)
+{
+    if (b == NULL)
+        return;
+    smg_free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+/* Make room for `more` bytes (plus a NUL for snprintf). */
+static int reserve(struct smg_infer_buf *b, size_t more)
+{
+    size_t need, ncap;
+    char *nd;
+
+    if (!smg_add_size(b->len, more, &need) || !smg_add_size(need, 1, &need))
+        return SMG_ENOMEM;
+    if (need <= b->cap)
+        return SMG_OK;
+    ncap = b->cap ? b->cap : 256;
+    while (ncap < need) {
+        if (!smg_mul_size(ncap, 2, &ncap))
+            return SMG_ENOMEM;
+    }
+    nd = smg_realloc(b->data, ncap);
+    if (nd == NULL)
+        return SMG_ENOMEM;
+    b->data = nd;
+    b->cap = ncap;
+    return SMG_OK;
+}
+
+static void put(struct smg_infer_buf *b, const void *s, size_t n)
+{
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+}
+
+static void puts_lit(struct smg_infer_buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+#define NUM_MAX SMG_FLOAT_TEXT_MAX
+
+static void put_number(struct smg_infer_buf *b, float f)
+{
+    char *dst = b->data + b->len;
+
+    if (isnan(f)) {
+        puts_lit(b, "NaN");
+        return;
+    }
+    if (isinf(f)) {
+        puts_lit(b, f > 0 ? "Infinity" : "-Infinity");
+        return;
+    }
+    b->len += smg_float_text17(f, dst);
+    if (strpbrk(dst, ".e") == NULL)
+        puts_lit(b, ".0");
+}
+
+/* Worst-case text size of one row (JSON is the largest). */
+static size_t row_text_bound(const struct smg_infer_result *res)
+{
+    size_t bound = 8;
+
+    for (size_t f = 0; f < res->nfields; f++)
+        bound += strlen(res->fields[f].name) + 8 + res->fields[f].width * (NUM_MAX + 4);
+    return bound;
+}
+
+static void put_json_row(struct smg_infer_buf *b, const struct smg_infer_result *res, size_t r)
+{
+    put(b, "{", 1);
+    for (size_t f = 0; f < res->nfields; f++) {
+        const struct smg_infer_field *fd = &res->fields[f];
+        const float *v = fd->values + r * fd->width;
+        if (f > 0)
+            put(b, ", ", 2);
+        put(b, "\"", 1);
+        puts_lit(b, fd->name);
+        put(b, "\": ", 3);
+        if (fd->scalar) {
+            put_number(b, v[0]);
+            continue;
+        }
+        put(b, "[", 1);
+        for (size_t i = 0; i < fd->width; i++) {
+            if (i > 0)
+                put(b, ", ", 2);
+            put_number(b, v[i]);
+        }
+        put(b, "]", 1);
+    }
+    put(b, "}", 1);
+}
+
+static void put_csv_row(struct smg_infer_buf *b, const struct smg_infer_result *res, size_t r)
+{
+    bool first = true;
+
+    for (size_t f = 0; f < res->nfields; f++) {
+        const struct smg_infer_field *fd = &res->fields[f];
+        for (size_t i = 0; i < fd->width; i++) {
+            if (!first)
+                put(b, ",", 1);
+            first = false;
+            put_number(b, fd->values[r * fd->width + i]);
+        }
+    }
+    put(b, "\n", 1);
+}
+
+static size_t varint_len(uint64_t v)
+{
+    size_t n = 1;
+    while (v >= 0x80) {
+        v >>= 7;
+        n++;
+    }
+    return n;
+}
+
+static void put_varint(struct smg_infer_buf *b, uint64_t v)
+{
+    while (v >= 0x80) {
+        b->data[b->len++] = (char)((v & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    b->data[b->len++] = (char)v;
+}
+
+static void put_u32le(struct smg_infer_buf *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        b->data[b->len++] = (char)((v >> (8 * i)) & 0xff);
+}
+
+/* Length-delimited sizes of one field's Entry, bottom-up (see the header). */
+struct entry_sizes {
+    size_t tensor, value, entry;
+};
+
+static struct entry_sizes entry_size(const struct smg_infer_field *fd)
+{
+    struct entry_sizes s;
+    size_t vals = 4 * fd->width, name = strlen(fd->name);
+
+    s.tensor = vals ? 1 + varint_len(vals) + vals : 0;
+    s.value = 1 + varint_len(s.tensor) + s.tensor;
+    s.entry = 1 + varint_len(name) + name + 1 + varint_len(s.value) + s.value;
+    return s;
+}
+
+static int put_recordio(struct smg_infer_buf *b, const struct smg_infer_result *res)
+{
+    size_t record = 0, pad;
+
+    for (size_t f = 0; f < res->nfields; f++) {
+        struct entry_sizes s = entry_size(&res->fields[f]);
+        record += 1 + varint_len(s.entry) + s.entry;
+    }
+    pad = ((record + 3) & ~(size_t)3) - record;
+    for (size_t r = 0; r < res->rows; r++) {
+        if (reserve(b, 8 + record + pad) != SMG_OK)
+            return SMG_ENOMEM;
+        put_u32le(b, RECORDIO_MAGIC);
+        put_u32le(b, (uint32_t)record);
+        for (size_t f = 0; f < res->nfields; f++) {
+            const struct smg_infer_field *fd = &res->fields[f];
+            struct entry_sizes s = entry_size(fd);
+            size_t name = strlen(fd->name);
+
+            b->data[b->len++] = 0x12; /* Record.label */
+            put_varint(b, s.entry);
+            b->data[b->len++] = 0x0a; /* entry key */
+            put_varint(b, name);
+            put(b, fd->name, name);
+            b->data[b->len++] = 0x12; /* entry value */
+            put_varint(b, s.value);
+            b->data[b->len++] = 0x12; /* Value.float32_tensor */
+            put_varint(b, s.tensor);
+            if (fd->width == 0)
+                continue;
+            b->data[b->len++] = 0x0a; /* Float32Tensor.values, packed */
+            put_varint(b, 4 * fd->width);
+            for (size_t i = 0; i < fd->width; i++) {
+                uint32_t bits;
+                memcpy(&bits, &fd->values[r * fd->width + i], 4);
+                put_u32le(b, bits);
+            }
+        }
+        memset(b->data + b->len, 0, pad);
+        b->len += pad;
+    }
+    return SMG_OK;
+}
+
+int smg_infer_response_encode(enum smg_infer_accept accept, const struct smg_infer_result *res,
+                              struct smg_infer_buf *out, struct smg_error *err)
+{
+    size_t row_bound = row_text_bound(res);
+
+    if (accept == SMG_ACCEPT_RECORDIO) {
+        if (put_recordio(out, res) != SMG_OK)
+            return smg_error_set(err, SMG_ENOMEM, "out of memory encoding the response");
+        return SMG_OK;
+    }
+    if (reserve(out, strlen(res->list_key) + 16) != SMG_OK)
+        goto nomem;
+    if (accept == SMG_ACCEPT_JSON) {
+        put(out, "{\"", 2);
+        puts_lit(out, res->list_key);
+        put(out, "\": [", 4);
+    }
+    for (size_t r = 0; r < res->rows; r++) {
+        if (reserve(out, row_bound) != SMG_OK)
+            goto nomem;
+        switch (accept) {
+        case SMG_ACCEPT_JSON:
+            if (r > 0)
+                put(out, ", ", 2);
+            put_json_row(out, res, r);
+            break;
+        case SMG_ACCEPT_JSONLINES:
+            put_json_row(out, res, r);
+            put(out, "\n", 1);
+            break;
+        case SMG_ACCEPT_CSV:
+        case SMG_ACCEPT_RECORDIO: put_csv_row(out, res, r); break;
+        }
+    }
+    if (accept == SMG_ACCEPT_JSON) {
+        if (reserve(out, 2) != SMG_OK)
+            goto nomem;
+        put(out, "]}", 2);
+    }
+    return SMG_OK;
+nomem:
+    return smg_error_set(err, SMG_ENOMEM, "out of memory encoding the response");
+}

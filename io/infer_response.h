@@ -1,0 +1,82 @@
+/*
+ * Inference response bodies: encode per-row results the way SageMaker's
+ * built-in PCA and k-means answer (sagemaker-algorithms-spec.md 7.2, 7.3).
+ *
+ * A result is `rows` rows of named float32 fields. A field is either a scalar
+ * (k-means "closest_cluster", "distance_to_cluster") or a vector of `width`
+ * values (PCA "projection"). The encodings:
+ *
+ *   application/json       {"<list_key>":[{"<f1>":v,"<f2>":[v,v]},...]}
+ *   application/jsonlines  {"<f1>":v,"<f2>":[v,v]}\n per row
+ *   text/csv               v,v,...\n per row, all fields flattened in order
+ *   application/x-recordio-protobuf
+ *                          one recordIO record per row holding an aialgs.data.Record
+ *                          whose `label` map has one Float32Tensor per field:
+ *     magic ce d7 23 0a (LE u32 0xced7230a) | u32 length | Record | zero pad to 4
+ *     Record:        12 <len> Entry          (field 2 = label, once per result field)
+ *     Entry:         0a <len> <name>         (key)
+ *                    12 <len> Value          (value)
+ *     Value:         12 <len> Float32Tensor  (field 2 = float32_tensor)
+ *     Float32Tensor: 0a <len> <width x f32 LE> (field 1 = values, packed)
+ *   `features` stays empty and no keys or shape are written, as the built-ins do.
+ *
+ * Numbers are written as the float32 value promoted to double with 17
+ * significant digits, so a JSON client parses exactly the double SageMaker's
+ * Python container sends (e.g. 0.23653684556484222); integral values keep a
+ * ".0" ("closest_cluster": 2.0). Non-finite values are written NaN, Infinity
+ * and -Infinity, as Python's json module does.
+ */
+#ifndef SMG_INFER_RESPONSE_H
+#define SMG_INFER_RESPONSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "status.h"
+
+enum smg_infer_accept {
+    SMG_ACCEPT_JSON = 0,
+    SMG_ACCEPT_JSONLINES = 1,
+    SMG_ACCEPT_RECORDIO = 2,
+    SMG_ACCEPT_CSV = 3
+};
+
+/* The Content-Type a response of this kind is sent with. */
+const char *smg_infer_accept_mime(enum smg_infer_accept a);
+
+/*
+ * Pick the response type from an Accept header: the first listed media type we
+ * support wins (parameters and q-values are ignored); NULL, empty, "*" + "/" + "*"
+ * and "application" + "/" + "*" mean JSON. Nothing supported is SMG_ECONFIG with
+ * a message naming the header.
+ */
+int smg_infer_accept_parse(const char *accept, enum smg_infer_accept *out, struct smg_error *err);
+
+struct smg_infer_field {
+    const char *name;
+    const float *values; /* rows * width values, row-major */
+    size_t width;        /* values per row */
+    bool scalar;         /* width 1, written as a number rather than a list */
+};
+
+struct smg_infer_result {
+    const char *list_key; /* "predictions" or "projections" (JSON only) */
+    size_t rows;
+    size_t nfields;
+    const struct smg_infer_field *fields;
+};
+
+/* A growable byte buffer; zero-initialise, release with smg_infer_buf_free. */
+struct smg_infer_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+void smg_infer_buf_free(struct smg_infer_buf *b);
+
+/* Append the encoding of res to out. SMG_ENOMEM on allocation failure. */
+int smg_infer_response_encode(enum smg_infer_accept accept, const struct smg_infer_result *res,
+                              struct smg_infer_buf *out, struct smg_error *err);
+
+#endif

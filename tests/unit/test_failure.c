@@ -1,0 +1,199 @@
+/*
+ * output/failure and the stop signal: the failure file's first line is
+ * "ClientError: ..." or "AlgorithmError: ...", written atomically (no
+ * temporary file left behind), the output folder created when missing, and
+ * SIGTERM/SIGINT set the job's stop flag without ending the process.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <dirent.h>
+#include <ftw.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "failure.h"
+#include "log.h"
+#include "signals.h"
+
+static char root[256];
+static char out_dir[300];
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(root, sizeof(root), "/tmp/smg_test_failure_XXXXXX");
+    if (mkdtemp(root) == NULL)
+        return -1;
+    snprintf(out_dir, sizeof(out_dir), "%s/output", root);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+    return 0;
+}
+
+static void read_failure(char *buf, size_t size)
+{
+    char path[400];
+    snprintf(path, sizeof(path), "%s/failure", out_dir);
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t n = fread(buf, 1, size - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+}
+
+static size_t count_entries(const char *dir)
+{
+    size_t n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    assert_non_null(d);
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_client_error_file(void **state)
+{
+    struct smg_error err;
+    char buf[2048];
+    char *logbuf = NULL;
+    size_t loglen = 0;
+    FILE *log = open_memstream(&logbuf, &loglen);
+    (void)state;
+    smg_error_clear(&err);
+    smg_error_set(&err, SMG_ECONFIG, "hyperparameter 'k' = '1' is out of range");
+    smg_log_set_stream(log);
+    assert_int_equal(smg_failure_report(out_dir, &err), SMG_OK);
+    smg_log_set_stream(NULL);
+    fclose(log);
+    read_failure(buf, sizeof(buf));
+    assert_string_equal(buf, "ClientError: hyperparameter 'k' = '1' is out of range\n");
+    assert_non_null(strstr(logbuf, " ERROR "));
+    assert_non_null(strstr(logbuf, "] ClientError: hyperparameter 'k'"));
+    assert_int_equal(count_entries(out_dir), 1); /* no temporary file left */
+    free(logbuf);
+}
+
+static void test_algorithm_error_file(void **state)
+{
+    struct smg_error err;
+    char buf[2048];
+    FILE *devnull = fopen("/dev/null", "w");
+    (void)state;
+    smg_error_clear(&err);
+    smg_error_set(&err, SMG_ENOMEM, "out of memory allocating 4 GB for the covariance");
+    smg_log_set_stream(devnull);
+    assert_int_equal(smg_failure_report(out_dir, &err), SMG_OK);
+    /* A second report replaces the first whole. */
+    smg_error_clear(&err);
+    smg_error_set(&err, SMG_EINTERNAL, "LAPACKE_dsyevd failed: 3");
+    assert_int_equal(smg_failure_report(out_dir, &err), SMG_OK);
+    smg_log_set_stream(NULL);
+    fclose(devnull);
+    read_failure(buf, sizeof(buf));
+    assert_string_equal(buf, "AlgorithmError: LAPACKE_dsyevd failed: 3\n");
+}
+
+static void test_long_message_first_line(void **state)
+{
+    struct smg_error err;
+    char buf[4096];
+    char big[3000];
+    FILE *devnull = fopen("/dev/null", "w");
+    (void)state;
+    memset(big, 'z', sizeof(big) - 1);
+    big[sizeof(big) - 1] = '\0';
+    smg_error_clear(&err);
+    smg_error_set(&err, SMG_EFORMAT, "train/part-0: record 3 at byte 16:\n%s", big);
+    smg_log_set_stream(devnull);
+    assert_int_equal(smg_failure_report(out_dir, &err), SMG_OK);
+    smg_log_set_stream(NULL);
+    fclose(devnull);
+    read_failure(buf, sizeof(buf));
+    /* One line, and the reason fits SageMaker's 1024-character FailureReason. */
+    assert_true(strlen(buf) <= 1024 + 16);
+    assert_ptr_equal(strchr(buf, '\n'), buf + strlen(buf) - 1);
+    assert_true(strncmp(buf, "ClientError: train/part-0: record 3 at byte 16: zzz", 51) == 0);
+}
+
+static void test_unwritable_output(void **state)
+{
+    struct smg_error err;
+    FILE *devnull = fopen("/dev/null", "w");
+    (void)state;
+    smg_error_clear(&err);
+    smg_error_set(&err, SMG_ECONFIG, "x");
+    smg_log_set_stream(devnull);
+    assert_int_equal(smg_failure_report("/nonexistent/root/output", &err), SMG_EIO);
+    assert_int_equal(smg_failure_report(NULL, &err), SMG_EIO);
+    smg_log_set_stream(NULL);
+    fclose(devnull);
+}
+
+static void test_clear(void **state)
+{
+    char path[400];
+    struct stat st;
+    (void)state;
+    assert_int_equal(smg_failure_write(out_dir, "ClientError: old"), SMG_OK);
+    snprintf(path, sizeof(path), "%s/failure", out_dir);
+    assert_int_equal(stat(path, &st), 0);
+    smg_failure_clear(out_dir);
+    assert_int_not_equal(stat(path, &st), 0);
+}
+
+static void test_signal_sets_flag(void **state)
+{
+    (void)state;
+    volatile sig_atomic_t *flag = smg_signals_install(out_dir);
+    assert_int_equal(*flag, 0);
+    raise(SIGTERM);
+    alarm(0); /* disarm the grace-period watchdog the handler started */
+    assert_int_equal(*flag, SIGTERM);
+    assert_string_equal(smg_signal_name((int)*flag), "SIGTERM");
+    flag = smg_signals_install(out_dir);
+    assert_int_equal(*flag, 0);
+    raise(SIGINT);
+    alarm(0);
+    assert_int_equal(*flag, SIGINT);
+    assert_string_equal(smg_signal_name(SIGINT), "SIGINT");
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
+    signal(SIGALRM, SIG_DFL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_client_error_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_algorithm_error_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_message_first_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unwritable_output, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_signal_sets_flag, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,370 @@
+/*
+ * Unit tests of the streaming k-means algorithm (algorithms/kmeans.h), with
+ * no files and no MPI: well-separated blobs are all found (adjusted Rand
+ * index, computed here, >= 0.99); starving and duplicate centers are reseeded
+ * and never left NaN or coincident; runs are bit-for-bit deterministic; the
+ * half-life decay gives the documented weights; the rank-combine path
+ * (per-rank contributions summed as the allreduce would) keeps simulated
+ * ranks identical and matches one rank fed the union; extra_center_factor 1
+ * skips the shrink; weighted Lloyd honours weights; the sample polish never
+ * worsens the sample msd. Data come from a fixed-seed generator.
+ */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "kmeans.h"
+#include "log.h"
+
+static double gauss(struct smg_rng *r)
+{
+    double u = smg_rng_uniform(r), v = smg_rng_uniform(r);
+    return sqrt(-2.0 * log(u + 1e-300)) * cos(6.283185307179586 * v);
+}
+
+/* n rows around `c` centers on a grid 100 apart, noise sd 1; labels in lab. */
+static float *blobs(size_t n, size_t d, size_t c, uint64_t seed, uint32_t *lab)
+{
+    struct smg_rng r;
+    float *x = malloc(n * d * sizeof(float));
+    smg_rng_seed(&r, seed);
+    for (size_t i = 0; i < n; i++) {
+        size_t b = smg_rng_next(&r) % c;
+        lab[i] = (uint32_t)b;
+        for (size_t f = 0; f < d; f++)
+            x[i * d + f] =
+                (float)(1000.0 + (f == b % d ? 100.0 * (double)(1 + b / d) : 0.0) + gauss(&r));
+    }
+    return x;
+}
+
+static double comb2(double v)
+{
+    return v * (v - 1.0) / 2.0;
+}
+
+static double ari(const uint32_t *a, const uint32_t *b, size_t n, size_t ka, size_t kb)
+{
+    double *t = calloc(ka * kb, sizeof(double)), *ra = calloc(ka, sizeof(double)),
+           *rb = calloc(kb, sizeof(double)), s = 0, sa = 0, sb = 0, e, mx;
+    for (size_t i = 0; i < n; i++) {
+        t[a[i] * kb + b[i]] += 1;
+        ra[a[i]] += 1;
+        rb[b[i]] += 1;
+    }
+    for (size_t i = 0; i < ka * kb; i++)
+        s += comb2(t[i]);
+    for (size_t i = 0; i < ka; i++)
+        sa += comb2(ra[i]);
+    for (size_t i = 0; i < kb; i++)
+        sb += comb2(rb[i]);
+    e = sa * sb / comb2((double)n);
+    mx = (sa + sb) / 2.0;
+    free(t);
+    free(ra);
+    free(rb);
+    return (s - e) / (mx - e);
+}
+
+static struct smg_kmeans_config base_cfg(size_t k, size_t factor, size_t d)
+{
+    struct smg_kmeans_config c = {.k = k,
+                                  .extra_center_factor = factor,
+                                  .dim = d,
+                                  .init_method = SMG_KMEANS_INIT_RANDOM,
+                                  .seed = 42,
+                                  .init_lloyd_iters = 20,
+                                  .lloyd_init_method = SMG_KMEANS_INIT_KMEANSPP,
+                                  .lloyd_max_iter = 300,
+                                  .lloyd_tol = 1e-4,
+                                  .lloyd_trials = 10,
+                                  .quiet = true};
+    return c;
+}
+
+/* Stream x in batches of bs through a single-rank model. */
+static struct smg_kmeans *stream(const struct smg_kmeans_config *cfg, const float *x, size_t n,
+                                 size_t bs)
+{
+    struct smg_kmeans *km;
+    struct smg_error err = {0};
+    struct smg_batch b0 = {.x = x, .rows = bs < n ? bs : n, .cols = cfg->dim};
+    bool done = false;
+    assert_int_equal(smg_kmeans_new(cfg, &km, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_init(km, NULL, &b0, &err), SMG_OK);
+    for (size_t r = 0; r < n; r += bs) {
+        struct smg_batch b = {
+            .x = x + r * cfg->dim, .rows = n - r < bs ? n - r : bs, .cols = cfg->dim};
+        assert_int_equal(smg_kmeans_step(km, NULL, &b, &done, &err), SMG_OK);
+        assert_false(done);
+    }
+    assert_int_equal(smg_kmeans_step(km, NULL, NULL, &done, &err), SMG_OK);
+    assert_true(done);
+    return km;
+}
+
+static void test_blobs_found(void **state)
+{
+    const size_t n = 6000, d = 4, c = 8;
+    uint32_t *truth = malloc(n * sizeof(uint32_t)), *lab = malloc(n * sizeof(uint32_t));
+    float *x = blobs(n, d, c, 7, truth), out[8 * 4];
+    struct smg_kmeans_config cfg = base_cfg(c, SMG_KMEANS_AUTO_EXTRA_CENTER_FACTOR, d);
+    struct smg_kmeans *km = stream(&cfg, x, n, 500);
+    struct smg_batch all = {.x = x, .rows = n, .cols = d};
+    struct smg_error err = {0};
+    double loss, sse = 0;
+    uint64_t rows = 0;
+    (void)state;
+    assert_int_equal(smg_kmeans_shrink(km, out, &loss, &err), SMG_OK);
+    assert_int_equal(
+        smg_kmeans_score(out, c, d, smg_kmeans_shift(km), &all, &sse, &rows, lab, &err), SMG_OK);
+    assert_true(ari(truth, lab, n, c, c) >= 0.99);
+    /* Noise variance 1 per feature: msd close to d. */
+    assert_true(sse / (double)rows < 1.2 * (double)d);
+    smg_kmeans_free(km);
+    free(x);
+    free(truth);
+    free(lab);
+}
+
+static void test_reseed_duplicates_and_starving(void **state)
+{
+    const size_t d = 2;
+    float same[8 * 2], far[200 * 2];
+    struct smg_kmeans_config cfg = base_cfg(2, 4, d); /* K = 8 */
+    struct smg_kmeans *km;
+    struct smg_error err = {0};
+    struct smg_rng r;
+    bool done;
+    (void)state;
+    for (size_t i = 0; i < 16; i++)
+        same[i] = 5.0f; /* 8 identical rows: every initial center coincides */
+    smg_rng_seed(&r, 3);
+    for (size_t i = 0; i < 400; i++)
+        far[i] = (float)(smg_rng_uniform(&r) * 100.0);
+    cfg.init_lloyd_iters = 0;
+    assert_int_equal(smg_kmeans_new(&cfg, &km, &err), SMG_OK);
+    struct smg_batch b0 = {.x = same, .rows = 8, .cols = d};
+    struct smg_batch b1 = {.x = far, .rows = 200, .cols = d};
+    assert_int_equal(smg_kmeans_init(km, NULL, &b0, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_step(km, NULL, &b0, &done, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_step(km, NULL, &b1, &done, &err), SMG_OK);
+    assert_true(smg_kmeans_reseeds(km) >= 7);
+    const double *c = smg_kmeans_centers(km), *w = smg_kmeans_weights(km);
+    for (size_t j = 0; j < 8; j++) {
+        assert_true(w[j] > 0.0);
+        for (size_t f = 0; f < d; f++)
+            assert_true(isfinite(c[j * d + f]));
+        for (size_t i = 0; i < j; i++)
+            assert_false(c[j * d] == c[i * d] && c[j * d + 1] == c[i * d + 1]);
+    }
+    smg_kmeans_free(km);
+}
+
+static void test_deterministic(void **state)
+{
+    const size_t n = 4000, d = 5, k = 6;
+    uint32_t *truth = malloc(n * sizeof(uint32_t));
+    float *x = blobs(n, d, k, 11, truth), o1[6 * 5], o2[6 * 5];
+    struct smg_kmeans_config cfg = base_cfg(k, 10, d);
+    struct smg_error err = {0};
+    double l1, l2;
+    (void)state;
+    cfg.init_method = SMG_KMEANS_INIT_KMEANSPP;
+    struct smg_kmeans *a = stream(&cfg, x, n, 700), *b = stream(&cfg, x, n, 700);
+    assert_memory_equal(smg_kmeans_centers(a), smg_kmeans_centers(b), 60 * d * sizeof(double));
+    assert_memory_equal(smg_kmeans_weights(a), smg_kmeans_weights(b), 60 * sizeof(double));
+    assert_int_equal(smg_kmeans_shrink(a, o1, &l1, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_shrink(b, o2, &l2, &err), SMG_OK);
+    assert_memory_equal(o1, o2, sizeof(o1));
+    assert_true(l1 == l2);
+    smg_kmeans_free(a);
+    smg_kmeans_free(b);
+    free(x);
+    free(truth);
+}
+
+static void test_half_life_weights(void **state)
+{
+    /* Two clusters at 0 and 100 (1-D), 50 rows each per batch, half life 100 rows. */
+    float b1[100], b2[100];
+    struct smg_kmeans_config cfg = base_cfg(2, 1, 1);
+    struct smg_kmeans *km;
+    struct smg_error err = {0};
+    bool done;
+    (void)state;
+    for (size_t i = 0; i < 100; i++) {
+        b1[i] = i < 50 ? 0.0f : 100.0f;
+        b2[i] = i < 50 ? 1.0f : 100.0f;
+    }
+    cfg.init_method = SMG_KMEANS_INIT_KMEANSPP;
+    cfg.half_life = 100;
+    assert_int_equal(smg_kmeans_new(&cfg, &km, &err), SMG_OK);
+    struct smg_batch a = {.x = b1, .rows = 100, .cols = 1}, b = {.x = b2, .rows = 100, .cols = 1};
+    assert_int_equal(smg_kmeans_init(km, NULL, &a, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_step(km, NULL, &a, &done, &err), SMG_OK);
+    const double *w = smg_kmeans_weights(km), *c = smg_kmeans_centers(km),
+                 *s = smg_kmeans_shift(km);
+    size_t lo = c[0] + s[0] < c[1] + s[1] ? 0 : 1;
+    /* First step: previous weight 0 decays to 0; each center gets its 50 rows. */
+    assert_true(fabs(w[0] - 50.0) < 1e-12 && fabs(w[1] - 50.0) < 1e-12);
+    assert_int_equal(smg_kmeans_step(km, NULL, &b, &done, &err), SMG_OK);
+    /* 100 rows = one half life: 50 * 0.5 + 50 = 75; the low center moves
+     * with p = 50 / 75 from 0 toward 1: 2/3. */
+    assert_true(fabs(w[0] - 75.0) < 1e-12 && fabs(w[1] - 75.0) < 1e-12);
+    assert_true(fabs(c[lo] + s[0] - 2.0 / 3.0) < 1e-9);
+    assert_int_equal(smg_kmeans_step(km, NULL, &b, &done, &err), SMG_OK);
+    assert_true(fabs(w[0] - 87.5) < 1e-12);
+    smg_kmeans_free(km);
+}
+
+static void test_rank_combine(void **state)
+{
+    const size_t n = 3000, d = 3, k = 4, bs = 250;
+    uint32_t *truth = malloc(n * sizeof(uint32_t));
+    float *x = blobs(n, d, k, 5, truth);
+    struct smg_kmeans_config cfg = base_cfg(k, 5, d);
+    struct smg_kmeans *r0, *r1, *one;
+    struct smg_error err = {0};
+    /* rank 0 gets rows [0, 2000), rank 1 rows [2000, 3000): rank 1 ends early. */
+    const float *x0 = x, *x1 = x + 2000 * d;
+    size_t n0 = 2000, n1 = 1000;
+    bool d0 = false, d1 = false, d2 = false;
+    (void)state;
+    cfg.init_method = SMG_KMEANS_INIT_KMEANSPP;
+    struct smg_batch first = {.x = x0, .rows = bs, .cols = d};
+    assert_int_equal(smg_kmeans_new(&cfg, &r0, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_new(&cfg, &r1, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_new(&cfg, &one, &err), SMG_OK);
+    /* Rank 0 initialises; the broadcast is modelled by initialising each copy alike. */
+    assert_int_equal(smg_kmeans_init(r0, NULL, &first, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_init(r1, NULL, &first, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_init(one, NULL, &first, &err), SMG_OK);
+    for (size_t step = 0; !d0; step++) {
+        size_t a = step * bs, len = smg_kmeans_stats_len(r0, 2);
+        double *s0 = malloc(len * sizeof(double)), *s1 = malloc(len * sizeof(double));
+        float *cat = malloc(2 * bs * d * sizeof(float));
+        size_t na = a < n0 ? (n0 - a < bs ? n0 - a : bs) : 0;
+        size_t nb = a < n1 ? (n1 - a < bs ? n1 - a : bs) : 0;
+        struct smg_batch ba = {.x = x0 + a * d, .rows = na, .cols = d};
+        struct smg_batch bb = {.x = x1 + a * d, .rows = nb, .cols = d};
+        assert_int_equal(smg_kmeans_stats_len(r1, 2), len);
+        assert_int_equal(smg_kmeans_local_stats(r0, na ? &ba : NULL, 0, 2, s0, &err), SMG_OK);
+        assert_int_equal(smg_kmeans_local_stats(r1, nb ? &bb : NULL, 1, 2, s1, &err), SMG_OK);
+        for (size_t i = 0; i < len; i++)
+            s0[i] += s1[i]; /* what MPI_Allreduce(SUM) gives every rank */
+        memcpy(s1, s0, len * sizeof(double));
+        assert_int_equal(smg_kmeans_apply_stats(r0, s0, 2, &d0, &err), SMG_OK);
+        assert_int_equal(smg_kmeans_apply_stats(r1, s1, 2, &d1, &err), SMG_OK);
+        assert_int_equal(d0, d1);
+        /* One rank fed the union of both batches. */
+        memcpy(cat, ba.x, na * d * sizeof(float));
+        memcpy(cat + na * d, bb.x, nb * d * sizeof(float));
+        struct smg_batch bc = {.x = cat, .rows = na + nb, .cols = d};
+        assert_int_equal(smg_kmeans_step(one, NULL, na + nb ? &bc : NULL, &d2, &err), SMG_OK);
+        assert_int_equal(d0, d2);
+        free(s0);
+        free(s1);
+        free(cat);
+    }
+    size_t K = smg_kmeans_num_centers(r0);
+    assert_memory_equal(smg_kmeans_centers(r0), smg_kmeans_centers(r1), K * d * sizeof(double));
+    assert_memory_equal(smg_kmeans_weights(r0), smg_kmeans_weights(r1), K * sizeof(double));
+    assert_int_equal(smg_kmeans_rows_seen(r0), n);
+    for (size_t j = 0; j < K; j++) {
+        /* Sums differ only in addition order: 1e-12 relative is ample. */
+        assert_true(smg_kmeans_weights(r0)[j] == smg_kmeans_weights(one)[j]);
+        for (size_t f = 0; f < d; f++) {
+            double u = smg_kmeans_centers(r0)[j * d + f], v = smg_kmeans_centers(one)[j * d + f];
+            assert_true(fabs(u - v) <= 1e-12 * (1.0 + fabs(v)));
+        }
+    }
+    smg_kmeans_free(r0);
+    smg_kmeans_free(r1);
+    smg_kmeans_free(one);
+    free(x);
+    free(truth);
+}
+
+static void test_no_shrink_factor_one(void **state)
+{
+    const size_t n = 2000, d = 3, k = 4;
+    uint32_t *truth = malloc(n * sizeof(uint32_t));
+    float *x = blobs(n, d, k, 9, truth), out[4 * 3];
+    struct smg_kmeans_config cfg = base_cfg(k, 1, d);
+    struct smg_kmeans *km = stream(&cfg, x, n, 400);
+    struct smg_error err = {0};
+    double loss = -1;
+    const double *c = smg_kmeans_centers(km), *s = smg_kmeans_shift(km);
+    (void)state;
+    assert_int_equal(smg_kmeans_shrink(km, out, &loss, &err), SMG_OK);
+    assert_true(loss == 0.0);
+    for (size_t i = 0; i < k * d; i++)
+        assert_true(out[i] == (float)(c[i] + s[i % d]));
+    smg_kmeans_free(km);
+    free(x);
+    free(truth);
+}
+
+static void test_weighted_lloyd(void **state)
+{
+    /* k = 1: the center is the weighted mean; loss the weighted msd. */
+    double p[3] = {0.0, 10.0, 100.0}, w[3] = {1.0, 3.0, 0.0}, c, loss;
+    struct smg_lloyd_config lc = {.k = 1,
+                                  .dim = 1,
+                                  .init_method = SMG_KMEANS_INIT_KMEANSPP,
+                                  .max_iter = 10,
+                                  .tol = 0.0,
+                                  .trials = 3,
+                                  .seed = 1};
+    struct smg_error err = {0};
+    (void)state;
+    assert_int_equal(smg_kmeans_lloyd(&lc, p, w, 3, &c, &loss, &err), SMG_OK);
+    assert_true(fabs(c - 7.5) < 1e-12);
+    assert_true(fabs(loss - (7.5 * 7.5 + 3 * 2.5 * 2.5) / 4.0) < 1e-9);
+}
+
+static void test_polish_improves(void **state)
+{
+    const size_t n = 3000, d = 2, k = 3;
+    uint32_t *truth = malloc(n * sizeof(uint32_t));
+    float *x = blobs(n, d, k, 13, truth);
+    float c[3 * 2] = {1080, 1010, 1010, 1080, 1230, 990}; /* off, in the right basins */
+    double shift[2] = {1000, 1000}, before, after;
+    struct smg_kmeans_sample *s;
+    struct smg_error err = {0};
+    struct smg_batch b = {.x = x, .rows = n, .cols = d};
+    (void)state;
+    assert_int_equal(smg_kmeans_sample_new(d, 1000, 1, &s, &err), SMG_OK);
+    smg_kmeans_sample_add(s, &b);
+    assert_int_equal(smg_kmeans_sample_rows(s), 1000);
+    assert_int_equal(smg_kmeans_polish(s, NULL, c, k, shift, 100, 0.0, &before, &after, &err),
+                     SMG_OK);
+    assert_true(after <= before);
+    assert_true(after < 1.5 * (double)d); /* noise variance 1 per feature */
+    smg_kmeans_sample_free(s);
+    free(x);
+    free(truth);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_blobs_found),
+        cmocka_unit_test(test_reseed_duplicates_and_starving),
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_half_life_weights),
+        cmocka_unit_test(test_rank_combine),
+        cmocka_unit_test(test_no_shrink_factor_one),
+        cmocka_unit_test(test_weighted_lloyd),
+        cmocka_unit_test(test_polish_improves),
+    };
+    smg_log_set_level(SMG_LOG_WARNING);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
