@@ -212,11 +212,16 @@ static int next_wrapped_csv(struct smg_row_reader *r, float *out, size_t max_row
         size_t rows, used;
         int rc;
         if (!r->have_rec || r->rec_pos == r->rec_len) {
-            rc = smg_recordio_next(r->rio, &r->rec, &r->rec_len, err);
+            const uint8_t *data;
+            size_t len;
+            r->have_rec = false;
+            rc = smg_recordio_next(r->rio, &data, &len, err);
             if (rc == SMG_EEOF)
                 return SMG_OK;
             if (rc != SMG_OK)
                 return rc;
+            r->rec = data;
+            r->rec_len = len;
             r->have_rec = true;
             r->rec_pos = 0;
             r->csv.lines = 0;

@@ -170,6 +170,13 @@ static void test_recordio_wrapped(void **state)
         memset(file + len + 8 + l, 0, 3);
         len += 8 + l + smg_recordio_pad(l);
     }
+    /* the first three objects alone end cleanly */
+    assert_int_equal(decode_all(file, 36, &fmt, 0, &rows, &n, &err), SMG_OK);
+    assert_int_equal(n, 3);
+    free(rows);
+    assert_int_equal(decode_all(file, 36, &fmt, 1, &rows, &n, &err), SMG_OK);
+    assert_int_equal(n, 3);
+    free(rows);
     assert_int_equal(decode_all(file, len, &fmt, 0, &rows, &n, &err), SMG_EFORMAT);
     assert_int_equal(n, 4);
     for (size_t i = 0; i < 8; i++)
