@@ -14,6 +14,7 @@
  * (m, b): delta = b - mean, mean += delta m / n, M2 += delta delta^T n_a m / n.
  */
 #include "pca.h"
+#include "pca_sketch.h"
 
 #include <cblas.h>
 #include <float.h>

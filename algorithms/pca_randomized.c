@@ -29,6 +29,7 @@
 
 #include "alloc.h"
 #include "pca.h"
+#include "pca_sketch.h"
 
 struct smg_pca_sketch {
     size_t d, l, k, block_rows;

@@ -95,7 +95,8 @@ static int test_metric(struct smg_job *job, const struct smg_pca_result *res, si
     int rc;
 
     if (smg_job_channel(job, "test") == NULL) {
-        smg_log_info("Test data is not provided.");
+        if (job->rank_on_host == 0)
+            smg_log_info("Test data is not provided.");
         return SMG_OK;
     }
     rc = smg_job_open_channel(job, "test", res->feature_dim, batch_rows, job->comm.size > 1, &ch,
@@ -179,7 +180,7 @@ static int train(struct smg_job *job, struct smg_error *err)
     rc = smg_pca_new(&cfg, &p, err);
     if (rc != SMG_OK)
         goto out;
-    if (cfg.mode == SMG_PCA_RANDOMIZED) {
+    if (cfg.mode == SMG_PCA_RANDOMIZED && job->rank_on_host == 0) {
         size_t l = smg_pca_sketch_rows(p);
         smg_log_info("Randomized PCA: a %zu x %zu sketch (num_components %zu + extra_components "
                      "%zu)",
@@ -220,10 +221,11 @@ static int train(struct smg_job *job, struct smg_error *err)
     if (rc != SMG_OK)
         goto out;
     smg_job_add_timing(job, "finalize.time", MS(t0));
-    smg_log_info("PCA (%s mode) on %llu records: largest singular value %g",
-                 cfg.mode == SMG_PCA_RANDOMIZED ? "randomized" : "regular",
-                 (unsigned long long)smg_pca_rows(p),
-                 cfg.mode == SMG_PCA_RANDOMIZED ? res.s[0] : res.s[res.num_components - 1]);
+    if (job->comm.rank == 0)
+        smg_log_info("PCA (%s mode) on %llu records: largest singular value %g",
+                     cfg.mode == SMG_PCA_RANDOMIZED ? "randomized" : "regular",
+                     (unsigned long long)smg_pca_rows(p),
+                     cfg.mode == SMG_PCA_RANDOMIZED ? res.s[0] : res.s[res.num_components - 1]);
 
     rc = write_model(job, &res, err);
     if (rc != SMG_OK)
