@@ -391,6 +391,14 @@ $CURRENT_HOST
     ;;
 esac
 
+# SDK v3 local mode writes "ethwe", which no docker bridge has: fall back to the
+# interface of the default route rather than fail inside mpirun.
+if [ ! -e "/sys/class/net/$IFACE" ]; then
+    fallback=$(awk '$2 == "00000000" {print $1; exit}' /proc/net/route 2>/dev/null)
+    log "network_interface_name $IFACE does not exist here; using ${fallback:-eth0}"
+    IFACE=${fallback:-eth0}
+fi
+
 start_sshd
 if [ "$CURRENT_HOST" = "$(echo "$HOSTS" | head -n1)" ]; then
     leader "$@"

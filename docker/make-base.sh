@@ -35,6 +35,9 @@ provision=${SMALGO_BASE_PROVISION:-0}
 build_packages="gcc libc6-dev make cmake pkg-config protobuf-c-compiler libprotobuf-c-dev
 libopenblas-dev liblapacke-dev libcjson-dev libcurl4-openssl-dev libmicrohttpd-dev
 zlib1g-dev libopenmpi-dev openmpi-bin"
+# Purged after install, as the Dockerfile does (RUNTIME_PURGE): hwloc's optional plugins.
+runtime_purge="libhwloc-plugins libxml2 libicu72 libx11-6 libx11-data libxcb1 libxau6
+libxdmcp6 libpciaccess0 libxext6 libxnvctrl0"
 runtime_packages="libopenblas0-pthread liblapacke libprotobuf-c1 libcjson1 libcurl4
 libmicrohttpd12 zlib1g openmpi-bin libopenmpi3 openssh-server openssh-client ca-certificates"
 
@@ -110,7 +113,8 @@ import_root() {
             - "$2" >/dev/null
 }
 
-# provision TAG PACKAGES: copy the root, apt-get install in a chroot, import.
+# provision TAG PACKAGES [PURGE]: copy the root, apt-get install in a chroot,
+# dpkg --purge PURGE (dependencies forced), import.
 provision() {
     if [ "$force" = 0 ] && have_image "$1"; then
         log "$1 exists"
@@ -122,10 +126,16 @@ provision() {
     cp /etc/resolv.conf "$dir/etc/resolv.conf"
     mount -t proc proc "$dir/proc"
     trap 'umount "$dir/proc" 2>/dev/null || true' EXIT
-    # shellcheck disable=SC2086 # word splitting of the package list is intended
+    pkgs=$(echo "$2" | tr '\n' ' ')
     chroot "$dir" sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq --no-install-recommends $2 >/dev/null && apt-get clean && \
+        apt-get install -y -qq --no-install-recommends $pkgs >/dev/null && apt-get clean && \
         rm -rf /var/lib/apt/lists/*" >&2
+    if [ -n "${3:-}" ]; then
+        purge=$(echo "$3" | tr '\n' ' ')
+        chroot "$dir" sh -c "dpkg --purge --force-depends $purge" >/dev/null 2>&1
+    fi
+    find "$dir/usr/share/doc" -type f ! -name copyright -delete
+    rm -rf "$dir/usr/share/man"/* "$dir/var/log/apt" "$dir/var/log/dpkg.log"
     umount "$dir/proc"
     trap - EXIT
     : >"$dir/etc/resolv.conf"
@@ -145,6 +155,6 @@ if [ "$provision" = 1 ]; then
         make_rootfs
     fi
     provision "$tag-build" "$build_packages"
-    provision "$tag-runtime" "$runtime_packages"
+    provision "$tag-runtime" "$runtime_packages" "$runtime_purge"
 fi
 docker image ls --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep "^${tag%%:*}:" >&2 || true

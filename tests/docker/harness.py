@@ -80,7 +80,7 @@ class Channel:
 
 class LocalJob:
     def __init__(self, workdir, image, hosts=1, hyperparameters=None, channels=None, env=None,
-                 start_hosts=None, name=None):
+                 start_hosts=None, name=None, interface="eth0"):
         self.workdir = pathlib.Path(workdir)
         self.image = image
         self.hosts = [f"algo-{i}" for i in range(1, hosts + 1)]
@@ -90,6 +90,7 @@ class LocalJob:
         self.env.update(env or {})
         # Hosts whose containers start(): the others never come up (a fault test).
         self.start_hosts = list(start_hosts) if start_hosts is not None else list(self.hosts)
+        self.interface = interface  # resourceconfig.json network_interface_name
         self.project = name or f"smg{os.getpid()}x{next(_counter)}"
         self.compose = compose_command()
         self.compose_file = self.workdir / "docker-compose.json"
@@ -126,7 +127,7 @@ class LocalJob:
                 "instance_groups": [{"instance_group_name": "homogeneousCluster",
                                      "instance_type": "ml.m5.large",
                                      "hosts": list(reversed(self.hosts))}],
-                "network_interface_name": "eth0"}))
+                "network_interface_name": self.interface}))
             for name, ch in self.channels.items():
                 if ch.mode != "File":
                     continue

@@ -104,3 +104,15 @@ def test_no_argument_trains(tmp_path, images, pca_data):
                          capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
     assert job.model().exists()
+
+
+def test_missing_interface_falls_back(tmp_path, images, pca_data):
+    """network_interface_name "ethwe" (SDK v3 local mode writes it; no docker bridge
+    has it): the entrypoint uses the default route's interface instead."""
+    job = LocalJob(tmp_path / "ethwe", images["pca"], hosts=2, hyperparameters=PCA_HP,
+                   channels={"train": Channel(pca_data.train, distribution="ShardedByS3Key")},
+                   interface="ethwe")
+    codes = job.run(timeout=240)
+    assert codes == {"algo-1": 0, "algo-2": 0}, job.log_text()
+    assert "network_interface_name ethwe does not exist here; using eth0" in job.logs["algo-1"]
+    assert job.model().exists()
