@@ -12,6 +12,7 @@ The model file is model_<current_host>: in SDK local mode current_host carries
 the SDK's random suffix (algo-1-ab12c), on SageMaker it is algo-1.
 """
 import re
+import subprocess
 import tarfile
 
 import pytest
@@ -33,10 +34,33 @@ def offline_aws(monkeypatch, tmp_path):
     monkeypatch.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 
 
+@pytest.fixture
+def remove_sdk_containers(images):
+    """The SDK leaves its exited containers behind; remove the ones this test made
+    (new since the test began, from our images, named <10 chars>-algo-N-<5 chars>)."""
+    def ids():
+        found = set()
+        for image in images.values():
+            out = subprocess.run(["docker", "ps", "-a", "--no-trunc", "--filter",
+                                  f"ancestor={image}", "--format", "{{.ID}} {{.Names}}"],
+                                 capture_output=True, text=True)
+            for line in out.stdout.split("\n"):
+                parts = line.split()
+                if len(parts) == 2 and re.fullmatch(r"[a-z0-9]{10}-algo-\d+-[a-z0-9]{5}",
+                                                    parts[1]):
+                    found.add(parts[0])
+        return found
+    before = ids()
+    yield
+    new = sorted(ids() - before)
+    if new:
+        subprocess.run(["docker", "rm", "-f", *new], capture_output=True)
+
+
 @pytest.mark.parametrize("count", [1, 2])
 @pytest.mark.parametrize("algo", ["pca", "kmeans"])
-def test_sdk_local_mode(tmp_path, images, pca_data, kmeans_data, offline_aws, capfd, algo,
-                        count):
+def test_sdk_local_mode(tmp_path, images, pca_data, kmeans_data, offline_aws, capfd,
+                        remove_sdk_containers, algo, count):
     import boto3
     from sagemaker.estimator import Estimator
     from sagemaker.local import LocalSession
