@@ -7,7 +7,6 @@ If either is missing, the session builds both once; SMALGO_BUILD_IMAGES=1 forces
 a rebuild (docker's layer cache keeps it quick when nothing changed). Without a
 Docker engine every test here is skipped.
 """
-import json
 import os
 import pathlib
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import harness  # noqa: E402
+from jobdata import DataSet  # noqa: E402
 
 REPO = harness.REPO
 TAG = os.environ.get("SMALGO_IMAGE_TAG", "latest")
@@ -66,26 +66,6 @@ def host_smalgo():
     return path
 
 
-def write_recordio(folder, x, shards):
-    """x split into `shards` recordIO-protobuf files written by the SDK itself."""
-    from sagemaker.amazon.common import write_numpy_to_dense_tensor
-
-    folder = pathlib.Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, part in enumerate(np.array_split(x, shards)):
-        with open(folder / f"part-{i:02d}.rec", "wb") as f:
-            write_numpy_to_dense_tensor(f, part.astype(np.float32))
-    return folder
-
-
-class DataSet:
-    def __init__(self, root, train, test):
-        self.train_x = train
-        self.test_x = test
-        self.train = write_recordio(root / "train", train, 6)
-        self.test = write_recordio(root / "test", test, 1)
-
-
 @pytest.fixture(scope="session")
 def pca_data(tmp_path_factory):
     """1800 x 16 float32 rows: 4 strong directions plus noise, off-centre."""
@@ -106,27 +86,3 @@ def kmeans_data(tmp_path_factory):
         labels = rng.integers(0, 5, size=n)
         return centres[labels] + rng.normal(size=(n, 8))
     return DataSet(tmp_path_factory.mktemp("kmeans-data"), make(2400), make(400))
-
-
-PCA_HP = {"feature_dim": 16, "num_components": 4, "mini_batch_size": 200,
-          "algorithm_mode": "regular", "subtract_mean": "True"}
-KMEANS_HP = {"feature_dim": 8, "k": 5, "mini_batch_size": 200, "epochs": 2,
-             "init_method": "kmeans++"}
-
-
-def read_model(smalgo, path):
-    """An NDArray model file as {name: np.ndarray} (list files: {"0": ...})."""
-    out = subprocess.run([str(smalgo), "inspect", str(path), "--all"], capture_output=True,
-                         text=True, check=True)
-    doc = json.loads(out.stdout)
-    arrays = {}
-    for i, a in enumerate(doc["arrays"]):
-        name = a.get("name") or str(i)
-        arrays[name] = np.array(a["values"], dtype=np.float64).reshape(a["shape"])
-    return arrays
-
-
-def msd(centres, x):
-    """Mean squared distance from each row of x to its closest centre (float64)."""
-    d = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-    return float(d.min(axis=1).mean())

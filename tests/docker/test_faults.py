@@ -7,7 +7,7 @@ the allreduce. Every rank is then running, as in the middle of a long job.
 """
 import time
 
-from conftest import PCA_HP
+from jobdata import PCA_HP
 from harness import Channel, LocalJob
 
 STALL_ENV = {"SMALGO_PIPE_TIMEOUT_MS": "600000"}

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pytest
 
-from conftest import KMEANS_HP, PCA_HP, msd, read_model
+from jobdata import KMEANS_HP, PCA_HP, msd, read_model
 from harness import Channel, LocalJob
 
 HP = {"pca": PCA_HP, "kmeans": KMEANS_HP}

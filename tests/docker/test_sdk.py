@@ -17,7 +17,7 @@ import tarfile
 
 import pytest
 
-from conftest import KMEANS_HP, PCA_HP
+from jobdata import KMEANS_HP, PCA_HP
 
 HP = {"pca": PCA_HP, "kmeans": KMEANS_HP}
 
