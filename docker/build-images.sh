@@ -1,0 +1,57 @@
+#!/bin/sh
+# build-images.sh: what `make image` runs. Builds the smalgo-pca and smalgo-kmeans
+# images from docker/Dockerfile with the repository root as the build context,
+# then prints their sizes.
+#
+# The base image: $SMALGO_BASE_IMAGE if set; otherwise debian:bookworm-slim when
+# it is present locally or can be pulled, else a debootstrap base made offline by
+# docker/make-base.sh (smalgo-base:bookworm). With SMALGO_BASE_PROVISION=1 the
+# pre-provisioned bases of make-base.sh --provision are used, so the build needs
+# no network at all.
+#
+# Environment: SMALGO_IMAGE_TAG (default latest), SMALGO_BASE_IMAGE,
+# SMALGO_BASE_PROVISION, SMALGO_BUILD_JOBS (default 2), SMALGO_DOCKER_BUILD_ARGS
+# (extra arguments for docker build, e.g. --no-cache).
+set -eu
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/.." && pwd)
+tag=${SMALGO_IMAGE_TAG:-latest}
+jobs=${SMALGO_BUILD_JOBS:-2}
+extra=${SMALGO_DOCKER_BUILD_ARGS:-}
+
+base=${SMALGO_BASE_IMAGE:-}
+if [ -z "$base" ]; then
+    if docker image inspect debian:bookworm-slim >/dev/null 2>&1 ||
+        docker pull -q debian:bookworm-slim >/dev/null 2>&1; then
+        base=debian:bookworm-slim
+    else
+        base=smalgo-base:bookworm
+    fi
+fi
+
+set -- --build-arg BASE_IMAGE="$base" --build-arg JOBS="$jobs"
+case "$base" in
+debian:*) ;;
+*)
+    if [ "${SMALGO_BASE_PROVISION:-0}" = 1 ]; then
+        SMALGO_BASE_IMAGE=$base "$here/make-base.sh" --provision
+        set -- "$@" --build-arg BUILD_BASE="$base-build" --build-arg RUNTIME_BASE="$base-runtime"
+    else
+        SMALGO_BASE_IMAGE=$base "$here/make-base.sh"
+    fi
+    ;;
+esac
+
+start=$(date +%s)
+for target in smalgo-pca smalgo-kmeans; do
+    echo "build-images: $target:$tag (base $base)" >&2
+    # shellcheck disable=SC2086 # $extra is a list of options
+    DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0} docker build -f "$here/Dockerfile" \
+        --target "$target" -t "$target:$tag" "$@" $extra "$repo" >&2
+done
+echo "build-images: built in $(($(date +%s) - start)) s" >&2
+for target in smalgo-pca smalgo-kmeans; do
+    docker image inspect -f "$target:$tag {{.Size}}" "$target:$tag" |
+        awk '{printf "%s %.1f MB\n", $1, $2 / 1e6}'
+done
