@@ -11,7 +11,7 @@ packages=(
   libmicrohttpd-dev libcmocka-dev
   clang clang-format libclang-rt-14-dev
   python3 python3-venv
-  debootstrap wrk curl
+  debootstrap wrk curl docker-compose
 )
 
 missing=()

@@ -47,8 +47,8 @@ int smg_record_encode_dense(struct smg_bytes *out, enum smg_tensor_type type, co
                             size_t n, const struct smg_label *label, struct smg_error *err);
 
 /* One sparse Record: nnz values with their column keys, shape [cols]. */
-int smg_record_encode_sparse(struct smg_bytes *out, enum smg_tensor_type type,
-                             const void *values, const uint64_t *keys, size_t nnz, uint64_t cols,
+int smg_record_encode_sparse(struct smg_bytes *out, enum smg_tensor_type type, const void *values,
+                             const uint64_t *keys, size_t nnz, uint64_t cols,
                              const struct smg_label *label, struct smg_error *err);
 
 #endif
