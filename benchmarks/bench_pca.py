@@ -5,16 +5,23 @@ one recordIO-protobuf file with the real SageMaker SDK writer, then times, each
 --repeats times and reports the median:
 
   smalgo File  `smalgo train` reading the file from input/data/train/
-  smalgo Pipe  the same, the file streamed by `cat` into the FIFO train_0
+  smalgo Pipe  the same, the file streamed into the FIFO train_0 by
+               `smalgo pipe` (page cache to pipe with splice(), as a Pipe-mode
+               agent streams; no user-space copy)
+  smalgo Pipe (cat)  the same with `cat` as the writer, for comparison: cat
+               copies every byte through user space in 128 KiB writes, which
+               on this 2-core machine takes CPU from the decoder
   sklearn      PCA(svd_solver="full") and IncrementalPCA(batch_size=5000),
                each timed with its load from the same file (a numpy view
                of the fixed-stride dense records; shown separately too)
 
-and prints records/s and GB/s of input (file bytes / wall seconds), plus each
-one's largest relative error in the top singular values against a float64
-two-pass reference (the accuracy check).
+and prints records/s and GB/s of input (file bytes / wall seconds), smalgo's
+CPU seconds (user + system of the train process), plus each one's largest
+relative error in the top singular values against a float64 two-pass
+reference (the accuracy check), and the load average before and after each
+size (the machine is shared: compare rows of the same run).
 
-    python benchmarks/bench_pca.py [--rows16 N] [--rows316 N] [--repeats 3]
+    python benchmarks/bench_pca.py [--rows16 N] [--rows316 N] [--repeats 5] [--sk-repeats 3]
 
 SMALGO_BIN selects the binary (default build/runtime/smalgo). Needs numpy,
 scikit-learn and sagemaker (the test venv). Writes into a temporary folder.
@@ -22,8 +29,10 @@ scikit-learn and sagemaker (the test venv). Writes into a temporary folder.
 import argparse
 import io
 import json
+import resource
 import os
 import pathlib
+import shutil
 import statistics
 import struct
 import subprocess
@@ -120,27 +129,39 @@ def read_s(model_path):
 
 
 def run_smalgo(tmp, data, d, k, mode):
+    """One `smalgo train`; mode File, Pipe (smalgo pipe writes) or Pipe-cat."""
     root = pathlib.Path(tempfile.mkdtemp(dir=tmp))
-    ml_tree(root, d, k, mode)
+    ml_tree(root, d, k, "File" if mode == "File" else "Pipe")
     feeder = None
     if mode == "File":
         os.link(data, root / "input/data/train/part-0.pbr")
     else:
         (root / "input/data/train").rmdir()
-        fifo = root / "input/data/train_0"
-        os.mkfifo(fifo)
-        feeder = threading.Thread(target=lambda: subprocess.run(
-            "cat %s > %s" % (data, fifo), shell=True), daemon=True)
-        feeder.start()
+        if mode == "Pipe-cat":
+            fifo = root / "input/data/train_0"
+            os.mkfifo(fifo)
+            feeder = subprocess.Popen("cat %s > %s" % (data, fifo), shell=True)
+        else:
+            src = root / "src"
+            src.mkdir()
+            os.link(data, src / "part-0.pbr")
+            feeder = subprocess.Popen([str(SMALGO), "pipe", "--dir", str(root / "input/data"),
+                                       "--channel", "train=%s" % src, "--epochs", "1", "--quiet"])
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run([str(SMALGO), "train", "--ml-root", str(root), "--algorithm", "pca"],
                           capture_output=True, text=True)
     secs = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if feeder:
+        if feeder.wait(timeout=60) != 0:
+            sys.exit("the Pipe-mode writer failed")
     if proc.returncode != 0:
         sys.exit("smalgo failed:\n" + proc.stdout + proc.stderr)
-    if feeder:
-        feeder.join()
-    return secs, read_s(root / "model/model_algo-1")[::-1]
+    cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
+    s = read_s(root / "model/model_algo-1")[::-1]
+    shutil.rmtree(root, ignore_errors=True)
+    return secs, cpu, s
 
 
 def run_sklearn(data, d, k, which):
@@ -153,44 +174,58 @@ def run_sklearn(data, d, k, which):
     return time.perf_counter() - t0, t_load, model.singular_values_
 
 
-def bench(tmp, d, rows, repeats):
+def load_average():
+    return "load average %.2f %.2f %.2f" % os.getloadavg()
+
+
+def bench(tmp, d, rows, repeats, sk_repeats):
     k = 10 if d > 10 else 3
     data = pathlib.Path(tmp) / ("taxi_d%d.pbr" % d)
     write_file(data, rows, d)
     size = data.stat().st_size
     print("\nfeature_dim %d, %d rows, %.1f MB recordIO-protobuf, num_components %d"
           % (d, rows, size / 1e6, k))
+    print("before: " + load_average())
     results = {}
-    for mode in ("File", "Pipe"):
-        runs = [run_smalgo(tmp, data, d, k, mode) for _ in range(repeats)]
-        results["smalgo " + mode] = (statistics.median(r[0] for r in runs), None, runs[0][1])
+    runs = {mode: [] for mode in ("File", "Pipe", "Pipe-cat")}
+    for _ in range(repeats):  # interleaved, so a load burst hits every mode alike
+        for mode in runs:
+            runs[mode].append(run_smalgo(tmp, data, d, k, mode))
+    for mode, label in (("File", "File"), ("Pipe", "Pipe"), ("Pipe-cat", "Pipe (cat)")):
+        r = runs[mode]
+        results["smalgo " + label] = (statistics.median(x[0] for x in r), None,
+                                      statistics.median(x[1] for x in r), r[0][2])
     for which in ("PCA", "IncrementalPCA"):
-        runs = [run_sklearn(data, d, k, which) for _ in range(repeats)]
-        results["sklearn " + which] = (statistics.median(r[0] for r in runs),
-                                       statistics.median(r[1] for r in runs), runs[0][2])
+        r = [run_sklearn(data, d, k, which) for _ in range(sk_repeats)]
+        results["sklearn " + which] = (statistics.median(x[0] for x in r),
+                                       statistics.median(x[1] for x in r), None, r[0][2])
+    print("after:  " + load_average())
     ref = reference_s(data, d, k)
-    print("%-24s %10s %12s %8s %10s %14s" % ("", "seconds", "records/s", "GB/s", "load s",
-                                           "s rel err"))
-    for name, (secs, load, s) in results.items():
-        print("%-24s %10.3f %12.0f %8.3f %10s %14.2e" % (
-            name, secs, rows / secs, size / secs / 1e9,
+    print("%-24s %10s %12s %8s %8s %10s %14s" % ("", "seconds", "records/s", "GB/s", "cpu s",
+                                               "load s", "s rel err"))
+    for name, (secs, load, cpu, s) in results.items():
+        print("%-24s %10.3f %12.0f %8.3f %8s %10s %14.2e" % (
+            name, secs, rows / secs, size / secs / 1e9, "-" if cpu is None else "%.3f" % cpu,
             "-" if load is None else "%.3f" % load, np.max(np.abs(s - ref) / ref)))
     ipca = results["sklearn IncrementalPCA"][0]
-    print("smalgo File is %.1fx faster than IncrementalPCA end to end"
-          % (ipca / results["smalgo File"][0]))
+    for mode in ("File", "Pipe"):
+        print("smalgo %s is %.1fx faster than IncrementalPCA end to end"
+              % (mode, ipca / results["smalgo " + mode][0]))
+    print("(medians: smalgo of %d runs, scikit-learn of %d)" % (repeats, sk_repeats))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rows16", type=int, default=4000000)
     ap.add_argument("--rows316", type=int, default=200000)
-    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--repeats", type=int, default=5, help="smalgo runs per mode")
+    ap.add_argument("--sk-repeats", type=int, default=3, help="scikit-learn runs per model")
     args = ap.parse_args()
     if not SMALGO.exists():
         sys.exit("no smalgo binary at %s (set SMALGO_BIN)" % SMALGO)
     with tempfile.TemporaryDirectory() as tmp:
-        bench(tmp, 16, args.rows16, args.repeats)
-        bench(tmp, 316, args.rows316, args.repeats)
+        bench(tmp, 16, args.rows16, args.repeats, args.sk_repeats)
+        bench(tmp, 316, args.rows316, args.repeats, args.sk_repeats)
 
 
 if __name__ == "__main__":
