@@ -3,9 +3,11 @@
  * `IMAGE train` and hosting images as `IMAGE serve`; with no argument at all
  * (SDK v3 local mode) we train.
  */
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc.h"
 #include "commands.h"
 
 struct command {
@@ -35,7 +37,10 @@ int main(int argc, char **argv)
 {
     static char train_name[] = "train";
     static char *no_args[] = {train_name, NULL};
+    /* cJSON allocates through smalgo's allocator like everything else. */
+    cJSON_Hooks hooks = {.malloc_fn = smg_malloc, .free_fn = smg_free};
 
+    cJSON_InitHooks(&hooks);
     if (argc < 2)
         return smg_cmd_train(1, no_args);
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
