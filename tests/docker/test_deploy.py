@@ -64,9 +64,6 @@ def container_ids(images):
 def sdk_session(images, tmp_path_factory):
     """A LocalSession with no credentials to find, serving on a free port; removes the
     SDK's containers made meanwhile when the module ends."""
-    import boto3
-    from sagemaker.local import LocalSession
-
     mp = pytest.MonkeyPatch()
     tmp = tmp_path_factory.mktemp("aws")
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
@@ -76,6 +73,9 @@ def sdk_session(images, tmp_path_factory):
     mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp / "no-aws-credentials"))
     mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
     mp.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
+    import boto3
+    from sagemaker.local import LocalSession
+
     before = container_ids(images)
     try:
         session = LocalSession(boto_session=boto3.Session(region_name="us-east-1"),
@@ -113,8 +113,8 @@ def trained(images, sdk_session, pca_data, kmeans_data, host_smalgo, tmp_path_fa
             est = Estimator(image_uri=images[algo], role=ROLE, instance_count=1,
                             instance_type="local", hyperparameters=HP[algo],
                             sagemaker_session=sdk_session, output_path=f"file://{out}")
-            est.fit({"train": f"file://{data.train}", "test": f"file://{data.test}"},
-                    logs="None")
+            # Default logs: with logs="None" the SDK polls the finished job 5 s later.
+            est.fit({"train": f"file://{data.train}", "test": f"file://{data.test}"})
             model_dir = root / "model"
             with tarfile.open(out / "model.tar.gz") as tar:
                 names = tar.getnames()
@@ -179,7 +179,7 @@ def check_records(algo, arrays, x, records):
 
 
 @pytest.mark.parametrize("algo", ["pca", "kmeans"])
-def test_sdk_deploy_predict(trained, pca_data, kmeans_data, algo):
+def test_sdk_deploy_predict(trained, sdk_session, pca_data, kmeans_data, algo):
     from sagemaker.amazon.common import RecordDeserializer, RecordSerializer
     from sagemaker.deserializers import CSVDeserializer, JSONDeserializer
     from sagemaker.serializers import CSVSerializer, JSONSerializer
@@ -187,10 +187,17 @@ def test_sdk_deploy_predict(trained, pca_data, kmeans_data, algo):
     model = trained(algo)
     x = (pca_data if algo == "pca" else kmeans_data).test_x[:25].astype(np.float32)
     x64 = x.astype(np.float64)
+    # wait=False: local mode's create_endpoint itself returns only once /ping has
+    # answered 200 (it raises otherwise), while wait=True would then sleep a fixed
+    # 30 s before its first describe_endpoint.
     predictor = model.estimator.deploy(initial_instance_count=1, instance_type="local",
                                        serializer=CSVSerializer(),
-                                       deserializer=JSONDeserializer())
+                                       deserializer=JSONDeserializer(), wait=False)
     try:
+        described = sdk_session.sagemaker_client.describe_endpoint(
+            EndpointName=predictor.endpoint_name)
+        assert described["EndpointStatus"] == "InService", described
+
         # text/csv in (numpy rows, as the SDK writes them), JSON out.
         check_json(algo, model.arrays, x64, predictor.predict(x))
 
