@@ -240,6 +240,10 @@ def test_docker_run_serve(trained, images, pca_data, kmeans_data, algo):
     if algo == "kmeans":
         inner = 9090
         env = ["-e", f"SAGEMAKER_BIND_TO_PORT={inner}"]
+    label = subprocess.run(["docker", "image", "inspect", "-f", "{{index .Config.Labels "
+                            "\"com.amazonaws.sagemaker.capabilities.accept-bind-to-port\"}}",
+                            images[algo]], capture_output=True, text=True, check=True)
+    assert label.stdout.strip() == "true", "image lacks the accept-bind-to-port label"
     name = f"smalgo-serve-test-{algo}-{port}"
     subprocess.run(["docker", "run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:{inner}",
                     *env, "-v", f"{model.model_file.parent}:/opt/ml/model:ro", images[algo],
