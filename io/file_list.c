@@ -1,6 +1,8 @@
 /*
- * Channel file lists: a recursive readdir walk collecting regular files into
- * a growable array, then one qsort by path. See file_list.h.
+ * Channel file lists: a recursive readdir walk (smg_file_walk, which hands
+ * each file to a visitor) collecting regular files into a growable array,
+ * then one qsort by path. Paths are built on the heap, so there is no
+ * PATH_MAX truncation; the depth limit ends link loops. See file_list.h.
  */
 #include "file_list.h"
 
@@ -20,8 +22,11 @@ struct builder {
     size_t cap;
 };
 
-static int push(struct builder *b, const char *path, struct smg_error *err)
+/* Visitor for smg_file_walk: append a copy of path to the builder's list. */
+static int push(const char *path, void *ctx, struct smg_error *err)
 {
+    struct builder *b = ctx;
+
     if (b->list->count == b->cap) {
         size_t cap = b->cap ? b->cap * 2 : 64, bytes;
         char **p;
@@ -50,19 +55,41 @@ static char *join(const char *dir, const char *name)
     return p;
 }
 
-static int walk(struct builder *b, const char *dir, int depth, struct smg_error *err)
+struct walker {
+    enum smg_walk_what what;
+    int (*visit)(const char *path, void *ctx, struct smg_error *err);
+    void *ctx;
+};
+
+static int walk(const struct walker *w, const char *dir, int depth, struct smg_error *err);
+
+/* One folder entry: recurse into folders, visit files (regular only unless asked). */
+static int walk_entry(const struct walker *w, const char *path, int depth, struct smg_error *err)
+{
+    struct stat st;
+
+    if (stat(path, &st) != 0)
+        return smg_error_set(err, SMG_EIO, "cannot read data file %s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        return walk(w, path, depth + 1, err);
+    if (S_ISREG(st.st_mode) || w->what == SMG_WALK_NON_FOLDERS)
+        return w->visit(path, w->ctx, err);
+    return SMG_OK;
+}
+
+static int walk(const struct walker *w, const char *dir, int depth, struct smg_error *err)
 {
     DIR *d;
     struct dirent *e;
     int rc = SMG_OK;
 
     if (depth > SMG_FILE_LIST_MAX_DEPTH)
-        return smg_error_set(err, SMG_EIO, "%s: folders nested deeper than %d (a symlink loop?)",
-                             dir, SMG_FILE_LIST_MAX_DEPTH);
+        return smg_error_set(err, SMG_EIO,
+                             "%s: folders nest deeper than %d levels (a symbolic-link loop?)", dir,
+                             SMG_FILE_LIST_MAX_DEPTH);
     if ((d = opendir(dir)) == NULL)
-        return smg_error_set(err, SMG_EIO, "cannot read folder %s: %s", dir, strerror(errno));
+        return smg_error_set(err, SMG_EIO, "cannot list data folder %s: %s", dir, strerror(errno));
     while (rc == SMG_OK && (errno = 0, e = readdir(d)) != NULL) {
-        struct stat st;
         char *path;
 
         if (e->d_name[0] == '.')
@@ -71,18 +98,22 @@ static int walk(struct builder *b, const char *dir, int depth, struct smg_error 
             rc = smg_error_set(err, SMG_ENOMEM, "out of memory listing files");
             break;
         }
-        if (stat(path, &st) != 0)
-            rc = smg_error_set(err, SMG_EIO, "cannot stat %s: %s", path, strerror(errno));
-        else if (S_ISDIR(st.st_mode))
-            rc = walk(b, path, depth + 1, err);
-        else if (S_ISREG(st.st_mode))
-            rc = push(b, path, err);
+        rc = walk_entry(w, path, depth, err);
         smg_free(path);
     }
     if (rc == SMG_OK && e == NULL && errno != 0)
-        rc = smg_error_set(err, SMG_EIO, "cannot read folder %s: %s", dir, strerror(errno));
+        rc = smg_error_set(err, SMG_EIO, "cannot list data folder %s: %s", dir, strerror(errno));
     closedir(d);
     return rc;
+}
+
+int smg_file_walk(const char *dir, enum smg_walk_what what,
+                  int (*visit)(const char *path, void *ctx, struct smg_error *err), void *ctx,
+                  struct smg_error *err)
+{
+    struct walker w = {what, visit, ctx};
+
+    return walk(&w, dir, 0, err);
 }
 
 static int by_path(const void *a, const void *b)
@@ -101,9 +132,9 @@ int smg_file_list_scan(const char *root, struct smg_file_list *out, struct smg_e
     if (stat(root, &st) != 0)
         return smg_error_set(err, SMG_EIO, "cannot read %s: %s", root, strerror(errno));
     if (S_ISREG(st.st_mode))
-        rc = push(&b, root, err);
+        rc = push(root, &b, err);
     else if (S_ISDIR(st.st_mode))
-        rc = walk(&b, root, 0, err);
+        rc = smg_file_walk(root, SMG_WALK_REGULAR, push, &b, err);
     else
         rc = smg_error_set(err, SMG_EIO, "%s is neither a folder nor a regular file", root);
     if (rc != SMG_OK) {

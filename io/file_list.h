@@ -6,6 +6,11 @@
  * error rather than a hang. A path that is itself a regular file is a list of
  * one.
  *
+ * The walk underneath is public too (smg_file_walk), so that everything that
+ * looks at a channel folder (the channel reader, the content-type guess and
+ * the readability check before training) sees the same files, by the same
+ * rules, with the same error messages.
+ *
  * Several ranks on one host split the list by stride: rank r of n keeps the
  * files whose index i (in sorted order) has i % n == r. Striding keeps the
  * shares within one file of each other in count and, for files of similar
@@ -20,12 +25,35 @@
 #include "status.h"
 #include "stream.h"
 
-#define SMG_FILE_LIST_MAX_DEPTH 64
+/*
+ * Linux follows at most 40 symbolic links while resolving one path, so a link
+ * loop nested deeper than that fails in stat() with ELOOP; a limit below 40
+ * makes a loop end in the clearer depth error.
+ */
+#define SMG_FILE_LIST_MAX_DEPTH 32
 
 struct smg_file_list {
     char **paths; /* count paths, owned */
     size_t count;
 };
+
+/* Which entries smg_file_walk passes to its visitor (folders never are). */
+enum smg_walk_what {
+    SMG_WALK_REGULAR,    /* regular files only, as the channel reader reads them */
+    SMG_WALK_NON_FOLDERS /* also FIFOs, sockets, devices: every entry that is not a folder */
+};
+
+/*
+ * Call visit(path, ctx, err) for the entries under folder dir chosen by what,
+ * recursively, in readdir order (unsorted), hidden names skipped and links
+ * followed. Stops at the first non-SMG_OK status and returns it. A folder
+ * that cannot be listed or an entry that cannot be examined (a dangling link,
+ * no permission) is an SMG_EIO client error naming it; so is nesting deeper
+ * than SMG_FILE_LIST_MAX_DEPTH.
+ */
+int smg_file_walk(const char *dir, enum smg_walk_what what,
+                  int (*visit)(const char *path, void *ctx, struct smg_error *err), void *ctx,
+                  struct smg_error *err);
 
 /* Scan `root` into *out (initially empty). A missing root is SMG_EIO naming it. */
 int smg_file_list_scan(const char *root, struct smg_file_list *out, struct smg_error *err);

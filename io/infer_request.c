@@ -121,21 +121,18 @@ int smg_infer_format_parse(const char *content_type, struct smg_infer_format *fm
 
 /* ---- CSV and recordIO through rows.h ---- */
 
-static int decode_rows(const void *body, size_t len, const struct smg_infer_format *fmt, size_t d,
-                       size_t max_rows, float **rows_out, size_t *nrows, struct smg_error *err)
-{
-    struct smg_format rf = {0};
-    struct smg_stream *s = NULL;
-    struct smg_row_reader *r = NULL;
-    float *x = NULL, *extra = NULL;
-    size_t n = 0, cap = 64, got, bytes;
-    int rc;
+/* The output matrix as it grows: n rows of d floats filled, room for cap. */
+struct row_buf {
+    float *x;
+    size_t n, cap, d;
+};
 
-    rf.content_type =
-        fmt->content == SMG_INFER_CSV ? SMG_CONTENT_CSV : SMG_CONTENT_RECORDIO_PROTOBUF;
-    rf.feature_dim = d;
-    rf.label_size = fmt->content == SMG_INFER_CSV ? fmt->label_size : 0;
-    rf.max_record_bytes = len + 1;
+/* Rows to allocate first: one per CSV line, else 64; never above max_rows. */
+static size_t initial_rows(const void *body, size_t len, const struct smg_infer_format *fmt,
+                           size_t max_rows)
+{
+    size_t cap = 64;
+
     if (fmt->content == SMG_INFER_CSV) {
         /* One row per line: count them so the usual request needs one allocation. */
         const char *p = body, *end = p + len;
@@ -145,68 +142,92 @@ static int decode_rows(const void *body, size_t len, const struct smg_infer_form
             p++;
         }
     }
-    if (cap > max_rows)
-        cap = max_rows;
+    return cap > max_rows ? max_rows : cap;
+}
 
-    rc = smg_stream_open_memory(body, len, "request body", &s, err);
-    if (rc != SMG_OK)
-        goto out;
-    rc = smg_row_reader_new(s, &rf, &r, err);
-    if (rc != SMG_OK)
-        goto out;
+/* Resize b to ncap rows (b->x may be NULL). */
+static int resize_rows(struct row_buf *b, size_t ncap, struct smg_error *err)
+{
+    size_t bytes;
+    float *nx;
+
+    if (!smg_mul_size(ncap, b->d * sizeof(float), &bytes) ||
+        (nx = smg_realloc(b->x, bytes)) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory for %zu request rows", ncap);
+    b->x = nx;
+    b->cap = ncap;
+    return SMG_OK;
+}
+
+/* At max_rows: one more row means the request is too big. */
+static int expect_no_more_rows(struct smg_row_reader *r, size_t d, size_t max_rows,
+                               struct smg_error *err)
+{
+    float *extra = smg_malloc(d * sizeof(float));
+    size_t got;
+    int rc;
+
+    if (extra == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory decoding request");
+    rc = smg_row_reader_next(r, extra, 1, &got, err);
+    if (rc == SMG_OK && got != 0)
+        rc = smg_error_set(err, SMG_EFORMAT,
+                           "request has more than %zu rows, the most this server accepts for "
+                           "%zu features",
+                           max_rows, d);
+    smg_free(extra);
+    return rc;
+}
+
+/* Read every row of r into b, doubling it up to max_rows. */
+static int read_rows(struct smg_row_reader *r, size_t max_rows, struct row_buf *b,
+                     struct smg_error *err)
+{
     for (;;) {
-        if (n == cap) {
-            size_t ncap = cap * 2 > max_rows ? max_rows : cap * 2;
-            float *nx;
-            if (ncap == cap) {
-                /* At the limit: one more row means the request is too big. */
-                if (extra == NULL && (extra = smg_malloc(d * sizeof(float))) == NULL) {
-                    rc = smg_error_set(err, SMG_ENOMEM, "out of memory decoding request");
-                    goto out;
-                }
-                rc = smg_row_reader_next(r, extra, 1, &got, err);
-                if (rc != SMG_OK)
-                    goto out;
-                if (got != 0) {
-                    rc = smg_error_set(err, SMG_EFORMAT,
-                                       "request has more than %zu rows, the most this server "
-                                       "accepts for %zu features",
-                                       max_rows, d);
-                    goto out;
-                }
-                break;
-            }
-            if (!smg_mul_size(ncap, d * sizeof(float), &bytes) ||
-                (nx = smg_realloc(x, bytes)) == NULL) {
-                rc = smg_error_set(err, SMG_ENOMEM, "out of memory for %zu request rows", ncap);
-                goto out;
-            }
-            x = nx;
-            cap = ncap;
+        size_t got;
+        int rc;
+        if (b->n == b->cap) {
+            if (b->cap == max_rows)
+                return expect_no_more_rows(r, b->d, max_rows, err);
+            rc = resize_rows(b, b->cap * 2 > max_rows ? max_rows : b->cap * 2, err);
+            if (rc != SMG_OK)
+                return rc;
         }
-        if (x == NULL) {
-            if (!smg_mul_size(cap, d * sizeof(float), &bytes) || (x = smg_malloc(bytes)) == NULL) {
-                rc = smg_error_set(err, SMG_ENOMEM, "out of memory for %zu request rows", cap);
-                goto out;
-            }
-        }
-        rc = smg_row_reader_next(r, x + n * d, cap - n, &got, err);
-        if (rc != SMG_OK)
-            goto out;
-        if (got == 0)
-            break;
-        n += got;
+        rc = smg_row_reader_next(r, b->x + b->n * b->d, b->cap - b->n, &got, err);
+        if (rc != SMG_OK || got == 0)
+            return rc;
+        b->n += got;
     }
-    if (n == 0) {
+}
+
+static int decode_rows(const void *body, size_t len, const struct smg_infer_format *fmt, size_t d,
+                       size_t max_rows, float **rows_out, size_t *nrows, struct smg_error *err)
+{
+    struct smg_format rf = {0};
+    struct smg_stream *s = NULL;
+    struct smg_row_reader *r = NULL;
+    struct row_buf b = {NULL, 0, 0, d};
+    int rc;
+
+    rf.content_type =
+        fmt->content == SMG_INFER_CSV ? SMG_CONTENT_CSV : SMG_CONTENT_RECORDIO_PROTOBUF;
+    rf.feature_dim = d;
+    rf.label_size = fmt->content == SMG_INFER_CSV ? fmt->label_size : 0;
+    rf.max_record_bytes = len + 1;
+    if ((rc = smg_stream_open_memory(body, len, "request body", &s, err)) != SMG_OK ||
+        (rc = smg_row_reader_new(s, &rf, &r, err)) != SMG_OK ||
+        (rc = resize_rows(&b, initial_rows(body, len, fmt, max_rows), err)) != SMG_OK ||
+        (rc = read_rows(r, max_rows, &b, err)) != SMG_OK)
+        goto out;
+    if (b.n == 0) {
         rc = smg_error_set(err, SMG_EFORMAT, "request body has no rows");
         goto out;
     }
-    *rows_out = x;
-    *nrows = n;
-    x = NULL;
+    *rows_out = b.x;
+    *nrows = b.n;
+    b.x = NULL;
 out:
-    smg_free(extra);
-    smg_free(x);
+    smg_free(b.x);
     smg_row_reader_free(r);
     smg_stream_free(s);
     return rc;

@@ -17,6 +17,7 @@
 
 #include "alloc.h"
 #include "float_text.h"
+#include "record_encode.h"
 
 #define RECORDIO_MAGIC 0xced7230aU
 
@@ -206,16 +207,6 @@ static void put_csv_row(struct smg_infer_buf *b, const struct smg_infer_result *
     put(b, "\n", 1);
 }
 
-static size_t varint_len(uint64_t v)
-{
-    size_t n = 1;
-    while (v >= 0x80) {
-        v >>= 7;
-        n++;
-    }
-    return n;
-}
-
 static void put_varint(struct smg_infer_buf *b, uint64_t v)
 {
     while (v >= 0x80) {
@@ -241,9 +232,10 @@ static struct entry_sizes entry_size(const struct smg_infer_field *fd)
     struct entry_sizes s;
     size_t vals = 4 * fd->width, name = strlen(fd->name);
 
-    s.tensor = vals ? 1 + varint_len(vals) + vals : 0;
-    s.value = 1 + varint_len(s.tensor) + s.tensor;
-    s.entry = 1 + varint_len(name) + name + 1 + varint_len(s.value) + s.value;
+    s.tensor = vals ? 1 + smg_record_varint_size(vals) + vals : 0;
+    s.value = 1 + smg_record_varint_size(s.tensor) + s.tensor;
+    s.entry =
+        1 + smg_record_varint_size(name) + name + 1 + smg_record_varint_size(s.value) + s.value;
     return s;
 }
 
@@ -253,7 +245,7 @@ static int put_recordio(struct smg_infer_buf *b, const struct smg_infer_result *
 
     for (size_t f = 0; f < res->nfields; f++) {
         struct entry_sizes s = entry_size(&res->fields[f]);
-        record += 1 + varint_len(s.entry) + s.entry;
+        record += 1 + smg_record_varint_size(s.entry) + s.entry;
     }
     pad = ((record + 3) & ~(size_t)3) - record;
     for (size_t r = 0; r < res->rows; r++) {

@@ -16,7 +16,7 @@ void smg_bytes_free(struct smg_bytes *b)
     b->len = b->cap = 0;
 }
 
-static size_t varint_size(uint64_t v)
+size_t smg_record_varint_size(uint64_t v)
 {
     size_t n = 1;
     while (v >= 0x80) {
@@ -65,7 +65,7 @@ static size_t values_bytes(const struct tensor *t)
     if (t->type == SMG_TENSOR_FLOAT64)
         return t->n * 8;
     for (size_t i = 0; i < t->n; i++)
-        b += varint_size(int32_wire(((const int32_t *)t->values)[i]));
+        b += smg_record_varint_size(int32_wire(((const int32_t *)t->values)[i]));
     return b;
 }
 
@@ -73,13 +73,13 @@ static size_t keys_bytes(const struct tensor *t)
 {
     size_t b = 0;
     for (size_t i = 0; i < t->nkeys; i++)
-        b += varint_size(t->keys[i]);
+        b += smg_record_varint_size(t->keys[i]);
     return b;
 }
 
 static size_t field_size(size_t body)
 {
-    return 1 + varint_size(body) + body;
+    return 1 + smg_record_varint_size(body) + body;
 }
 
 static size_t tensor_size(const struct tensor *t)
@@ -90,7 +90,7 @@ static size_t tensor_size(const struct tensor *t)
     if (t->nkeys > 0)
         s += field_size(keys_bytes(t));
     if (t->has_shape)
-        s += field_size(varint_size(t->shape));
+        s += field_size(smg_record_varint_size(t->shape));
     return s;
 }
 
@@ -133,7 +133,7 @@ static uint8_t *put_entry(uint8_t *p, uint8_t map_tag, const struct tensor *t)
     }
     if (t->has_shape) {
         *p++ = 0x1a;
-        p = put_varint(p, varint_size(t->shape));
+        p = put_varint(p, smg_record_varint_size(t->shape));
         p = put_varint(p, t->shape);
     }
     return p;

@@ -51,4 +51,10 @@ int smg_record_encode_sparse(struct smg_bytes *out, enum smg_tensor_type type, c
                              const uint64_t *keys, size_t nnz, uint64_t cols,
                              const struct smg_label *label, struct smg_error *err);
 
+/*
+ * Bytes of v as a protobuf base-128 varint (1 to 10). For writers of other
+ * protobuf messages (io/infer_response.c) that size fields before writing.
+ */
+size_t smg_record_varint_size(uint64_t v);
+
 #endif

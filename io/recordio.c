@@ -14,6 +14,8 @@
  */
 #include "recordio.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "alloc.h"
@@ -163,12 +165,23 @@ static int join_append(struct smg_recordio_reader *r, const uint8_t *p, size_t n
     return SMG_OK;
 }
 
-/* Record a framing error: sticky, prefixed with stream, record and offset. */
-static int fail(struct smg_recordio_reader *r, int status, uint64_t offset, const char *what,
-                struct smg_error *err)
+/*
+ * Record a framing error: sticky, prefixed with stream, record and offset.
+ * The detail (fmt) is cut at 200 bytes so the prefix always fits.
+ */
+static int fail(struct smg_recordio_reader *r, int status, uint64_t offset, struct smg_error *err,
+                const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int fail(struct smg_recordio_reader *r, int status, uint64_t offset, struct smg_error *err,
+                const char *fmt, ...)
 {
     struct smg_error tmp;
+    char what[200];
+    va_list ap;
 
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
     smg_error_clear(&tmp);
     smg_error_set(&tmp, status, "%s: record %ju at byte %ju: %s", smg_stream_name(r->s),
                   (uintmax_t)r->index, (uintmax_t)offset, what);
@@ -177,125 +190,159 @@ static int fail(struct smg_recordio_reader *r, int status, uint64_t offset, cons
     return smg_error_set(err, status, "%s", r->failed_msg);
 }
 
+/* A read error from ensure(): out of memory passes through, the rest is sticky. */
+static int read_failed(struct smg_recordio_reader *r, int rc, uint64_t off, struct smg_error *err)
+{
+    return rc == SMG_ENOMEM ? rc : fail(r, rc, off, err, "%s", err ? err->msg : "read failed");
+}
+
+/* One physical record (a part): where its header is, its payload, its cflag. */
+struct part {
+    uint64_t off;
+    const uint8_t *payload;
+    size_t len;
+    unsigned cflag;
+};
+
+/*
+ * Read and check the 8-byte header at buf[pos] into p->len and p->cflag.
+ * SMG_EEOF, with err untouched, when the stream ends cleanly before it.
+ */
+static int read_header(struct smg_recordio_reader *r, struct part *p, struct smg_error *err)
+{
+    size_t avail = 0;
+    int rc = ensure(r, 8, &avail, err);
+
+    if (rc != SMG_OK)
+        return read_failed(r, rc, p->off, err);
+    if (avail == 0)
+        return SMG_EEOF;
+    if (avail < 8)
+        return fail(r, SMG_EFORMAT, p->off, err,
+                    "truncated header: stream ends after %zu of 8 bytes", avail);
+    const uint8_t *h = r->buf + r->pos;
+    uint32_t magic = load_le32(h), lrec = load_le32(h + 4);
+    if (magic != SMG_RECORDIO_MAGIC)
+        return fail(r, SMG_EFORMAT, p->off, err,
+                    "bad magic 0x%08x (expected 0xced7230a): not RecordIO", magic);
+    p->len = lrec & ((1U << 29) - 1);
+    p->cflag = lrec >> 29;
+    if (p->cflag > 3)
+        return fail(r, SMG_EFORMAT, p->off, err, "invalid continuation flag %u (expected 0 to 3)",
+                    p->cflag);
+    if (p->len > r->max)
+        return fail(r, SMG_EFORMAT, p->off, err,
+                    "record length %zu bytes exceeds the maximum of %zu bytes", p->len, r->max);
+    return SMG_OK;
+}
+
+/*
+ * Read the next part whole (header, payload, padding) and consume it; the
+ * payload stays in the buffer until the next read. SMG_EEOF as read_header.
+ */
+static int read_part(struct smg_recordio_reader *r, struct part *p, struct smg_error *err)
+{
+    size_t avail = 0, total;
+    int rc;
+
+    p->off = pos_offset(r);
+    if ((rc = read_header(r, p, err)) != SMG_OK)
+        return rc;
+    total = 8 + p->len + smg_recordio_pad(p->len);
+    if ((rc = ensure(r, total, &avail, err)) != SMG_OK)
+        return read_failed(r, rc, p->off, err);
+    if (avail < 8 + p->len)
+        return fail(r, SMG_EFORMAT, p->off, err,
+                    "truncated payload: stream ends after %zu of %zu bytes", avail - 8, p->len);
+    if (avail < total)
+        return fail(r, SMG_EFORMAT, p->off, err,
+                    "truncated padding: stream ends after %zu of %zu padding bytes",
+                    avail - 8 - p->len, total - 8 - p->len);
+    p->payload = r->buf + r->pos + 8;
+    r->pos += total;
+    return SMG_OK;
+}
+
+/* A join_append failure after `parts` parts of the record starting at first_offset. */
+static int join_failed(struct smg_recordio_reader *r, int rc, unsigned parts, uint64_t first_offset,
+                       struct smg_error *err)
+{
+    if (rc == SMG_ENOMEM)
+        return smg_error_set(err, rc, "%s: out of memory joining a multi-part record",
+                             smg_stream_name(r->s));
+    return fail(r, SMG_EFORMAT, first_offset, err,
+                "multi-part record exceeds the maximum of %zu bytes after %u parts", r->max, parts);
+}
+
+/*
+ * Join the multi-part record whose first part (cflag 1) is `first`: append
+ * each following part, with the magic word put back before it, up to the
+ * end part (cflag 3). The result is r->join.
+ */
+static int read_multipart(struct smg_recordio_reader *r, const struct part *first,
+                          struct smg_error *err)
+{
+    unsigned parts = 0;
+    uint8_t magic[4];
+    struct part p;
+    int rc;
+
+    store_le32(magic, SMG_RECORDIO_MAGIC);
+    if ((rc = join_append(r, first->payload, first->len)) != SMG_OK)
+        return join_failed(r, rc, parts, first->off, err);
+    for (parts = 1;; parts++) {
+        rc = read_part(r, &p, err);
+        if (rc == SMG_EEOF)
+            return fail(r, SMG_EFORMAT, first->off, err,
+                        "broken multi-part record: stream ends after part %u, before its end "
+                        "(cflag 3)",
+                        parts);
+        if (rc != SMG_OK)
+            return rc;
+        if (p.cflag == 0 || p.cflag == 1)
+            return fail(r, SMG_EFORMAT, p.off, err,
+                        "broken multi-part record: part %u has cflag %u, expected 2 (middle) "
+                        "or 3 (end)",
+                        parts, p.cflag);
+        if ((rc = join_append(r, magic, 4)) != SMG_OK ||
+            (rc = join_append(r, p.payload, p.len)) != SMG_OK)
+            return join_failed(r, rc, parts, first->off, err);
+        if (p.cflag == 3)
+            return SMG_OK;
+    }
+}
+
 int smg_recordio_next(struct smg_recordio_reader *r, const uint8_t **data, size_t *len,
                       struct smg_error *err)
 {
-    char what[200];
-    bool joining = false;
-    uint64_t first_offset = 0;
-    unsigned parts = 0;
+    struct part p;
+    int rc;
 
     *data = NULL;
     *len = 0;
     if (r->failed != SMG_OK)
         return smg_error_set(err, r->failed, "%s", r->failed_msg);
     r->join_len = 0;
-    for (;;) {
-        uint64_t off = pos_offset(r);
-        size_t avail;
-        int rc = ensure(r, 8, &avail, err);
-        if (rc != SMG_OK)
-            return rc == SMG_ENOMEM ? rc : fail(r, rc, off, err ? err->msg : "read failed", err);
-        if (avail == 0) {
-            if (!joining)
-                return SMG_EEOF;
-            snprintf(what, sizeof(what),
-                     "broken multi-part record: stream ends after part %u, before its end "
-                     "(cflag 3)",
-                     parts);
-            return fail(r, SMG_EFORMAT, first_offset, what, err);
-        }
-        if (avail < 8) {
-            snprintf(what, sizeof(what), "truncated header: stream ends after %zu of 8 bytes",
-                     avail);
-            return fail(r, SMG_EFORMAT, off, what, err);
-        }
-        const uint8_t *h = r->buf + r->pos;
-        uint32_t magic = load_le32(h), lrec = load_le32(h + 4);
-        if (magic != SMG_RECORDIO_MAGIC) {
-            snprintf(what, sizeof(what), "bad magic 0x%08x (expected 0xced7230a): not RecordIO",
-                     magic);
-            return fail(r, SMG_EFORMAT, off, what, err);
-        }
-        size_t plen = lrec & ((1U << 29) - 1);
-        unsigned cflag = lrec >> 29;
-        if (cflag > 3) {
-            snprintf(what, sizeof(what), "invalid continuation flag %u (expected 0 to 3)", cflag);
-            return fail(r, SMG_EFORMAT, off, what, err);
-        }
-        if (plen > r->max) {
-            snprintf(what, sizeof(what), "record length %zu bytes exceeds the maximum of %zu bytes",
-                     plen, r->max);
-            return fail(r, SMG_EFORMAT, off, what, err);
-        }
-        size_t total = 8 + plen + smg_recordio_pad(plen);
-        rc = ensure(r, total, &avail, err);
-        if (rc != SMG_OK)
-            return rc == SMG_ENOMEM ? rc : fail(r, rc, off, err ? err->msg : "read failed", err);
-        if (avail < 8 + plen) {
-            snprintf(what, sizeof(what), "truncated payload: stream ends after %zu of %zu bytes",
-                     avail - 8, plen);
-            return fail(r, SMG_EFORMAT, off, what, err);
-        }
-        if (avail < total) {
-            snprintf(what, sizeof(what),
-                     "truncated padding: stream ends after %zu of %zu padding bytes",
-                     avail - 8 - plen, total - 8 - plen);
-            return fail(r, SMG_EFORMAT, off, what, err);
-        }
-        const uint8_t *payload = r->buf + r->pos + 8;
-        r->pos += total;
-        if (cflag == 0 || cflag == 1) {
-            if (joining) {
-                snprintf(what, sizeof(what),
-                         "broken multi-part record: part %u has cflag %u, expected 2 (middle) "
-                         "or 3 (end)",
-                         parts, cflag);
-                return fail(r, SMG_EFORMAT, off, what, err);
-            }
-            if (cflag == 0) {
-                r->last_index = r->index++;
-                r->last_offset = off;
-                *data = payload;
-                *len = plen;
-                return SMG_OK;
-            }
-            joining = true;
-            first_offset = off;
-        } else {
-            if (!joining) {
-                snprintf(what, sizeof(what),
-                         "broken multi-part record: cflag %u (%s) without a start (cflag 1)", cflag,
-                         cflag == 2 ? "middle" : "end");
-                return fail(r, SMG_EFORMAT, off, what, err);
-            }
-            uint8_t m[4];
-            store_le32(m, SMG_RECORDIO_MAGIC);
-            rc = join_append(r, m, 4);
-            if (rc != SMG_OK)
-                goto join_failed;
-        }
-        rc = join_append(r, payload, plen);
-        if (rc != SMG_OK)
-            goto join_failed;
-        parts++;
-        if (cflag == 3) {
-            r->last_index = r->index++;
-            r->last_offset = first_offset;
-            *data = r->join;
-            *len = r->join_len;
-            return SMG_OK;
-        }
-        continue;
-    join_failed:
-        if (rc == SMG_ENOMEM)
-            return smg_error_set(err, rc, "%s: out of memory joining a multi-part record",
-                                 smg_stream_name(r->s));
-        snprintf(what, sizeof(what),
-                 "multi-part record exceeds the maximum of %zu bytes after %u parts", r->max,
-                 parts);
-        return fail(r, SMG_EFORMAT, first_offset, what, err);
+    if ((rc = read_part(r, &p, err)) != SMG_OK)
+        return rc;
+    if (p.cflag == 0) { /* the common case: a whole record, returned in place */
+        r->last_index = r->index++;
+        r->last_offset = p.off;
+        *data = p.payload;
+        *len = p.len;
+        return SMG_OK;
     }
+    if (p.cflag != 1)
+        return fail(r, SMG_EFORMAT, p.off, err,
+                    "broken multi-part record: cflag %u (%s) without a start (cflag 1)", p.cflag,
+                    p.cflag == 2 ? "middle" : "end");
+    if ((rc = read_multipart(r, &p, err)) != SMG_OK)
+        return rc;
+    r->last_index = r->index++;
+    r->last_offset = p.off;
+    *data = r->join;
+    *len = r->join_len;
+    return SMG_OK;
 }
 
 void smg_recordio_header(uint8_t hdr[8], uint32_t len, unsigned cflag)

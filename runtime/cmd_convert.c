@@ -325,112 +325,163 @@ static int count_rows(struct source *src, size_t *rows, struct smg_error *err)
     return rc;
 }
 
+/* The input must leave features after the label, as many as --feature-dim says. */
+static int check_columns(const struct convert_opts *o, const struct source *src,
+                         struct smg_error *err)
+{
+    if (src->cols <= o->label_size)
+        return smg_error_set(err, SMG_EFORMAT, "%s: %zu columns leave no features after %zu label",
+                             o->input, src->cols, o->label_size);
+    if (o->feature_dim != 0 && src->cols - o->label_size != o->feature_dim)
+        return smg_error_set(err, SMG_EFORMAT,
+                             "%s: %zu features per row (%zu columns, label size %zu), expected "
+                             "%zu (--feature-dim)",
+                             o->input, src->cols - o->label_size, src->cols, o->label_size,
+                             o->feature_dim);
+    return SMG_OK;
+}
+
+/* Where records go: one file, or OUT/matrix_<i>.pbr shard files. */
+struct output {
+    FILE *f;
+    char path[4096]; /* of f, or of the file last opened */
+    bool dir;
+    size_t shards, shard, in_shard, shard_size, digits;
+};
+
+/*
+ * For --shards N: count the rows (reading CSV once, then reopening it) and
+ * size the shards as the SDK does; also the digits of the shard numbers.
+ */
+static int plan_shards(const struct convert_opts *o, struct source *src, struct output *w,
+                       struct smg_error *err)
+{
+    size_t total = 0;
+    int rc;
+
+    w->shards = o->shards;
+    w->digits = 1;
+    if (o->shards <= 1)
+        return SMG_OK;
+    if ((rc = count_rows(src, &total, err)) != SMG_OK)
+        return rc;
+    if (!src->npy) {
+        source_close(src);
+        if ((rc = source_open(src, o->input, err)) != SMG_OK)
+            return rc;
+    }
+    w->shard_size = total / o->shards;
+    if (w->shard_size == 0)
+        return smg_error_set(err, SMG_ECONFIG, "%s: %zu rows cannot fill %zu shards", o->input,
+                             total, o->shards);
+    for (size_t n = o->shards; n >= 10; n /= 10)
+        w->digits++;
+    return SMG_OK;
+}
+
+/* Before each row: open the first file, or close a full shard and open the next. */
+static int output_ready(struct output *w, const char *output, struct smg_error *err)
+{
+    if (w->f != NULL && !(w->shard + 1 < w->shards && w->in_shard == w->shard_size))
+        return SMG_OK;
+    if (w->f != NULL) {
+        bool failed = fclose(w->f) != 0;
+        w->f = NULL;
+        if (failed)
+            return smg_error_set(err, SMG_EIO, "%s: write failed", w->path);
+        w->shard++;
+        w->in_shard = 0;
+    }
+    if (w->dir)
+        snprintf(w->path, sizeof(w->path), "%s/matrix_%0*zu.pbr", output, (int)w->digits, w->shard);
+    else
+        snprintf(w->path, sizeof(w->path), "%s", output);
+    if ((w->f = fopen(w->path, "wb")) == NULL)
+        return smg_error_set(err, SMG_EIO, "%s: cannot create: %s", w->path, strerror(errno));
+    return SMG_OK;
+}
+
+/* Scratch for encode_row: the record, and for --sparse the nonzero values and keys. */
+struct encoder {
+    struct smg_bytes rec;
+    uint8_t *nz_vals;
+    uint64_t *nz_keys;
+};
+
+static int encoder_init(struct encoder *e, bool sparse, size_t cols, struct smg_error *err)
+{
+    if (!sparse)
+        return SMG_OK;
+    e->nz_vals = smg_calloc(cols, 8);
+    e->nz_keys = smg_calloc(cols, sizeof(uint64_t));
+    if (e->nz_vals == NULL || e->nz_keys == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory");
+    return SMG_OK;
+}
+
+static void encoder_free(struct encoder *e)
+{
+    smg_bytes_free(&e->rec);
+    smg_free(e->nz_vals);
+    smg_free(e->nz_keys);
+}
+
+/* Encode and write every row of src; *written counts them. */
+static int write_rows(const struct convert_opts *o, struct source *src, struct output *w,
+                      struct encoder *e, size_t *written, struct smg_error *err)
+{
+    for (;;) {
+        const uint8_t *row;
+        int rc;
+        if ((rc = source_next(src, &row, err)) != SMG_OK || row == NULL)
+            return rc;
+        if ((rc = output_ready(w, o->output, err)) != SMG_OK)
+            return rc;
+        if ((rc = encode_row(o, src, row, &e->rec, e->nz_vals, e->nz_keys, err)) != SMG_OK ||
+            (rc = smg_recordio_write(w->f, e->rec.data, e->rec.len, err)) != SMG_OK) {
+            smg_error_prefix(err, "%s: ", w->path);
+            return rc;
+        }
+        w->in_shard++;
+        (*written)++;
+    }
+}
+
 static int convert(const struct convert_opts *o, struct smg_error *err)
 {
     struct source src;
-    struct smg_bytes rec = {0};
-    uint8_t *nz_vals = NULL;
-    uint64_t *nz_keys = NULL;
-    FILE *out = NULL;
-    char path[4096];
-    size_t total = 0, shard = 0, in_shard = 0, shard_size = 0, digits = 1, written = 0;
-    bool dir = o->shards > 1 || is_dir(o->output);
+    struct encoder enc = {0};
+    struct output w = {0};
+    size_t written = 0;
     int rc;
 
     memset(&src, 0, sizeof(src));
-    if ((rc = source_open(&src, o->input, err)) != SMG_OK)
+    w.dir = o->shards > 1 || is_dir(o->output);
+    if ((rc = source_open(&src, o->input, err)) != SMG_OK ||
+        (rc = check_columns(o, &src, err)) != SMG_OK ||
+        (rc = plan_shards(o, &src, &w, err)) != SMG_OK)
         goto out;
-    if (src.cols <= o->label_size) {
-        rc = smg_error_set(err, SMG_EFORMAT, "%s: %zu columns leave no features after %zu label",
-                           o->input, src.cols, o->label_size);
-        goto out;
-    }
-    if (o->feature_dim != 0 && src.cols - o->label_size != o->feature_dim) {
-        rc = smg_error_set(err, SMG_EFORMAT,
-                           "%s: %zu features per row (%zu columns, label size %zu), expected %zu "
-                           "(--feature-dim)",
-                           o->input, src.cols - o->label_size, src.cols, o->label_size,
-                           o->feature_dim);
-        goto out;
-    }
-    if (o->shards > 1) {
-        if ((rc = count_rows(&src, &total, err)) != SMG_OK)
-            goto out;
-        if (!src.npy) {
-            source_close(&src);
-            if ((rc = source_open(&src, o->input, err)) != SMG_OK)
-                goto out;
-        }
-        shard_size = total / o->shards;
-        if (shard_size == 0) {
-            rc = smg_error_set(err, SMG_ECONFIG, "%s: %zu rows cannot fill %zu shards", o->input,
-                               total, o->shards);
-            goto out;
-        }
-        for (size_t n = o->shards; n >= 10; n /= 10)
-            digits++;
-    }
-    if (dir && mkdir(o->output, 0777) != 0 && errno != EEXIST) {
+    if (w.dir && mkdir(o->output, 0777) != 0 && errno != EEXIST) {
         rc = smg_error_set(err, SMG_EIO, "%s: cannot create directory: %s", o->output,
                            strerror(errno));
         goto out;
     }
-    if (o->sparse) {
-        nz_vals = smg_calloc(src.cols, 8);
-        nz_keys = smg_calloc(src.cols, sizeof(uint64_t));
-        if (nz_vals == NULL || nz_keys == NULL) {
-            rc = smg_error_set(err, SMG_ENOMEM, "out of memory");
-            goto out;
-        }
-    }
-    for (;;) {
-        const uint8_t *row;
-        if ((rc = source_next(&src, &row, err)) != SMG_OK || row == NULL)
-            break;
-        if (out == NULL || (shard + 1 < o->shards && in_shard == shard_size)) {
-            if (out != NULL) {
-                if (fclose(out) != 0) {
-                    out = NULL;
-                    rc = smg_error_set(err, SMG_EIO, "%s: write failed", path);
-                    goto out;
-                }
-                out = NULL;
-                shard++;
-                in_shard = 0;
-            }
-            if (dir)
-                snprintf(path, sizeof(path), "%s/matrix_%0*zu.pbr", o->output, (int)digits, shard);
-            else
-                snprintf(path, sizeof(path), "%s", o->output);
-            out = fopen(path, "wb");
-            if (out == NULL) {
-                rc = smg_error_set(err, SMG_EIO, "%s: cannot create: %s", path, strerror(errno));
-                goto out;
-            }
-        }
-        if ((rc = encode_row(o, &src, row, &rec, nz_vals, nz_keys, err)) != SMG_OK ||
-            (rc = smg_recordio_write(out, rec.data, rec.len, err)) != SMG_OK) {
-            smg_error_prefix(err, "%s: ", path);
-            goto out;
-        }
-        in_shard++;
-        written++;
-    }
-    if (rc == SMG_OK && written == 0)
+    if ((rc = encoder_init(&enc, o->sparse, src.cols, err)) != SMG_OK ||
+        (rc = write_rows(o, &src, &w, &enc, &written, err)) != SMG_OK)
+        goto out;
+    if (written == 0)
         rc = smg_error_set(err, SMG_EFORMAT, "%s: no rows", o->input);
-    if (rc == SMG_OK && src.npy && written != src.hdr.rows)
+    else if (src.npy && written != src.hdr.rows)
         rc = smg_error_set(err, SMG_EFORMAT, "%s: truncated .npy data: %zu of %zu rows", o->input,
                            written, src.hdr.rows);
 out:
-    if (out != NULL && fclose(out) != 0 && rc == SMG_OK)
-        rc = smg_error_set(err, SMG_EIO, "%s: write failed", path);
+    if (w.f != NULL && fclose(w.f) != 0 && rc == SMG_OK)
+        rc = smg_error_set(err, SMG_EIO, "%s: write failed", w.path);
     if (rc == SMG_OK)
         fprintf(stderr, "smalgo convert: %zu rows of %zu features -> %s%s\n", written,
-                src.cols - o->label_size, o->output, dir ? "/" : "");
+                src.cols - o->label_size, o->output, w.dir ? "/" : "");
     source_close(&src);
-    smg_bytes_free(&rec);
-    smg_free(nz_vals);
-    smg_free(nz_keys);
+    encoder_free(&enc);
     return rc;
 }
 

@@ -93,13 +93,103 @@ static bool add_channels(char *arg, struct smg_pipe_channel_spec *specs, size_t 
     return true;
 }
 
+/* A flag without a value: true if a is one (and set it in o). */
+static bool parse_flag(struct smg_pipe_options *o, const char *a)
+{
+    if (strcmp(a, "--gunzip") == 0)
+        o->gunzip = true;
+    else if (strcmp(a, "--recordio-wrap") == 0)
+        o->recordio_wrap = true;
+    else if (strcmp(a, "--quiet") == 0)
+        o->quiet = true;
+    else
+        return false;
+    return true;
+}
+
+/* An option with a value val (not NULL, split in place by --channel): false if bad. */
+static bool parse_valued(struct smg_pipe_options *o, struct smg_pipe_channel_spec *specs,
+                         const char *a, char *val)
+{
+    long v = 0;
+    bool ok;
+
+    if (strcmp(a, "--dir") == 0) {
+        o->dir = val;
+        return true;
+    }
+    if (strcmp(a, "--channel") == 0)
+        return add_channels(val, specs, &o->n_channels);
+    if (strcmp(a, "--epochs") == 0)
+        return parse_long(val, 0, 1L << 30, &o->epochs);
+    if (strcmp(a, "--shuffle-seed") == 0) {
+        o->shuffle = true;
+        return parse_u64(val, &o->seed);
+    }
+    if (strcmp(a, "--host-index") == 0) {
+        ok = parse_long(val, 0, 1 << 20, &v);
+        o->host_index = (int)v;
+    } else if (strcmp(a, "--host-count") == 0) {
+        ok = parse_long(val, 1, 1 << 20, &v);
+        o->host_count = (int)v;
+    } else if (strcmp(a, "--open-timeout") == 0) {
+        ok = parse_long(val, 0, 1L << 20, &v);
+        o->open_timeout_ms = (int)(v * 1000);
+    } else {
+        ok = false;
+    }
+    return ok;
+}
+
+/* Parse argv into o: -1 to go on, else the exit status (0 after --help, 2 on misuse). */
+static int parse_args(int argc, char **argv, struct smg_pipe_options *o,
+                      struct smg_pipe_channel_spec *specs)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        }
+        if (parse_flag(o, a))
+            continue;
+        if (val == NULL || !parse_valued(o, specs, a, val)) {
+            fprintf(stderr, "smalgo pipe: bad or incomplete option %s%s%s\n", a, val ? " " : "",
+                    val ? val : "");
+            usage(stderr);
+            return 2;
+        }
+        i++;
+    }
+    if (o->dir == NULL || o->n_channels == 0 || o->host_index >= o->host_count) {
+        fprintf(stderr, "smalgo pipe: --dir and at least one --channel are required, and "
+                        "--host-index must be below --host-count\n");
+        usage(stderr);
+        return 2;
+    }
+    return -1;
+}
+
+/* SIGTERM and SIGINT set pipe_stop; SIGPIPE is ignored so an early close is an EPIPE. */
+static void catch_signals(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
 int smg_cmd_pipe(int argc, char **argv)
 {
     struct smg_pipe_channel_spec specs[MAX_CHANNELS];
     struct smg_pipe_options o = {0};
     struct smg_error err;
-    struct sigaction sa;
-    long v = 0;
     int rc;
 
     o.channels = specs;
@@ -107,67 +197,11 @@ int smg_cmd_pipe(int argc, char **argv)
     o.host_count = 1;
     o.open_timeout_ms = 60 * 1000;
     o.stop = &pipe_stop;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true, takes = true;
-
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return 0;
-        } else if (strcmp(a, "--gunzip") == 0) {
-            o.gunzip = true, takes = false;
-        } else if (strcmp(a, "--recordio-wrap") == 0) {
-            o.recordio_wrap = true, takes = false;
-        } else if (strcmp(a, "--quiet") == 0) {
-            o.quiet = true, takes = false;
-        } else if (val == NULL) {
-            ok = false;
-        } else if (strcmp(a, "--dir") == 0) {
-            o.dir = val;
-        } else if (strcmp(a, "--channel") == 0) {
-            ok = add_channels(argv[i + 1], specs, &o.n_channels);
-        } else if (strcmp(a, "--epochs") == 0) {
-            ok = parse_long(val, 0, 1L << 30, &o.epochs);
-        } else if (strcmp(a, "--shuffle-seed") == 0) {
-            ok = parse_u64(val, &o.seed);
-            o.shuffle = true;
-        } else if (strcmp(a, "--host-index") == 0) {
-            ok = parse_long(val, 0, 1 << 20, &v);
-            o.host_index = (int)v;
-        } else if (strcmp(a, "--host-count") == 0) {
-            ok = parse_long(val, 1, 1 << 20, &v);
-            o.host_count = (int)v;
-        } else if (strcmp(a, "--open-timeout") == 0) {
-            ok = parse_long(val, 0, 1L << 20, &v);
-            o.open_timeout_ms = (int)(v * 1000);
-        } else {
-            ok = false;
-        }
-        if (!ok) {
-            fprintf(stderr, "smalgo pipe: bad or incomplete option %s%s%s\n", a, val ? " " : "",
-                    val && takes ? val : "");
-            usage(stderr);
-            return 2;
-        }
-        if (takes)
-            i++;
-    }
-    if (o.dir == NULL || o.n_channels == 0 || o.host_index >= o.host_count) {
-        fprintf(stderr, "smalgo pipe: --dir and at least one --channel are required, and "
-                        "--host-index must be below --host-count\n");
-        usage(stderr);
-        return 2;
-    }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    if ((rc = parse_args(argc, argv, &o, specs)) >= 0)
+        return rc;
+    catch_signals();
     smg_error_clear(&err);
-    rc = smg_pipe_agent_run(&o, &err);
-    if (rc != SMG_OK) {
+    if (smg_pipe_agent_run(&o, &err) != SMG_OK) {
         fprintf(stderr, "smalgo pipe: %s\n", err.msg);
         return 1;
     }

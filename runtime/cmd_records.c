@@ -216,114 +216,157 @@ out:
     return rc;
 }
 
-int smg_cmd_records(int argc, char **argv)
-{
-    struct smg_format fmt = {0};
-    struct smg_error err;
-    struct sink k = {0};
-    const char *ctype = NULL;
-    char *pipe_channel = NULL;
-    size_t dim = 0, label_size = 0, epochs = 1, first = 0, batch_rows = 1000, max_batches = 0,
-           tmo = 300;
-    bool have_label = false;
-    int npaths = 0, rc = SMG_OK;
-    float *buf = NULL;
-    char **paths = smg_calloc((size_t)argc + 1, sizeof(char *));
+struct records_opts {
+    struct smg_format fmt; /* recordio_wrapped only, until resolve_format */
+    bool stats, have_label;
+    const char *ctype;
+    char *pipe_channel;
+    size_t dim, label_size, epochs, first, batch_rows, max_batches, tmo;
+    char **paths; /* npaths of argv's, the array owned */
+    int npaths;
+};
 
-    if (paths == NULL)
-        return 1;
+/* One option that takes a value val (not NULL); false if a or val is bad. */
+static bool parse_valued(struct records_opts *o, const char *a, char *val)
+{
+    if (strcmp(a, "--content-type") == 0) {
+        o->ctype = val;
+        return true;
+    }
+    if (strcmp(a, "--feature-dim") == 0)
+        return parse_size(val, 1, &o->dim);
+    if (strcmp(a, "--label-size") == 0) {
+        o->have_label = true;
+        return parse_size(val, 0, &o->label_size);
+    }
+    if (strcmp(a, "--timeout") == 0)
+        return parse_size(val, 0, &o->tmo) && o->tmo < 1000000;
+    if (strcmp(a, "--pipe-channel") == 0) {
+        o->pipe_channel = val;
+        return true;
+    }
+    if (strcmp(a, "--epochs") == 0)
+        return parse_size(val, 1, &o->epochs) && o->epochs < 1000000;
+    if (strcmp(a, "--first-epoch") == 0)
+        return parse_size(val, 0, &o->first) && o->first < 1000000;
+    if (strcmp(a, "--batch-rows") == 0)
+        return parse_size(val, 1, &o->batch_rows);
+    if (strcmp(a, "--max-batches") == 0)
+        return parse_size(val, 0, &o->max_batches);
+    return false;
+}
+
+/* Parse argv into o: -1 to go on, else the exit status (0 after --help, 2 on misuse). */
+static int parse_args(int argc, char **argv, struct records_opts *o)
+{
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        bool ok = true;
+        const char *a = argv[i];
+        char *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
-            smg_free(paths);
             return 0;
         } else if (strcmp(a, "--stats") == 0) {
-            k.stats = true;
-            continue;
+            o->stats = true;
         } else if (strcmp(a, "--recordio-wrapped") == 0) {
-            fmt.recordio_wrapped = true;
-            continue;
+            o->fmt.recordio_wrapped = true;
         } else if (strncmp(a, "--", 2) != 0) {
-            paths[npaths++] = argv[i];
-            continue;
-        } else if (val == NULL) {
-            ok = false;
-        } else if (strcmp(a, "--content-type") == 0) {
-            ctype = val;
-        } else if (strcmp(a, "--feature-dim") == 0) {
-            ok = parse_size(val, 1, &dim);
-        } else if (strcmp(a, "--label-size") == 0) {
-            ok = parse_size(val, 0, &label_size);
-            have_label = true;
-        } else if (strcmp(a, "--timeout") == 0) {
-            ok = parse_size(val, 0, &tmo) && tmo < 1000000;
-        } else if (strcmp(a, "--pipe-channel") == 0) {
-            pipe_channel = argv[i + 1];
-        } else if (strcmp(a, "--epochs") == 0) {
-            ok = parse_size(val, 1, &epochs) && epochs < 1000000;
-        } else if (strcmp(a, "--first-epoch") == 0) {
-            ok = parse_size(val, 0, &first) && first < 1000000;
-        } else if (strcmp(a, "--batch-rows") == 0) {
-            ok = parse_size(val, 1, &batch_rows);
-        } else if (strcmp(a, "--max-batches") == 0) {
-            ok = parse_size(val, 0, &max_batches);
-        } else {
-            ok = false;
-        }
-        if (!ok) {
+            o->paths[o->npaths++] = argv[i];
+        } else if (val == NULL || !parse_valued(o, a, val)) {
             fprintf(stderr, "smalgo records: bad or incomplete option %s\n", a);
             usage(stderr);
-            smg_free(paths);
             return 2;
+        } else {
+            i++;
         }
-        i++;
     }
-    if ((npaths == 0) == (pipe_channel == NULL)) {
+    if ((o->npaths == 0) == (o->pipe_channel == NULL)) {
         fprintf(stderr, "smalgo records: give PATHs or --pipe-channel (one of the two)\n");
         usage(stderr);
-        smg_free(paths);
         return 2;
     }
+    return -1;
+}
+
+/* SIGTERM and SIGINT stop reading at the next chunk (records_stop). */
+static void catch_stop_signals(void)
+{
     struct sigaction sa;
+
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
-    smg_error_clear(&err);
-    if ((rc = smg_format_parse_content_type(ctype, &fmt, &err)) != SMG_OK)
-        goto out;
-    if (have_label)
-        fmt.label_size = label_size;
-    if (dim == 0 && pipe_channel != NULL) {
-        rc = smg_error_set(&err, SMG_ECONFIG, "--pipe-channel needs --feature-dim");
-        goto out;
-    }
-    if (dim == 0 && (rc = smg_records_probe_dim(paths[0], &fmt, &dim, &err)) != SMG_OK)
-        goto out;
-    fmt.feature_dim = dim;
-    k.dim = dim;
-    if ((k.sum = smg_calloc(dim, sizeof(double))) == NULL ||
-        (k.min = smg_calloc(dim, sizeof(double))) == NULL ||
-        (k.max = smg_calloc(dim, sizeof(double))) == NULL ||
-        (buf = smg_calloc(dim * CHUNK_ROWS, sizeof(float))) == NULL) {
-        rc = smg_error_set(&err, SMG_ENOMEM, "out of memory");
-        goto out;
-    }
+}
+
+/* Fill o->fmt from the options, probing the first PATH for the feature count if not given. */
+static int resolve_format(struct records_opts *o, struct smg_error *err)
+{
+    int rc;
+
+    if ((rc = smg_format_parse_content_type(o->ctype, &o->fmt, err)) != SMG_OK)
+        return rc;
+    if (o->have_label)
+        o->fmt.label_size = o->label_size;
+    if (o->dim == 0 && o->pipe_channel != NULL)
+        return smg_error_set(err, SMG_ECONFIG, "--pipe-channel needs --feature-dim");
+    if (o->dim == 0 && (rc = smg_records_probe_dim(o->paths[0], &o->fmt, &o->dim, err)) != SMG_OK)
+        return rc;
+    o->fmt.feature_dim = o->dim;
+    return SMG_OK;
+}
+
+/* Size the sink for dim columns (min/max start at +/-inf) and a chunk buffer *buf. */
+static int sink_init(struct sink *k, size_t dim, float **buf, struct smg_error *err)
+{
+    k->dim = dim;
+    if ((k->sum = smg_calloc(dim, sizeof(double))) == NULL ||
+        (k->min = smg_calloc(dim, sizeof(double))) == NULL ||
+        (k->max = smg_calloc(dim, sizeof(double))) == NULL ||
+        (*buf = smg_calloc(dim * CHUNK_ROWS, sizeof(float))) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory");
     for (size_t c = 0; c < dim; c++) {
-        k.min[c] = HUGE_VAL;
-        k.max[c] = -HUGE_VAL;
+        k->min[c] = HUGE_VAL;
+        k->max[c] = -HUGE_VAL;
     }
-    if (pipe_channel != NULL)
-        rc = read_pipe_channel(pipe_channel, &fmt, (int)tmo * 1000, (unsigned)first,
-                               (unsigned)epochs, batch_rows, max_batches, &k, &err);
-    for (int i = 0; i < npaths && rc == SMG_OK; i++)
-        rc = read_path(paths[i], &fmt, (int)tmo * 1000, &k, buf, &err);
-    if (rc == SMG_OK && k.stats)
-        print_stats(&k);
-out:
+    return SMG_OK;
+}
+
+/* Read the pipe channel or every PATH into the sink, then print stats if asked. */
+static int read_all(const struct records_opts *o, struct sink *k, float *buf, struct smg_error *err)
+{
+    int timeout_ms = (int)o->tmo * 1000, rc = SMG_OK;
+
+    if (o->pipe_channel != NULL)
+        rc = read_pipe_channel(o->pipe_channel, &o->fmt, timeout_ms, (unsigned)o->first,
+                               (unsigned)o->epochs, o->batch_rows, o->max_batches, k, err);
+    for (int i = 0; i < o->npaths && rc == SMG_OK; i++)
+        rc = read_path(o->paths[i], &o->fmt, timeout_ms, k, buf, err);
+    if (rc == SMG_OK && k->stats)
+        print_stats(k);
+    return rc;
+}
+
+int smg_cmd_records(int argc, char **argv)
+{
+    struct records_opts o = {.epochs = 1, .batch_rows = 1000, .tmo = 300};
+    struct smg_error err;
+    struct sink k = {0};
+    float *buf = NULL;
+    int rc;
+
+    if ((o.paths = smg_calloc((size_t)argc + 1, sizeof(char *))) == NULL)
+        return 1;
+    if ((rc = parse_args(argc, argv, &o)) >= 0) {
+        smg_free(o.paths);
+        return rc;
+    }
+    catch_stop_signals();
+    smg_error_clear(&err);
+    k.stats = o.stats;
+    if ((rc = resolve_format(&o, &err)) == SMG_OK &&
+        (rc = sink_init(&k, o.dim, &buf, &err)) == SMG_OK)
+        rc = read_all(&o, &k, buf, &err);
     fflush(stdout);
     if (rc != SMG_OK)
         fprintf(stderr, "smalgo records: %s\n", err.msg);
@@ -331,6 +374,6 @@ out:
     smg_free(k.min);
     smg_free(k.max);
     smg_free(buf);
-    smg_free(paths);
+    smg_free(o.paths);
     return rc == SMG_OK ? 0 : 1;
 }

@@ -108,21 +108,15 @@ static const char *batch_strategy(const char *v)
     return NULL;
 }
 
-int smg_cmd_serve(int argc, char **argv)
-{
-    const char *model_dir = DEFAULT_MODEL_DIR;
-    struct smg_serve_config cfg = {0};
-    struct smg_serve_model *model = NULL;
-    struct smg_serve_http *http = NULL;
-    struct smg_error err;
-    unsigned long v, port = DEFAULT_PORT, threads, mb = DEFAULT_PAYLOAD_MB, conc;
-    bool port_set = false, threads_set = false;
-    const char *strategy;
-    sigset_t stop;
-    int sig = 0, rc = 1;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+struct serve_opts {
+    const char *model_dir, *bind_addr, *strategy;
+    unsigned long port, threads, mb, conc;
+    bool port_set, threads_set;
+};
 
-    threads = ncpu > 0 ? (unsigned long)ncpu : 1;
+/* Parse argv into o: -1 to go on, else the exit status (0 after --help, 2 on misuse). */
+static int parse_args(int argc, char **argv, struct serve_opts *o)
+{
     for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -135,85 +129,126 @@ int smg_cmd_serve(int argc, char **argv)
             return 2;
         }
         if (strcmp(a, "--model-dir") == 0) {
-            model_dir = val;
+            o->model_dir = val;
         } else if (strcmp(a, "--bind") == 0) {
-            cfg.bind_addr = val;
+            o->bind_addr = val;
         } else if (strcmp(a, "--port") == 0) {
-            if (!parse_uint(val, 0, 65535, &port)) {
+            if (!parse_uint(val, 0, 65535, &o->port)) {
                 fprintf(stderr, "smalgo serve: --port '%s' is not a port number\n", val);
                 return 2;
             }
-            port_set = true;
+            o->port_set = true;
         } else if (strcmp(a, "--threads") == 0) {
-            if (!parse_uint(val, 1, 1024, &threads)) {
+            if (!parse_uint(val, 1, 1024, &o->threads)) {
                 fprintf(stderr, "smalgo serve: --threads '%s' is not in [1, 1024]\n", val);
                 return 2;
             }
-            threads_set = true;
+            o->threads_set = true;
         } else {
             fprintf(stderr, "smalgo serve: unknown option %s\n\n", a);
             usage(stderr);
             return 2;
         }
     }
+    return -1;
+}
 
-    if (!port_set && env_uint("SAGEMAKER_BIND_TO_PORT", 1, 65535, &port) < 0)
+/* The SAGEMAKER_* settings options did not override: -1 to go on, 2 on a bad value. */
+static int read_env(struct serve_opts *o)
+{
+    unsigned long v;
+
+    if (!o->port_set && env_uint("SAGEMAKER_BIND_TO_PORT", 1, 65535, &o->port) < 0)
         return 2;
-    if (!threads_set && env_uint("SAGEMAKER_MODEL_SERVER_WORKERS", 1, 1024, &threads) < 0)
+    if (!o->threads_set && env_uint("SAGEMAKER_MODEL_SERVER_WORKERS", 1, 1024, &o->threads) < 0)
         return 2;
-    if (env_uint("SAGEMAKER_MAX_PAYLOAD_IN_MB", 1, MAX_PAYLOAD_MB, &mb) < 0)
+    if (env_uint("SAGEMAKER_MAX_PAYLOAD_IN_MB", 1, MAX_PAYLOAD_MB, &o->mb) < 0)
         return 2;
-    conc = threads;
+    o->conc = o->threads;
     switch (env_uint("SAGEMAKER_MAX_CONCURRENT_TRANSFORMS", 1, 100000, &v)) {
     case -1: return 2;
-    case 1: conc = v; break;
+    case 1: o->conc = v; break;
     default: break;
     }
-    strategy = batch_strategy(getenv("SAGEMAKER_BATCH_STRATEGY"));
-    if (strategy == NULL) {
+    o->strategy = batch_strategy(getenv("SAGEMAKER_BATCH_STRATEGY"));
+    if (o->strategy == NULL) {
         fprintf(stderr,
                 "smalgo serve: SAGEMAKER_BATCH_STRATEGY='%s' is neither SINGLE_RECORD nor "
                 "MULTI_RECORD\n",
                 getenv("SAGEMAKER_BATCH_STRATEGY"));
         return 2;
     }
+    return -1;
+}
 
+/*
+ * Block SIGTERM and SIGINT in every thread (the pool inherits the mask) so
+ * that the main thread can sigwait for them; ignore SIGPIPE from clients
+ * that hang up.
+ */
+static void block_stop_signals(sigset_t *stop)
+{
+    sigemptyset(stop);
+    sigaddset(stop, SIGTERM);
+    sigaddset(stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+/* Start the HTTP server on model and wait for a stop signal: the exit status. */
+static int serve_until_stopped(const struct serve_opts *o, struct smg_serve_model *model,
+                               struct smg_error *err)
+{
+    struct smg_serve_config cfg = {0};
+    struct smg_serve_http *http = NULL;
+    sigset_t stop;
+    int sig = 0;
+
+    block_stop_signals(&stop);
+    cfg.bind_addr = o->bind_addr;
+    cfg.port = (unsigned)o->port;
+    cfg.threads = (unsigned)o->threads;
+    cfg.max_payload_mb = (unsigned)o->mb;
+    cfg.max_payload_bytes = (size_t)o->mb << 20;
+    cfg.max_concurrent = (unsigned)o->conc;
+    cfg.batch_strategy = o->strategy;
+    if (smg_serve_http_start(&cfg, model, &http, err) != SMG_OK) {
+        smg_log_error("cannot serve: %s", err->msg);
+        fprintf(stderr, "smalgo serve: %s\n", err->msg);
+        smg_serve_http_stop(http);
+        return 1;
+    }
+    smg_log_info("serving on port %u with %u threads (max payload %lu MB, %s, "
+                 "MaxConcurrentTransforms %lu)",
+                 smg_serve_http_port(http), cfg.threads, o->mb, o->strategy, o->conc);
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    smg_log_info("signal %d: stopping", sig);
+    smg_serve_http_stop(http);
+    return 0;
+}
+
+int smg_cmd_serve(int argc, char **argv)
+{
+    struct serve_opts o = {
+        .model_dir = DEFAULT_MODEL_DIR, .port = DEFAULT_PORT, .mb = DEFAULT_PAYLOAD_MB};
+    struct smg_serve_model *model = NULL;
+    struct smg_error err;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int rc;
+
+    o.threads = ncpu > 0 ? (unsigned long)ncpu : 1;
+    if ((rc = parse_args(argc, argv, &o)) >= 0 || (rc = read_env(&o)) >= 0)
+        return rc;
     smg_error_clear(&err);
-    if (smg_serve_model_load(model_dir, &model, &err) != SMG_OK) {
+    if (smg_serve_model_load(o.model_dir, &model, &err) != SMG_OK) {
         smg_log_error("cannot serve: %s", err.msg);
         fprintf(stderr, "smalgo serve: %s\n", err.msg);
         return 1;
     }
-    smg_log_info("loaded %s from %s", smg_serve_model_describe(model), model_dir);
+    smg_log_info("loaded %s from %s", smg_serve_model_describe(model), o.model_dir);
     openblas_set_num_threads(1);
-
-    /* Block the stop signals in every thread (the pool inherits the mask). */
-    sigemptyset(&stop);
-    sigaddset(&stop, SIGTERM);
-    sigaddset(&stop, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
-    cfg.port = (unsigned)port;
-    cfg.threads = (unsigned)threads;
-    cfg.max_payload_mb = (unsigned)mb;
-    cfg.max_payload_bytes = (size_t)mb << 20;
-    cfg.max_concurrent = (unsigned)conc;
-    cfg.batch_strategy = strategy;
-    if (smg_serve_http_start(&cfg, model, &http, &err) != SMG_OK) {
-        smg_log_error("cannot serve: %s", err.msg);
-        fprintf(stderr, "smalgo serve: %s\n", err.msg);
-        goto out;
-    }
-    smg_log_info("serving on port %u with %u threads (max payload %lu MB, %s, "
-                 "MaxConcurrentTransforms %lu)",
-                 smg_serve_http_port(http), cfg.threads, mb, strategy, conc);
-    while (sigwait(&stop, &sig) != 0)
-        ;
-    smg_log_info("signal %d: stopping", sig);
-    rc = 0;
-out:
-    smg_serve_http_stop(http);
+    rc = serve_until_stopped(&o, model, &err);
     smg_serve_model_free(model);
     return rc;
 }

@@ -1,22 +1,25 @@
 /*
- * Walk the files of a File-mode channel folder: every entry under dir,
- * recursively, hidden names (".*") skipped, symbolic links followed, as the
- * channel reader sees them (io/channel.h). Used to guess a channel's content
- * type when there is no inputdataconfig.json and to check, before training
- * starts, that every data file can be opened.
+ * Walk the files of a File-mode channel folder before training: every entry
+ * under dir that is not a folder, recursively, hidden names (".*") skipped,
+ * symbolic links followed. The walk itself is the channel reader's
+ * (smg_file_walk in io/file_list.h), so the checks here see the files the
+ * reader will read, by the same rules; this module adds what the job setup
+ * needs on top: non-regular entries (a FIFO dropped into a File-mode folder)
+ * are visited too, so they can be counted and reported. Used to guess a
+ * channel's content type when there is no inputdataconfig.json and to check,
+ * before training starts, that every data file can be opened.
  */
 #ifndef SMG_CONFIG_WALK_H
 #define SMG_CONFIG_WALK_H
 
 #include "status.h"
 
-/* Deeper folders than this are an error (it also stops symbolic-link loops). */
-#define SMG_WALK_MAX_DEPTH 32
-
 /*
  * Call fn(path, ctx, err) for every non-folder entry under dir; stop at the
  * first non-SMG_OK status and return it. An entry that cannot be examined (a
- * dangling link, no permission) is an SMG_EIO client error naming it.
+ * dangling link, no permission), a folder that cannot be listed and folders
+ * nested deeper than SMG_FILE_LIST_MAX_DEPTH (a link loop) are SMG_EIO client
+ * errors naming them.
  */
 int smg_config_walk(const char *dir, int (*fn)(const char *path, void *ctx, struct smg_error *err),
                     void *ctx, struct smg_error *err);
