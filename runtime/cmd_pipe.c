@@ -19,16 +19,11 @@
 #include "alloc.h"
 #include "commands.h"
 #include "pipe_agent.h"
+#include "signals.h"
 
 #define MAX_CHANNELS 16
 
 static volatile sig_atomic_t pipe_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    pipe_stop = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -172,19 +167,6 @@ static int parse_args(int argc, char **argv, struct smg_pipe_options *o,
     return -1;
 }
 
-/* SIGTERM and SIGINT set pipe_stop; SIGPIPE is ignored so an early close is an EPIPE. */
-static void catch_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
-}
-
 int smg_cmd_pipe(int argc, char **argv)
 {
     struct smg_pipe_channel_spec specs[MAX_CHANNELS];
@@ -199,7 +181,9 @@ int smg_cmd_pipe(int argc, char **argv)
     o.stop = &pipe_stop;
     if ((rc = parse_args(argc, argv, &o, specs)) >= 0)
         return rc;
-    catch_signals();
+    /* SIGTERM and SIGINT set pipe_stop; SIGPIPE is ignored so an early close is an EPIPE. */
+    smg_signals_catch_stop(&pipe_stop);
+    signal(SIGPIPE, SIG_IGN);
     smg_error_clear(&err);
     if (smg_pipe_agent_run(&o, &err) != SMG_OK) {
         fprintf(stderr, "smalgo pipe: %s\n", err.msg);

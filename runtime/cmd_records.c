@@ -43,16 +43,11 @@
 #include "gzip.h"
 #include "records_probe.h"
 #include "rows.h"
+#include "signals.h"
 
 #define CHUNK_ROWS 1024
 
 static volatile sig_atomic_t records_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    records_stop = 1;
-}
 
 struct sink {
     bool stats;
@@ -287,18 +282,6 @@ static int parse_args(int argc, char **argv, struct records_opts *o)
     return -1;
 }
 
-/* SIGTERM and SIGINT stop reading at the next chunk (records_stop). */
-static void catch_stop_signals(void)
-{
-    struct sigaction sa;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-}
-
 /* Fill o->fmt from the options, probing the first PATH for the feature count if not given. */
 static int resolve_format(struct records_opts *o, struct smg_error *err)
 {
@@ -361,7 +344,7 @@ int smg_cmd_records(int argc, char **argv)
         smg_free(o.paths);
         return rc;
     }
-    catch_stop_signals();
+    smg_signals_catch_stop(&records_stop); /* stop reading at the next chunk */
     smg_error_clear(&err);
     k.stats = o.stats;
     if ((rc = resolve_format(&o, &err)) == SMG_OK &&

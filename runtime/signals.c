@@ -4,6 +4,9 @@
  * handler may call only async-signal-safe functions: it sets a flag, arms
  * alarm(), and on the second signal or the alarm writes the prepared text
  * with open/write/fsync/rename and leaves with _exit(128 + signal).
+ *
+ * The helper commands (pipe, records) use the plain variant,
+ * smg_signals_catch_stop: the handler only sets their flag.
  */
 #include "signals.h"
 
@@ -17,6 +20,7 @@ static char failure_path[8192];
 static char failure_tmp[8192];
 static char fallback_text[2][512]; /* [0]: SIGTERM, [1]: SIGINT */
 static size_t fallback_len[2];
+static volatile sig_atomic_t *plain_flag; /* smg_signals_catch_stop's */
 
 const char *smg_signal_name(int sig)
 {
@@ -86,4 +90,22 @@ volatile sig_atomic_t *smg_signals_install(const char *output_dir)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGALRM, &sa, NULL);
     return &stop_flag;
+}
+
+static void on_plain_signal(int sig)
+{
+    (void)sig;
+    *plain_flag = 1;
+}
+
+void smg_signals_catch_stop(volatile sig_atomic_t *flag)
+{
+    struct sigaction sa;
+
+    plain_flag = flag;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_plain_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
 }

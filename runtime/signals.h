@@ -20,6 +20,15 @@
  */
 volatile sig_atomic_t *smg_signals_install(const char *output_dir);
 
+/*
+ * For the helper commands (pipe, records) that have no failure file and no
+ * grace period: SIGTERM and SIGINT set *flag to 1, and the command ends at its
+ * next check of the flag. No SA_RESTART, so a blocking call returns EINTR and
+ * sees the flag. The flag must outlive the process's handling of signals
+ * (a static). Not to be combined with smg_signals_install.
+ */
+void smg_signals_catch_stop(volatile sig_atomic_t *flag);
+
 /* "SIGTERM", "SIGINT", or "signal". */
 const char *smg_signal_name(int sig);
 
