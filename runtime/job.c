@@ -1,8 +1,8 @@
 /*
- * What algorithms ask of the job: open a channel with the job's settings and
- * write the model. These are the only runtime calls into io/channel.c and
- * io/ndarray.c, kept in this file so that tests of the configuration code do
- * not link the channel and model-file machinery.
+ * What algorithms ask of the job: open a channel with the job's settings (or
+ * read it once through, batch by batch) and write the model. These are the only runtime calls into
+ * io/channel.c and io/ndarray.c, kept in this file so that tests of the configuration code do not
+ * link the channel and model-file machinery.
  *
  * How a channel's files are split between ranks: with ShardedByS3Key each host
  * already holds its own shard, so only the ranks on one host share it
@@ -91,6 +91,35 @@ int smg_job_open_channel(struct smg_job *job, const char *name, size_t feature_d
         cfg.ranks_on_host = 1;
     }
     return smg_channel_open(&cfg, out, err);
+}
+
+int smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_dim,
+                         size_t batch_rows,
+                         int (*each_batch)(void *ctx, const struct smg_batch *b,
+                                           struct smg_error *err),
+                         void *ctx, struct smg_job_pass *pass, struct smg_error *err)
+{
+    struct smg_channel *ch = NULL;
+    struct smg_batch b;
+    double t0;
+    int rc;
+
+    rc = smg_job_open_channel(job, name, feature_dim, batch_rows, job->comm.size > 1, &ch, err);
+    if (rc != SMG_OK)
+        return rc;
+    t0 = smg_now();
+    rc = smg_channel_begin_epoch(ch, 0, err);
+    while (rc == SMG_OK && (rc = smg_channel_next_batch(ch, &b, err)) == SMG_OK)
+        rc = each_batch(ctx, &b, err);
+    if (rc == SMG_EEOF)
+        rc = SMG_OK;
+    if (pass != NULL)
+        pass->bytes = smg_channel_bytes(ch);
+    smg_channel_end_epoch(ch);
+    smg_channel_free(ch);
+    if (pass != NULL)
+        pass->seconds = smg_now() - t0;
+    return rc;
 }
 
 int smg_job_write_model(struct smg_job *job, const struct smg_ndarray_file *model,

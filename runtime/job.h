@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "algorithm.h"
 #include "channel.h"
@@ -88,6 +89,27 @@ const struct smg_channel_info *smg_job_channel(const struct smg_job *job, const 
 int smg_job_open_channel(struct smg_job *job, const char *name, size_t feature_dim,
                          size_t batch_rows, bool allow_empty, struct smg_channel **out,
                          struct smg_error *err);
+
+/* What smg_job_read_channel measured: bytes read, seconds from the epoch's start to the close. */
+struct smg_job_pass {
+    uint64_t bytes;
+    double seconds;
+};
+
+/*
+ * One pass (epoch 0) over a declared channel, for algorithms that read it
+ * once: open it as smg_job_open_channel does (with several ranks a rank may
+ * get no files; the caller checks the total over ranks), call
+ * each_batch(ctx, batch, err) for every mini-batch until the data ends or
+ * each_batch returns non-OK, and close it. Returns SMG_OK at the end of the
+ * data, else the first failing status. pass (may be NULL) is filled when the
+ * channel opened.
+ */
+int smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_dim,
+                         size_t batch_rows,
+                         int (*each_batch)(void *ctx, const struct smg_batch *b,
+                                           struct smg_error *err),
+                         void *ctx, struct smg_job_pass *pass, struct smg_error *err);
 
 /*
  * Write model/model_<current_host> atomically. Only the leader (rank 0) writes;

@@ -248,15 +248,28 @@ out:
     return rc;
 }
 
+struct test_ctx {
+    const float *centers;
+    const struct smg_kmeans_config *cfg;
+    const double *shift;
+    double sse;
+    uint64_t rows;
+};
+
+static int test_batch(void *ctx, const struct smg_batch *b, struct smg_error *err)
+{
+    struct test_ctx *t = ctx;
+
+    return smg_kmeans_score(t->centers, t->cfg->k, t->cfg->dim, t->shift, b, &t->sse, &t->rows,
+                            NULL, err);
+}
+
 /* test msd / test ssd over the whole `test` channel, all ranks. */
 static int test_metrics(struct smg_job *job, const float *centers, const struct smg_kmeans *km,
                         size_t batch_rows, struct smg_error *err)
 {
-    const struct smg_kmeans_config *cfg = smg_kmeans_config(km);
-    struct smg_channel *ch = NULL;
-    struct smg_batch b;
-    double acc[2] = {0.0, 0.0}; /* sse, rows */
-    uint64_t rows = 0;
+    struct test_ctx t = {centers, smg_kmeans_config(km), smg_kmeans_shift(km), 0.0, 0};
+    double acc[2]; /* sse, rows */
     int rc;
 
     if (smg_job_channel(job, "test") == NULL) {
@@ -264,20 +277,11 @@ static int test_metrics(struct smg_job *job, const float *centers, const struct 
             smg_log_info("Test data is not provided.");
         return SMG_OK;
     }
-    rc = smg_job_open_channel(job, "test", cfg->dim, batch_rows, job->comm.size > 1, &ch, err);
-    if (rc == SMG_OK)
-        rc = smg_channel_begin_epoch(ch, 0, err);
-    while (rc == SMG_OK && (rc = smg_channel_next_batch(ch, &b, err)) == SMG_OK)
-        rc = smg_kmeans_score(centers, cfg->k, cfg->dim, smg_kmeans_shift(km), &b, &acc[0], &rows,
-                              NULL, err);
-    if (rc == SMG_EEOF)
-        rc = SMG_OK;
-    if (ch != NULL)
-        smg_channel_end_epoch(ch);
-    smg_channel_free(ch);
+    rc = smg_job_read_channel(job, "test", t.cfg->dim, batch_rows, test_batch, &t, NULL, err);
     if (rc != SMG_OK)
         return rc;
-    acc[1] = (double)rows;
+    acc[0] = t.sse;
+    acc[1] = (double)t.rows;
     rc = smg_comm_sum_f64(&job->comm, acc, 2, err);
     if (rc != SMG_OK)
         return rc;

@@ -59,39 +59,29 @@ static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *
     return SMG_OK;
 }
 
-/* Stream this rank's share of `train` into p; *seconds is the time spent. */
-static int stream_train(struct smg_job *job, struct smg_pca *p, size_t feature_dim,
-                        size_t batch_rows, double *seconds, uint64_t *bytes, struct smg_error *err)
+static int update_batch(void *p, const struct smg_batch *b, struct smg_error *err)
 {
-    struct smg_channel *ch = NULL;
-    struct smg_batch b;
-    double t0;
-    int rc;
+    return smg_pca_update(p, b, err);
+}
 
-    /* With several ranks one of them may get no files; the total is checked later. */
-    rc = smg_job_open_channel(job, "train", feature_dim, batch_rows, job->comm.size > 1, &ch, err);
-    if (rc != SMG_OK)
-        return rc;
-    t0 = smg_now();
-    rc = smg_channel_begin_epoch(ch, 0, err);
-    while (rc == SMG_OK && (rc = smg_channel_next_batch(ch, &b, err)) == SMG_OK)
-        rc = smg_pca_update(p, &b, err);
-    if (rc == SMG_EEOF)
-        rc = SMG_OK;
-    *bytes = smg_channel_bytes(ch);
-    smg_channel_end_epoch(ch);
-    smg_channel_free(ch);
-    *seconds = smg_now() - t0;
-    return rc;
+struct test_ctx {
+    const struct smg_pca_result *res;
+    double sums[2]; /* squared error, values */
+};
+
+static int test_batch(void *ctx, const struct smg_batch *b, struct smg_error *err)
+{
+    struct test_ctx *t = ctx;
+
+    return smg_pca_reconstruction_sse(t->res, b, &t->sums[0], &t->sums[1], err);
 }
 
 /* The reconstruction error of the `test` channel, summed over ranks. */
 static int test_metric(struct smg_job *job, const struct smg_pca_result *res, size_t batch_rows,
                        struct smg_error *err)
 {
-    struct smg_channel *ch = NULL;
-    struct smg_batch b;
-    double sums[2] = {0.0, 0.0}; /* squared error, values */
+    struct test_ctx ctx = {res, {0.0, 0.0}};
+    double *sums = ctx.sums;
     int rc;
 
     if (smg_job_channel(job, "test") == NULL) {
@@ -99,17 +89,8 @@ static int test_metric(struct smg_job *job, const struct smg_pca_result *res, si
             smg_log_info("Test data is not provided.");
         return SMG_OK;
     }
-    rc = smg_job_open_channel(job, "test", res->feature_dim, batch_rows, job->comm.size > 1, &ch,
+    rc = smg_job_read_channel(job, "test", res->feature_dim, batch_rows, test_batch, &ctx, NULL,
                               err);
-    if (rc == SMG_OK)
-        rc = smg_channel_begin_epoch(ch, 0, err);
-    while (rc == SMG_OK && (rc = smg_channel_next_batch(ch, &b, err)) == SMG_OK)
-        rc = smg_pca_reconstruction_sse(res, &b, &sums[0], &sums[1], err);
-    if (rc == SMG_EEOF)
-        rc = SMG_OK;
-    if (ch != NULL)
-        smg_channel_end_epoch(ch);
-    smg_channel_free(ch);
     if (rc != SMG_OK)
         return rc;
     rc = smg_comm_sum_f64(&job->comm, sums, 2, err);
@@ -171,8 +152,9 @@ static int train(struct smg_job *job, struct smg_error *err)
     struct smg_pca *p = NULL;
     struct smg_pca_result res;
     size_t batch_rows;
-    uint64_t local_rows, bytes = 0;
-    double t0 = smg_now(), seconds = 0.0;
+    struct smg_job_pass pass = {0, 0.0};
+    uint64_t local_rows;
+    double t0 = smg_now(), seconds;
     int rc;
 
     memset(&res, 0, sizeof(res));
@@ -191,16 +173,19 @@ static int train(struct smg_job *job, struct smg_error *err)
     }
     smg_job_add_timing(job, "initialize.time", MS(t0));
 
-    rc = stream_train(job, p, cfg.feature_dim, batch_rows, &seconds, &bytes, err);
+    /* This rank's share of `train`: with several ranks one may get no files (checked below). */
+    rc = smg_job_read_channel(job, "train", cfg.feature_dim, batch_rows, update_batch, p, &pass,
+                              err);
     if (rc != SMG_OK)
         goto out;
+    seconds = pass.seconds;
     local_rows = smg_pca_rows(p);
     smg_job_add_timing(job, "epochs", 1.0);
     smg_job_add_timing(job, "update.time", seconds * 1000.0);
     smg_job_progress_metric(job, 100.0);
     smg_job_throughput_metric(job, "train", seconds > 0.0 ? (double)local_rows / seconds : 0.0);
     smg_log_info("Read %llu records (%.1f MB) in %.3f s on rank %d", (unsigned long long)local_rows,
-                 (double)bytes / 1e6, seconds, job->comm.rank);
+                 (double)pass.bytes / 1e6, seconds, job->comm.rank);
 
     t0 = smg_now();
     rc = smg_pca_allreduce(p, &job->comm, err);
