@@ -1,5 +1,7 @@
 """Benchmark: end-to-end k-means training on taxi-like data (feature_dim 16, k=10).
 
+Data: the first --dim columns of taxi_gen.py's NYC-taxi-like trips (seed 0).
+
 What it measures, on one file of N rows written with the real SDK
 (write_numpy_to_dense_tensor):
   - smalgo train, File and Pipe mode, 1 and 2 MPI ranks (File mode for 2 ranks:
@@ -36,33 +38,18 @@ import numpy as np
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
 from sagemaker.amazon.common import read_records, write_numpy_to_dense_tensor  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import taxi_gen  # noqa: E402
+
 REPO = pathlib.Path(__file__).resolve().parents[1]
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
 
 
-def taxi_like(n, d=16, seed=0):
-    rng = np.random.default_rng(seed)
-    hubs = np.array([[-73.985, 40.758], [-73.99, 40.73], [-73.96, 40.78], [-74.01, 40.71],
-                     [-73.87, 40.77], [-73.79, 40.645], [-73.95, 40.68], [-73.98, 40.69],
-                     [-73.94, 40.80], [-73.92, 40.75]])
-    spread = np.array([0.01, 0.008, 0.012, 0.006, 0.004, 0.005, 0.015, 0.01, 0.01, 0.012])
-    p = np.array([20, 15, 15, 10, 8, 8, 8, 6, 5, 5]) / 100.0
-    hp, hd = rng.choice(10, n, p=p), rng.choice(10, n, p=p)
-    pu = hubs[hp] + rng.normal(size=(n, 2)) * spread[hp, None]
-    do = hubs[hd] + rng.normal(size=(n, 2)) * spread[hd, None]
-    miles = np.abs(pu - do).sum(1) * 69 + rng.exponential(0.3, n)
-    fare = 2.5 + 2.5 * miles + rng.normal(0, 1.0, n)
-    passengers = rng.integers(1, 7, n).astype(float)
-    tip = np.maximum(0, 0.15 * fare + rng.normal(0, 1, n))
-    hour = rng.integers(0, 24, n).astype(float)
-    dow = rng.integers(0, 7, n).astype(float)
-    cols = [pu, do, miles, fare, passengers, tip, hour, dow]
-    x = np.column_stack(cols)
-    if d > x.shape[1]:  # surcharges, tolls, ...: small noisy extras
-        x = np.column_stack([x, np.abs(rng.normal(0.5, 0.3, (n, d - x.shape[1])))])
-    x = x[:, :d]
-    x[rng.random(n) < 0.02, 0:4] = 0.0
-    return x.astype(np.float32)
+def taxi_like(n, d):
+    """The first d columns of benchmarks/taxi_gen.py's trips (seed 0)."""
+    if not 1 <= d <= taxi_gen.FEATURE_DIM:
+        sys.exit("--dim must be 1..%d (taxi_gen.py's columns)" % taxi_gen.FEATURE_DIM)
+    return np.ascontiguousarray(taxi_gen.generate(0, n)[:, :d])
 
 
 def msd(x, c):
