@@ -5,7 +5,7 @@ with the real SageMaker SDK (sagemaker.amazon.common.write_numpy_to_dense_tensor
 runs the real binary in File mode, in Pipe mode through a real FIFO, and on 2
 MPI ranks under mpirun (File mode: the runtime refuses Pipe mode with several
 ranks on one host, since a FIFO has one reader), and reads model/model_algo-1
-with an independent numpy NDArray reader.
+with an independent numpy NDArray reader (mlfiles.py, shared with test_pca.py).
 
 Oracle: scikit-learn KMeans(n_init=10) on the same float32 values, in float64.
 Quality bar: the mean squared distance of the training rows to our k centers
@@ -15,22 +15,15 @@ generated here (k=10 and k=50): pickup/dropoff coordinates around Manhattan,
 the airports and Brooklyn, trip distance and fare tied to it, passengers,
 tip, and 2% junk rows with zero coordinates, as real taxi data has.
 """
-import io
-import json
 import os
 import shutil
-import struct
 import subprocess
-import threading
-import time
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-from sagemaker.amazon.common import write_numpy_to_dense_tensor  # noqa: E402
+from mlfiles import PipeFeeder, put_files, read_ndarray, recordio, setup_job
 
-RECORDIO = "application/x-recordio-protobuf"
 MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
 
 
@@ -86,88 +79,6 @@ def msd_to(x, centers):
 
 # ---- job plumbing ----------------------------------------------------------------
 
-def read_ndarray(path):
-    """Decode an MXNet NDArray list of dense float32 arrays."""
-    buf = open(path, "rb").read()
-    pos = 0
-
-    def take(fmt):
-        nonlocal pos
-        vals = struct.unpack_from("<" + fmt, buf, pos)
-        pos += struct.calcsize("<" + fmt)
-        return vals
-
-    magic, _reserved, count = take("QQQ")
-    assert magic == 0x112
-    arrays = []
-    for _ in range(count):
-        amagic, stype = take("Ii")
-        assert amagic == 0xF993FAC9 and stype == 0
-        (ndim,) = take("I")
-        shape = take("%dq" % ndim)
-        assert take("iii") == (1, 0, 0)  # cpu(0), float32
-        n = int(np.prod(shape))
-        arrays.append(np.frombuffer(buf, "<f4", n, pos).reshape(shape).copy())
-        pos += 4 * n
-    (n_names,) = take("Q")
-    assert pos == len(buf)
-    return arrays, n_names
-
-
-def recordio(x):
-    buf = io.BytesIO()
-    write_numpy_to_dense_tensor(buf, x)
-    return buf.getvalue()
-
-
-def setup_job(ml_root, hp, mode="File", test=False):
-    ml_root.write_hyperparameters(hp)
-    ch = {"ContentType": RECORDIO, "TrainingInputMode": mode,
-          "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}
-    channels = {"train": ch}
-    if test:
-        channels["test"] = dict(ch)
-    ml_root.write_inputdataconfig(channels)
-    ml_root.write_resourceconfig()
-
-
-def put_files(ml_root, channel, x, parts=1):
-    d = ml_root.channel_dir(channel)
-    for i, chunk in enumerate(np.array_split(x, parts)):
-        (d / ("part-%02d.pbr" % i)).write_bytes(recordio(chunk))
-
-
-class PipeFeeder:
-    """Write bytes into <data>/<channel>_<epoch>, a real FIFO, as SageMaker's agent does."""
-
-    def __init__(self, ml_root, channel, payload, epoch=0):
-        self.path = ml_root.data / ("%s_%d" % (channel, epoch))
-        os.mkfifo(self.path)
-        self.payload = payload
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        deadline = time.time() + 120
-        while time.time() < deadline:  # non-blocking open: never hang without a reader
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
-                break
-            except OSError:
-                time.sleep(0.01)
-        else:
-            return
-        os.set_blocking(fd, True)
-        view = memoryview(self.payload)
-        try:
-            while len(view):
-                view = view[os.write(fd, view[:1 << 20]):]
-        except BrokenPipeError:
-            pass
-        finally:
-            os.close(fd)
-
-
 def run_train(ml_root, smalgo_bin, ranks=1, timeout=600, env_extra=None):
     env = dict(os.environ)
     env.pop("SMALGO_KMEANS_POLISH", None)
@@ -183,16 +94,16 @@ def run_train(ml_root, smalgo_bin, ranks=1, timeout=600, env_extra=None):
 
 def train_job(ml_root, smalgo_bin, x, hp, mode="File", ranks=1, parts=2, test=None,
               env_extra=None):
-    setup_job(ml_root, hp, mode, test is not None)
+    setup_job(ml_root, hp, mode=mode, test=test is not None)
     feeders = []
     if mode == "Pipe":
         feeders.append(PipeFeeder(ml_root, "train", recordio(x)))
         if test is not None:
             feeders.append(PipeFeeder(ml_root, "test", recordio(test)))
     else:
-        put_files(ml_root, "train", x, parts)
+        put_files(ml_root, "train", x, parts=parts)
         if test is not None:
-            put_files(ml_root, "test", test, 1)
+            put_files(ml_root, "test", test)
     proc = run_train(ml_root, smalgo_bin, ranks, env_extra=env_extra)
     for f in feeders:
         f.thread.join(timeout=10)
@@ -228,8 +139,8 @@ def test_msd_within_2pct_of_sklearn(ml_root, smalgo_bin, datasets, name, k, mode
     d = x.shape[1]
     proc = train_job(ml_root, smalgo_bin, x, {"k": k, "feature_dim": d}, mode, ranks)
     ok(proc)
-    arrays, n_names = read_ndarray(ml_root.model / "model_algo-1")
-    assert n_names == 0 and len(arrays) == 1 and arrays[0].shape == (k, d)
+    arrays, names = read_ndarray(ml_root.model / "model_algo-1")
+    assert names == [] and len(arrays) == 1 and arrays[0].shape == (k, d)
     centers = arrays[0]
     assert np.all(np.isfinite(centers))
     assert len(np.unique(centers, axis=0)) == k  # no duplicate centers
@@ -348,8 +259,8 @@ def test_polish_off_gives_documented_model(ml_root, smalgo_bin, ranks, factor):
     out = proc.stdout
     assert "k-means polish: off (SMALGO_KMEANS_POLISH=0)" in out
     assert "k-means polish: on" not in out and "Lloyd on a" not in out
-    arrays, n_names = read_ndarray(ml_root.model / "model_algo-1")
-    assert n_names == 0 and len(arrays) == 1 and arrays[0].shape == (4, 5)
+    arrays, names = read_ndarray(ml_root.model / "model_algo-1")
+    assert names == [] and len(arrays) == 1 and arrays[0].shape == (4, 5)
     centers = arrays[0]
     assert np.all(np.isfinite(centers)) and len(np.unique(centers, axis=0)) == 4
     # Well separated blobs (spread 1, centers ~20 apart): with the shrink every blob is

@@ -4,64 +4,20 @@ Each test lays out a temporary /opt/ml tree (conftest.MLRoot), writes the data
 with the real SageMaker SDK (sagemaker.amazon.common.write_numpy_to_dense_tensor)
 or as CSV, runs the real binary (File mode, Pipe mode through a real FIFO, and
 1-3 MPI ranks under mpirun), and reads model/model_algo-1 with an independent
-numpy NDArray reader.
+numpy NDArray reader (mlfiles.py, shared with test_kmeans.py).
 
 Oracles: scikit-learn's PCA (svd_solver="full", float64) on the same float32
 values; numpy; and a real SageMaker PCA model (renejra-pca) with its training
 data. Tolerances are given at each assertion.
 """
-import io
 import os
 import shutil
-import struct
 import subprocess
-import threading
-import time
 
 import numpy as np
 import pytest
 
-os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-from sagemaker.amazon.common import write_numpy_to_dense_tensor  # noqa: E402
-
-RECORDIO = "application/x-recordio-protobuf"
-CSV = "text/csv"
-
-
-# ---- model file ------------------------------------------------------------------
-
-def read_ndarray(path):
-    """Decode an MXNet NDArray file (V2 dense float32 arrays) into a dict or list."""
-    buf = open(path, "rb").read()
-    pos = 0
-
-    def take(fmt):
-        nonlocal pos
-        vals = struct.unpack_from("<" + fmt, buf, pos)
-        pos += struct.calcsize("<" + fmt)
-        return vals
-
-    magic, _reserved, count = take("QQQ")
-    assert magic == 0x112
-    arrays = []
-    for _ in range(count):
-        amagic, stype = take("Ii")
-        assert amagic == 0xF993FAC9 and stype == 0
-        (ndim,) = take("I")
-        shape = take("%dq" % ndim)
-        dev_type, dev_id, dtype = take("iii")
-        assert (dev_type, dev_id, dtype) == (1, 0, 0)
-        n = int(np.prod(shape))
-        arrays.append(np.frombuffer(buf, "<f4", n, pos).reshape(shape).copy())
-        pos += 4 * n
-    (n_names,) = take("Q")
-    names = []
-    for _ in range(n_names):
-        (ln,) = take("Q")
-        names.append(buf[pos:pos + ln].decode())
-        pos += ln
-    assert pos == len(buf)
-    return dict(zip(names, arrays)) if names else arrays, names
+from mlfiles import CSV, RECORDIO, PipeFeeder, payload, put_files, read_ndarray, setup_job
 
 
 # ---- data and jobs ---------------------------------------------------------------
@@ -75,78 +31,6 @@ def low_rank(n, d, r, noise, seed, offset=50.0):
     return x.astype(np.float32)
 
 
-def write_recordio(path, x):
-    buf = io.BytesIO()
-    write_numpy_to_dense_tensor(buf, x)
-    path.write_bytes(buf.getvalue())
-
-
-def write_csv(path, x):
-    np.savetxt(path, x, fmt="%.9g", delimiter=",")  # %.9g round-trips float32
-
-
-def write_data(path, x, content_type):
-    (write_recordio if content_type == RECORDIO else write_csv)(path, x)
-
-
-def setup_job(ml_root, hp, content_type=RECORDIO, mode="File", test=False):
-    ml_root.write_hyperparameters(hp)
-    channels = {"train": {"ContentType": content_type, "TrainingInputMode": mode,
-                          "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}}
-    if test:
-        channels["test"] = dict(channels["train"])
-    ml_root.write_inputdataconfig(channels)
-    ml_root.write_resourceconfig()
-
-
-def put_files(ml_root, channel, x, content_type, parts=1):
-    d = ml_root.channel_dir(channel)
-    ext = "pbr" if content_type == RECORDIO else "csv"
-    for i, chunk in enumerate(np.array_split(x, parts)):
-        write_data(d / ("part-%02d.%s" % (i, ext)), chunk, content_type)
-
-
-class PipeFeeder:
-    """Write a file into <data>/<channel>_0, a real FIFO, as SageMaker's agent does."""
-
-    def __init__(self, ml_root, channel, payload):
-        self.path = ml_root.data / (channel + "_0")
-        os.mkfifo(self.path)
-        self.payload = payload
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self):
-        deadline = time.time() + 120
-        while time.time() < deadline:  # non-blocking open: never hang without a reader
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
-                break
-            except OSError:
-                time.sleep(0.01)
-        else:
-            return
-        os.set_blocking(fd, True)
-        view = memoryview(self.payload)
-        try:
-            while len(view):
-                view = view[os.write(fd, view[:1 << 20]):]
-        except BrokenPipeError:
-            pass
-        finally:
-            os.close(fd)
-
-
-def payload(x, content_type):
-    if content_type == RECORDIO:
-        buf = io.BytesIO()
-        write_numpy_to_dense_tensor(buf, x)
-        return buf.getvalue()
-    buf = io.StringIO()
-    np.savetxt(buf, x, fmt="%.9g", delimiter=",")
-    return buf.getvalue().encode()
-
-
 def train(ml_root, run_smalgo, expect_ok=True):
     proc = run_smalgo("train", "--ml-root", ml_root.root, "--algorithm", "pca")
     if expect_ok:
@@ -154,9 +38,14 @@ def train(ml_root, run_smalgo, expect_ok=True):
     return proc
 
 
+def read_model(path):
+    """The model file as a dict by name (or a list if unnamed), and the names."""
+    arrays, names = read_ndarray(path)
+    return dict(zip(names, arrays)) if names else arrays, names
+
+
 def model_of(ml_root):
-    model, names = read_ndarray(ml_root.model / "model_algo-1")
-    return model, names
+    return read_model(ml_root.model / "model_algo-1")
 
 
 def run_job(ml_root, run_smalgo, x, hp, content_type=RECORDIO, mode="File", parts=1):
@@ -311,7 +200,7 @@ def test_test_channel_reconstruction_mse(ml_root, run_smalgo):
 
 def test_renejra_training_reproduces_sagemaker(ml_root, run_smalgo, fixtures_dir):
     art = fixtures_dir / "artifacts" / "renejra-pca"
-    sm, _ = read_ndarray(art / "model_algo-1")
+    sm, _ = read_model(art / "model_algo-1")
     rows = np.genfromtxt(art / "data" / "train_nx.csv", delimiter=",", skip_header=1)
     x = rows[:, 1:].astype(np.float32)  # all columns except Date: 26 features
     assert x.shape == (1840, 26)
@@ -341,7 +230,7 @@ def test_bad_input_is_client_error(ml_root, run_smalgo, case):
     if data is None:
         (d / "empty.csv").write_text("")
     else:
-        write_csv(d / "part.csv", data)
+        (d / "part.csv").write_bytes(payload(data, CSV))
     proc = train(ml_root, run_smalgo, expect_ok=False)
     assert proc.returncode != 0
     failure = ml_root.failure.read_text()
