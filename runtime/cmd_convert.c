@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "alloc.h"
+#include "cli_number.h"
 #include "commands.h"
 #include "npy.h"
 #include "record_encode.h"
@@ -72,15 +73,13 @@ static void usage(FILE *out)
 
 static int parse_size(const char *opt, const char *v, size_t *out)
 {
-    char *end;
-    unsigned long long x;
+    uint64_t x;
+
     if (v == NULL || *v < '0' || *v > '9') {
         fprintf(stderr, "smalgo convert: %s needs a non-negative integer\n", opt);
         return -1;
     }
-    errno = 0;
-    x = strtoull(v, &end, 10);
-    if (errno != 0 || *end != '\0' || x > 100000000ull) {
+    if (!smg_cli_parse_u64(v, 0, 100000000u, &x)) {
         fprintf(stderr, "smalgo convert: %s: invalid value '%s'\n", opt, v);
         return -1;
     }

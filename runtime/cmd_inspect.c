@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_number.h"
 #include "commands.h"
 #include "ndarray.h"
 
@@ -207,13 +208,9 @@ static void usage(FILE *out)
 
 static bool parse_count(const char *s, size_t *out)
 {
-    char *end;
-    unsigned long long v;
+    uint64_t v;
 
-    if (s == NULL || *s < '0' || *s > '9')
-        return false;
-    v = strtoull(s, &end, 10);
-    if (*end != '\0' || v > SIZE_MAX)
+    if (!smg_cli_parse_u64(s, 0, SIZE_MAX, &v))
         return false;
     *out = (size_t)v;
     return true;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "cli_number.h"
 #include "commands.h"
 #include "pipe_agent.h"
 #include "signals.h"
@@ -42,28 +43,17 @@ static void usage(FILE *out)
 
 static bool parse_long(const char *s, long lo, long hi, long *out)
 {
-    char *end;
-    long v = 0;
+    uint64_t v;
 
-    errno = 0;
-    v = strtol(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || v < lo || v > hi)
+    if (!smg_cli_parse_u64(s, (uint64_t)lo, (uint64_t)hi, &v))
         return false;
-    *out = v;
+    *out = (long)v;
     return true;
 }
 
 static bool parse_u64(const char *s, uint64_t *out)
 {
-    char *end;
-    unsigned long long v;
-
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
-        return false;
-    *out = v;
-    return true;
+    return smg_cli_parse_u64(s, 0, UINT64_MAX, out);
 }
 
 /* Split "a=x,b=y" in place into specs. */

@@ -37,6 +37,7 @@
 
 #include "alloc.h"
 #include "channel.h"
+#include "cli_number.h"
 #include "commands.h"
 #include "fifo.h"
 #include "file_list.h"
@@ -75,12 +76,9 @@ static void usage(FILE *out)
 
 static bool parse_size(const char *s, size_t lo, size_t *out)
 {
-    char *end;
-    unsigned long long v;
+    uint64_t v;
 
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno != 0 || end == s || *end != '\0' || s[0] == '-' || v < lo || v > SIZE_MAX / 8)
+    if (!smg_cli_parse_u64(s, lo, SIZE_MAX / 8, &v))
         return false;
     *out = (size_t)v;
     return true;
