@@ -239,6 +239,13 @@ int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, si
                        const double *shift, const float *x, size_t rows, uint32_t *labels,
                        double *dist, struct smg_error *err);
 
+/*
+ * The float32 copy of k double centers (cs = (float)cd) and their squared
+ * norms, as smg_kmeans_nearest takes them; norms are summed in float, in
+ * feature order, so every caller gets bit-identical inputs.
+ */
+void smg_kmeans_float_centers(const double *cd, size_t k, size_t dim, float *cs, float *cnorm);
+
 /* The shift (dim doubles) every distance computation subtracts. */
 const double *smg_kmeans_shift(const struct smg_kmeans *km);
 

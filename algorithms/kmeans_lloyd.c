@@ -292,14 +292,7 @@ int smg_kmeans_refine(const double *points, size_t n, size_t dim, double *center
         pf[i] = (float)points[i];
     for (unsigned it = 0; it < max_iter; it++) {
         double loss = 0.0;
-        for (size_t j = 0; j < k; j++) {
-            float norm = 0.0f;
-            for (size_t f = 0; f < dim; f++) {
-                cf[j * dim + f] = (float)centers[j * dim + f];
-                norm += cf[j * dim + f] * cf[j * dim + f];
-            }
-            cn[j] = norm;
-        }
+        smg_kmeans_float_centers(centers, k, dim, cf, cn);
         rc = smg_kmeans_nearest(cf, cn, centers, k, dim, NULL, pf, n, lab, dist, err);
         if (rc != SMG_OK)
             goto out;

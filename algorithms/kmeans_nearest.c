@@ -382,15 +382,9 @@ int smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *s
         rc = smg_error_set(err, SMG_ENOMEM, "k-means score: out of memory");
         goto out;
     }
-    for (size_t j = 0; j < k; j++) {
-        float norm = 0.0f;
-        for (size_t f = 0; f < dim; f++) {
-            cd[j * dim + f] = (double)centers[j * dim + f] - (shift ? shift[f] : 0.0);
-            cs[j * dim + f] = (float)cd[j * dim + f];
-            norm += cs[j * dim + f] * cs[j * dim + f];
-        }
-        cn[j] = norm;
-    }
+    for (size_t j = 0; j < n_c; j++)
+        cd[j] = (double)centers[j] - (shift ? shift[j % dim] : 0.0);
+    smg_kmeans_float_centers(cd, k, dim, cs, cn);
     rc = smg_kmeans_nearest(cs, cn, cd, k, dim, shift, b->x, b->rows, lab, dist, err);
     if (rc != SMG_OK)
         goto out;
@@ -443,4 +437,16 @@ uint64_t smg_rng_next(struct smg_rng *r)
 double smg_rng_uniform(struct smg_rng *r)
 {
     return (double)(smg_rng_next(r) >> 11) * 0x1.0p-53;
+}
+
+void smg_kmeans_float_centers(const double *cd, size_t k, size_t dim, float *cs, float *cnorm)
+{
+    for (size_t j = 0; j < k; j++) {
+        float norm = 0.0f;
+        for (size_t f = 0; f < dim; f++) {
+            cs[j * dim + f] = (float)cd[j * dim + f];
+            norm += cs[j * dim + f] * cs[j * dim + f];
+        }
+        cnorm[j] = norm;
+    }
 }

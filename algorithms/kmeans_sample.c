@@ -166,14 +166,7 @@ int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float 
         cd[j] = (double)centers[j] - shift[j % d];
     for (unsigned it = 0;; it++) {
         double *sums = acc, *wts = acc + k * d, msd;
-        for (size_t j = 0; j < k; j++) {
-            float norm = 0.0f;
-            for (size_t f = 0; f < d; f++) {
-                cs[j * d + f] = (float)cd[j * d + f];
-                norm += cs[j * d + f] * cs[j * d + f];
-            }
-            cn[j] = norm;
-        }
+        smg_kmeans_float_centers(cd, k, d, cs, cn);
         memset(acc, 0, len * sizeof(double));
         if (s->kept > 0) {
             rc = smg_kmeans_nearest(cs, cn, cd, k, d, shift, s->x, s->kept, lab, dist, err);
