@@ -5,6 +5,8 @@
 #   make test   everything CI runs: unit tests (Release and ASan+UBSan), fuzz
 #               replays and a short fuzz run, Python integration tests, Docker
 #               tests, and the clang-format check
+#   make check  the edit-compile-test loop: Release build, unit tests and layering
+#               probes, Python integration tests; no sanitizers, fuzzing or Docker
 
 SHELL := /bin/bash
 JOBS ?= 2
@@ -18,7 +20,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = 1
 
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps venv build build-asan build-fuzz demo test unit-test asan-test \
+.PHONY: all deps venv build build-asan build-fuzz demo test check unit-test asan-test \
         fuzz-test py-test docker-test format format-check image bench clean
 
 all: build
@@ -85,6 +87,8 @@ format-check:
 	@clang-format --dry-run --Werror $(C_SOURCES) && echo "format-check: clean"
 
 test: deps venv unit-test asan-test fuzz-test py-test docker-test format-check
+
+check: deps venv unit-test py-test
 
 image: deps
 	bash docker/build-images.sh

@@ -3,7 +3,7 @@
  * under mpirun, so single-host jobs and unit tests never start an MPI runtime.
  * Buffers larger than INT_MAX elements are reduced in chunks.
  */
-#include "comm.h"
+#include "algorithms/comm.h"
 
 #include <limits.h>
 #include <mpi.h>

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 struct smg_comm {
     int rank;

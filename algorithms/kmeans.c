@@ -20,9 +20,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "kmeans.h"
-#include "log.h"
+#include "io/base/alloc.h"
+#include "algorithms/kmeans.h"
+#include "io/base/log.h"
 
 struct smg_kmeans {
     struct smg_kmeans_config cfg;

@@ -47,9 +47,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "batch.h"
-#include "comm.h"
-#include "status.h"
+#include "io/base/batch.h"
+#include "algorithms/comm.h"
+#include "io/base/status.h"
 
 /* extra_center_factor=auto and local_lloyd_num_trials=auto resolve to these. */
 #define SMG_KMEANS_AUTO_EXTRA_CENTER_FACTOR 10

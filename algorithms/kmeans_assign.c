@@ -14,7 +14,7 @@
  * float32 expansion of the winner (SageMaker-like), unless its bound exceeds
  * 1e-3 of the value, when the exact distance is reported instead.
  */
-#include "kmeans_assign.h"
+#include "algorithms/kmeans_assign.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -22,7 +22,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 /* Floats of x·cᵀ scratch per block: 4 MiB. */
 #define BLOCK_FLOATS (1u << 20)

@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 struct smg_kmeans_assigner;
 

@@ -21,9 +21,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "kmeans.h"
-#include "log.h"
+#include "io/base/alloc.h"
+#include "algorithms/kmeans.h"
+#include "io/base/log.h"
 
 static double sqdist(const double *a, const double *b, size_t d)
 {

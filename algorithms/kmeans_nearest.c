@@ -37,8 +37,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "kmeans.h"
+#include "io/base/alloc.h"
+#include "algorithms/kmeans.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>

@@ -27,8 +27,8 @@
  * thread count: end to end at d=316 two threads took 0.34-0.42 s against
  * 0.46 s for one (200k rows, load ~2.7).
  */
-#include "pca.h"
-#include "pca_sketch.h"
+#include "algorithms/pca.h"
+#include "algorithms/pca_sketch.h"
 
 #include <cblas.h>
 #include <float.h>
@@ -36,7 +36,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 struct smg_pca {
     struct smg_pca_config cfg;

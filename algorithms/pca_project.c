@@ -7,13 +7,13 @@
  * from the origin. Blocks of rows are copied into a scratch buffer, centred,
  * and multiplied by v with one sgemm per block.
  */
-#include "pca_project.h"
+#include "algorithms/pca_project.h"
 
 #include <cblas.h>
 #include <limits.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 /* Floats of centred-row scratch per block: 4 MiB. */
 #define BLOCK_FLOATS (1u << 20)

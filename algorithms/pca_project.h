@@ -18,7 +18,7 @@
 
 #include <stddef.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 /*
  * Project n rows x (n × d float32, C order) onto the m columns of v (d × m

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pca.h"
-#include "status.h"
+#include "algorithms/pca.h"
+#include "io/base/status.h"
 
 struct smg_pca_sketch;
 int smg_pca_sketch_new(const struct smg_pca_config *cfg, size_t block_rows,

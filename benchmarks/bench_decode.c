@@ -16,10 +16,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "record_decode.h"
-#include "record_encode.h"
-#include "recordio.h"
-#include "rows.h"
+#include "io/record_decode.h"
+#include "io/record_encode.h"
+#include "io/recordio.h"
+#include "io/rows.h"
 
 #define DIM   16
 #define BATCH 1000

@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "channel.h"
-#include "fifo.h"
+#include "io/channel.h"
+#include "io/fifo.h"
 
 static double now_s(void)
 {

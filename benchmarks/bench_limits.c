@@ -36,7 +36,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 #define MIB (1024.0 * 1024.0)
 

@@ -31,7 +31,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "pca.h"
+#include "algorithms/pca.h"
 
 #define REPS 5
 

@@ -28,7 +28,7 @@
  * Gzip, SageMaker inflates before writing to the FIFO, and gzip bytes that do
  * arrive (a .gz object under None, or File mode) are recognised by magic.
  */
-#include "channel.h"
+#include "io/channel.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -37,10 +37,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "alloc.h"
-#include "fifo.h"
-#include "file_list.h"
-#include "gzip.h"
+#include "io/base/alloc.h"
+#include "io/fifo.h"
+#include "io/file_list.h"
+#include "io/gzip.h"
 
 #define QUEUE_SLOTS  3
 #define WAIT_TICK_NS (100 * 1000000L)

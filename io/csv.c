@@ -13,7 +13,7 @@
  * Lines are found with memchr and parsed in place; a field is parsed while
  * scanning, so the common row is read once.
  */
-#include "csv.h"
+#include "io/csv.h"
 
 #include <errno.h>
 #include <math.h>

@@ -8,7 +8,7 @@
  * writer has come and gone since the reader opened it, which is what lets us
  * tell "no writer yet" from "writer done" without a blocking open().
  */
-#include "fifo.h"
+#include "io/fifo.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 #define FIFO_BUF    ((size_t)1 << 20)
 #define FIFO_TICK   50

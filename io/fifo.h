@@ -31,8 +31,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#include "status.h"
-#include "stream.h"
+#include "io/base/status.h"
+#include "io/stream.h"
 
 #define SMG_FIFO_PIPE_SIZE ((int)1 << 20)
 

@@ -4,7 +4,7 @@
  * then one qsort by path. Paths are built on the heap, so there is no
  * PATH_MAX truncation; the depth limit ends link loops. See file_list.h.
  */
-#include "file_list.h"
+#include "io/file_list.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 struct builder {
     struct smg_file_list *list;

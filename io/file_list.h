@@ -22,8 +22,8 @@
 
 #include <stddef.h>
 
-#include "status.h"
-#include "stream.h"
+#include "io/base/status.h"
+#include "io/stream.h"
 
 /*
  * Linux follows at most 40 symbolic links while resolving one path, so a link

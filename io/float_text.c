@@ -11,7 +11,7 @@
  * does the work. The layout then follows %g: trailing zeros dropped,
  * exponent form when X < -4 or X >= 17 ("e-05": sign, at least two digits).
  */
-#include "float_text.h"
+#include "io/float_text.h"
 
 #include <math.h>
 #include <stdint.h>

@@ -12,12 +12,12 @@
  * are handed back either as the first input of the filter or through a small
  * pass-through stream that replays them before delegating to inner.
  */
-#include "gzip.h"
+#include "io/gzip.h"
 
 #include <string.h>
 #include <zlib.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 #define GZIP_IN_BUF ((size_t)256 << 10)
 

@@ -20,8 +20,8 @@
 
 #include <stdbool.h>
 
-#include "status.h"
-#include "stream.h"
+#include "io/base/status.h"
+#include "io/stream.h"
 
 /*
  * A stream of the inflated contents of inner. When owns_inner, freeing the

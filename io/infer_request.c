@@ -11,7 +11,7 @@
  * Invariant: nothing is written past *nrows * feature_dim floats of the output,
  * and the number of rows is bounded by max_rows before any allocation grows.
  */
-#include "infer_request.h"
+#include "io/infer_request.h"
 
 #include <ctype.h>
 #include <float.h>
@@ -21,9 +21,9 @@
 
 #include <cjson/cJSON.h>
 
-#include "alloc.h"
-#include "rows.h"
-#include "stream.h"
+#include "io/base/alloc.h"
+#include "io/rows.h"
+#include "io/stream.h"
 
 #define SUPPORTED_TYPES                                                                            \
     "text/csv, application/json, application/jsonlines, application/x-recordio-protobuf"

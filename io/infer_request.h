@@ -30,7 +30,7 @@
 
 #include <stddef.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 enum smg_infer_content {
     SMG_INFER_CSV = 0,

@@ -7,7 +7,7 @@
  * protobuf-c object tree per row. The unit tests decode the output with the
  * generated protobuf-c code to keep the two in agreement.
  */
-#include "infer_response.h"
+#include "io/infer_response.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "float_text.h"
-#include "record_encode.h"
+#include "io/base/alloc.h"
+#include "io/float_text.h"
+#include "io/record_encode.h"
 
 #define RECORDIO_MAGIC 0xced7230aU
 

@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 enum smg_infer_accept {
     SMG_ACCEPT_JSON = 0,

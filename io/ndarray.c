@@ -15,11 +15,11 @@
  * dev_type and dev_id, and the header's reserved word, so that a decoded file
  * re-encodes byte for byte.
  */
-#include "ndarray.h"
+#include "io/ndarray.h"
 
 #include <string.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 size_t smg_ndarray_dtype_size(int32_t dtype)
 {

@@ -35,7 +35,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 #define SMG_NDARRAY_MAX_DIMS   8
 #define SMG_NDARRAY_MAX_ARRAYS (1u << 20) /* arrays in one file */

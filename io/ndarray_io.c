@@ -11,7 +11,7 @@
  * can at worst leave a stray ".<name>.tmp-XXXXXX" beside the model, never a
  * truncated model.
  */
-#include "ndarray.h"
+#include "io/ndarray.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 static int read_all(int fd, unsigned char *buf, size_t len, const char *path, struct smg_error *err)
 {

@@ -3,7 +3,7 @@
  * three keys and reading each value with a small pointer-advancing scanner;
  * no general Python literal parser is needed for the headers numpy writes.
  */
-#include "npy.h"
+#include "io/npy.h"
 
 #include <stdbool.h>
 #include <string.h>

@@ -22,7 +22,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 enum smg_npy_dtype { SMG_NPY_F4, SMG_NPY_F8, SMG_NPY_I4, SMG_NPY_I8 };
 

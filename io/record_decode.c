@@ -22,13 +22,13 @@
  * reference decoder, so errors and unusual-but-valid input behave
  * identically on both paths.
  */
-#include "record_decode.h"
+#include "io/record_decode.h"
 
 #include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 #include "record.pb-c.h"
 
 static _Atomic uint64_t fallbacks;

@@ -32,7 +32,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 int smg_record_decode_pb(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
                          struct smg_error *err);

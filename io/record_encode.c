@@ -3,11 +3,11 @@
  * computed first, from the innermost tensor outwards, so the payload is
  * written in one forward pass into a buffer of exactly the right size.
  */
-#include "record_encode.h"
+#include "io/record_encode.h"
 
 #include <string.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 void smg_bytes_free(struct smg_bytes *b)
 {

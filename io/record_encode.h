@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 enum smg_tensor_type { SMG_TENSOR_FLOAT32 = 0, SMG_TENSOR_FLOAT64 = 1, SMG_TENSOR_INT32 = 2 };
 

@@ -12,13 +12,13 @@
  * Multi-part records are copied into a join buffer, with the magic word put
  * back between parts, exactly as dmlc::RecordIOReader::NextRecord does.
  */
-#include "recordio.h"
+#include "io/recordio.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 #define SMG_RECORDIO_CHUNK ((size_t)1 << 20)
 

@@ -29,8 +29,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "status.h"
-#include "stream.h"
+#include "io/base/status.h"
+#include "io/stream.h"
 
 #define SMG_RECORDIO_MAGIC      0xced7230aU
 #define SMG_RECORDIO_MAX_LENGTH (((size_t)1 << 29) - 1)

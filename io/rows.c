@@ -13,15 +13,15 @@
  * Decoding errors get the location prefixed here: "<stream>: record N at byte
  * B: ..." for recordIO, "<stream>: line L, column C: ..." for CSV.
  */
-#include "rows.h"
+#include "io/rows.h"
 
 #include <ctype.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "csv.h"
-#include "record_decode.h"
-#include "recordio.h"
+#include "io/base/alloc.h"
+#include "io/csv.h"
+#include "io/record_decode.h"
+#include "io/recordio.h"
 
 #define CSV_CHUNK ((size_t)1 << 20)
 

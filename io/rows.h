@@ -17,8 +17,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
-#include "stream.h"
+#include "io/base/status.h"
+#include "io/stream.h"
 
 enum smg_content_type {
     SMG_CONTENT_RECORDIO_PROTOBUF = 0, /* application/x-recordio-protobuf */

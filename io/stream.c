@@ -3,13 +3,13 @@
  * One struct with a read function pointer; the offset is kept here so every
  * back end reports positions the same way.
  */
-#include "stream.h"
+#include "io/stream.h"
 
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 struct smg_stream {
     char *name;

@@ -8,8 +8,8 @@
 
 #include <stddef.h>
 
-#include "hparams.h"
-#include "status.h"
+#include "runtime/hparams.h"
+#include "io/base/status.h"
 
 struct smg_job;
 

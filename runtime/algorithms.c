@@ -19,7 +19,7 @@
  */
 #include <string.h>
 
-#include "algorithm.h"
+#include "runtime/algorithm.h"
 
 const struct smg_algorithm *const smg_algorithms[] = {&smg_algorithm_pca, &smg_algorithm_kmeans,
                                                       NULL};

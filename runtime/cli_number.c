@@ -3,7 +3,7 @@
  * alone accepts a sign and leading blanks, so the first character is checked
  * to be a digit before it runs.
  */
-#include "cli_number.h"
+#include "runtime/cli_number.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -20,13 +20,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "cli_number.h"
-#include "commands.h"
-#include "npy.h"
-#include "record_encode.h"
-#include "recordio.h"
-#include "rows.h"
+#include "io/base/alloc.h"
+#include "runtime/cli_number.h"
+#include "runtime/commands.h"
+#include "io/npy.h"
+#include "io/record_encode.h"
+#include "io/recordio.h"
+#include "io/rows.h"
 
 #define CONVERT_BATCH 256
 

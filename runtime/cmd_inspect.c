@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli_number.h"
-#include "commands.h"
-#include "ndarray.h"
+#include "runtime/cli_number.h"
+#include "runtime/commands.h"
+#include "io/ndarray.h"
 
 #define DEFAULT_VALUES 16
 

@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "cli_number.h"
-#include "commands.h"
-#include "pipe_agent.h"
-#include "signals.h"
+#include "io/base/alloc.h"
+#include "runtime/cli_number.h"
+#include "runtime/commands.h"
+#include "runtime/pipe_agent.h"
+#include "runtime/signals.h"
 
 #define MAX_CHANNELS 16
 

@@ -35,16 +35,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "alloc.h"
-#include "channel.h"
-#include "cli_number.h"
-#include "commands.h"
-#include "fifo.h"
-#include "file_list.h"
-#include "gzip.h"
-#include "records_probe.h"
-#include "rows.h"
-#include "signals.h"
+#include "io/base/alloc.h"
+#include "io/channel.h"
+#include "runtime/cli_number.h"
+#include "runtime/commands.h"
+#include "io/fifo.h"
+#include "io/file_list.h"
+#include "io/gzip.h"
+#include "runtime/records_probe.h"
+#include "io/rows.h"
+#include "runtime/signals.h"
 
 #define CHUNK_ROWS 1024
 

@@ -26,10 +26,10 @@
 
 #include <cblas.h>
 
-#include "commands.h"
-#include "log.h"
-#include "serve_http.h"
-#include "serve_model.h"
+#include "runtime/commands.h"
+#include "io/base/log.h"
+#include "runtime/serve_http.h"
+#include "runtime/serve_model.h"
 
 #define DEFAULT_MODEL_DIR  "/opt/ml/model"
 #define DEFAULT_PORT       8080

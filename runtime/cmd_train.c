@@ -17,15 +17,15 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "alloc.h"
-#include "commands.h"
-#include "config.h"
-#include "config_walk.h"
-#include "failure.h"
-#include "job.h"
-#include "jsonfile.h"
-#include "log.h"
-#include "signals.h"
+#include "io/base/alloc.h"
+#include "runtime/commands.h"
+#include "runtime/config.h"
+#include "runtime/config_walk.h"
+#include "runtime/failure.h"
+#include "runtime/job.h"
+#include "runtime/jsonfile.h"
+#include "io/base/log.h"
+#include "runtime/signals.h"
 
 struct train_opts {
     const char *root;

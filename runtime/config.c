@@ -11,7 +11,7 @@
  * channels are the folders under input/data/ (File mode, content type from
  * the file names) and the only host is algo-1.
  */
-#include "config.h"
+#include "runtime/config.h"
 
 #include <cjson/cJSON.h>
 #include <dirent.h>
@@ -21,10 +21,10 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "alloc.h"
-#include "config_walk.h"
-#include "jsonfile.h"
-#include "log.h"
+#include "io/base/alloc.h"
+#include "runtime/config_walk.h"
+#include "runtime/jsonfile.h"
+#include "io/base/log.h"
 
 /* Copy src into a fixed buffer; false if it does not fit. */
 static bool copy_str(char *dst, size_t size, const char *src)

@@ -4,14 +4,14 @@
  * visitor. Sharing the reader's walk keeps one definition of "the files of a
  * channel" (hidden names, links, depth limit, error messages).
  */
-#include "config_walk.h"
+#include "runtime/config_walk.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "file_list.h"
+#include "io/file_list.h"
 
 int smg_config_walk(const char *dir, int (*fn)(const char *path, void *ctx, struct smg_error *err),
                     void *ctx, struct smg_error *err)

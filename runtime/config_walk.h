@@ -12,7 +12,7 @@
 #ifndef SMG_CONFIG_WALK_H
 #define SMG_CONFIG_WALK_H
 
-#include "status.h"
+#include "io/base/status.h"
 
 /*
  * Call fn(path, ctx, err) for every non-folder entry under dir; stop at the

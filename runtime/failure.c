@@ -3,7 +3,7 @@
  * folder, is fsynced and renamed over "failure", then the folder is fsynced,
  * so after a crash there is either the old file, the new one, or none.
  */
-#include "failure.h"
+#include "runtime/failure.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "log.h"
+#include "io/base/log.h"
 
 void smg_failure_text(const struct smg_error *e, char *buf, size_t size)
 {

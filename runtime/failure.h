@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 /* "ClientError: <msg>" or "AlgorithmError: <msg>" into buf (always terminated). */
 void smg_failure_text(const struct smg_error *e, char *buf, size_t size);

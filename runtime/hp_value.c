@@ -8,7 +8,7 @@
  * Surrounding blanks are ignored. Messages quote at most 100 characters of the
  * value so a huge value cannot push the key out of the failure reason.
  */
-#include "hp_value.h"
+#include "runtime/hp_value.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 static bool is_blank(char c)
 {

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "hparams.h"
+#include "runtime/hparams.h"
 
 /*
  * The sizes are constants so that a static struct smg_algorithm can say

@@ -14,16 +14,16 @@
  * order, and every present slot's text parsed cleanly, so the getters never
  * fail on user input; they assert only on programmer errors (wrong name/type).
  */
-#include "hparams.h"
+#include "runtime/hparams.h"
 
 #include <assert.h>
 #include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "hp_value.h"
-#include "jsonfile.h"
+#include "io/base/alloc.h"
+#include "runtime/hp_value.h"
+#include "runtime/jsonfile.h"
 
 struct hp_slot {
     const struct smg_hp_spec *spec;

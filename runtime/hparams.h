@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 enum smg_hp_type {
     SMG_HP_INT,         /* integer in [min, max] */

@@ -6,7 +6,7 @@
  * kmeans++, local_lloyd_num_trials auto, half_life_time_size 0, eval_metrics
  * ["msd"]). k must be at least 2, as the SDK (k > 1) and Spark (k >= 2) say.
  */
-#include "hparam_tables.h"
+#include "runtime/hparam_tables.h"
 
 const struct smg_hp_spec smg_kmeans_hparams[SMG_KMEANS_N_HPARAMS] = {
     {.name = "k",

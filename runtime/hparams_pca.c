@@ -6,7 +6,7 @@
  * container's defaults, so a file that sets it must be accepted.
  * Cross-field checks (num_components <= feature_dim) are the algorithm's.
  */
-#include "hparam_tables.h"
+#include "runtime/hparam_tables.h"
 
 const struct smg_hp_spec smg_pca_hparams[SMG_PCA_N_HPARAMS] = {
     {.name = "feature_dim",

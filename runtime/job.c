@@ -16,8 +16,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "job.h"
-#include "log.h"
+#include "runtime/job.h"
+#include "io/base/log.h"
 
 const struct smg_channel_info *smg_job_channel(const struct smg_job *job, const char *name)
 {

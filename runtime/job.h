@@ -12,12 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "algorithm.h"
-#include "channel.h"
-#include "comm.h"
-#include "hparams.h"
-#include "ndarray.h"
-#include "status.h"
+#include "runtime/algorithm.h"
+#include "io/channel.h"
+#include "algorithms/comm.h"
+#include "runtime/hparams.h"
+#include "io/ndarray.h"
+#include "io/base/status.h"
 
 #define SMG_MAX_CHANNELS 16
 #define SMG_MAX_HOSTS    256

@@ -12,9 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "job.h"
-#include "metrics.h"
+#include "io/base/alloc.h"
+#include "runtime/job.h"
+#include "runtime/metrics.h"
 
 void smg_job_init(struct smg_job *job)
 {

@@ -7,7 +7,7 @@
  * not shared between threads; from it we derive the line and column of the
  * first bad byte for the message.
  */
-#include "jsonfile.h"
+#include "runtime/jsonfile.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -16,7 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 int smg_file_read_text(const char *path, size_t max_bytes, char **text, size_t *len, bool *missing,
                        struct smg_error *err)

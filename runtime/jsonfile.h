@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 struct cJSON;
 

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "commands.h"
+#include "io/base/alloc.h"
+#include "runtime/commands.h"
 
 struct command {
     const char *name;

@@ -23,10 +23,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "alloc.h"
-#include "job.h"
-#include "log.h"
-#include "metrics.h"
+#include "io/base/alloc.h"
+#include "runtime/job.h"
+#include "io/base/log.h"
+#include "runtime/metrics.h"
 
 #define MAX_TIMERS 64
 

@@ -5,7 +5,7 @@
  * options and the stop flag. Each write path returns WRITE_OK, WRITE_EPIPE
  * (the reader closed early: end of epoch, not an error) or an SMG_ status.
  */
-#include "pipe_agent.h"
+#include "runtime/pipe_agent.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "alloc.h"
-#include "fifo.h"
-#include "file_list.h"
-#include "gzip.h"
+#include "io/base/alloc.h"
+#include "io/fifo.h"
+#include "io/file_list.h"
+#include "io/gzip.h"
 
 #define CHUNK          ((size_t)1 << 20)
 #define TICK_MS        100

@@ -34,7 +34,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "status.h"
+#include "io/base/status.h"
 
 struct smg_pipe_channel_spec {
     const char *name;   /* "train" */

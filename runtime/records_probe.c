@@ -3,15 +3,15 @@
  * Reads at most one record (bounded by max_record_bytes) and decodes it with
  * protobuf-c, the reference decoder; nothing here is on a hot path.
  */
-#include "records_probe.h"
+#include "runtime/records_probe.h"
 
 #include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "alloc.h"
-#include "file_list.h"
-#include "gzip.h"
+#include "io/base/alloc.h"
+#include "io/file_list.h"
+#include "io/gzip.h"
 #include "record.pb-c.h"
 
 #define PROBE_MAGIC 0xced7230aU

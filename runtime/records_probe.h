@@ -17,8 +17,8 @@
 
 #include <stddef.h>
 
-#include "rows.h"
-#include "status.h"
+#include "io/rows.h"
+#include "io/base/status.h"
 
 int smg_records_probe_dim(const char *path, const struct smg_format *fmt, size_t *dim,
                           struct smg_error *err);

@@ -12,7 +12,7 @@
  * that read the request; nothing is shared between requests but the read-only
  * model, so no locks are needed.
  */
-#include "serve_http.h"
+#include "runtime/serve_http.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -22,9 +22,9 @@
 #include <string.h>
 #include <strings.h>
 
-#include "alloc.h"
-#include "infer_request.h"
-#include "log.h"
+#include "io/base/alloc.h"
+#include "io/infer_request.h"
+#include "io/base/log.h"
 
 #ifdef SMALGO_HAVE_MHD
 #include <microhttpd.h>

@@ -11,16 +11,16 @@
  * call (one GEMM per request: algorithms/kmeans_assign.h and
  * algorithms/pca_project.h) and then encodes the per-row results.
  */
-#include "serve_model.h"
+#include "runtime/serve_model.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "kmeans_assign.h"
-#include "ndarray.h"
-#include "pca_project.h"
+#include "io/base/alloc.h"
+#include "algorithms/kmeans_assign.h"
+#include "io/ndarray.h"
+#include "algorithms/pca_project.h"
 
 enum smg_serve_model_kind { SMG_SERVE_PCA = 0, SMG_SERVE_KMEANS = 1 };
 

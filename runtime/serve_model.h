@@ -18,8 +18,8 @@
 
 #include <stddef.h>
 
-#include "infer_response.h"
-#include "status.h"
+#include "io/infer_response.h"
+#include "io/base/status.h"
 
 struct smg_serve_model;
 

@@ -8,7 +8,7 @@
  * The helper commands (pipe, records) use the plain variant,
  * smg_signals_catch_stop: the handler only sets their flag.
  */
-#include "signals.h"
+#include "runtime/signals.h"
 
 #include <fcntl.h>
 #include <stdio.h>

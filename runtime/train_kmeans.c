@@ -56,12 +56,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algorithm.h"
-#include "alloc.h"
-#include "hparam_tables.h"
-#include "job.h"
-#include "kmeans.h"
-#include "log.h"
+#include "runtime/algorithm.h"
+#include "io/base/alloc.h"
+#include "runtime/hparam_tables.h"
+#include "runtime/job.h"
+#include "algorithms/kmeans.h"
+#include "io/base/log.h"
 
 #define SMG_KMEANS_TRAIN_SEED       0x5EEDC0DEull
 #define SMG_KMEANS_INIT_LLOYD_ITERS 20

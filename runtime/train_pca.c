@@ -30,12 +30,12 @@
  */
 #include <string.h>
 
-#include "algorithm.h"
-#include "alloc.h"
-#include "hparam_tables.h"
-#include "job.h"
-#include "log.h"
-#include "pca.h"
+#include "runtime/algorithm.h"
+#include "io/base/alloc.h"
+#include "runtime/hparam_tables.h"
+#include "runtime/job.h"
+#include "io/base/log.h"
+#include "algorithms/pca.h"
 
 #define MS(t0) ((smg_now() - (t0)) * 1000.0)
 

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "rows.h"
+#include "io/rows.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -15,9 +15,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "alloc.h"
-#include "infer_request.h"
-#include "infer_response.h"
+#include "io/base/alloc.h"
+#include "io/infer_request.h"
+#include "io/infer_response.h"
 
 #define FUZZ_MAX_ROWS 4096
 

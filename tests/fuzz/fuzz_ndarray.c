@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "ndarray.h"
+#include "io/base/alloc.h"
+#include "io/ndarray.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

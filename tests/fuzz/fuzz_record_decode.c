@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "record_decode.h"
+#include "io/record_decode.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

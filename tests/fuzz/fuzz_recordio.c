@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "recordio.h"
+#include "io/recordio.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "rows.h"
-#include "stream.h"
+#include "io/base/alloc.h"
+#include "io/rows.h"
+#include "io/stream.h"
 
 struct drip {
     const unsigned char *p;

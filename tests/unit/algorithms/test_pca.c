@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "alloc.h"
-#include "pca.h"
+#include "io/base/alloc.h"
+#include "algorithms/pca.h"
 
 /* ---- deterministic data ------------------------------------------------ */
 

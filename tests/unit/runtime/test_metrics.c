@@ -15,9 +15,9 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "job.h"
-#include "log.h"
-#include "metrics.h"
+#include "runtime/job.h"
+#include "io/base/log.h"
+#include "runtime/metrics.h"
 
 static const struct smg_algorithm fake_kmeans = {.name = "kmeans",
                                                  .metrics_name = "AWS/KMeansWebscale"};

@@ -13,9 +13,9 @@
 
 #include <cmocka.h>
 
-#include "alloc.h"
-#include "hparam_tables.h"
-#include "hparams.h"
+#include "io/base/alloc.h"
+#include "runtime/hparam_tables.h"
+#include "runtime/hparams.h"
 
 #define PCA_MIN "\"feature_dim\": \"10\", \"mini_batch_size\": \"500\", \"num_components\": \"3\""
 #define KM_MIN  "\"k\": \"4\", \"feature_dim\": \"10\""

@@ -17,11 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "config.h"
-#include "config_walk.h"
+#include "runtime/config.h"
+#include "runtime/config_walk.h"
 #include "files_helpers.h"
-#include "job.h"
-#include "log.h"
+#include "runtime/job.h"
+#include "io/base/log.h"
 
 static char root[256];
 

@@ -3,7 +3,7 @@
  * injection countdown for tests. The countdown is atomic so reader threads
  * may allocate while a test has injection armed.
  */
-#include "alloc.h"
+#include "io/base/alloc.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

@@ -14,8 +14,8 @@
 
 #include <cmocka.h>
 
-#include "csv.h"
-#include "recordio.h"
+#include "io/csv.h"
+#include "io/recordio.h"
 #include "rows_helpers.h"
 
 static struct smg_format csv_format(size_t dim, size_t label_size)

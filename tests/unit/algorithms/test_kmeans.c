@@ -23,8 +23,8 @@
 
 #include <cmocka.h>
 
-#include "kmeans.h"
-#include "log.h"
+#include "algorithms/kmeans.h"
+#include "io/base/log.h"
 
 static double gauss(struct smg_rng *r)
 {

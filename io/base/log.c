@@ -3,7 +3,7 @@
  * as an unsigned integer, like the built-ins' Python thread ids.
  */
 #define _POSIX_C_SOURCE 200809L
-#include "log.h"
+#include "io/base/log.h"
 
 #include <pthread.h>
 #include <stdarg.h>

@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "recordio.h"
+#include "io/recordio.h"
 #include "rows_helpers.h"
 
 struct buf {

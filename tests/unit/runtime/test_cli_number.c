@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "cli_number.h"
+#include "runtime/cli_number.h"
 
 static void test_accepts_plain_decimal(void **state)
 {

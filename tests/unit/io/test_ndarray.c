@@ -33,9 +33,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc.h"
+#include "io/base/alloc.h"
 #include "files_helpers.h"
-#include "ndarray.h"
+#include "io/ndarray.h"
 
 #define ARTIFACTS SMALGO_SHARED_DIR "/fixtures/sagemaker/artifacts"
 

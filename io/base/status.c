@@ -2,7 +2,7 @@
  * Status names and the error-detail helpers declared in status.h. Messages are
  * truncated, never overflowed, at SMG_ERROR_MSG_MAX - 1 characters.
  */
-#include "status.h"
+#include "io/base/status.h"
 
 #include <stdarg.h>
 #include <stdio.h>

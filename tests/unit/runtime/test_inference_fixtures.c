@@ -33,9 +33,9 @@
 #include <string.h>
 
 #include "files_helpers.h"
-#include "kmeans_assign.h"
-#include "ndarray.h"
-#include "pca_project.h"
+#include "algorithms/kmeans_assign.h"
+#include "io/ndarray.h"
+#include "algorithms/pca_project.h"
 
 #define FIXTURES SMALGO_SHARED_DIR "/fixtures/sagemaker"
 

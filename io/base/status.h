@@ -35,6 +35,12 @@ enum smg_error_class {
     SMG_ALGORITHM_ERROR = 1 /* ours: internal failure */
 };
 
+/*
+ * Marks a function whose status must be looked at: ignoring what a fallible
+ * function returns is a compile error under -Werror.
+ */
+#define SMG_MUST_CHECK __attribute__((warn_unused_result))
+
 #define SMG_ERROR_MSG_MAX 1024
 
 struct smg_error {

@@ -15,9 +15,9 @@
 
 #include <cmocka.h>
 
-#include "record_decode.h"
-#include "record_encode.h"
-#include "recordio.h"
+#include "io/record_decode.h"
+#include "io/record_encode.h"
+#include "io/recordio.h"
 #include "rows_helpers.h"
 
 typedef int (*decode_fn)(const uint8_t *, size_t, size_t, float *, struct smg_error *);

@@ -25,9 +25,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alloc.h"
-#include "infer_request.h"
-#include "infer_response.h"
+#include "io/base/alloc.h"
+#include "io/infer_request.h"
+#include "io/infer_response.h"
 #include "record.pb-c.h"
 
 /* ---- helpers ----------------------------------------------------------- */

@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "float_text.h"
+#include "io/float_text.h"
 
 static void check(float f)
 {

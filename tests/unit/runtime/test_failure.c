@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "failure.h"
+#include "runtime/failure.h"
 #include "files_helpers.h"
-#include "log.h"
-#include "signals.h"
+#include "io/base/log.h"
+#include "runtime/signals.h"
 
 static char root[256];
 static char out_dir[300];

@@ -35,9 +35,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
-#include "channel.h"
-#include "fifo.h"
-#include "file_list.h"
+#include "io/channel.h"
+#include "io/fifo.h"
+#include "io/file_list.h"
 #include "files_helpers.h"
 
 #define DIM 2
