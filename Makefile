@@ -21,7 +21,7 @@ export OMPI_ALLOW_RUN_AS_ROOT_CONFIRM = 1
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
 .PHONY: all deps venv build build-asan build-fuzz demo test check unit-test asan-test \
-        fuzz-test py-test docker-test format format-check image bench clean
+        fuzz-test py-test docker-test format format-check tidy image bench clean
 
 all: build
 
@@ -86,9 +86,16 @@ format:
 format-check:
 	@clang-format --dry-run --Werror $(C_SOURCES) && echo "format-check: clean"
 
-test: deps venv unit-test asan-test fuzz-test py-test docker-test format-check
+test: deps venv unit-test asan-test fuzz-test py-test docker-test format-check tidy
 
 check: deps venv unit-test py-test
+
+# clang-tidy (.clang-tidy: the function-size limit) over the libraries' sources;
+# the layering probes are left out, they are meant not to compile.
+TIDY_FILES = '^$(CURDIR)/(io|io/base|algorithms|runtime|runtime/algos)/[^/]*\.c$$'
+tidy: build
+	@run-clang-tidy -quiet -p build $(TIDY_FILES) > build/tidy.log 2>&1 \
+	  && echo "tidy: clean" || { sed 's/\x1b\[[0-9;]*m//g' build/tidy.log | grep -A3 'warning\|error'; exit 1; }
 
 image: deps
 	bash docker/build-images.sh
