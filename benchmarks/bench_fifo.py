@@ -15,7 +15,6 @@ times into the channel folder; everything lives in a temporary folder that is
 deleted at the end.
 """
 import argparse
-import io
 import os
 import shutil
 import statistics
@@ -24,20 +23,20 @@ import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-SMALGO = os.environ.get("SMALGO_BIN", str(REPO / "build" / "runtime" / "smalgo"))
-BENCH = os.environ.get("BENCH_FIFO_BIN", str(REPO / "build" / "benchmarks" / "bench_fifo"))
+import common  # noqa: F401  (puts tests/kit on sys.path)
+from smgkit import paths
+
+SMALGO = str(paths.smalgo_bin())
+BENCH = os.environ.get("BENCH_FIFO_BIN", str(paths.bench_bin("bench_fifo")))
 PIECE = 256 << 20
 
 
 def make_piece(path):
     import numpy as np
-    from sagemaker.amazon.common import write_numpy_to_dense_tensor
+    from smgkit.payloads import sdk_dense
 
-    buf = io.BytesIO()
     rng = np.random.default_rng(0)
-    write_numpy_to_dense_tensor(buf, rng.standard_normal((20000, 16)).astype(np.float32))
-    block = buf.getvalue()
+    block = sdk_dense(rng.standard_normal((20000, 16)).astype(np.float32))
     with open(path, "wb") as f:
         written = 0
         while written + len(block) <= PIECE:

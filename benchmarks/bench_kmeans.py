@@ -22,27 +22,27 @@ Environment: SMALGO_BIN (default build/runtime/smalgo). Prints a table of
 medians over the repeats. Keeps its data in a temporary folder it removes.
 """
 import argparse
-import io
-import json
 import os
 import pathlib
 import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
 
+import common  # noqa: F401  (puts tests/kit on sys.path)
+import taxi_gen
+from smgkit import ndarray, paths
+from smgkit.kmeans import msd
+from smgkit.mlroot import MLRoot, setup_job
+from smgkit.mpi import MPI_ENV, mpirun
+from smgkit.payloads import write_parts
+from smgkit.pipe import PipeFeeder
+
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-from sagemaker.amazon.common import read_records, write_numpy_to_dense_tensor  # noqa: E402
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import taxi_gen  # noqa: E402
-
-REPO = pathlib.Path(__file__).resolve().parents[1]
-MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+from sagemaker.amazon.common import read_records  # noqa: E402
 
 
 def taxi_like(n, d):
@@ -52,79 +52,24 @@ def taxi_like(n, d):
     return np.ascontiguousarray(taxi_gen.generate(0, n)[:, :d])
 
 
-def msd(x, c):
-    x64, c64 = x.astype(np.float64), c.astype(np.float64)
-    best = np.full(len(x), np.inf)
-    for s in range(0, len(x), 1 << 18):
-        xs = x64[s:s + (1 << 18)]
-        d2 = (xs ** 2).sum(1)[:, None] - 2 * xs @ c64.T + (c64 ** 2).sum(1)[None]
-        best[s:s + len(xs)] = np.maximum(d2.min(1), 0)
-    return best.mean()
-
-
-def read_model(path):
-    buf = path.read_bytes()
-    ndim = int.from_bytes(buf[32:36], "little")
-    shape = [int.from_bytes(buf[36 + 8 * i:44 + 8 * i], "little") for i in range(ndim)]
-    off = 36 + 8 * ndim + 12
-    return np.frombuffer(buf, "<f4", shape[0] * shape[1], off).reshape(shape)
-
-
 def setup(root, hp, mode, data):
-    for s in ("input/config", "input/data/train", "model", "output"):
-        (root / s).mkdir(parents=True, exist_ok=True)
-    (root / "input/config/hyperparameters.json").write_text(json.dumps(hp))
-    (root / "input/config/inputdataconfig.json").write_text(json.dumps(
-        {"train": {"ContentType": "application/x-recordio-protobuf", "TrainingInputMode": mode,
-                   "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}}))
-    (root / "input/config/resourceconfig.json").write_text(json.dumps(
-        {"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"}))
+    ml = MLRoot(root)
+    setup_job(ml, hp, mode=mode)
     if mode == "File":
         for i, part in enumerate(data):
-            os.link(part, root / "input/data/train" / ("part-%02d.pbr" % i))
-
-
-def feed_fifo(path, files):
-    def run():
-        fd = None
-        for _ in range(6000):
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
-                break
-            except OSError:
-                time.sleep(0.01)
-        if fd is None:
-            return
-        os.set_blocking(fd, True)
-        try:
-            for f in files:
-                with open(f, "rb") as src:
-                    while True:
-                        chunk = src.read(1 << 20)
-                        if not chunk:
-                            break
-                        view = memoryview(chunk)
-                        while len(view):
-                            view = view[os.write(fd, view):]
-        except BrokenPipeError:
-            pass
-        finally:
-            os.close(fd)
-    os.mkfifo(path)
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
+            os.link(part, ml.channel_dir("train") / ("part-%02d.pbr" % i))
+    return ml
 
 
 def run_smalgo(binary, tmp, parts, k, d, mode, ranks, polish=True):
     root = tmp / ("ml-%s-%d" % (mode, ranks))
     shutil.rmtree(root, ignore_errors=True)
-    setup(root, {"k": str(k), "feature_dim": str(d)}, mode, parts)
-    feeder = feed_fifo(root / "input/data/train_0", parts) if mode == "Pipe" else None
+    ml = setup(root, {"k": k, "feature_dim": d}, mode, parts)
+    feeder = PipeFeeder(ml.fifo("train"), parts, timeout=60) if mode == "Pipe" else None
     cmd = [str(binary), "train", "--ml-root", str(root), "--algorithm", "kmeans"]
     timer = shutil.which("time") or (os.path.exists("/usr/bin/time") and "/usr/bin/time")
     if ranks > 1:
-        cmd = ["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", "none"] + cmd
+        cmd = mpirun(ranks, cmd, "--bind-to", "none")
     if timer:
         cmd = [timer, "-f", "MAXRSS_KB=%M"] + cmd
     env = dict(os.environ, **MPI_ENV, OPENBLAS_NUM_THREADS="1",
@@ -137,7 +82,7 @@ def run_smalgo(binary, tmp, parts, k, d, mode, ranks, polish=True):
     if proc.returncode != 0:
         sys.exit("smalgo failed:\n" + proc.stdout[-3000:] + proc.stderr[-3000:])
     rss = [int(l.split("=")[1]) for l in proc.stderr.splitlines() if l.startswith("MAXRSS_KB=")]
-    return wall, read_model(root / "model/model_algo-1"), (max(rss) / 1024 if rss else None)
+    return wall, ndarray.read(ml.model_file())[0][0], (max(rss) / 1024 if rss else None)
 
 
 def check_sdk_reader(part, x_head):
@@ -176,19 +121,13 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--dim", type=int, default=16)
-    ap.add_argument("--bin", default=os.environ.get("SMALGO_BIN",
-                                                     REPO / "build/runtime/smalgo"))
+    ap.add_argument("--bin", default=paths.smalgo_bin())
     ap.add_argument("--no-peers", action="store_true")
     a = ap.parse_args()
     tmp = pathlib.Path(tempfile.mkdtemp(prefix="bench_kmeans_"))
     try:
         x = taxi_like(a.rows, a.dim)
-        parts = []
-        for i, chunk in enumerate(np.array_split(x, 4)):
-            p = tmp / ("part-%02d.pbr" % i)
-            with open(p, "wb") as f:
-                write_numpy_to_dense_tensor(f, chunk)
-            parts.append(p)
+        parts = write_parts(tmp, x, 4)
         nbytes = sum(p.stat().st_size for p in parts)
         npy = tmp / "x.npy"
         np.save(npy, x)

@@ -27,28 +27,24 @@ SMALGO_BIN selects the binary (default build/runtime/smalgo). Needs numpy,
 scikit-learn and sagemaker (the test venv). Writes into a temporary folder.
 """
 import argparse
-import io
-import json
-import resource
 import os
 import pathlib
+import resource
 import shutil
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 import numpy as np
 
-os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-from sagemaker.amazon.common import write_numpy_to_dense_tensor  # noqa: E402
+import common  # noqa: F401  (puts tests/kit on sys.path)
+from smgkit import ndarray, paths
+from smgkit.mlroot import MLRoot, setup_job
+from smgkit.payloads import decode_dense, sdk_dense
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
-SMALGO = pathlib.Path(os.environ.get("SMALGO_BIN", REPO / "build" / "runtime" / "smalgo"))
-RECORDIO_MAGIC = 0xCED7230A
+SMALGO = paths.smalgo_bin()
 
 
 def taxi_like(n, d, rng):
@@ -72,25 +68,12 @@ def write_file(path, n, d, seed=1, chunk=200000):
     rng = np.random.default_rng(seed)
     with open(path, "wb") as f:
         for start in range(0, n, chunk):
-            buf = io.BytesIO()
-            write_numpy_to_dense_tensor(buf, taxi_like(min(chunk, n - start), d, rng))
-            f.write(buf.getvalue())
+            f.write(sdk_dense(taxi_like(min(chunk, n - start), d, rng)))
 
 
 def load_recordio(path, d):
-    """The dense float32 rows of an SDK-written file, as a numpy view (fixed-stride records)."""
-    raw = np.fromfile(path, np.uint8)
-    magic, lrec = struct.unpack_from("<II", raw, 0)
-    assert magic == RECORDIO_MAGIC
-    length = lrec & ((1 << 29) - 1)
-    stride = 8 + ((length + 3) & ~3)
-    assert len(raw) % stride == 0, "records of varying size"
-    heads = raw.reshape(-1, stride)[:, :4].copy().view("<u4").ravel()
-    assert np.all(heads == RECORDIO_MAGIC), "records of varying size"
-    # The packed floats are the last 4*d bytes of the protobuf payload when there is no label.
-    off = length - 4 * d
-    rows = raw.reshape(-1, stride)[:, 8 + off:8 + off + 4 * d]
-    return np.ascontiguousarray(rows).view("<f4")
+    """The dense float32 rows of an SDK-written file (fixed-stride records)."""
+    return decode_dense(np.fromfile(path, np.uint8), d)
 
 
 def reference_s(data, d, k, chunk=50000):
@@ -108,24 +91,10 @@ def reference_s(data, d, k, chunk=50000):
 
 
 def ml_tree(root, d, k, mode):
-    for sub in ("input/config", "input/data/train", "model", "output"):
-        (root / sub).mkdir(parents=True, exist_ok=True)
-    (root / "input/config/hyperparameters.json").write_text(json.dumps(
-        {"feature_dim": str(d), "num_components": str(k), "mini_batch_size": "5000"}))
-    (root / "input/config/inputdataconfig.json").write_text(json.dumps(
-        {"train": {"ContentType": "application/x-recordio-protobuf", "TrainingInputMode": mode,
-                   "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}}))
-    (root / "input/config/resourceconfig.json").write_text(json.dumps(
-        {"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"}))
-
-
-def read_s(model_path):
-    buf = open(model_path, "rb").read()
-    pos = 24 + 8  # header, then the first array (s): magic, stype
-    (ndim,) = struct.unpack_from("<I", buf, pos)
-    (k,) = struct.unpack_from("<q", buf, pos + 4)
-    pos += 4 + 8 * ndim + 12
-    return np.frombuffer(buf, "<f4", k, pos).astype(np.float64)
+    ml = MLRoot(root)
+    setup_job(ml, {"feature_dim": d, "num_components": k, "mini_batch_size": 5000}, mode=mode)
+    ml.channel_dir("train")
+    return ml
 
 
 def run_smalgo(tmp, data, d, k, mode):
@@ -159,7 +128,7 @@ def run_smalgo(tmp, data, d, k, mode):
     if proc.returncode != 0:
         sys.exit("smalgo failed:\n" + proc.stdout + proc.stderr)
     cpu = r1.ru_utime + r1.ru_stime - r0.ru_utime - r0.ru_stime
-    s = read_s(root / "model/model_algo-1")[::-1]
+    s = ndarray.read_named(root / "model/model_algo-1", dtype=np.float64)["s"][::-1]
     shutil.rmtree(root, ignore_errors=True)
     return secs, cpu, s
 

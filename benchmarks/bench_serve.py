@@ -18,8 +18,6 @@ import os
 import pathlib
 import re
 import signal
-import socket
-import struct
 import subprocess
 import tempfile
 import time
@@ -27,25 +25,14 @@ import urllib.request
 
 import numpy as np
 
-REPO = pathlib.Path(__file__).resolve().parents[1]
+import common  # noqa: F401  (puts tests/kit on sys.path)
+from smgkit import ndarray, paths
+from smgkit.net import free_port
 
 
 def write_kmeans_model(path, centroids):
     """MXNet NDArray list file (one unnamed float32 (k, d) array)."""
-    k, d = centroids.shape
-    with open(path, "wb") as f:
-        f.write(struct.pack("<QQQ", 0x112, 0, 1))
-        f.write(struct.pack("<IiI", 0xF993FAC9, 0, 2))
-        f.write(struct.pack("<qq", k, d))
-        f.write(struct.pack("<iii", 1, 0, 0))
-        f.write(centroids.astype("<f4").tobytes())
-        f.write(struct.pack("<Q", 0))
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    ndarray.write(path, [centroids])
 
 
 def to_us(value, unit):
@@ -77,8 +64,7 @@ def run_wrk(url, body_path, ctype, connections, duration, wrk_threads):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--bin", default=os.environ.get("SMALGO_BIN",
-                                                    REPO / "build" / "runtime" / "smalgo"))
+    ap.add_argument("--bin", default=paths.smalgo_bin())
     ap.add_argument("--duration", type=int, default=5)
     ap.add_argument("--connections", default="1,4,16,64")
     ap.add_argument("--threads", type=int, default=2, help="server worker threads")

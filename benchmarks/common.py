@@ -9,6 +9,10 @@ mpirun) and not the Python driver's, and which polls /proc/<pid>/io (rchar:
 bytes returned by read()) to find when the program starts reading data, so
 "first record" is measured the same way in File and Pipe mode without any help
 from the program.
+
+Importing this module also puts the shared Python kit (tests/kit/smgkit: job
+trees, SDK payloads, the NDArray reader, paths, ...) on sys.path, so every
+benchmark script does `import common` before `from smgkit import ...`.
 """
 
 import json
@@ -21,6 +25,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(REPO, "tests", "kit"))
 FIRST_READ_BYTES = 16 * 1024  # more than every config file smalgo reads at start-up
 
 

@@ -36,7 +36,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402,F401  (puts tests/kit on sys.path)
 import taxi_gen  # noqa: E402
+from smgkit.kmeans import msd  # noqa: E402
 
 PEERS = ["sklearn_pca", "sklearn_ipca", "sklearnex_pca", "sklearn_kmeans", "sklearn_minibatch",
          "sklearnex_kmeans", "faiss_kmeans"]
@@ -63,17 +65,6 @@ def pca_quality(x, components):
         b = x[i:i + (1 << 18)].astype(np.float64) - mean
         c += b.T @ b
     return float(np.trace(q.T @ c @ q) / np.trace(c))
-
-
-def msd(x, centres):
-    c = np.asarray(centres, dtype=np.float64)
-    cc = (c * c).sum(axis=1)
-    total = 0.0
-    for i in range(0, len(x), 1 << 16):
-        b = x[i:i + (1 << 16)].astype(np.float64)
-        d = (b * b).sum(axis=1)[:, None] - 2.0 * b @ c.T + cc[None, :]
-        total += np.maximum(d.min(axis=1), 0.0).sum()
-    return float(total / len(x))
 
 
 def fit(peer, x, a):

@@ -44,6 +44,9 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 import taxi_gen  # noqa: E402
 from common import log, median  # noqa: E402
+from smgkit import joblog, ndarray, paths  # noqa: E402
+from smgkit.mlroot import MLRoot, setup_job  # noqa: E402
+from smgkit.mpi import MPI_ENV, mpirun  # noqa: E402
 
 BASE_ROWS = int(os.environ.get("SMG_BENCH_BASE_ROWS", "500000"))  # 1x at --scale 1: 46 MB of recordIO
 ROWS_PER_SHARD = 62_500  # ~5.75 MB files, many files as in the study
@@ -55,25 +58,20 @@ PEER_ORDER = ["sklearn_pca", "sklearnex_pca", "sklearn_ipca", "sklearn_kmeans",
 
 
 def make_root(root, hp, mode):
-    for sub in ("input/config", "input/data/train", "model", "output"):
-        os.makedirs(os.path.join(root, sub), exist_ok=True)
-    with open(os.path.join(root, "input/config/hyperparameters.json"), "w") as f:
-        json.dump(hp, f)
-    with open(os.path.join(root, "input/config/inputdataconfig.json"), "w") as f:
-        json.dump({"train": {"ContentType": "application/x-recordio-protobuf",
-                             "TrainingInputMode": mode, "S3DistributionType": "FullyReplicated",
-                             "RecordWrapperType": "None"}}, f)
+    ml = MLRoot(root)
+    setup_job(ml, hp, mode=mode)
+    ml.channel_dir("train")
 
 
 def parse_log(text):
     """Figures smalgo prints: throughput, training msd."""
     out = {}
-    m = re.search(r"train throughput=([0-9.eE+-]+) records/second", text)
-    if m:
-        out["throughput_records_s"] = float(m.group(1))
-    m = re.search(r"train msd <loss>=([0-9.eE+-]+)", text)
-    if m:
-        out["smalgo_train_msd"] = float(m.group(1))
+    tput = joblog.throughput(text)
+    if tput is not None:
+        out["throughput_records_s"] = tput
+    msd = joblog.quality_metric(text, "train msd")
+    if msd is not None:
+        out["smalgo_train_msd"] = msd
     m = re.search(r"#metrics (\{.*\})", text)
     if m:
         try:
@@ -87,11 +85,9 @@ def parse_log(text):
 class Suite:
     def __init__(self, a):
         self.a = a
-        self.smalgo = os.path.abspath(os.environ.get(
-            "SMALGO_BIN", os.path.join(common.REPO, "build/runtime/smalgo")))
+        self.smalgo = os.path.abspath(paths.smalgo_bin())
         self.limits_bin = os.path.abspath(os.environ.get(
-            "SMALGO_BENCH_LIMITS", os.path.join(os.path.dirname(os.path.dirname(self.smalgo)),
-                                                "benchmarks/bench_limits")))
+            "SMALGO_BENCH_LIMITS", paths.bench_bin("bench_limits")))
         common.SPAWN = os.path.abspath(os.environ.get(
             "SMALGO_BENCH_SPAWN", os.path.join(os.path.dirname(self.limits_bin), "bench_spawn")))
         self.work = a.work or tempfile.mkdtemp(prefix="smg_bench_")
@@ -150,8 +146,8 @@ class Suite:
         nbytes = sum(os.path.getsize(os.path.join(src, f)) for f in os.listdir(src))
         train = [self.smalgo, "train", "--ml-root", root, "--algorithm", algo]
         if ranks > 1 or self.a.mpi_always:
-            train = ["mpirun", "-np", str(ranks), "--oversubscribe", "--bind-to", "none"] + train
-        env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
+            train = mpirun(ranks, train, "--bind-to", "none")
+        env = dict(os.environ, **MPI_ENV)
         rec = {"algo": algo, "mode": mode, "size": "%dx" % s, "rows": self.rows[s],
                "bytes": nbytes, "epochs": epochs, "ranks": ranks}
         t0 = time.monotonic()
@@ -192,19 +188,12 @@ class Suite:
         return rec
 
     def model_json(self, path, algo, out):
-        """smalgo inspect --all -> components (rows) or centres, as a JSON list."""
-        c = common.run([self.smalgo, "inspect", path, "--all"]).check()
-        doc = json.loads(c.stdout)
-        arrays = {a["name"]: a for a in doc["arrays"]}
-        import numpy as np
-
+        """The model file -> components (rows) or centres, as a JSON list."""
+        arrays = ndarray.read_named(path, dtype=float)
         if algo == "pca":
-            v = np.asarray(arrays["v"]["values"], dtype=np.float64).reshape(
-                arrays["v"]["shape"])
-            m = v.T  # columns of v are the components
+            m = arrays["v"].T  # columns of v are the components
         else:
-            a = next(iter(arrays.values()))
-            m = np.asarray(a["values"], dtype=np.float64).reshape(a["shape"])
+            m = arrays["0"]
         with open(out, "w") as f:
             json.dump(m.tolist(), f)
         return out

@@ -16,8 +16,9 @@ streamed. Everything is numpy array arithmetic (several million rows/s).
 
 Output: recordIO-protobuf exactly as sagemaker.amazon.common.
 write_numpy_to_dense_tensor writes it (one Record per row with a dense
-float32 tensor under features["values"], no label), encoded by a fixed-layout
-numpy encoder that `--verify` checks byte for byte against the SDK; or CSV
+float32 tensor under features["values"], no label), encoded by the kit's
+fixed-layout numpy encoder (smgkit.payloads.encode_dense) that `--verify`
+checks byte for byte against the SDK; or CSV
 (no header, no label column, as SageMaker's text/csv;label_size=0). Either
 sharded into many files in a folder (as the SageMaker study's 1674 files), or
 streamed to stdout so a large run needs no disk:
@@ -31,12 +32,14 @@ Why: the benchmarks need the SageMaker Pipe-mode study's kind of data
 """
 
 import argparse
-import io
 import os
 import sys
 import time
 
 import numpy as np
+
+import common  # noqa: F401  (puts tests/kit on sys.path)
+from smgkit import payloads
 
 COLUMNS = [
     "vendor_id",
@@ -208,107 +211,49 @@ def generate(seed, rows):
         (0, FEATURE_DIM), np.float32)
 
 
-# ---- recordIO-protobuf, the SDK's byte layout ---------------------------------------
-
-RECORDIO_MAGIC = 0xCED7230A
-
-
-def _varint(v):
-    out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
-
-
-def _record_prefix(d):
-    """Protobuf bytes before the floats of one dense Record with d float32 values:
-    Record.features(1) { key(1)="values", value(2)=Value{ float32_tensor(2)=
-    Float32Tensor{ values(1) packed } } }."""
-    vals = 4 * d
-    tensor = b"\x0a" + _varint(vals)  # Float32Tensor.values, packed
-    tensor_len = len(tensor) + vals
-    value = b"\x12" + _varint(tensor_len)  # Value.float32_tensor
-    value_len = len(value) + tensor_len
-    entry = b"\x0a\x06values" + b"\x12" + _varint(value_len)
-    entry_len = len(entry) + value_len
-    record = b"\x0a" + _varint(entry_len)  # Record.features
-    prefix = record + entry + value + tensor
-    return prefix, len(prefix) + vals
-
+# ---- encodings: the kit's (smgkit.payloads) ----------------------------------------
 
 def record_size(d=FEATURE_DIM):
     """Bytes of one framed record (header + payload + padding)."""
-    _, payload = _record_prefix(d)
-    return 8 + ((payload + 3) & ~3)
+    return payloads.record_size(d)
 
 
 def encode_recordio(x):
     """Bytes of x (float32, n x d) framed exactly as write_numpy_to_dense_tensor."""
-    x = np.ascontiguousarray(x, dtype=np.float32)
-    n, d = x.shape
-    prefix, payload = _record_prefix(d)
-    padded = (payload + 3) & ~3
-    rec = 8 + padded
-    buf = np.zeros((n, rec), dtype=np.uint8)
-    head = np.frombuffer(np.array([RECORDIO_MAGIC, payload], dtype="<u4").tobytes() + prefix,
-                         dtype=np.uint8)
-    buf[:, :len(head)] = head
-    buf[:, len(head):len(head) + 4 * d] = x.astype("<f4").view(np.uint8).reshape(n, 4 * d)
-    return buf.tobytes()
+    return payloads.encode_dense(x)
 
 
 def decode_recordio(data, d=FEATURE_DIM):
     """Inverse of encode_recordio for this fixed layout (the peers' loader)."""
-    prefix, payload = _record_prefix(d)
-    rec = record_size(d)
-    raw = np.frombuffer(data, dtype=np.uint8)
-    if raw.size % rec:
-        raise ValueError("recordIO data is not a whole number of %d-byte records" % rec)
-    raw = raw.reshape(-1, rec)
-    start = 8 + len(prefix)
-    head = np.frombuffer(np.array([RECORDIO_MAGIC, payload], dtype="<u4").tobytes() + prefix,
-                         dtype=np.uint8)
-    if raw.shape[0] and not (raw[:, :start] == head).all():
-        raise ValueError("recordIO data is not the fixed dense layout for d=%d" % d)
-    return np.ascontiguousarray(raw[:, start:start + 4 * d]).view("<f4").astype(np.float32)
+    return payloads.decode_dense(data, d)
 
 
 def encode_csv(x):
     """CSV text of x, no header; floats in the shortest %g form that keeps 7 digits."""
-    s = io.StringIO()
-    np.savetxt(s, x, fmt="%.7g", delimiter=",")
-    return s.getvalue().encode()
+    return payloads.csv_bytes(x, fmt="%.7g")
 
 
 def verify(rows=2000, seed=7):
     """Check encode_recordio against the SDK byte for byte, and the decoder."""
-    os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-    from sagemaker.amazon.common import write_numpy_to_dense_tensor, read_records
+    import io
 
     x = generate(seed, rows)
-    ref = io.BytesIO()
-    write_numpy_to_dense_tensor(ref, x)
+    ref = payloads.sdk_dense(x)
     ours = encode_recordio(x)
-    if ref.getvalue() != ours:
+    if ref != ours:
         raise SystemExit("verify: recordIO bytes differ from the SDK's")
     back = decode_recordio(ours)
     if not np.array_equal(back, x):
         raise SystemExit("verify: decode_recordio does not round-trip")
-    ref.seek(0)
-    recs = read_records(ref)
+    from sagemaker.amazon.common import read_records
+
+    recs = read_records(io.BytesIO(ref))
     sdk = np.array([r.features["values"].float32_tensor.values for r in recs], dtype=np.float32)
     if not np.array_equal(sdk, x):
         raise SystemExit("verify: SDK read_records disagrees")
     for d in (1, 2, 29, 40, 300):  # other widths: multi-byte varints, padding
         y = np.random.default_rng(d).standard_normal((5, d)).astype(np.float32)
-        ref = io.BytesIO()
-        write_numpy_to_dense_tensor(ref, y)
-        if ref.getvalue() != encode_recordio(y):
+        if payloads.sdk_dense(y) != encode_recordio(y):
             raise SystemExit("verify: bytes differ for d=%d" % d)
     print("verify: %d rows (d=%d) and d in 1,2,29,40,300: byte-identical to the SDK" %
           (rows, FEATURE_DIM))

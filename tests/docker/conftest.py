@@ -1,5 +1,6 @@
-"""Fixtures for the Docker tests: the images (built once per session when missing),
-small data sets written with the SageMaker SDK's own writer, and model readers.
+"""Fixtures for the Docker tests: the images (built once per session when missing)
+and small data sets written with the SageMaker SDK's own writer (jobdata.py).
+The shared helpers are the kit tests/kit/smgkit, put on sys.path here.
 
 The images are smalgo-pca:$SMALGO_IMAGE_TAG and smalgo-kmeans:$SMALGO_IMAGE_TAG
 (tag `latest` by default), as docker/build-images.sh (`make image`) makes them.
@@ -15,11 +16,14 @@ import sys
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+HERE = pathlib.Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "kit"))
 import harness  # noqa: E402
 from jobdata import DataSet  # noqa: E402
+from smgkit import paths  # noqa: E402
 
-REPO = harness.REPO
+REPO = paths.REPO
 TAG = os.environ.get("SMALGO_IMAGE_TAG", "latest")
 
 
@@ -60,7 +64,7 @@ def images():
 @pytest.fixture(scope="session")
 def host_smalgo():
     """The smalgo binary on this machine (Pipe-mode agent, model inspection)."""
-    path = harness.smalgo_bin()
+    path = paths.smalgo_bin()
     if not path.exists():
         pytest.fail(f"smalgo binary not found at {path}; run `make build` first")
     return path

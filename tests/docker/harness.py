@@ -40,9 +40,13 @@ import pathlib
 import shutil
 import signal
 import subprocess
+import sys
 import time
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "kit"))
+from smgkit import mlroot  # noqa: E402
+from smgkit.paths import smalgo_bin  # noqa: E402
+
 _counter = itertools.count()
 
 
@@ -58,10 +62,6 @@ def compose_command() -> list[str]:
     if shutil.which("docker-compose"):
         return ["docker-compose"]
     raise RuntimeError("neither `docker compose` nor `docker-compose` is installed")
-
-
-def smalgo_bin() -> pathlib.Path:
-    return pathlib.Path(os.environ.get("SMALGO_BIN", REPO / "build" / "runtime" / "smalgo"))
 
 
 @dataclasses.dataclass
@@ -107,32 +107,22 @@ class LocalJob:
 
     def _layout(self):
         n = len(self.hosts)
-        dataconfig = {}
-        for name, ch in self.channels.items():
-            entry = {"TrainingInputMode": ch.mode, "S3DistributionType": ch.distribution,
-                     "RecordWrapperType": "None"}
-            if ch.content_type:
-                entry["ContentType"] = ch.content_type
-            dataconfig[name] = entry
+        dataconfig = {name: mlroot.channel(ch.content_type, ch.mode, ch.distribution)
+                      for name, ch in self.channels.items()}
         for i, host in enumerate(self.hosts):
-            root = self.host_dir(host)
-            for sub in ("input/config", "input/data", "model", "output/data"):
-                (root / sub).mkdir(parents=True, exist_ok=True)
-            cfg = root / "input" / "config"
-            (cfg / "hyperparameters.json").write_text(json.dumps(self.hyperparameters))
-            (cfg / "inputdataconfig.json").write_text(json.dumps(dataconfig))
-            (cfg / "resourceconfig.json").write_text(json.dumps({
-                "current_host": host, "current_instance_type": "ml.m5.large",
-                "current_group_name": "homogeneousCluster", "hosts": self.hosts,
-                "instance_groups": [{"instance_group_name": "homogeneousCluster",
-                                     "instance_type": "ml.m5.large",
-                                     "hosts": list(reversed(self.hosts))}],
-                "network_interface_name": self.interface}))
+            root = mlroot.MLRoot(self.host_dir(host))
+            root.write_hyperparameters(self.hyperparameters)
+            root.write_inputdataconfig(dataconfig)
+            root.write_resourceconfig(
+                host, self.hosts, self.interface, current_instance_type="ml.m5.large",
+                current_group_name="homogeneousCluster",
+                instance_groups=[{"instance_group_name": "homogeneousCluster",
+                                  "instance_type": "ml.m5.large",
+                                  "hosts": list(reversed(self.hosts))}])
             for name, ch in self.channels.items():
                 if ch.mode != "File":
                     continue
-                dest = root / "input" / "data" / name
-                dest.mkdir(parents=True, exist_ok=True)
+                dest = root.channel_dir(name)
                 files = ch.files()
                 for j, f in enumerate(files):
                     if ch.distribution == "ShardedByS3Key" and j % n != i:
@@ -283,10 +273,10 @@ class LocalJob:
 
     # -- results ----------------------------------------------------------------
     def model(self, host="algo-1") -> pathlib.Path:
-        return self.host_dir(host) / "model" / f"model_{host}"
+        return mlroot.MLRoot(self.host_dir(host)).model_file(host)
 
     def failure(self, host) -> str | None:
-        p = self.host_dir(host) / "output" / "failure"
+        p = mlroot.MLRoot(self.host_dir(host)).failure
         return p.read_text() if p.exists() else None
 
     def run(self, timeout=300) -> dict[str, int]:

@@ -1,27 +1,25 @@
-"""Data and model helpers for the Docker tests: recordIO-protobuf files written by
-the SageMaker SDK's own writer, the hyperparameters the tests train with, and
-readers for the NDArray model files (through `smalgo inspect`).
+"""Data and model helpers for the Docker tests: the data sets (recordIO-protobuf
+files written by the SageMaker SDK's own writer), the hyperparameters the tests
+train with, and the model reader and msd they judge models with (both from the
+kit, tests/kit/smgkit).
 
 A module of its own, not conftest.py, so that test modules can import it by a
 name no other test folder uses.
 """
-import json
 import pathlib
-import subprocess
+import sys
 
 import numpy as np
 
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "kit"))
+from smgkit import kmeans, ndarray  # noqa: E402
+from smgkit.payloads import write_parts  # noqa: E402
+
 
 def write_recordio(folder, x, shards):
-    """x split into `shards` recordIO-protobuf files written by the SDK itself."""
-    from sagemaker.amazon.common import write_numpy_to_dense_tensor
-
-    folder = pathlib.Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, part in enumerate(np.array_split(x, shards)):
-        with open(folder / f"part-{i:02d}.rec", "wb") as f:
-            write_numpy_to_dense_tensor(f, part.astype(np.float32))
-    return folder
+    """x split into `shards` recordIO-protobuf files part-NN.rec written by the SDK."""
+    write_parts(folder, x.astype(np.float32), shards, ext="rec")
+    return pathlib.Path(folder)
 
 
 class DataSet:
@@ -38,19 +36,12 @@ KMEANS_HP = {"feature_dim": 8, "k": 5, "mini_batch_size": 200, "epochs": 2,
              "init_method": "kmeans++"}
 
 
-def read_model(smalgo, path):
-    """An NDArray model file as {name: np.ndarray} (list files: {"0": ...})."""
-    out = subprocess.run([str(smalgo), "inspect", str(path), "--all"], capture_output=True,
-                         text=True, check=True)
-    doc = json.loads(out.stdout)
-    arrays = {}
-    for i, a in enumerate(doc["arrays"]):
-        name = a.get("name") or str(i)
-        arrays[name] = np.array(a["values"], dtype=np.float64).reshape(a["shape"])
-    return arrays
+def read_model(path):
+    """An NDArray model file as {name: float64 array} (list files: {"0": ...}),
+    read by the kit's independent numpy reader."""
+    return ndarray.read_named(path, dtype=np.float64)
 
 
 def msd(centres, x):
     """Mean squared distance from each row of x to its closest centre (float64)."""
-    d = ((x[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
-    return float(d.min(axis=1).mean())
+    return kmeans.msd(x, centres)

@@ -24,8 +24,6 @@ nothing else on the machine collides); predictor.delete_endpoint() runs `compose
 down`, and every container the module started is removed at the end.
 """
 import json
-import re
-import socket
 import subprocess
 import tarfile
 import time
@@ -36,28 +34,10 @@ import numpy as np
 import pytest
 
 from jobdata import KMEANS_HP, PCA_HP, read_model
+from smgkit.net import free_port
+from smgkit.sdklocal import ROLE, container_ids, go_offline, local_session
 
 HP = {"pca": PCA_HP, "kmeans": KMEANS_HP}
-ROLE = "arn:aws:iam::111111111111:role/dummy"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def container_ids(images):
-    """Containers (any state) of our images named the way the SDK names them."""
-    found = set()
-    for image in images.values():
-        out = subprocess.run(["docker", "ps", "-a", "--no-trunc", "--filter", f"ancestor={image}",
-                              "--format", "{{.ID}} {{.Names}}"], capture_output=True, text=True)
-        for line in out.stdout.split("\n"):
-            parts = line.split()
-            if len(parts) == 2 and re.fullmatch(r"[a-z0-9]{10}-algo-\d+-[a-z0-9]{5}", parts[1]):
-                found.add(parts[0])
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -65,26 +45,12 @@ def sdk_session(images, tmp_path_factory):
     """A LocalSession with no credentials to find, serving on a free port; removes the
     SDK's containers made meanwhile when the module ends."""
     mp = pytest.MonkeyPatch()
-    tmp = tmp_path_factory.mktemp("aws")
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-                 "AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-        mp.delenv(name, raising=False)
-    mp.setenv("AWS_CONFIG_FILE", str(tmp / "no-aws-config"))
-    mp.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp / "no-aws-credentials"))
-    mp.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    mp.setenv("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-    import boto3
-    from sagemaker.local import LocalSession
-
-    before = container_ids(images)
+    go_offline(mp, tmp_path_factory.mktemp("aws"))
+    before = container_ids(images.values())
     try:
-        session = LocalSession(boto_session=boto3.Session(region_name="us-east-1"),
-                               sagemaker_config={"SchemaVersion": "1.0", "SageMaker": {
-                                   "PythonSDK": {"Modules": {"TelemetryOptOut": True}}}})
-        session.config = {"local": {"local_code": True, "serving_port": free_port()}}
-        yield session
+        yield local_session(serving_port=free_port())
     finally:
-        new = sorted(container_ids(images) - before)
+        new = sorted(container_ids(images.values()) - before)
         if new:
             subprocess.run(["docker", "rm", "-f", *new], capture_output=True)
         mp.undo()
@@ -98,7 +64,7 @@ class Trained:
 
 
 @pytest.fixture(scope="module")
-def trained(images, sdk_session, pca_data, kmeans_data, host_smalgo, tmp_path_factory):
+def trained(images, sdk_session, pca_data, kmeans_data, tmp_path_factory):
     """{algo: Trained}, each trained lazily, once, by the SDK in local mode."""
     from sagemaker.estimator import Estimator
 
@@ -121,7 +87,7 @@ def trained(images, sdk_session, pca_data, kmeans_data, host_smalgo, tmp_path_fa
                 assert len(names) == 1 and names[0].startswith("model_algo-1"), names
                 tar.extractall(model_dir)
             model_file = model_dir / names[0]
-            cache[algo] = Trained(est, model_file, read_model(host_smalgo, model_file))
+            cache[algo] = Trained(est, model_file, read_model(model_file))
         return cache[algo]
 
     return get

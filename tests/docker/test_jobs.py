@@ -46,8 +46,8 @@ def single_host(tmp_path_factory, images, algo, data, mode):
     return _single[key]
 
 
-def check_pca(smalgo, model, reference, data):
-    got, ref = read_model(smalgo, model), read_model(smalgo, reference)
+def check_pca(model, reference, data):
+    got, ref = read_model(model), read_model(reference)
     assert set(got) == {"s", "v", "mean"}
     for name in ("s", "mean"):
         rel = np.abs(got[name] - ref[name]).max() / np.abs(ref[name]).max()
@@ -61,9 +61,9 @@ def check_pca(smalgo, model, reference, data):
     assert np.allclose(np.sort(got["s"]), np.sort(s), rtol=1e-3)
 
 
-def check_kmeans(smalgo, model, reference, data):
-    got = read_model(smalgo, model)["0"]
-    ref = read_model(smalgo, reference)["0"]
+def check_kmeans(model, reference, data):
+    got = read_model(model)["0"]
+    ref = read_model(reference)["0"]
     assert got.shape == ref.shape == (5, 8)
     m_got, m_ref = msd(got, data.test_x), msd(ref, data.test_x)
     assert abs(m_got - m_ref) <= 0.01 * m_ref, (m_got, m_ref)
@@ -80,7 +80,7 @@ def test_train(tmp_path, tmp_path_factory, images, host_smalgo, pca_data, kmeans
     model = reference if hosts == 1 else run_job(tmp_path, images, algo, data, hosts,
                                                  mode).model()
     check = check_pca if algo == "pca" else check_kmeans
-    check(host_smalgo, model, reference, data)
+    check(model, reference, data)
 
 
 def test_kmeans_fully_replicated(tmp_path, tmp_path_factory, images, host_smalgo, kmeans_data):
@@ -88,7 +88,7 @@ def test_kmeans_fully_replicated(tmp_path, tmp_path_factory, images, host_smalgo
     reference = single_host(tmp_path_factory, images, "kmeans", kmeans_data, "File")
     job = run_job(tmp_path, images, "kmeans", kmeans_data, 2, "File",
                   distribution="FullyReplicated")
-    check_kmeans(host_smalgo, job.model(), reference, kmeans_data)
+    check_kmeans(job.model(), reference, kmeans_data)
 
 
 def test_no_argument_trains(tmp_path, images, pca_data):

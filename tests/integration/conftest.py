@@ -5,22 +5,29 @@ against temporary /opt/ml trees, and read SageMaker's real artifacts from the
 shared folder beside the checkout (SMALGO_SHARED_DIR, default ../shared); tests
 that need those artifacts skip when the folder is absent.
 
+The helpers themselves (job trees, SDK payloads, the NDArray reader, the
+Pipe-mode feeder, paths) are the shared kit tests/kit/smgkit, which this file
+puts on sys.path for every test module here.
+
 SMALGO_BIN, SHARED_DIR and FIXTURES_DIR are also module constants, for the few
 modules that must know the fixtures folder while pytest collects (to
 parametrize over its files or mark tests skipped); everything else takes the
 fixtures below.
 """
-import json
 import os
 import pathlib
 import subprocess
+import sys
 
 import pytest
 
-REPO = pathlib.Path(__file__).resolve().parents[2]
-SMALGO_BIN = pathlib.Path(os.environ.get("SMALGO_BIN", REPO / "build" / "runtime" / "smalgo"))
-SHARED_DIR = pathlib.Path(os.environ.get("SMALGO_SHARED_DIR", REPO.parent / "shared"))
-FIXTURES_DIR = SHARED_DIR / "fixtures" / "sagemaker"
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "kit"))
+from smgkit import paths  # noqa: E402
+from smgkit.mlroot import MLRoot  # noqa: E402
+
+SMALGO_BIN = paths.smalgo_bin()
+SHARED_DIR = paths.shared_dir()
+FIXTURES_DIR = paths.fixtures_dir()
 
 
 @pytest.fixture(scope="session")
@@ -40,48 +47,6 @@ def fixtures_dir():
     if not FIXTURES_DIR.is_dir():
         pytest.skip(f"SageMaker fixtures not present at {FIXTURES_DIR}")
     return FIXTURES_DIR
-
-
-class MLRoot:
-    """A temporary /opt/ml tree: config files, channels, and the job's outputs."""
-
-    def __init__(self, root: pathlib.Path):
-        self.root = root
-        for sub in ("input/config", "input/data", "model", "output"):
-            (root / sub).mkdir(parents=True, exist_ok=True)
-
-    @property
-    def config(self):
-        return self.root / "input" / "config"
-
-    @property
-    def data(self):
-        return self.root / "input" / "data"
-
-    @property
-    def model(self):
-        return self.root / "model"
-
-    @property
-    def failure(self):
-        return self.root / "output" / "failure"
-
-    def write_hyperparameters(self, hp):
-        (self.config / "hyperparameters.json").write_text(
-            json.dumps({k: str(v) for k, v in hp.items()}))
-
-    def write_inputdataconfig(self, channels):
-        (self.config / "inputdataconfig.json").write_text(json.dumps(channels))
-
-    def write_resourceconfig(self, current_host="algo-1", hosts=("algo-1",)):
-        (self.config / "resourceconfig.json").write_text(json.dumps(
-            {"current_host": current_host, "hosts": list(hosts),
-             "network_interface_name": "eth0"}))
-
-    def channel_dir(self, name):
-        d = self.data / name
-        d.mkdir(parents=True, exist_ok=True)
-        return d
 
 
 @pytest.fixture

@@ -11,14 +11,15 @@
   float64/int .npy as well.
 - malformed input: exit status 1 and a message naming file and place.
 """
-import io
 import os
 
 import numpy as np
 import pytest
 
+from smgkit.payloads import csv_bytes, sdk_dense, sdk_sparse
+
 os.environ.setdefault("SAGEMAKER_SUPPRESS_V2_WARNING", "1")
-sm = pytest.importorskip("sagemaker.amazon.common")
+pytest.importorskip("sagemaker.amazon.common")
 sp = pytest.importorskip("scipy.sparse")
 
 
@@ -45,18 +46,6 @@ def records(run):
         return np.array(rows, dtype=np.float64).astype(np.float32).reshape(-1, dim)
 
     return go
-
-
-def sdk_dense(array, labels=None):
-    b = io.BytesIO()
-    sm.write_numpy_to_dense_tensor(b, array, labels)
-    return b.getvalue()
-
-
-def sdk_sparse(matrix, labels=None):
-    b = io.BytesIO()
-    sm.write_spmatrix_to_sparse_tensor(b, matrix, labels)
-    return b.getvalue()
 
 
 def data(dtype, rows=37, cols=5, seed=0):
@@ -97,8 +86,7 @@ def test_sdk_sparse_decodes_exactly(tmp_path, dtype, records):
 
 
 def write_csv(path, a):
-    # %.9g round-trips float32 exactly
-    np.savetxt(path, a, delimiter=",", fmt="%.9g")
+    path.write_bytes(csv_bytes(a))  # %.9g: round-trips float32 exactly
 
 
 def test_convert_csv_dense_byte_identical(tmp_path, run):

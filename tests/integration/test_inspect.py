@@ -11,8 +11,10 @@ import json
 import pathlib
 import struct
 
+import numpy as np
 import pytest
 from conftest import FIXTURES_DIR
+from smgkit import ndarray
 
 ARTIFACTS = FIXTURES_DIR / "artifacts"  # needed while collecting: one test per model file
 
@@ -79,8 +81,7 @@ def test_inspect_values_limit(inspect):
 
 
 def test_inspect_errors(tmp_path, inspect):
-    good = struct.pack("<QQQ", 0x112, 0, 1) + struct.pack("<IiIqq", 0xF993FAC9, 0, 2, 1, 2) \
-        + struct.pack("<iii", 1, 0, 0) + struct.pack("<2f", 1.5, -2) + struct.pack("<Q", 0)
+    good = ndarray.encode([np.array([[1.5, -2]])])  # one unnamed 1 x 2 float32 array
     ok = tmp_path / "ok"
     ok.write_bytes(good)
     r = inspect(ok)

@@ -1,11 +1,11 @@
 """End-to-end tests of `smalgo train` for k-means.
 
-Each test lays out a temporary /opt/ml tree (conftest.MLRoot), writes the data
+Each test lays out a temporary /opt/ml tree (smgkit.mlroot), writes the data
 with the real SageMaker SDK (sagemaker.amazon.common.write_numpy_to_dense_tensor),
 runs the real binary in File mode, in Pipe mode through a real FIFO, and on 2
 MPI ranks under mpirun (File mode: the runtime refuses Pipe mode with several
 ranks on one host, since a FIFO has one reader), and reads model/model_algo-1
-with an independent numpy NDArray reader (mlfiles.py, shared with test_pca.py).
+with an independent numpy NDArray reader (smgkit.ndarray, shared with test_pca.py).
 
 Oracle: scikit-learn KMeans(n_init=10) on the same float32 values, in float64.
 Quality bar: the mean squared distance of the training rows to our k centers
@@ -16,15 +16,18 @@ the airports and Brooklyn, trip distance and fare tied to it, passengers,
 tip, and 2% junk rows with zero coordinates, as real taxi data has.
 """
 import os
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from mlfiles import PipeFeeder, put_files, read_ndarray, recordio, setup_job
-
-MPI_ENV = {"OMPI_ALLOW_RUN_AS_ROOT": "1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1"}
+from smgkit.joblog import quality_metric as metric
+from smgkit.kmeans import nearest_sq_dist as msd_to
+from smgkit.mlroot import setup_job
+from smgkit.mpi import MPI_ENV, have_mpirun, mpirun
+from smgkit.ndarray import read as read_ndarray
+from smgkit.payloads import sdk_dense as recordio, write_parts
+from smgkit.pipe import PipeFeeder
 
 
 # ---- data ------------------------------------------------------------------------
@@ -68,15 +71,6 @@ def sklearn_msd(x, k):
     return _SK_CACHE[key]
 
 
-def msd_to(x, centers):
-    x = x.astype(np.float64)
-    c = centers.astype(np.float64)
-    best = np.full(len(x), np.inf)
-    for j in range(len(c)):
-        best = np.minimum(best, ((x - c[j]) ** 2).sum(1))
-    return best
-
-
 # ---- job plumbing ----------------------------------------------------------------
 
 def run_train(ml_root, smalgo_bin, ranks=1, timeout=600, env_extra=None):
@@ -86,9 +80,9 @@ def run_train(ml_root, smalgo_bin, ranks=1, timeout=600, env_extra=None):
     env.update(env_extra or {})
     cmd = [str(smalgo_bin), "train", "--ml-root", str(ml_root.root), "--algorithm", "kmeans"]
     if ranks > 1:
-        if shutil.which("mpirun") is None:
+        if not have_mpirun():
             pytest.skip("mpirun not installed")
-        cmd = ["mpirun", "-np", str(ranks), "--oversubscribe"] + cmd
+        cmd = mpirun(ranks, cmd)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -97,25 +91,17 @@ def train_job(ml_root, smalgo_bin, x, hp, mode="File", ranks=1, parts=2, test=No
     setup_job(ml_root, hp, mode=mode, test=test is not None)
     feeders = []
     if mode == "Pipe":
-        feeders.append(PipeFeeder(ml_root, "train", recordio(x)))
+        feeders.append(PipeFeeder(ml_root.fifo("train"), recordio(x)))
         if test is not None:
-            feeders.append(PipeFeeder(ml_root, "test", recordio(test)))
+            feeders.append(PipeFeeder(ml_root.fifo("test"), recordio(test)))
     else:
-        put_files(ml_root, "train", x, parts=parts)
+        write_parts(ml_root.channel_dir("train"), x, parts)
         if test is not None:
-            put_files(ml_root, "test", test)
+            write_parts(ml_root.channel_dir("test"), test)
     proc = run_train(ml_root, smalgo_bin, ranks, env_extra=env_extra)
     for f in feeders:
-        f.thread.join(timeout=10)
+        f.join(timeout=10)
     return proc
-
-
-def metric(stdout, what):
-    for line in stdout.splitlines():
-        tag = "#quality_metric: host=algo-1, %s <loss>=" % what
-        if tag in line:
-            return float(line.split(tag)[1])
-    return None
 
 
 def ok(proc):
@@ -300,7 +286,7 @@ def test_bad_input(ml_root, smalgo_bin, hp, needle):
 def test_empty_test_channel(ml_root, smalgo_bin):
     x = small_blobs(n=300)
     setup_job(ml_root, {"k": 3, "feature_dim": 5}, test=True)
-    put_files(ml_root, "train", x)
+    write_parts(ml_root.channel_dir("train"), x)
     (ml_root.channel_dir("test") / "empty.pbr").write_bytes(b"")
     proc = run_train(ml_root, smalgo_bin)
     assert proc.returncode != 0

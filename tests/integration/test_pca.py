@@ -1,23 +1,26 @@
 """End-to-end tests of `smalgo train` for PCA.
 
-Each test lays out a temporary /opt/ml tree (conftest.MLRoot), writes the data
+Each test lays out a temporary /opt/ml tree (smgkit.mlroot), writes the data
 with the real SageMaker SDK (sagemaker.amazon.common.write_numpy_to_dense_tensor)
 or as CSV, runs the real binary (File mode, Pipe mode through a real FIFO, and
 1-3 MPI ranks under mpirun), and reads model/model_algo-1 with an independent
-numpy NDArray reader (mlfiles.py, shared with test_kmeans.py).
+numpy NDArray reader (smgkit.ndarray, shared with test_kmeans.py).
 
 Oracles: scikit-learn's PCA (svd_solver="full", float64) on the same float32
 values; numpy; and a real SageMaker PCA model (renejra-pca) with its training
 data. Tolerances are given at each assertion.
 """
 import os
-import shutil
 import subprocess
 
 import numpy as np
 import pytest
 
-from mlfiles import CSV, RECORDIO, PipeFeeder, payload, put_files, read_ndarray, setup_job
+from smgkit.mlroot import CSV, RECORDIO, MLRoot, setup_job
+from smgkit.mpi import MPI_ENV, have_mpirun, mpirun
+from smgkit.ndarray import read as read_ndarray
+from smgkit.payloads import encode as payload, write_parts
+from smgkit.pipe import PipeFeeder
 
 
 # ---- data and jobs ---------------------------------------------------------------
@@ -51,11 +54,11 @@ def model_of(ml_root):
 def run_job(ml_root, run_smalgo, x, hp, content_type=RECORDIO, mode="File", parts=1):
     setup_job(ml_root, hp, content_type, mode)
     if mode == "Pipe":
-        feeder = PipeFeeder(ml_root, "train", payload(x, content_type))
+        feeder = PipeFeeder(ml_root.fifo("train"), payload(x, content_type))
         proc = train(ml_root, run_smalgo)
-        feeder.thread.join(timeout=10)
+        feeder.join(timeout=10)
     else:
-        put_files(ml_root, "train", x, content_type, parts)
+        write_parts(ml_root.channel_dir("train"), x, parts, content_type)
         proc = train(ml_root, run_smalgo)
     return model_of(ml_root)[0], proc
 
@@ -130,7 +133,6 @@ def test_subtract_mean_false(ml_root, run_smalgo):
 
 @pytest.mark.parametrize("content_type,mode", [(RECORDIO, "Pipe"), (CSV, "File"), (CSV, "Pipe")])
 def test_same_model_any_format_and_mode(tmp_path, run_smalgo, content_type, mode):
-    from conftest import MLRoot
     x = low_rank(4000, 16, 5, 0.05, 4)
     ref, _ = run_job(MLRoot(tmp_path / "ref"), run_smalgo, x, hparams(16, 5))
     got, _ = run_job(MLRoot(tmp_path / "got"), run_smalgo, x, hparams(16, 5), content_type, mode)
@@ -139,18 +141,16 @@ def test_same_model_any_format_and_mode(tmp_path, run_smalgo, content_type, mode
 
 @pytest.mark.parametrize("ranks", [2, 3])
 def test_same_model_any_rank_count(tmp_path, smalgo_bin, run_smalgo, ranks):
-    from conftest import MLRoot
-    if shutil.which("mpirun") is None:
+    if not have_mpirun():
         pytest.skip("mpirun not installed")
     x = low_rank(6000, 16, 5, 0.05, 5)
     ref, _ = run_job(MLRoot(tmp_path / "ref"), run_smalgo, x, hparams(16, 5), parts=6)
     root = MLRoot(tmp_path / "mpi")
     setup_job(root, hparams(16, 5))
-    put_files(root, "train", x, RECORDIO, parts=6)
-    env = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
-               OMPI_MCA_btl_vader_single_copy_mechanism="none")
-    proc = subprocess.run(["mpirun", "-np", str(ranks), "--oversubscribe", str(smalgo_bin),
-                           "train", "--ml-root", str(root.root), "--algorithm", "pca"],
+    write_parts(root.channel_dir("train"), x, 6, RECORDIO)
+    env = dict(os.environ, **MPI_ENV, OMPI_MCA_btl_vader_single_copy_mechanism="none")
+    proc = subprocess.run(mpirun(ranks, [smalgo_bin, "train", "--ml-root", root.root,
+                                         "--algorithm", "pca"]),
                           capture_output=True, text=True, timeout=300, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     got, _ = model_of(root)
@@ -184,8 +184,8 @@ def test_test_channel_reconstruction_mse(ml_root, run_smalgo):
     x = low_rank(3000, 10, 3, 0.2, 8)
     t = low_rank(700, 10, 3, 0.2, 8)[::-1].copy()
     setup_job(ml_root, hparams(10, 3), test=True)
-    put_files(ml_root, "train", x, RECORDIO)
-    put_files(ml_root, "test", t, RECORDIO)
+    write_parts(ml_root.channel_dir("train"), x, 1, RECORDIO)
+    write_parts(ml_root.channel_dir("test"), t, 1, RECORDIO)
     proc = train(ml_root, run_smalgo)
     model, _ = model_of(ml_root)
     v, mean = model["v"].astype(np.float64), model["mean"].astype(np.float64)

@@ -20,7 +20,7 @@ import time
 
 import pytest
 
-MAGIC = 0xCED7230A
+from smgkit.payloads import RECORDIO_MAGIC as MAGIC
 
 
 def csv_rows(base, n):

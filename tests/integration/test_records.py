@@ -7,23 +7,17 @@ exactly, so rows compare exactly; means compare to 1e-6 relative, the float64
 accumulation error on a few hundred values being far below that).
 """
 import gzip
-import io
 
 import numpy as np
 import pytest
+
+from smgkit.payloads import csv_bytes, sdk_dense as sdk_bytes
 
 
 @pytest.fixture
 def records(run_smalgo):
     """Run `smalgo records ARGS...`; returns the CompletedProcess."""
     return lambda *args: run_smalgo("records", *args, timeout=60)
-
-
-def sdk_bytes(array, labels=None):
-    from sagemaker.amazon.common import write_numpy_to_dense_tensor
-    buf = io.BytesIO()
-    write_numpy_to_dense_tensor(buf, array, labels)
-    return buf.getvalue()
 
 
 def parse_rows(out):
@@ -45,8 +39,8 @@ def test_stats_over_a_folder_in_channel_order(tmp_path, records):
     x = np.random.default_rng(2).uniform(-5, 5, (300, 3)).astype(np.float32)
     d = tmp_path / "train"
     (d / "sub").mkdir(parents=True)
-    np.savetxt(d / "b.csv", x[:100], delimiter=",", fmt="%.9g")
-    np.savetxt(d / "sub" / "c.csv", x[100:], delimiter=",", fmt="%.9g")
+    (d / "b.csv").write_bytes(csv_bytes(x[:100]))
+    (d / "sub" / "c.csv").write_bytes(csv_bytes(x[100:]))
     (d / ".ignored.csv").write_text("1000,1000,1000\n")
     r = records(d, "--content-type", "text/csv", "--stats")
     assert r.returncode == 0, r.stderr

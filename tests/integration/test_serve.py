@@ -25,7 +25,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 
@@ -33,6 +32,8 @@ import numpy as np
 import pytest
 import requests
 from conftest import FIXTURES_DIR
+from smgkit.mlroot import RECORDIO as RIO
+from smgkit.net import free_port
 
 FIX = FIXTURES_DIR  # needed while collecting: the k-means cases are parametrized by file
 
@@ -41,16 +42,7 @@ needs_fixtures = pytest.mark.skipif(not FIX.is_dir(), reason=f"SageMaker fixture
 KMEANS_CASES = sorted(p.name for p in (FIX / "testcases").glob("kmeans_*.json")
                       if "MISMATCH" not in p.name) if FIX.is_dir() else []
 
-RIO = "application/x-recordio-protobuf"
-
-
 # ---- server handling ------------------------------------------------------------
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Server:
     def __init__(self, smalgo_bin, model_dir, env=None, port=None, extra_args=()):

@@ -17,6 +17,8 @@ import time
 
 import pytest
 
+from smgkit.mlroot import channel
+
 PCA_HP = {"feature_dim": "2", "mini_batch_size": "10", "num_components": "1"}
 KMEANS_HP = {"k": "2", "feature_dim": "2", "mini_batch_size": "10"}
 
@@ -291,9 +293,7 @@ def test_stale_failure_removed(run_smalgo, ml_root):
 def test_successful_job_lines(run_smalgo, ml_root, hp):
     ml_root.write_hyperparameters(hp)
     ml_root.write_resourceconfig("algo-1", ["algo-1"])
-    ml_root.write_inputdataconfig({"train": {
-        "ContentType": "text/csv;label_size=0", "TrainingInputMode": "File",
-        "S3DistributionType": "FullyReplicated", "RecordWrapperType": "None"}})
+    ml_root.write_inputdataconfig({"train": channel("text/csv;label_size=0", "File")})
     write_csv(ml_root, rows=50)
     proc = run_smalgo("train", "--ml-root", ml_root.root)
     if stub_algorithm(proc):
