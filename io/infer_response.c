@@ -18,8 +18,7 @@
 #include "io/base/alloc.h"
 #include "io/float_text.h"
 #include "io/record_encode.h"
-
-#define RECORDIO_MAGIC 0xced7230aU
+#include "io/recordio.h"
 
 const char *smg_infer_accept_mime(enum smg_infer_accept a)
 {
@@ -247,12 +246,16 @@ static int put_recordio(struct smg_infer_buf *b, const struct smg_infer_result *
         struct entry_sizes s = entry_size(&res->fields[f]);
         record += 1 + smg_record_varint_size(s.entry) + s.entry;
     }
-    pad = ((record + 3) & ~(size_t)3) - record;
+    if (record > SMG_RECORDIO_MAX_LENGTH)
+        return SMG_ENOMEM;
+    pad = smg_recordio_pad(record);
     for (size_t r = 0; r < res->rows; r++) {
-        if (reserve(b, 8 + record + pad) != SMG_OK)
+        uint8_t hdr[SMG_RECORDIO_HEADER_BYTES];
+
+        if (reserve(b, sizeof(hdr) + record + pad) != SMG_OK)
             return SMG_ENOMEM;
-        put_u32le(b, RECORDIO_MAGIC);
-        put_u32le(b, (uint32_t)record);
+        smg_recordio_header(hdr, (uint32_t)record, SMG_RECORDIO_CFLAG_WHOLE);
+        put(b, hdr, sizeof(hdr));
         for (size_t f = 0; f < res->nfields; f++) {
             const struct smg_infer_field *fd = &res->fields[f];
             struct entry_sizes s = entry_size(fd);
