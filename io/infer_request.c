@@ -22,100 +22,31 @@
 #include <cjson/cJSON.h>
 
 #include "io/base/alloc.h"
+#include "io/media_type.h"
 #include "io/rows.h"
 #include "io/stream.h"
-
-#define SUPPORTED_TYPES                                                                            \
-    "text/csv, application/json, application/jsonlines, application/x-recordio-protobuf"
-
-/* Case-insensitive compare of s[0..n) with the NUL-terminated lit. */
-static bool span_eq(const char *s, size_t n, const char *lit)
-{
-    size_t m = strlen(lit);
-
-    if (n != m)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (tolower((unsigned char)s[i]) != tolower((unsigned char)lit[i]))
-            return false;
-    return true;
-}
-
-static void trim_span(const char **s, size_t *n)
-{
-    while (*n > 0 && isspace((unsigned char)**s)) {
-        (*s)++;
-        (*n)--;
-    }
-    while (*n > 0 && isspace((unsigned char)(*s)[*n - 1]))
-        (*n)--;
-}
-
-/* Parse a non-negative decimal integer occupying all of s[0..n). */
-static bool parse_size(const char *s, size_t n, size_t *out)
-{
-    size_t v = 0;
-
-    if (n == 0 || n > 9)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-        v = v * 10 + (size_t)(s[i] - '0');
-    }
-    *out = v;
-    return true;
-}
 
 int smg_infer_format_parse(const char *content_type, struct smg_infer_format *fmt,
                            struct smg_error *err)
 {
-    const char *p, *semi, *type;
-    size_t tn;
+    struct smg_media_type mt;
+    struct smg_error why;
+    enum smg_status rc;
 
     if (content_type == NULL || content_type[0] == '\0')
-        return smg_error_set(err, SMG_ECONFIG, "missing Content-Type; supported: " SUPPORTED_TYPES);
-    semi = strchr(content_type, ';');
-    type = content_type;
-    tn = semi ? (size_t)(semi - content_type) : strlen(content_type);
-    trim_span(&type, &tn);
-    fmt->label_size = 0;
-    if (span_eq(type, tn, "text/csv"))
-        fmt->content = SMG_INFER_CSV;
-    else if (span_eq(type, tn, "application/json"))
-        fmt->content = SMG_INFER_JSON;
-    else if (span_eq(type, tn, "application/jsonlines") ||
-             span_eq(type, tn, "application/x-jsonlines"))
-        fmt->content = SMG_INFER_JSONLINES;
-    else if (span_eq(type, tn, "application/x-recordio-protobuf"))
-        fmt->content = SMG_INFER_RECORDIO;
-    else
+        return smg_error_set(err, SMG_ECONFIG, "missing Content-Type; supported: %s",
+                             smg_media_supported(SMG_MEDIA_REQUEST));
+    smg_error_clear(&why);
+    rc = smg_media_type_parse(content_type, strlen(content_type), SMG_MEDIA_REQUEST, &mt, &why);
+    if (mt.entry == NULL)
         return smg_error_set(err, SMG_ECONFIG, "unsupported Content-Type '%.*s'; supported: %s",
-                             (int)(tn > 100 ? 100 : tn), type, SUPPORTED_TYPES);
-
-    /* Parameters: "; key=value" pairs. Only label_size (CSV) means anything. */
-    for (p = semi; p != NULL; p = semi) {
-        const char *key = p + 1, *eq, *val;
-        size_t kn, vn;
-
-        semi = strchr(key, ';');
-        kn = semi ? (size_t)(semi - key) : strlen(key);
-        eq = memchr(key, '=', kn);
-        if (eq == NULL)
-            continue;
-        val = eq + 1;
-        vn = kn - (size_t)(val - key);
-        kn = (size_t)(eq - key);
-        trim_span(&key, &kn);
-        trim_span(&val, &vn);
-        if (!span_eq(key, kn, "label_size"))
-            continue;
-        if (!parse_size(val, vn, &fmt->label_size))
-            return smg_error_set(err, SMG_ECONFIG,
-                                 "Content-Type parameter label_size='%.*s' is not a "
-                                 "non-negative integer",
-                                 (int)(vn > 40 ? 40 : vn), val);
-    }
+                             (int)(mt.type_len > 100 ? 100 : mt.type_len), mt.type,
+                             smg_media_supported(SMG_MEDIA_REQUEST));
+    if (rc != SMG_OK)
+        return smg_error_set(err, rc, "Content-Type parameter %s", why.msg);
+    /* Parameters without '=' are ignored here: HTTP clients send them. */
+    fmt->content = (enum smg_infer_content)mt.entry->format;
+    fmt->label_size = mt.has_label_size ? mt.label_size : 0;
     return SMG_OK;
 }
 

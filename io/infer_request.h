@@ -31,12 +31,14 @@
 #include <stddef.h>
 
 #include "io/base/status.h"
+#include "io/media_type.h"
 
+/* The request formats: the media_type.h formats a request may carry. */
 enum smg_infer_content {
-    SMG_INFER_CSV = 0,
-    SMG_INFER_JSON = 1,
-    SMG_INFER_JSONLINES = 2,
-    SMG_INFER_RECORDIO = 3
+    SMG_INFER_CSV = SMG_MEDIA_CSV,
+    SMG_INFER_JSON = SMG_MEDIA_JSON,
+    SMG_INFER_JSONLINES = SMG_MEDIA_JSONLINES,
+    SMG_INFER_RECORDIO = SMG_MEDIA_RECORDIO_PROTOBUF
 };
 
 struct smg_infer_format {
@@ -46,9 +48,10 @@ struct smg_infer_format {
 
 /*
  * Parse a request Content-Type such as "text/csv; label_size=1" or
- * "application/json; charset=utf-8". Media types compare case-insensitively;
- * unknown parameters are ignored. NULL, empty or unknown types are SMG_ECONFIG
- * with a message naming the type and listing the supported ones.
+ * "application/json; charset=utf-8" through media_type.h's table
+ * (SMG_MEDIA_REQUEST rows). Media types compare case-insensitively; unknown
+ * parameters are ignored. NULL, empty or unknown types and a label_size that
+ * is not a number are SMG_ECONFIG with a message naming what was wrong.
  */
 int smg_infer_format_parse(const char *content_type, struct smg_infer_format *fmt,
                            struct smg_error *err);

@@ -9,7 +9,6 @@
  */
 #include "io/infer_response.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,9 +16,9 @@
 
 #include "io/base/alloc.h"
 #include "io/float_text.h"
+#include "io/media_type.h"
 #include "io/record_encode.h"
-
-#define RECORDIO_MAGIC 0xced7230aU
+#include "io/recordio.h"
 
 const char *smg_infer_accept_mime(enum smg_infer_accept a)
 {
@@ -32,65 +31,29 @@ const char *smg_infer_accept_mime(enum smg_infer_accept a)
     return "application/json";
 }
 
-static bool span_eq(const char *s, size_t n, const char *lit)
+/* The response kind for a table format (every SMG_MEDIA_RESPONSE row has one). */
+static enum smg_infer_accept accept_of(enum smg_media_format f)
 {
-    if (strlen(lit) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (tolower((unsigned char)s[i]) != tolower((unsigned char)lit[i]))
-            return false;
-    return true;
+    switch (f) {
+    case SMG_MEDIA_JSONLINES: return SMG_ACCEPT_JSONLINES;
+    case SMG_MEDIA_RECORDIO_PROTOBUF: return SMG_ACCEPT_RECORDIO;
+    case SMG_MEDIA_CSV: return SMG_ACCEPT_CSV;
+    case SMG_MEDIA_JSON: break;
+    }
+    return SMG_ACCEPT_JSON;
 }
 
 int smg_infer_accept_parse(const char *accept, enum smg_infer_accept *out, struct smg_error *err)
 {
-    static const struct {
-        const char *mime;
-        enum smg_infer_accept a;
-    } known[] = {
-        {"application/json", SMG_ACCEPT_JSON},
-        {"application/jsonlines", SMG_ACCEPT_JSONLINES},
-        {"application/x-jsonlines", SMG_ACCEPT_JSONLINES},
-        {"application/x-recordio-protobuf", SMG_ACCEPT_RECORDIO},
-        {"text/csv", SMG_ACCEPT_CSV},
-        {"*/*", SMG_ACCEPT_JSON},
-        {"application/*", SMG_ACCEPT_JSON},
-    };
-    const char *p = accept;
-    bool any = false;
+    const struct smg_media_entry *e;
+    bool any;
 
-    *out = SMG_ACCEPT_JSON;
-    if (accept == NULL)
+    smg_media_accept_pick(accept, SMG_MEDIA_RESPONSE, &e, &any);
+    *out = e != NULL ? accept_of(e->format) : SMG_ACCEPT_JSON;
+    if (e != NULL || !any)
         return SMG_OK;
-    while (*p != '\0') {
-        const char *item = p, *comma = strchr(p, ','), *semi;
-        size_t n = comma ? (size_t)(comma - p) : strlen(p);
-
-        p = comma ? comma + 1 : p + n;
-        semi = memchr(item, ';', n);
-        if (semi != NULL)
-            n = (size_t)(semi - item);
-        while (n > 0 && isspace((unsigned char)*item)) {
-            item++;
-            n--;
-        }
-        while (n > 0 && isspace((unsigned char)item[n - 1]))
-            n--;
-        if (n == 0)
-            continue;
-        any = true;
-        for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-            if (span_eq(item, n, known[i].mime)) {
-                *out = known[i].a;
-                return SMG_OK;
-            }
-    }
-    if (!any)
-        return SMG_OK;
-    return smg_error_set(err, SMG_ECONFIG,
-                         "unsupported Accept '%.100s'; supported: application/json, "
-                         "application/jsonlines, application/x-recordio-protobuf, text/csv",
-                         accept);
+    return smg_error_set(err, SMG_ECONFIG, "unsupported Accept '%.100s'; supported: %s", accept,
+                         smg_media_supported(SMG_MEDIA_RESPONSE));
 }
 
 void smg_infer_buf_free(struct smg_infer_buf *b)
@@ -247,12 +210,16 @@ static int put_recordio(struct smg_infer_buf *b, const struct smg_infer_result *
         struct entry_sizes s = entry_size(&res->fields[f]);
         record += 1 + smg_record_varint_size(s.entry) + s.entry;
     }
-    pad = ((record + 3) & ~(size_t)3) - record;
+    if (record > SMG_RECORDIO_MAX_LENGTH)
+        return SMG_ENOMEM;
+    pad = smg_recordio_pad(record);
     for (size_t r = 0; r < res->rows; r++) {
-        if (reserve(b, 8 + record + pad) != SMG_OK)
+        uint8_t hdr[SMG_RECORDIO_HEADER_BYTES];
+
+        if (reserve(b, sizeof(hdr) + record + pad) != SMG_OK)
             return SMG_ENOMEM;
-        put_u32le(b, RECORDIO_MAGIC);
-        put_u32le(b, (uint32_t)record);
+        smg_recordio_header(hdr, (uint32_t)record, SMG_RECORDIO_CFLAG_WHOLE);
+        put(b, hdr, sizeof(hdr));
         for (size_t f = 0; f < res->nfields; f++) {
             const struct smg_infer_field *fd = &res->fields[f];
             struct entry_sizes s = entry_size(fd);

@@ -166,14 +166,18 @@ static int densify(const struct tensor_view *t, size_t dim, float *row, struct s
         (tv).n_shape = (p)->n_shape;                                                               \
     } while (0)
 
-int smg_record_decode_pb(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
-                         struct smg_error *err)
+/*
+ * Unpack buf and view its features["values"] tensor in *tv. SMG_OK leaves the
+ * unpacked Record in *out (the caller frees it with free_unpacked, whatever
+ * the status, when *out is not NULL).
+ */
+static int unpack_values(const uint8_t *buf, size_t len, Aialgs__Data__Record **out,
+                         struct tensor_view *tv, struct smg_error *err)
 {
     Aialgs__Data__Record *rec = aialgs__data__record__unpack(&pb_allocator, len, buf);
     const Aialgs__Data__Value *v = NULL;
-    struct tensor_view tv;
-    int rc;
 
+    *out = rec;
     if (rec == NULL)
         return smg_error_set(err, SMG_EFORMAT,
                              "not a valid protobuf Record (%zu bytes could not be decoded)", len);
@@ -182,25 +186,60 @@ int smg_record_decode_pb(const uint8_t *buf, size_t len, size_t feature_dim, flo
         if (e->key != NULL && strcmp(e->key, "values") == 0)
             v = e->value;
     }
-    if (v == NULL) {
-        rc = smg_error_set(err, SMG_EFORMAT, "Record has no features[\"values\"] tensor");
-        goto out;
-    }
+    if (v == NULL)
+        return smg_error_set(err, SMG_EFORMAT, "Record has no features[\"values\"] tensor");
     switch (v->value_case) {
-    case AIALGS__DATA__VALUE__VALUE_FLOAT32_TENSOR: VIEW_OF(tv, KIND_F32, v->float32_tensor); break;
-    case AIALGS__DATA__VALUE__VALUE_FLOAT64_TENSOR: VIEW_OF(tv, KIND_F64, v->float64_tensor); break;
-    case AIALGS__DATA__VALUE__VALUE_INT32_TENSOR: VIEW_OF(tv, KIND_I32, v->int32_tensor); break;
+    case AIALGS__DATA__VALUE__VALUE_FLOAT32_TENSOR:
+        VIEW_OF(*tv, KIND_F32, v->float32_tensor);
+        break;
+    case AIALGS__DATA__VALUE__VALUE_FLOAT64_TENSOR:
+        VIEW_OF(*tv, KIND_F64, v->float64_tensor);
+        break;
+    case AIALGS__DATA__VALUE__VALUE_INT32_TENSOR: VIEW_OF(*tv, KIND_I32, v->int32_tensor); break;
     case AIALGS__DATA__VALUE__VALUE_BYTES:
-        rc = smg_error_set(err, SMG_EFORMAT,
-                           "features[\"values\"] is a Bytes value; expected a Float32Tensor, "
-                           "Float64Tensor or Int32Tensor");
-        goto out;
-    default: rc = smg_error_set(err, SMG_EFORMAT, "features[\"values\"] holds no tensor"); goto out;
+        return smg_error_set(err, SMG_EFORMAT,
+                             "features[\"values\"] is a Bytes value; expected a Float32Tensor, "
+                             "Float64Tensor or Int32Tensor");
+    default: return smg_error_set(err, SMG_EFORMAT, "features[\"values\"] holds no tensor");
     }
-    rc = densify(&tv, feature_dim, row, err);
-out:
-    aialgs__data__record__free_unpacked(rec, &pb_allocator);
+    return SMG_OK;
+}
+
+int smg_record_decode_pb(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
+                         struct smg_error *err)
+{
+    Aialgs__Data__Record *rec;
+    struct tensor_view tv;
+    int rc = unpack_values(buf, len, &rec, &tv, err);
+
+    if (rc == SMG_OK)
+        rc = densify(&tv, feature_dim, row, err);
+    if (rec != NULL)
+        aialgs__data__record__free_unpacked(rec, &pb_allocator);
     return rc;
+}
+
+enum smg_status smg_record_feature_count(const uint8_t *buf, size_t len, size_t *dim,
+                                         struct smg_error *err)
+{
+    Aialgs__Data__Record *rec;
+    struct tensor_view tv;
+    uint64_t cols = 0;
+    int rc = unpack_values(buf, len, &rec, &tv, err);
+
+    if (rc == SMG_OK && tv.n_shape > 0)
+        rc = shape_cols(&tv, &cols, err);
+    else if (rc == SMG_OK)
+        cols = tv.n_values;
+    if (rc == SMG_OK && (cols == 0 || cols > SIZE_MAX))
+        rc = smg_error_set(err, SMG_EFORMAT,
+                           "features[\"values\"] tensor has %ju columns; expected at least 1",
+                           (uintmax_t)cols);
+    if (rc == SMG_OK)
+        *dim = (size_t)cols;
+    if (rec != NULL)
+        aialgs__data__record__free_unpacked(rec, &pb_allocator);
+    return (enum smg_status)rc;
 }
 
 /* ---- fast path ---- */

@@ -40,6 +40,17 @@ int smg_record_decode_pb(const uint8_t *buf, size_t len, size_t feature_dim, flo
 int smg_record_decode_fast(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
                            struct smg_error *err);
 
+/*
+ * The feature count a Record declares, for callers that must size a decoder
+ * before they know feature_dim (`smalgo records` without --feature-dim):
+ * features["values"]'s shape columns when it has a shape ([cols] or
+ * [1, cols]; sparse), else its number of values (dense). SMG_EFORMAT, with the
+ * decoder's messages, when buf is no Record, has no such tensor, or counts 0.
+ * The values themselves are not checked; the decoder does that row by row.
+ */
+SMG_MUST_CHECK enum smg_status smg_record_feature_count(const uint8_t *buf, size_t len, size_t *dim,
+                                                        struct smg_error *err);
+
 /* Test hook: how many smg_record_decode_fast calls deferred to protobuf-c. */
 uint64_t smg_record_decode_fallbacks(void);
 

@@ -14,6 +14,7 @@
  */
 #include "io/recordio.h"
 
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -220,16 +221,10 @@ static int read_header(struct smg_recordio_reader *r, struct part *p, struct smg
     if (avail < 8)
         return fail(r, SMG_EFORMAT, p->off, err,
                     "truncated header: stream ends after %zu of 8 bytes", avail);
-    const uint8_t *h = r->buf + r->pos;
-    uint32_t magic = load_le32(h), lrec = load_le32(h + 4);
-    if (magic != SMG_RECORDIO_MAGIC)
-        return fail(r, SMG_EFORMAT, p->off, err,
-                    "bad magic 0x%08x (expected 0xced7230a): not RecordIO", magic);
-    p->len = lrec & ((1U << 29) - 1);
-    p->cflag = lrec >> 29;
-    if (p->cflag > 3)
-        return fail(r, SMG_EFORMAT, p->off, err, "invalid continuation flag %u (expected 0 to 3)",
-                    p->cflag);
+    struct smg_error why;
+    smg_error_clear(&why);
+    if (smg_recordio_header_parse(r->buf + r->pos, &p->len, &p->cflag, &why) != SMG_OK)
+        return fail(r, SMG_EFORMAT, p->off, err, "%s", why.msg);
     if (p->len > r->max)
         return fail(r, SMG_EFORMAT, p->off, err,
                     "record length %zu bytes exceeds the maximum of %zu bytes", p->len, r->max);
@@ -347,8 +342,25 @@ int smg_recordio_next(struct smg_recordio_reader *r, const uint8_t **data, size_
 
 void smg_recordio_header(uint8_t hdr[8], uint32_t len, unsigned cflag)
 {
+    assert(len <= SMG_RECORDIO_MAX_LENGTH && cflag <= SMG_RECORDIO_CFLAG_LAST);
     store_le32(hdr, SMG_RECORDIO_MAGIC);
     store_le32(hdr + 4, (uint32_t)cflag << 29 | len);
+}
+
+enum smg_status smg_recordio_header_parse(const uint8_t hdr[8], size_t *len, unsigned *cflag,
+                                          struct smg_error *err)
+{
+    uint32_t magic = load_le32(hdr), lrec = load_le32(hdr + 4);
+
+    if (magic != SMG_RECORDIO_MAGIC)
+        return smg_error_set(err, SMG_EFORMAT, "bad magic 0x%08x (expected 0x%08x): not RecordIO",
+                             magic, SMG_RECORDIO_MAGIC);
+    *len = lrec & SMG_RECORDIO_MAX_LENGTH;
+    *cflag = lrec >> 29;
+    if (*cflag > SMG_RECORDIO_CFLAG_LAST)
+        return smg_error_set(err, SMG_EFORMAT, "invalid continuation flag %u (expected 0 to 3)",
+                             *cflag);
+    return SMG_OK;
 }
 
 int smg_recordio_write(FILE *f, const void *data, size_t len, struct smg_error *err)

@@ -25,6 +25,7 @@
 #ifndef SMG_RECORDIO_H
 #define SMG_RECORDIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -57,8 +58,37 @@ uint64_t smg_recordio_offset(const struct smg_recordio_reader *r);
 const char *smg_recordio_name(const struct smg_recordio_reader *r);
 void smg_recordio_reader_free(struct smg_recordio_reader *r); /* accepts NULL */
 
-/* The 8-byte header for a complete (cflag 0) record of len bytes. */
+/* Header size, the cflag values and the largest length the 29-bit field holds. */
+#define SMG_RECORDIO_HEADER_BYTES 8
+#define SMG_RECORDIO_CFLAG_WHOLE  0U
+#define SMG_RECORDIO_CFLAG_FIRST  1U
+#define SMG_RECORDIO_CFLAG_MIDDLE 2U
+#define SMG_RECORDIO_CFLAG_LAST   3U
+
+/*
+ * Write the 8-byte header of one part: the magic, then (cflag << 29) | len,
+ * both little-endian. Every recordIO writer in smalgo goes through here (the
+ * SDK-style writer below, inference responses, `smalgo pipe --recordio-wrap`).
+ * len must fit in 29 bits and cflag in 0..3 (programmer errors).
+ */
 void smg_recordio_header(uint8_t hdr[8], uint32_t len, unsigned cflag);
+
+/*
+ * Read and check the 8-byte header at hdr: the magic, and a continuation flag
+ * in 0..3. SMG_OK fills *len and *cflag. SMG_EFORMAT names what was wrong
+ * ("bad magic 0x04030201 (expected 0xced7230a): not RecordIO") without a
+ * location: the caller prefixes stream, record and byte offset. The length is
+ * not checked against any maximum here.
+ */
+SMG_MUST_CHECK enum smg_status smg_recordio_header_parse(const uint8_t hdr[8], size_t *len,
+                                                         unsigned *cflag, struct smg_error *err);
+
+/* Whether the 4 bytes at p are the magic as it lies on disk (dmlc splits records there). */
+static inline bool smg_recordio_is_magic(const uint8_t p[4])
+{
+    return ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24) ==
+           SMG_RECORDIO_MAGIC;
+}
 
 /* Padding after a payload of len bytes (0..3). */
 static inline size_t smg_recordio_pad(size_t len)

@@ -1,6 +1,6 @@
 /*
- * Row readers (contract: rows.h): content-type parsing and dispatch to the
- * formats.
+ * Row readers (contract: rows.h): content types through the one media-type
+ * parser (media_type.h), and dispatch to the formats.
  *
  * recordIO-protobuf: recordio.c frames the stream, record_decode.c turns each
  * payload into one row (fast path, protobuf-c fallback).
@@ -15,11 +15,11 @@
  */
 #include "io/rows.h"
 
-#include <ctype.h>
 #include <string.h>
 
 #include "io/base/alloc.h"
 #include "io/csv.h"
+#include "io/media_type.h"
 #include "io/record_decode.h"
 #include "io/recordio.h"
 
@@ -41,106 +41,51 @@ struct smg_row_reader {
     bool eof;
 };
 
-static const char supported_types[] =
-    "application/x-recordio-protobuf, text/csv (optionally text/csv;label_size=N)";
-
-static bool ieq(const char *a, size_t n, const char *b)
+/* "application/x-recordio-protobuf, text/csv (optionally text/csv;label_size=N)" */
+static int unsupported(const char *ct, struct smg_error *err)
 {
-    if (strlen(b) != n)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (tolower((unsigned char)a[i]) != b[i])
-            return false;
-    return true;
-}
-
-static void trim(const char **p, const char **e)
-{
-    while (*p < *e && isspace((unsigned char)**p))
-        (*p)++;
-    while (*e > *p && isspace((unsigned char)(*e)[-1]))
-        (*e)--;
-}
-
-static int parse_label_size(const char *ct, const char *p, const char *e, size_t *out,
-                            struct smg_error *err)
-{
-    size_t v = 0;
-
-    if (p == e)
-        goto bad;
-    for (; p < e; p++) {
-        if (*p < '0' || *p > '9' || v > 1000000)
-            goto bad;
-        v = v * 10 + (size_t)(*p - '0');
-    }
-    if (v > 1000000)
-        goto bad;
-    *out = v;
-    return SMG_OK;
-bad:
     return smg_error_set(err, SMG_ECONFIG,
-                         "invalid label_size in content type '%s': expected a number of label "
-                         "columns such as text/csv;label_size=0",
-                         ct);
+                         "unsupported content type '%s'; supported: %s (optionally "
+                         "text/csv;label_size=N)",
+                         ct, smg_media_supported(SMG_MEDIA_TRAIN));
 }
 
 int smg_format_parse_content_type(const char *content_type, struct smg_format *fmt,
                                   struct smg_error *err)
 {
-    const char *p, *e;
-    size_t label_size = 0;
-    int rc;
+    struct smg_media_type mt;
+    struct smg_error why;
+    enum smg_status rc;
 
     if (content_type == NULL) {
         fmt->content_type = SMG_CONTENT_RECORDIO_PROTOBUF;
         return SMG_OK;
     }
-    p = content_type;
-    e = strchr(p, ';');
-    if (e == NULL)
-        e = p + strlen(p);
-    const char *type_end = e;
-    trim(&p, &type_end);
-    if (p == type_end && *e == '\0') {
-        fmt->content_type = SMG_CONTENT_RECORDIO_PROTOBUF;
+    smg_error_clear(&why);
+    rc = smg_media_type_parse(content_type, strlen(content_type), SMG_MEDIA_TRAIN, &mt, &why);
+    if (mt.type_len == 0 && strchr(content_type, ';') == NULL) {
+        fmt->content_type = SMG_CONTENT_RECORDIO_PROTOBUF; /* "" or blank: the default */
         return SMG_OK;
     }
-    bool csv = ieq(p, (size_t)(type_end - p), "text/csv");
-    bool pb = ieq(p, (size_t)(type_end - p), "application/x-recordio-protobuf");
-    if (!csv && !pb)
-        return smg_error_set(err, SMG_ECONFIG, "unsupported content type '%s'; supported: %s",
-                             content_type, supported_types);
-    /* parameters: ;key=value;... (label_size for CSV, others ignored) */
-    while (*e == ';') {
-        const char *k = e + 1, *pe = strchr(k, ';'), *eq;
-        if (pe == NULL)
-            pe = k + strlen(k);
-        eq = memchr(k, '=', (size_t)(pe - k));
-        if (eq != NULL) {
-            const char *ke = eq, *v = eq + 1, *ve = pe;
-            trim(&k, &ke);
-            trim(&v, &ve);
-            if (ieq(k, (size_t)(ke - k), "label_size")) {
-                if (!csv)
-                    return smg_error_set(err, SMG_ECONFIG,
-                                         "content type '%s': label_size applies to text/csv only",
-                                         content_type);
-                if ((rc = parse_label_size(content_type, v, ve, &label_size, err)) != SMG_OK)
-                    return rc;
-            }
-        } else {
-            const char *ke = pe;
-            trim(&k, &ke);
-            if (k != ke)
-                return smg_error_set(err, SMG_ECONFIG,
-                                     "malformed parameter in content type '%s'; supported: %s",
-                                     content_type, supported_types);
-        }
-        e = pe;
-    }
-    fmt->content_type = csv ? SMG_CONTENT_CSV : SMG_CONTENT_RECORDIO_PROTOBUF;
-    fmt->label_size = csv ? label_size : 0;
+    if (mt.entry == NULL)
+        return unsupported(content_type, err);
+    if ((rc != SMG_OK || mt.has_label_size) && mt.entry->format != SMG_MEDIA_CSV)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "content type '%s': label_size applies to text/csv only",
+                             content_type);
+    if (rc != SMG_OK)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "invalid label_size in content type '%s': expected a number of label "
+                             "columns such as text/csv;label_size=0",
+                             content_type);
+    if (mt.bad_param != NULL)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "malformed parameter '%.*s' in content type '%s'; supported: %s "
+                             "(optionally text/csv;label_size=N)",
+                             (int)(mt.bad_param_len > 40 ? 40 : mt.bad_param_len), mt.bad_param,
+                             content_type, smg_media_supported(SMG_MEDIA_TRAIN));
+    fmt->content_type = (enum smg_content_type)mt.entry->format;
+    fmt->label_size = mt.has_label_size ? mt.label_size : 0;
     return SMG_OK;
 }
 

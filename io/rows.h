@@ -18,11 +18,14 @@
 #include <stdint.h>
 
 #include "io/base/status.h"
+#include "io/media_type.h"
 #include "io/stream.h"
 
+/* The training formats: the media_type.h formats a channel may carry. */
 enum smg_content_type {
-    SMG_CONTENT_RECORDIO_PROTOBUF = 0, /* application/x-recordio-protobuf */
-    SMG_CONTENT_CSV = 1                /* text/csv */
+    SMG_CONTENT_RECORDIO_PROTOBUF =
+        SMG_MEDIA_RECORDIO_PROTOBUF, /* application/x-recordio-protobuf */
+    SMG_CONTENT_CSV = SMG_MEDIA_CSV  /* text/csv */
 };
 
 /* Records longer than this are rejected as malformed unless configured otherwise. */
@@ -39,8 +42,10 @@ struct smg_format {
 /*
  * Parse a content type such as "text/csv;label_size=0" or
  * "application/x-recordio-protobuf" into fmt->content_type and fmt->label_size
- * (other fields untouched). NULL or "" means recordIO-protobuf. Unknown types
- * are a SMG_ECONFIG error naming the type and the supported ones.
+ * (other fields untouched), through media_type.h's table (SMG_MEDIA_TRAIN rows).
+ * NULL or "" means recordIO-protobuf. Unknown types, a label_size that is not
+ * a number or not on text/csv, and a parameter without '=' are SMG_ECONFIG
+ * errors naming the content type and the supported ones.
  */
 int smg_format_parse_content_type(const char *content_type, struct smg_format *fmt,
                                   struct smg_error *err);

@@ -5,7 +5,7 @@
  *               [--epochs N] [--shuffle-seed S] [--gunzip] [--recordio-wrap]
  *               [--host-index i --host-count n] [--open-timeout SECONDS] [--quiet]
  *
- * Parses the options and runs the agent (pipe_agent.h). SIGTERM and SIGINT set
+ * Parses the options and runs the agent (io/pipe_feeder.h). SIGTERM and SIGINT set
  * a flag the channel threads poll; SIGPIPE is ignored so a reader closing early
  * is an EPIPE. Exit status: 0 when every channel finished (or a signal asked
  * us to stop), 1 on a channel error, 2 on bad usage.
@@ -19,7 +19,7 @@
 #include "io/base/alloc.h"
 #include "runtime/cli_number.h"
 #include "runtime/commands.h"
-#include "runtime/pipe_agent.h"
+#include "io/pipe_feeder.h"
 #include "runtime/signals.h"
 
 #define MAX_CHANNELS 16
@@ -175,7 +175,7 @@ int smg_cmd_pipe(int argc, char **argv)
     smg_signals_catch_stop(&pipe_stop);
     signal(SIGPIPE, SIG_IGN);
     smg_error_clear(&err);
-    if (smg_pipe_agent_run(&o, &err) != SMG_OK) {
+    if (smg_pipe_feeder_run(&o, &err) != SMG_OK) {
         fprintf(stderr, "smalgo pipe: %s\n", err.msg);
         return 1;
     }

@@ -14,7 +14,7 @@
  * mean (accumulated in double), min and max instead.
  *
  * When --feature-dim is not given it is inferred from the first record of the
- * first PATH (records_probe.h): CSV fields minus label_size, or the length (or
+ * first PATH (io/records_probe.h): CSV fields minus label_size, or the length (or
  * sparse shape) of the first protobuf record's "values" tensor. FIFOs cannot
  * be probed and need --feature-dim.
  *
@@ -42,7 +42,7 @@
 #include "io/fifo.h"
 #include "io/file_list.h"
 #include "io/gzip.h"
-#include "runtime/records_probe.h"
+#include "io/records_probe.h"
 #include "io/rows.h"
 #include "runtime/signals.h"
 

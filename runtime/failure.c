@@ -1,17 +1,19 @@
 /*
- * Writing output/failure. The text goes to a temporary file in the same
- * folder, is fsynced and renamed over "failure", then the folder is fsynced,
- * so after a crash there is either the old file, the new one, or none.
+ * Writing output/failure through io's atomic-write helper (atomic_file.h:
+ * temporary file in the same folder, fsync, rename over "failure", fsync the
+ * folder), so after a crash there is either the old file, the new one, or
+ * none.
  */
 #include "runtime/failure.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "io/atomic_file.h"
+#include "io/base/alloc.h"
 #include "io/base/log.h"
 
 void smg_failure_text(const struct smg_error *e, char *buf, size_t size)
@@ -21,53 +23,32 @@ void smg_failure_text(const struct smg_error *e, char *buf, size_t size)
     snprintf(buf, size, "%s: %s", klass, msg);
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int smg_failure_write(const char *output_dir, const char *text)
 {
-    char path[8192], tmp[8192];
-    int fd, dfd;
-    int saved;
+    char path[8192];
+    struct smg_error err;
+    size_t n = strlen(text);
+    char *buf;
+    int rc, saved;
 
     if (mkdir(output_dir, 0755) != 0 && errno != EEXIST)
         return SMG_EIO;
-    snprintf(path, sizeof(path), "%s/failure", output_dir);
-    snprintf(tmp, sizeof(tmp), "%s/.failure.tmp.%ld", output_dir, (long)getpid());
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0)
-        return SMG_EIO;
-    if (write_all(fd, text, strlen(text)) != 0 || write_all(fd, "\n", 1) != 0 || fsync(fd) != 0) {
-        saved = errno;
-        close(fd);
-        unlink(tmp);
-        errno = saved;
+    if ((size_t)snprintf(path, sizeof(path), "%s/failure", output_dir) >= sizeof(path)) {
+        errno = ENAMETOOLONG;
         return SMG_EIO;
     }
-    close(fd);
-    if (rename(tmp, path) != 0) {
-        saved = errno;
-        unlink(tmp);
-        errno = saved;
+    if ((buf = smg_malloc(n + 1)) == NULL) {
+        errno = ENOMEM;
         return SMG_EIO;
     }
-    dfd = open(output_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return SMG_OK;
+    memcpy(buf, text, n);
+    buf[n] = '\n';
+    smg_error_clear(&err);
+    rc = smg_atomic_write(path, buf, n + 1, 0644, &err);
+    saved = errno;
+    smg_free(buf);
+    errno = saved;
+    return rc == SMG_OK ? SMG_OK : SMG_EIO;
 }
 
 int smg_failure_report(const char *output_dir, const struct smg_error *e)

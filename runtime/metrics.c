@@ -25,7 +25,9 @@
 
 #include "io/base/alloc.h"
 #include "runtime/job.h"
+#include "io/base/buffer.h"
 #include "io/base/log.h"
+#include "io/json_string.h"
 #include "runtime/metrics.h"
 
 #define MAX_TIMERS 64
@@ -148,17 +150,17 @@ static void put(char *buf, size_t size, size_t *used, const char *fmt, ...)
         *used = (size_t)n < size - *used ? *used + (size_t)n : size;
 }
 
-/* A JSON string body with quotes and backslashes escaped, controls dropped. */
+/* s as a JSON string (io/json_string.h, the one writer), quotes included. */
 static void put_json_str(char *buf, size_t size, size_t *used, const char *s)
 {
-    put(buf, size, used, "\"");
-    for (; *s != '\0'; s++) {
-        if (*s == '"' || *s == '\\')
-            put(buf, size, used, "\\%c", *s);
-        else if ((unsigned char)*s >= 0x20)
-            put(buf, size, used, "%c", *s);
-    }
-    put(buf, size, used, "\"");
+    struct smg_buf j;
+
+    smg_buf_init(&j, size);
+    if (smg_json_put_string(&j, s) == SMG_OK)
+        put(buf, size, used, "%s", j.data);
+    else
+        put(buf, size, used, "\"\""); /* longer than the whole line: an empty name */
+    smg_buf_free(&j);
 }
 
 void smg_job_emit_metrics(struct smg_job *job)

@@ -24,6 +24,7 @@
 
 #include "io/base/alloc.h"
 #include "io/infer_request.h"
+#include "io/json_string.h"
 #include "io/base/log.h"
 
 #ifdef SMALGO_HAVE_MHD
@@ -44,38 +45,6 @@ struct smg_serve_http {
     unsigned port;
     struct request other; /* marks a request that is not an invocation */
 };
-
-/* Append s as a JSON string body (quotes excluded); non-ASCII bytes become '?'. */
-static int json_escape(struct smg_infer_buf *b, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t n = strlen(s), need;
-
-    if (!smg_mul_size(n, 6, &need) || !smg_add_size(need, b->len + 64, &need))
-        return SMG_ENOMEM;
-    if (need > b->cap) {
-        char *nd = smg_realloc(b->data, need);
-        if (nd == NULL)
-            return SMG_ENOMEM;
-        b->data = nd;
-        b->cap = need;
-    }
-    for (; *s != '\0'; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\') {
-            b->data[b->len++] = '\\';
-            b->data[b->len++] = (char)ch;
-        } else if (ch < 0x20) {
-            memcpy(b->data + b->len, "\\u00", 4);
-            b->data[b->len + 4] = hex[ch >> 4];
-            b->data[b->len + 5] = hex[ch & 15];
-            b->len += 6;
-        } else {
-            b->data[b->len++] = ch < 0x80 ? (char)ch : '?';
-        }
-    }
-    return SMG_OK;
-}
 
 static enum MHD_Result send_buffer(struct MHD_Connection *c, unsigned status,
                                    struct smg_infer_buf *b, const char *mime)
@@ -102,7 +71,8 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 {
-    struct smg_infer_buf b = {0};
+    struct smg_infer_buf out = {0};
+    struct smg_buf b;
     char msg[SMG_ERROR_MSG_MAX];
     va_list ap;
 
@@ -110,17 +80,15 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     smg_log_warn("HTTP %u: %s", status, msg);
-    if (json_escape(&b, "") != SMG_OK)
-        return MHD_NO;
-    memcpy(b.data, "{\"error\": \"", 11);
-    b.len = 11;
-    if (json_escape(&b, msg) != SMG_OK) {
-        smg_infer_buf_free(&b);
+    smg_buf_init(&b, (size_t)8 * SMG_ERROR_MSG_MAX);
+    if (smg_buf_append_str(&b, "{\"error\": ") != SMG_OK ||
+        smg_json_put_string(&b, msg) != SMG_OK || smg_buf_append_str(&b, "}\n") != SMG_OK) {
+        smg_buf_free(&b);
         return MHD_NO;
     }
-    memcpy(b.data + b.len, "\"}\n", 3);
-    b.len += 3;
-    return send_buffer(c, status, &b, "application/json");
+    out.data = smg_buf_take(&b, &out.len);
+    out.cap = out.len + 1;
+    return send_buffer(c, status, &out, "application/json");
 }
 
 static unsigned status_for(int rc)

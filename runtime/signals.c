@@ -3,21 +3,25 @@
  * before any signal can arrive (paths, the fallback failure texts), because a
  * handler may call only async-signal-safe functions: it sets a flag, arms
  * alarm(), and on the second signal or the alarm writes the prepared text
- * with open/write/fsync/rename and leaves with _exit(128 + signal).
+ * with io's async-signal-safe atomic write (smg_atomic_write_raw: open,
+ * write, fsync, rename, fsync the folder; no allocation) and leaves with
+ * _exit(128 + signal).
  *
  * The helper commands (pipe, records) use the plain variant,
  * smg_signals_catch_stop: the handler only sets their flag.
  */
 #include "runtime/signals.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "io/atomic_file.h"
+
 static volatile sig_atomic_t stop_flag;
 static char failure_path[8192];
 static char failure_tmp[8192];
+static char failure_dir[8192];
 static char fallback_text[2][512]; /* [0]: SIGTERM, [1]: SIGINT */
 static size_t fallback_len[2];
 static volatile sig_atomic_t *plain_flag; /* smg_signals_catch_stop's */
@@ -35,18 +39,10 @@ static void give_up(void)
 {
     int which = stop_flag == SIGINT ? 1 : 0;
     int code = 128 + (stop_flag != 0 ? (int)stop_flag : SIGTERM);
-    int fd;
 
-    if (failure_path[0] != '\0') {
-        fd = open(failure_tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd >= 0) {
-            ssize_t w = write(fd, fallback_text[which], fallback_len[which]);
-            (void)w;
-            fsync(fd);
-            close(fd);
-            rename(failure_tmp, failure_path);
-        }
-    }
+    if (failure_path[0] != '\0')
+        (void)smg_atomic_write_raw(failure_path, failure_tmp, failure_dir, fallback_text[which],
+                                   fallback_len[which], 0644, NULL);
     if (write(STDERR_FILENO, fallback_text[which], fallback_len[which]) < 0) {
         /* Nowhere left to report to; the exit status still says why. */
     }
@@ -72,7 +68,9 @@ volatile sig_atomic_t *smg_signals_install(const char *output_dir)
         int a = snprintf(failure_path, sizeof(failure_path), "%s/failure", output_dir);
         int b = snprintf(failure_tmp, sizeof(failure_tmp), "%s/.failure.sig.%ld", output_dir,
                          (long)getpid());
-        if (a < 0 || b < 0 || (size_t)a >= sizeof(failure_path) || (size_t)b >= sizeof(failure_tmp))
+        int c = snprintf(failure_dir, sizeof(failure_dir), "%s", output_dir);
+        if (a < 0 || b < 0 || c < 0 || (size_t)a >= sizeof(failure_path) ||
+            (size_t)b >= sizeof(failure_tmp) || (size_t)c >= sizeof(failure_dir))
             failure_path[0] = '\0';
     }
     for (int i = 0; i < 2; i++) {

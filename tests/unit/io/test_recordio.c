@@ -326,6 +326,39 @@ static void test_out_of_memory(void **state)
     free(b.p);
 }
 
+/* The one header helper: what it writes it reads back; bad magic and flags are named. */
+static void test_header_helper(void **state)
+{
+    static const uint8_t on_disk[4] = {0x0a, 0x23, 0xd7, 0xce};
+    struct smg_error err;
+    uint8_t hdr[SMG_RECORDIO_HEADER_BYTES];
+    size_t len;
+    unsigned cflag;
+    (void)state;
+
+    for (unsigned c = 0; c <= SMG_RECORDIO_CFLAG_LAST; c++) {
+        smg_recordio_header(hdr, 12345, c);
+        assert_memory_equal(hdr, on_disk, 4);
+        assert_true(smg_recordio_is_magic(hdr));
+        smg_error_clear(&err);
+        assert_int_equal(smg_recordio_header_parse(hdr, &len, &cflag, &err), SMG_OK);
+        assert_int_equal(len, 12345);
+        assert_int_equal(cflag, c);
+    }
+    smg_recordio_header(hdr, (uint32_t)SMG_RECORDIO_MAX_LENGTH, 0);
+    assert_int_equal(smg_recordio_header_parse(hdr, &len, &cflag, &err), SMG_OK);
+    assert_int_equal(len, SMG_RECORDIO_MAX_LENGTH);
+    hdr[7] |= 0x80; /* cflag 4 */
+    smg_error_clear(&err);
+    assert_int_equal(smg_recordio_header_parse(hdr, &len, &cflag, &err), SMG_EFORMAT);
+    assert_string_equal(err.msg, "invalid continuation flag 4 (expected 0 to 3)");
+    hdr[0] ^= 1;
+    assert_false(smg_recordio_is_magic(hdr));
+    smg_error_clear(&err);
+    assert_int_equal(smg_recordio_header_parse(hdr, &len, &cflag, &err), SMG_EFORMAT);
+    assert_string_equal(err.msg, "bad magic 0xced7230b (expected 0xced7230a): not RecordIO");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -342,6 +375,7 @@ int main(void)
         cmocka_unit_test(test_error_is_sticky),
         cmocka_unit_test(test_empty_stream),
         cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_header_helper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

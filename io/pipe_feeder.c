@@ -1,11 +1,11 @@
 /*
- * The Pipe-mode agent behind `smalgo pipe`: see pipe_agent.h for the contract.
+ * The Pipe feeder behind `smalgo pipe`: see pipe_feeder.h for the contract.
  *
  * One thread per channel runs serve_channel(); they share nothing but the
  * options and the stop flag. Each write path returns WRITE_OK, WRITE_EPIPE
  * (the reader closed early: end of epoch, not an error) or an SMG_ status.
  */
-#include "runtime/pipe_agent.h"
+#include "io/pipe_feeder.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,12 +21,11 @@
 #include "io/fifo.h"
 #include "io/file_list.h"
 #include "io/gzip.h"
+#include "io/recordio.h"
 
-#define CHUNK          ((size_t)1 << 20)
-#define TICK_MS        100
-#define WRITE_EPIPE    1
-#define RECORDIO_MAGIC 0xced7230aU
-#define RECORDIO_MAX   ((size_t)1 << 29)
+#define CHUNK       ((size_t)1 << 20)
+#define TICK_MS     100
+#define WRITE_EPIPE 1
 
 struct worker {
     const struct smg_pipe_options *o;
@@ -167,14 +166,15 @@ static int send_inflated(struct worker *w, int fd, const char *file, uint64_t *s
 
 static int write_header(struct worker *w, int fd, unsigned flag, size_t len)
 {
-    uint32_t h[2] = {RECORDIO_MAGIC, (uint32_t)(flag << 29) | (uint32_t)len};
+    uint8_t h[SMG_RECORDIO_HEADER_BYTES];
+
+    smg_recordio_header(h, (uint32_t)len, flag);
     return write_all(w, fd, h, sizeof(h));
 }
 
 /* One whole file as one RecordIO record, split at magic words as dmlc does. */
 static int send_wrapped(struct worker *w, int fd, const char *file, uint64_t *sent)
 {
-    static const unsigned char magic[4] = {0x0a, 0x23, 0xd7, 0xce}; /* little-endian */
     static const unsigned char zeros[4] = {0, 0, 0, 0};
     struct smg_stream *s = NULL;
     unsigned char *data = NULL;
@@ -187,8 +187,8 @@ static int send_wrapped(struct worker *w, int fd, const char *file, uint64_t *se
         if (len == cap) {
             unsigned char *p;
             cap = cap ? cap * 2 : CHUNK;
-            if (cap > RECORDIO_MAX)
-                cap = RECORDIO_MAX;
+            if (cap > SMG_RECORDIO_MAX_LENGTH)
+                cap = SMG_RECORDIO_MAX_LENGTH;
             if (len == cap) {
                 rc = smg_error_set(&w->err, SMG_EFORMAT,
                                    "%s: too large to wrap in one RecordIO record (2^29 bytes max)",
@@ -207,13 +207,17 @@ static int send_wrapped(struct worker *w, int fd, const char *file, uint64_t *se
     }
     smg_stream_free(s);
     for (size_t i = 0; rc == SMG_OK && i + 4 <= len; i += 4) {
-        if (memcmp(data + i, magic, 4) != 0)
+        if (!smg_recordio_is_magic(data + i))
             continue;
-        if ((rc = write_header(w, fd, dptr == 0 ? 1U : 2U, i - dptr)) == SMG_OK)
+        if ((rc = write_header(w, fd,
+                               dptr == 0 ? SMG_RECORDIO_CFLAG_FIRST : SMG_RECORDIO_CFLAG_MIDDLE,
+                               i - dptr)) == SMG_OK)
             rc = write_all(w, fd, data + dptr, i - dptr);
         dptr = i + 4;
     }
-    if (rc == SMG_OK && (rc = write_header(w, fd, dptr != 0 ? 3U : 0U, len - dptr)) == SMG_OK)
+    if (rc == SMG_OK &&
+        (rc = write_header(w, fd, dptr != 0 ? SMG_RECORDIO_CFLAG_LAST : SMG_RECORDIO_CFLAG_WHOLE,
+                           len - dptr)) == SMG_OK)
         rc = write_all(w, fd, data + dptr, len - dptr);
     if (rc == SMG_OK && len % 4 != 0)
         rc = write_all(w, fd, zeros, 4 - len % 4);
@@ -363,7 +367,7 @@ out:
     return NULL;
 }
 
-int smg_pipe_agent_run(const struct smg_pipe_options *opts, struct smg_error *err)
+enum smg_status smg_pipe_feeder_run(const struct smg_pipe_options *opts, struct smg_error *err)
 {
     struct worker *workers = smg_calloc(opts->n_channels, sizeof(*workers));
     int rc = SMG_OK;

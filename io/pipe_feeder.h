@@ -1,5 +1,8 @@
 /*
- * A local stand-in for SageMaker's Pipe-mode agent (`smalgo pipe`).
+ * The Pipe feeder: a local stand-in for SageMaker's Pipe-mode agent, what
+ * `smalgo pipe` runs (runtime/cmd_pipe.c parses the options and calls it).
+ * It lives in io/ because it is made of io's parts: FIFOs, file lists, gzip
+ * and recordIO framing.
  *
  * For each channel, in its own thread, epoch after epoch:
  *   1. create the FIFO <dir>/<channel>_<epoch> (mkfifo, after removing any stale one);
@@ -24,10 +27,10 @@
  *
  * The write end is O_NONBLOCK and waits in poll() with 100 ms ticks, checking
  * the stop flag, so SIGTERM/SIGINT ends every thread promptly; every FIFO the
- * agent created is removed before smg_pipe_agent_run returns.
+ * feeder created is removed before smg_pipe_feeder_run returns.
  */
-#ifndef SMG_PIPE_AGENT_H
-#define SMG_PIPE_AGENT_H
+#ifndef SMG_PIPE_FEEDER_H
+#define SMG_PIPE_FEEDER_H
 
 #include <signal.h>
 #include <stdbool.h>
@@ -57,6 +60,7 @@ struct smg_pipe_options {
 };
 
 /* Run until every channel is done (or stop). The first channel error is returned. */
-int smg_pipe_agent_run(const struct smg_pipe_options *opts, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pipe_feeder_run(const struct smg_pipe_options *opts,
+                                                   struct smg_error *err);
 
 #endif

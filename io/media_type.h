@@ -1,0 +1,92 @@
+/*
+ * Media types: the one table of content types smalgo reads and writes, and the
+ * one parser of the `type/subtype; key=value; ...` grammar, shared by training
+ * channels (ContentType in inputdataconfig.json), inference requests
+ * (Content-Type) and inference responses (Accept).
+ *
+ * Each table row maps one spelling (aliases included, compared
+ * case-insensitively) to a format and says in which directions it is
+ * accepted. Adding a content type is one row here plus its codec.
+ *
+ *   spelling                          format      train  request  response
+ *   application/x-recordio-protobuf   RECORDIO      x       x        x
+ *   text/csv                          CSV           x       x        x
+ *   application/json                  JSON                  x        x
+ *   application/jsonlines             JSONLINES             x        x
+ *   application/x-jsonlines           JSONLINES (alias)     x        x
+ *   * / * and application / *          JSON (Accept wildcards)        x
+ *
+ * Grammar (RFC 9110 media-type, leniently): the type/subtype, then
+ * parameters separated by ';', each `key=value` with spaces allowed around
+ * every token. The one parameter with a meaning is label_size (CSV's leading
+ * label columns): a decimal number 0..SMG_MEDIA_MAX_LABEL_SIZE. Others
+ * (charset, q, ...) are ignored. A parameter without '=' is reported, not
+ * rejected, because HTTP clients send them and training configs must not.
+ */
+#ifndef SMG_MEDIA_TYPE_H
+#define SMG_MEDIA_TYPE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "io/base/status.h"
+
+enum smg_media_format {
+    SMG_MEDIA_RECORDIO_PROTOBUF = 0,
+    SMG_MEDIA_CSV = 1,
+    SMG_MEDIA_JSON = 2,
+    SMG_MEDIA_JSONLINES = 3
+};
+
+/* Directions a table row is accepted in (bit flags). */
+#define SMG_MEDIA_TRAIN    1U /* a training channel's ContentType */
+#define SMG_MEDIA_REQUEST  2U /* an inference request's Content-Type */
+#define SMG_MEDIA_RESPONSE 4U /* an inference response, chosen by Accept */
+
+#define SMG_MEDIA_MAX_LABEL_SIZE ((size_t)1000000)
+
+struct smg_media_entry {
+    const char *name; /* the canonical spelling, lower case */
+    enum smg_media_format format;
+    unsigned uses; /* SMG_MEDIA_TRAIN | ... */
+    bool alias;    /* another spelling of a row above: not listed in messages */
+};
+
+/* One parsed media type. Spans point into the parsed text. */
+struct smg_media_type {
+    const struct smg_media_entry *entry; /* NULL: not in the table for this use */
+    const char *type;                    /* type/subtype as written, trimmed */
+    size_t type_len;
+    bool has_label_size;
+    size_t label_size;
+    const char *bad_param; /* the first parameter without '=', NULL if none */
+    size_t bad_param_len;
+};
+
+/* The row spelled type[0..len) (case-insensitive) accepted for use, or NULL. */
+const struct smg_media_entry *smg_media_lookup(const char *type, size_t len, unsigned use);
+
+/*
+ * Parse text[0..len) (one media type, not a list). An unknown type is not an
+ * error: out->entry is NULL and the caller names it. SMG_ECONFIG when the
+ * label_size value is not a number in range, with a message quoting it
+ * ("label_size='-1' is not a number of label columns (0 to 1000000)");
+ * out->type and out->label_size spans are set as far as parsed.
+ */
+SMG_MUST_CHECK enum smg_status smg_media_type_parse(const char *text, size_t len, unsigned use,
+                                                    struct smg_media_type *out,
+                                                    struct smg_error *err);
+
+/*
+ * Pick from an Accept list ("text/html, text/csv;q=0.9"): the first item whose
+ * type is in the table for use wins; parameters and q-values are ignored.
+ * *out is NULL when nothing matched; *any says whether the list named any
+ * type at all (an empty or blank header names none).
+ */
+void smg_media_accept_pick(const char *accept, unsigned use, const struct smg_media_entry **out,
+                           bool *any);
+
+/* The canonical spellings accepted for use, ", "-separated, in table order. */
+const char *smg_media_supported(unsigned use);
+
+#endif
