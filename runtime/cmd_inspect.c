@@ -31,6 +31,8 @@
 #include "runtime/ndarray_value.h"
 
 #define DEFAULT_VALUES 16
+/* Cap on one quoted string or note: a name is at most 64 KiB, 6 bytes a byte quoted. */
+#define TEXT_MAX ((size_t)1 << 22)
 
 /* s as a JSON string (io/json_string.h's rules). SMG_ENOMEM. */
 static int print_json_string(const char *s)
@@ -38,7 +40,7 @@ static int print_json_string(const char *s)
     struct smg_buf b;
     int rc;
 
-    smg_buf_init(&b, SIZE_MAX);
+    smg_buf_init(&b, TEXT_MAX);
     rc = smg_json_put_string(&b, s);
     if (rc == SMG_OK)
         fwrite(b.data, 1, b.len, stdout);
@@ -136,7 +138,7 @@ static int print_note(const struct smg_ndarray_file *f)
     struct smg_buf note;
     int rc = SMG_OK;
 
-    smg_buf_init(&note, SIZE_MAX);
+    smg_buf_init(&note, TEXT_MAX);
     for (size_t i = 0; smg_algorithms[i] != NULL && note.len == 0 && rc == SMG_OK; i++)
         rc = smg_algorithms[i]->inspect_note(f, &note);
     if (rc == SMG_OK && note.len > 0)

@@ -94,7 +94,11 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
     return 0;
 }
 
-/* "neither 'num_components' (pca) nor 'k' (kmeans)"; "none of ..." for more than two. */
+/*
+ * "neither 'k' (kmeans) nor 'num_components' (pca)"; "none of ..." for more
+ * than two. Listed from the last table entry to the first, which keeps the
+ * message the two-algorithm releases printed (and tests pin) word for word.
+ */
 static void identifying_list(char *buf, size_t size)
 {
     size_t used = 0, n = 0;
@@ -103,9 +107,9 @@ static void identifying_list(char *buf, size_t size)
         n++;
     buf[0] = '\0';
     for (size_t i = 0; i < n; i++) {
+        const struct smg_algorithm *a = smg_algorithms[n - 1 - i];
         const char *sep = i == 0 ? (n == 2 ? "neither " : "none of ") : (n == 2 ? " nor " : ", ");
-        int w = snprintf(buf + used, size - used, "%s'%s' (%s)", sep,
-                         smg_algorithms[i]->identifying_hp, smg_algorithms[i]->name);
+        int w = snprintf(buf + used, size - used, "%s'%s' (%s)", sep, a->identifying_hp, a->name);
         if (w > 0 && (size_t)w < size - used)
             used += (size_t)w;
     }
