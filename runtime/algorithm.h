@@ -75,7 +75,7 @@ const struct smg_algorithm *smg_algorithm_find(const char *name);
 
 /*
  * The names of every algorithm joined by sep ("pca|kmeans" with "|"), for
- * usage texts and messages; cut short (never overflowing) when buf is small.
+ * usage texts and messages; when buf is too small, the names that fit whole.
  */
 void smg_algorithm_names(const char *sep, char *buf, size_t size);
 

@@ -41,8 +41,10 @@ void smg_algorithm_names(const char *sep, char *buf, size_t size)
     buf[0] = '\0';
     for (size_t i = 0; smg_algorithms[i] != NULL; i++) {
         int w = snprintf(buf + used, size - used, "%s%s", i ? sep : "", smg_algorithms[i]->name);
-        if (w < 0 || (size_t)w >= size - used)
+        if (w < 0 || (size_t)w >= size - used) {
+            buf[used] = '\0'; /* whole names only */
             return;
+        }
         used += (size_t)w;
     }
 }

@@ -95,7 +95,7 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
 }
 
 /*
- * "neither 'k' (kmeans) nor 'num_components' (pca)"; "none of ..." for more
+ * E.g. "neither 'k' (kmeans) nor 'num_components' (pca)"; "none of ..." for more
  * than two. Listed from the last table entry to the first, which keeps the
  * message the two-algorithm releases printed (and tests pin) word for word.
  */
