@@ -179,7 +179,8 @@ static int pick_initial(struct smg_kmeans *km, const struct smg_batch *b, double
         act[j] = 1.0;
     }
     if (km->cfg.init_lloyd_iters > 0) {
-        rc = smg_kmeans_refine(pts, n, d, c, chosen, km->cfg.init_lloyd_iters, 1e-4, err);
+        rc = smg_kmeans_refine(pts, n, d, c, chosen, km->cfg.init_lloyd_iters, 1e-4, km->cfg.kernel,
+                               err);
         if (rc != SMG_OK)
             goto out;
     }
@@ -271,7 +272,7 @@ int smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_batch *b, int
     if (rc != SMG_OK)
         return rc;
     rc = smg_kmeans_nearest(km->cf, km->cnorm, km->c, K, d, km->shift, b->x, b->rows, km->labels,
-                            km->dist, err);
+                            km->dist, km->cfg.kernel, err);
     if (rc != SMG_OK)
         return rc;
     stats[0] = (double)b->rows;

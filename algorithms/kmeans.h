@@ -68,6 +68,13 @@ struct smg_rng {
 
 enum smg_kmeans_init { SMG_KMEANS_INIT_RANDOM = 0, SMG_KMEANS_INIT_KMEANSPP = 1 };
 
+/*
+ * Which nearest-center kernel to run (kmeans_nearest.c): AUTO takes the AVX2
+ * one when the CPU has AVX2+FMA; PORTABLE always takes the plain C loop (for
+ * tests and comparisons; the runtime sets it from SMALGO_KMEANS_NO_AVX2=1).
+ */
+enum smg_kmeans_kernel { SMG_KMEANS_KERNEL_AUTO = 0, SMG_KMEANS_KERNEL_PORTABLE = 1 };
+
 struct smg_kmeans_config {
     size_t k;                   /* final clusters, >= 1 */
     size_t extra_center_factor; /* resolved, >= 1 */
@@ -83,6 +90,7 @@ struct smg_kmeans_config {
     double lloyd_tol;
     unsigned lloyd_trials;
     bool quiet; /* no log lines (ranks other than 0) */
+    enum smg_kmeans_kernel kernel;
 };
 
 struct smg_kmeans;
@@ -181,7 +189,8 @@ int smg_kmeans_seed(enum smg_kmeans_init method, const double *points, const dou
  * Empty clusters keep their center.
  */
 int smg_kmeans_refine(const double *points, size_t n, size_t dim, double *centers, size_t k,
-                      unsigned max_iter, double tol, struct smg_error *err);
+                      unsigned max_iter, double tol, enum smg_kmeans_kernel kernel,
+                      struct smg_error *err);
 
 /*
  * Exact scoring of data against final centers: nearest center by the GEMM
@@ -191,7 +200,7 @@ int smg_kmeans_refine(const double *points, size_t n, size_t dim, double *center
  */
 int smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *shift,
                      const struct smg_batch *b, double *sse, uint64_t *rows, uint32_t *labels,
-                     struct smg_error *err);
+                     enum smg_kmeans_kernel kernel, struct smg_error *err);
 
 /*
  * Final polish (kmeans_sample.c): a per-rank uniform reservoir of at most
@@ -222,7 +231,7 @@ size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s);
 unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s);
 int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
                       const double *shift, unsigned max_iter, double tol, double *msd_before,
-                      double *msd_after, struct smg_error *err);
+                      double *msd_after, enum smg_kmeans_kernel kernel, struct smg_error *err);
 
 /*
  * Nearest center for `rows` rows of x (row-major float32, dim columns):
@@ -237,7 +246,7 @@ int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float 
 #define SMG_KMEANS_NO_LABEL UINT32_MAX
 int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t k, size_t dim,
                        const double *shift, const float *x, size_t rows, uint32_t *labels,
-                       double *dist, struct smg_error *err);
+                       double *dist, enum smg_kmeans_kernel kernel, struct smg_error *err);
 
 /*
  * The float32 copy of k double centers (cs = (float)cd) and their squared

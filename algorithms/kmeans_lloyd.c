@@ -270,7 +270,8 @@ out:
 }
 
 int smg_kmeans_refine(const double *points, size_t n, size_t dim, double *centers, size_t k,
-                      unsigned max_iter, double tol, struct smg_error *err)
+                      unsigned max_iter, double tol, enum smg_kmeans_kernel kernel,
+                      struct smg_error *err)
 {
     float *pf = NULL, *cf = NULL, *cn = NULL;
     double *dist = NULL, *sum = NULL, *cnt = NULL, prev = INFINITY;
@@ -293,7 +294,7 @@ int smg_kmeans_refine(const double *points, size_t n, size_t dim, double *center
     for (unsigned it = 0; it < max_iter; it++) {
         double loss = 0.0;
         smg_kmeans_float_centers(centers, k, dim, cf, cn);
-        rc = smg_kmeans_nearest(cf, cn, centers, k, dim, NULL, pf, n, lab, dist, err);
+        rc = smg_kmeans_nearest(cf, cn, centers, k, dim, NULL, pf, n, lab, dist, kernel, err);
         if (rc != SMG_OK)
             goto out;
         for (size_t i = 0; i < n; i++)

@@ -17,9 +17,10 @@
  *     -2 (ct[f][j] = -2 c_j[f], padded to a multiple of 8 with |c|^2 = +INF),
  *     which keeps a running argmin per row and never writes the K scores to
  *     memory. On x86-64 with AVX2+FMA (checked at run time) it runs 8
- *     centers x 4 rows per step with intrinsics; elsewhere, or with the
- *     environment variable SMALGO_KMEANS_NO_AVX2=1 (for tests and
- *     comparisons), a plain C loop the compiler vectorises. Measured on this machine (d = 16, K =
+ *     centers x 4 rows per step with intrinsics; elsewhere, or when the
+ *     caller asks for SMG_KMEANS_KERNEL_PORTABLE (the runtime does for
+ *     SMALGO_KMEANS_NO_AVX2=1, for tests and comparisons), a plain C loop
+ *     the compiler vectorises. Measured on this machine (d = 16, K =
  * 100) it is several times faster than sgemm + a separate argmin: for so small a product, sgemm
  * spends its time packing and clearing the output.
  *   - larger dim: one blocked sgemm per block of rows (a block and its dot
@@ -160,13 +161,12 @@ __attribute__((target("avx2,fma"))) static void argmin_avx2(const float *xs, siz
     }
 }
 
-/* AVX2+FMA present (checked once) and not turned off by SMALGO_KMEANS_NO_AVX2=1. */
-static bool have_avx2(void)
+/* AVX2+FMA present (checked once) and not turned off by the caller's kernel choice. */
+static bool have_avx2(enum smg_kmeans_kernel kernel)
 {
     static int cached = -1;
-    const char *off = getenv("SMALGO_KMEANS_NO_AVX2");
 
-    if (off != NULL && strcmp(off, "1") == 0)
+    if (kernel == SMG_KMEANS_KERNEL_PORTABLE)
         return false;
     if (cached < 0) {
         __builtin_cpu_init();
@@ -253,7 +253,8 @@ finish_block_avx2(const float *x, size_t r0, size_t nb, size_t dim, const double
 
 static int nearest_fused(const float *cs, const float *cnorm, const double *cd, size_t k,
                          size_t dim, const double *shift, const float *x, size_t rows,
-                         uint32_t *labels, double *dist, struct smg_error *err)
+                         uint32_t *labels, double *dist, enum smg_kmeans_kernel kernel,
+                         struct smg_error *err)
 {
     size_t kp = (k + 7) / 8 * 8, n_ct;
     float *ct = NULL, *cn = NULL, *xs = NULL, *s = NULL;
@@ -261,8 +262,9 @@ static int nearest_fused(const float *cs, const float *cnorm, const double *cd, 
     bool avx2 = false;
     int rc = SMG_OK;
 
+    (void)kernel; /* only x86-64 has a second kernel */
 #ifdef SMG_NEAREST_AVX2
-    avx2 = have_avx2();
+    avx2 = have_avx2(kernel);
 #endif
     if (kp < k || !smg_mul_size(kp, dim, &n_ct) ||
         (ct = smg_malloc(n_ct * sizeof(float))) == NULL ||
@@ -313,7 +315,7 @@ out:
 
 int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t k, size_t dim,
                        const double *shift, const float *x, size_t rows, uint32_t *labels,
-                       double *dist, struct smg_error *err)
+                       double *dist, enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
     size_t bmax = block_rows(k, dim), n_xs, n_dots;
     float *xs = NULL, *dots = NULL;
@@ -321,7 +323,7 @@ int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, si
     int rc = SMG_OK;
 
     if (dim <= SMG_NEAREST_FUSED_MAX_DIM)
-        return nearest_fused(cs, cnorm, cd, k, dim, shift, x, rows, labels, dist, err);
+        return nearest_fused(cs, cnorm, cd, k, dim, shift, x, rows, labels, dist, kernel, err);
     for (size_t j = 0; j < k; j++)
         if (isfinite(cnorm[j]))
             any_active = true;
@@ -361,7 +363,7 @@ out:
 
 int smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *shift,
                      const struct smg_batch *b, double *sse, uint64_t *rows, uint32_t *labels,
-                     struct smg_error *err)
+                     enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
     float *cs = NULL, *cn = NULL;
     double *cd = NULL, *dist = NULL;
@@ -385,7 +387,7 @@ int smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *s
     for (size_t j = 0; j < n_c; j++)
         cd[j] = (double)centers[j] - (shift ? shift[j % dim] : 0.0);
     smg_kmeans_float_centers(cd, k, dim, cs, cn);
-    rc = smg_kmeans_nearest(cs, cn, cd, k, dim, shift, b->x, b->rows, lab, dist, err);
+    rc = smg_kmeans_nearest(cs, cn, cd, k, dim, shift, b->x, b->rows, lab, dist, kernel, err);
     if (rc != SMG_OK)
         goto out;
     for (size_t i = 0; i < b->rows; i++)

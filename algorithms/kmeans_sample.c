@@ -141,7 +141,7 @@ unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s)
 
 int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
                       const double *shift, unsigned max_iter, double tol, double *msd_before,
-                      double *msd_after, struct smg_error *err)
+                      double *msd_after, enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
     size_t d = s->dim, len = k * d + k + 2;
     double *acc = NULL, *cd = NULL, *dist = NULL, prev = 0.0;
@@ -169,7 +169,7 @@ int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float 
         smg_kmeans_float_centers(cd, k, d, cs, cn);
         memset(acc, 0, len * sizeof(double));
         if (s->kept > 0) {
-            rc = smg_kmeans_nearest(cs, cn, cd, k, d, shift, s->x, s->kept, lab, dist, err);
+            rc = smg_kmeans_nearest(cs, cn, cd, k, d, shift, s->x, s->kept, lab, dist, kernel, err);
             if (rc != SMG_OK)
                 goto out;
         }

@@ -173,6 +173,39 @@ nomem:
                          nbytes);
 }
 
+int smg_ndarray_set_f32_from_f64(struct smg_ndarray_file *f, size_t i, const char *name,
+                                 uint32_t ndim, const int64_t *shape, const double *src,
+                                 struct smg_error *err)
+{
+    struct smg_ndarray tmp;
+    size_t nbytes;
+    float *conv = NULL;
+    int rc;
+
+    if (ndim > SMG_NDARRAY_MAX_DIMS || (ndim > 0 && shape == NULL))
+        return smg_error_set(err, SMG_EINTERNAL, "smg_ndarray_set_f32_from_f64: bad ndim %u", ndim);
+    array_init(&tmp);
+    tmp.ndim = ndim;
+    for (uint32_t j = 0; j < ndim; j++)
+        tmp.shape[j] = shape[j];
+    if (!data_bytes(&tmp, &nbytes))
+        return smg_error_set(err, SMG_EINTERNAL,
+                             "smg_ndarray_set_f32_from_f64: array %zu has a bad shape", i);
+    if (nbytes > 0) {
+        if (src == NULL)
+            return smg_error_set(err, SMG_EINTERNAL,
+                                 "smg_ndarray_set_f32_from_f64: array %zu has no data", i);
+        if ((conv = smg_malloc(nbytes)) == NULL)
+            return smg_error_set(err, SMG_ENOMEM,
+                                 "out of memory converting NDArray %zu (%zu bytes)", i, nbytes);
+        for (size_t j = 0; j < nbytes / sizeof(float); j++)
+            conv[j] = (float)src[j];
+    }
+    rc = smg_ndarray_set(f, i, name, SMG_DTYPE_FLOAT32, ndim, shape, conv, err);
+    smg_free(conv);
+    return rc;
+}
+
 /* ---- decoding ---------------------------------------------------------- */
 
 struct cursor {

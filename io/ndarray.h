@@ -126,4 +126,15 @@ void smg_ndarray_file_free(struct smg_ndarray_file *f); /* accepts NULL */
 int smg_ndarray_set(struct smg_ndarray_file *f, size_t i, const char *name, int32_t dtype,
                     uint32_t ndim, const int64_t *shape, const void *data, struct smg_error *err);
 
+/*
+ * As smg_ndarray_set for a float32 array whose values come from doubles
+ * (rounded to nearest float), as model writers hold their results. src holds
+ * prod(shape) doubles in C order. SMG_ENOMEM, or SMG_EINTERNAL for a bad
+ * index, ndim or shape.
+ */
+SMG_MUST_CHECK int smg_ndarray_set_f32_from_f64(struct smg_ndarray_file *f, size_t i,
+                                                const char *name, uint32_t ndim,
+                                                const int64_t *shape, const double *src,
+                                                struct smg_error *err);
+
 #endif

@@ -1,27 +1,68 @@
 /*
- * The table of algorithms `smalgo train` can run. Adding one is a new
- * runtime/train_<name>.c that defines a struct smg_algorithm, plus one entry in
- * runtime/algorithms.c.
+ * One descriptor per algorithm: everything `smalgo train`, `serve` and
+ * `inspect` need to know about an algorithm, so that the generic commands
+ * iterate the one table (smg_algorithms) and name no algorithm themselves.
+ *
+ * A descriptor (runtime/algos/<name>.c) holds: the hyperparameter table bound
+ * into the algorithm's config struct (runtime/hparams.h), the train driver,
+ * the model schema (the trainer writes it; model_claims recognises it), the
+ * serving side (open a model file, predict with its response fields) and the
+ * note `smalgo inspect` prints. Adding an algorithm is its algorithms/ files,
+ * one descriptor file and one line in runtime/algorithms.c.
  */
 #ifndef SMG_ALGORITHM_H
 #define SMG_ALGORITHM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
-#include "runtime/hparams.h"
+#include "io/base/buffer.h"
 #include "io/base/status.h"
+#include "io/infer_response.h"
+#include "io/ndarray.h"
+#include "runtime/hparams.h"
 
 struct smg_job;
 
+/* A model file opened for serving, as a descriptor's serve_open fills it. */
+struct smg_served {
+    size_t feature_dim; /* columns every request row must have */
+    char describe[128]; /* for the log: "k-means model: k=8, 7 features" */
+    void *state;        /* the descriptor's own, released by serve_close */
+};
+
 struct smg_algorithm {
-    const char *name;         /* "pca", "kmeans": --algorithm and SMALGO_ALGORITHM */
-    const char *metrics_name; /* #metrics Dimensions.Algorithm: "PCA", "AWS/KMeansWebscale" */
-    const char
-        *identifying_hp; /* a hyperparameter only this algorithm has: "num_components", "k" */
+    const char *name;           /* "pca", "kmeans": --algorithm and SMALGO_ALGORITHM */
+    const char *title;          /* "PCA", "k-means": usage texts */
+    const char *metrics_name;   /* #metrics Dimensions.Algorithm: "PCA", "AWS/KMeansWebscale" */
+    const char *identifying_hp; /* a hyperparameter only this algorithm has: "num_components" */
     const struct smg_hp_spec *hparams;
     size_t n_hparams;
+
     /* Train from job's channels and write the model. Returns a status; err says why. */
     int (*train)(struct smg_job *job, struct smg_error *err);
+
+    /* The model file, in words, for "neither ... nor ..." messages. */
+    const char *model_schema;
+    /* Whether f has this algorithm's layout (array names and count; shapes are checked later). */
+    bool (*model_claims)(const struct smg_ndarray_file *f);
+    /*
+     * Check a claimed file fully (ndim, shapes, dtypes) and build what predict
+     * needs; f outlives *out. SMG_EFORMAT naming `what` (the path); SMG_ENOMEM.
+     */
+    int (*serve_open)(const struct smg_ndarray_file *f, const char *what, struct smg_served *out,
+                      struct smg_error *err);
+    void (*serve_close)(struct smg_served *m);
+    /* Whether this model answers in accept's format; NULL: in every format. */
+    int (*serve_check_accept)(enum smg_infer_accept accept, struct smg_error *err);
+    /* Score n rows of x (n * feature_dim floats) and append the response. Thread-safe. */
+    int (*predict)(const struct smg_served *m, const float *x, size_t n,
+                   enum smg_infer_accept accept, struct smg_infer_buf *out, struct smg_error *err);
+    /*
+     * Append to out the JSON object `smalgo inspect` prints as "note" for f,
+     * or nothing when f is not a usable model of this algorithm. SMG_ENOMEM.
+     */
+    int (*inspect_note)(const struct smg_ndarray_file *f, struct smg_buf *out);
 };
 
 extern const struct smg_algorithm smg_algorithm_pca;
@@ -31,5 +72,11 @@ extern const struct smg_algorithm smg_algorithm_kmeans;
 extern const struct smg_algorithm *const smg_algorithms[];
 
 const struct smg_algorithm *smg_algorithm_find(const char *name);
+
+/*
+ * The names of every algorithm joined by sep ("pca|kmeans" with "|"), for
+ * usage texts and messages; when buf is too small, the names that fit whole.
+ */
+void smg_algorithm_names(const char *sep, char *buf, size_t size);
 
 #endif

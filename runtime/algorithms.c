@@ -1,22 +1,22 @@
 /*
  * The table of algorithms `smalgo train` knows, and lookup by name.
  *
- * What: smg_algorithms lists every struct smg_algorithm (name, metrics
- * dimension, hyperparameter table, train function), NULL-terminated, and
+ * What: smg_algorithms lists every struct smg_algorithm (runtime/algorithm.h:
+ * hyperparameters, train, model schema, serving, inspect note), NULL-terminated, and
  * smg_algorithm_find returns the entry whose name matches --algorithm or
  * SMALGO_ALGORITHM exactly, or NULL.
  *
  * How: a static array of pointers to the descriptors each
- * runtime/train_<name>.c defines, searched linearly (there are two). The
- * order is the order names are listed in error messages and the order
- * cmd_train.c tries each algorithm's identifying hyperparameter ('num_components',
- * 'k') when no algorithm is named.
+ * runtime/algos/<name>.c defines, searched linearly (there are two). The
+ * order is the order names are listed in usage texts and error messages, the
+ * order cmd_train.c tries each algorithm's identifying hyperparameter when no
+ * algorithm is named, and the order serve and inspect try each model schema.
  *
  * Why: one table is the single place an algorithm is registered. The
  * commands iterate it rather than naming algorithms, so adding one is a new
- * train_<name>.c plus one line here (only the hint in cmd_train.c's "cannot
- * tell which algorithm" message names the two algorithms in its text).
+ * runtime/algos/<name>.c plus one line here.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "runtime/algorithm.h"
@@ -30,4 +30,21 @@ const struct smg_algorithm *smg_algorithm_find(const char *name)
         if (strcmp(smg_algorithms[i]->name, name) == 0)
             return smg_algorithms[i];
     return NULL;
+}
+
+void smg_algorithm_names(const char *sep, char *buf, size_t size)
+{
+    size_t used = 0;
+
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    for (size_t i = 0; smg_algorithms[i] != NULL; i++) {
+        int w = snprintf(buf + used, size - used, "%s%s", i ? sep : "", smg_algorithms[i]->name);
+        if (w < 0 || (size_t)w >= size - used) {
+            buf[used] = '\0'; /* whole names only */
+            return;
+        }
+        used += (size_t)w;
+    }
 }

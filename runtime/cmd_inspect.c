@@ -11,66 +11,47 @@
  * no spelling for them) and their flat indices are listed in "non_finite".
  * Floats print with the fewest digits that read back to the same float32.
  *
- * A SageMaker PCA model (a dict with s, v and optionally mean) and a k-means
- * model (a list holding one (k, d) float32 array) get a "note" saying how to
- * use them: the projection formula and component order, or what the rows and
- * closest_cluster mean. Errors go to stderr and exit 1.
+ * A file that is one algorithm's model gets a "note" saying how to use it,
+ * written by the algorithm's descriptor (runtime/algos/<name>.c: e.g. the
+ * projection formula and component order, or what the rows and
+ * closest_cluster mean). Strings are quoted by io/json_string.h. Errors go to
+ * stderr and exit 1.
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "io/base/buffer.h"
+#include "io/json_string.h"
+#include "io/ndarray.h"
+#include "runtime/algorithm.h"
 #include "runtime/cli_number.h"
 #include "runtime/commands.h"
-#include "io/ndarray.h"
+#include "runtime/ndarray_value.h"
 
 #define DEFAULT_VALUES 16
+/* Cap on one quoted string or note: a name is at most 64 KiB, 6 bytes a byte quoted. */
+#define TEXT_MAX ((size_t)1 << 22)
 
-static void print_json_string(const char *s)
+/* s as a JSON string (io/json_string.h's rules). SMG_ENOMEM. */
+static int print_json_string(const char *s)
 {
-    putchar('"');
-    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-    putchar('"');
+    struct smg_buf b;
+    int rc;
+
+    smg_buf_init(&b, TEXT_MAX);
+    rc = smg_json_put_string(&b, s);
+    if (rc == SMG_OK)
+        fwrite(b.data, 1, b.len, stdout);
+    smg_buf_free(&b);
+    return rc;
 }
 
-/* Element i as a double; false when the dtype is not printable as a number. */
+/* Element i as a double (NaN for float16, shown as null). */
 static double element(const struct smg_ndarray *a, size_t i)
 {
-    const unsigned char *p = a->data;
-    switch (a->dtype) {
-    case SMG_DTYPE_FLOAT32: {
-        float v;
-        memcpy(&v, p + 4 * i, 4);
-        return v;
-    }
-    case SMG_DTYPE_FLOAT64: {
-        double v;
-        memcpy(&v, p + 8 * i, 8);
-        return v;
-    }
-    case SMG_DTYPE_UINT8: return p[i];
-    case SMG_DTYPE_BOOL: return p[i] != 0;
-    case SMG_DTYPE_INT8: return (signed char)p[i];
-    case SMG_DTYPE_INT32: {
-        int32_t v;
-        memcpy(&v, p + 4 * i, 4);
-        return v;
-    }
-    case SMG_DTYPE_INT64: {
-        int64_t v;
-        memcpy(&v, p + 8 * i, 8);
-        return (double)v;
-    }
-    default: return NAN; /* float16: shown as null */
-    }
+    return smg_ndarray_value(a, i);
 }
 
 static void print_number(const struct smg_ndarray *a, size_t i)
@@ -109,22 +90,22 @@ static void print_nested(const struct smg_ndarray *a, uint32_t dim, size_t *i)
     putchar(']');
 }
 
-static void print_array(const struct smg_ndarray *a, size_t limit)
+static int print_array(const struct smg_ndarray *a, size_t limit)
 {
     size_t n = smg_ndarray_elements(a), nonfinite = 0;
 
     fputs("    {\"name\": ", stdout);
-    if (a->name != NULL)
-        print_json_string(a->name);
-    else
+    if (a->name == NULL)
         fputs("null", stdout);
+    else if (print_json_string(a->name) != SMG_OK)
+        return SMG_ENOMEM;
     printf(", \"dtype\": \"%s\", \"shape\": [", smg_ndarray_dtype_name(a->dtype));
     for (uint32_t d = 0; d < a->ndim; d++)
         printf("%s%lld", d > 0 ? ", " : "", (long long)a->shape[d]);
     printf("], \"elements\": %zu", n);
     if (a->ndim == 0) {
         fputs(", \"values\": null}", stdout);
-        return;
+        return SMG_OK;
     }
     if (n <= limit) {
         size_t i = 0;
@@ -148,51 +129,22 @@ static void print_array(const struct smg_ndarray *a, size_t limit)
         putchar(']');
     }
     putchar('}');
+    return SMG_OK;
 }
 
-/* +1 if the finite values of s ascend, -1 if they descend, 0 otherwise. */
-static int order_of(const struct smg_ndarray *s)
+/* The first algorithm's note for f (runtime/algos/<name>.c), if any claims it. */
+static int print_note(const struct smg_ndarray_file *f)
 {
-    size_t n = smg_ndarray_elements(s);
-    double prev = NAN;
-    bool up = true, down = true;
+    struct smg_buf note;
+    int rc = SMG_OK;
 
-    for (size_t i = 0; i < n; i++) {
-        double v = element(s, i);
-        if (!isfinite(v))
-            continue;
-        if (isfinite(prev)) {
-            up = up && v >= prev;
-            down = down && v <= prev;
-        }
-        prev = v;
-    }
-    return up == down ? 0 : (up ? 1 : -1);
-}
-
-static void print_note(const struct smg_ndarray_file *f)
-{
-    const struct smg_ndarray *s = smg_ndarray_find(f, "s"), *v = smg_ndarray_find(f, "v");
-    const struct smg_ndarray *mean = smg_ndarray_find(f, "mean");
-
-    if (f->named && s != NULL && v != NULL && v->ndim == 2) {
-        int order = order_of(s);
-        printf(",\n  \"note\": {\"model\": \"pca\", \"feature_dim\": %lld, \"num_components\": "
-               "%lld, \"projection\": \"%s\", \"component_order\": \"%s\", \"uses_s\": false}",
-               (long long)v->shape[0], (long long)v->shape[1],
-               mean != NULL ? "projection = (x - mean) · v" : "projection = x · v",
-               order > 0   ? "s ascending (regular mode): the last column of v, and the last "
-                             "projection value, is the largest component"
-               : order < 0 ? "s descending (randomized mode): the first column of v, and the "
-                             "first projection value, is the largest component"
-                           : "s is neither ascending nor descending");
-    } else if (!f->named && f->count == 1 && f->arrays[0].ndim == 2 &&
-               f->arrays[0].dtype == SMG_DTYPE_FLOAT32) {
-        printf(",\n  \"note\": {\"model\": \"kmeans\", \"k\": %lld, \"feature_dim\": %lld, "
-               "\"meaning\": \"each row is a centroid; closest_cluster is the 0-based row index "
-               "of the nearest centroid and distance_to_cluster its Euclidean distance\"}",
-               (long long)f->arrays[0].shape[0], (long long)f->arrays[0].shape[1]);
-    }
+    smg_buf_init(&note, TEXT_MAX);
+    for (size_t i = 0; smg_algorithms[i] != NULL && note.len == 0 && rc == SMG_OK; i++)
+        rc = smg_algorithms[i]->inspect_note(f, &note);
+    if (rc == SMG_OK && note.len > 0)
+        printf(",\n  \"note\": %s", note.data);
+    smg_buf_free(&note);
+    return rc;
 }
 
 static void usage(FILE *out)
@@ -222,6 +174,7 @@ int smg_cmd_inspect(int argc, char **argv)
     size_t limit = DEFAULT_VALUES;
     struct smg_ndarray_file *f = NULL;
     struct smg_error err;
+    int rc;
 
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -253,17 +206,24 @@ int smg_cmd_inspect(int argc, char **argv)
         return 1;
     }
     fputs("{\"file\": ", stdout);
-    print_json_string(path);
-    printf(", \"format\": \"%s\", \"count\": %zu, \"arrays\": [\n", f->named ? "dict" : "list",
-           f->count);
-    for (size_t i = 0; i < f->count; i++) {
-        print_array(&f->arrays[i], limit);
+    rc = print_json_string(path);
+    if (rc == SMG_OK)
+        printf(", \"format\": \"%s\", \"count\": %zu, \"arrays\": [\n", f->named ? "dict" : "list",
+               f->count);
+    for (size_t i = 0; i < f->count && rc == SMG_OK; i++) {
+        rc = print_array(&f->arrays[i], limit);
         fputs(i + 1 < f->count ? ",\n" : "\n", stdout);
     }
-    fputs("  ]", stdout);
-    print_note(f);
-    fputs("}\n", stdout);
+    if (rc == SMG_OK) {
+        fputs("  ]", stdout);
+        rc = print_note(f);
+        fputs("}\n", stdout);
+    }
     smg_ndarray_file_free(f);
+    if (rc != SMG_OK) {
+        fprintf(stderr, "smalgo inspect: out of memory writing the output\n");
+        return 1;
+    }
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "smalgo inspect: cannot write the output\n");
         return 1;

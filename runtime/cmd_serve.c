@@ -26,6 +26,7 @@
 
 #include <cblas.h>
 
+#include "runtime/algorithm.h"
 #include "runtime/commands.h"
 #include "io/base/log.h"
 #include "runtime/serve_http.h"
@@ -40,8 +41,11 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: smalgo serve [--model-dir DIR] [--port N] [--bind ADDR] [--threads N]\n"
                  "\n"
-                 "Serve a SageMaker PCA or k-means model_algo-1 over HTTP: GET /ping, POST\n"
-                 "/invocations, GET /execution-parameters.\n"
+                 "Serve a SageMaker model_algo-1 over HTTP: GET /ping, POST /invocations, GET\n"
+                 "/execution-parameters. Models of:");
+    for (size_t i = 0; smg_algorithms[i] != NULL; i++)
+        fprintf(out, "%s %s", i ? "," : "", smg_algorithms[i]->title);
+    fprintf(out, ".\n"
                  "\n"
                  "  --model-dir DIR  folder holding model_algo-1 (default " DEFAULT_MODEL_DIR ")\n"
                  "  --port N         port (default $SAGEMAKER_BIND_TO_PORT, else 8080)\n"

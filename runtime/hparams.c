@@ -11,8 +11,8 @@
  * given and missing required keys are reported, all of them in one message.
  *
  * Invariant: a struct smg_hparams holds one slot per table entry, in table
- * order, and every present slot's text parsed cleanly, so the getters never
- * fail on user input; they assert only on programmer errors (wrong name/type).
+ * order, and every present slot's text parsed cleanly, so filling the
+ * algorithm's config struct (smg_hparams_fill) cannot fail on user input.
  */
 #include "runtime/hparams.h"
 
@@ -313,65 +313,40 @@ int smg_hparams_has_key(const char *json_text, const char *source, const char *k
     return SMG_OK;
 }
 
-static const struct hp_slot *slot_of(const struct smg_hparams *hp, const char *name)
+/* Store one parsed value in its field (types as hparams.h's SMG_HP_FIELD_* fix them). */
+static void store(const struct hp_slot *s, char *cfg)
 {
+    void *at = cfg + s->spec->offset;
+    const struct smg_hp_value *v = &s->value;
+
+    switch (s->spec->type) {
+    case SMG_HP_INT: memcpy(at, &v->i, sizeof(v->i)); break;
+    case SMG_HP_INT_OR_AUTO: {
+        struct smg_hp_int_or_auto ia = {v->is_auto, v->is_auto ? 0 : v->i};
+        memcpy(at, &ia, sizeof(ia));
+        break;
+    }
+    case SMG_HP_FLOAT: memcpy(at, &v->f, sizeof(v->f)); break;
+    case SMG_HP_BOOL: memcpy(at, &v->b, sizeof(v->b)); break;
+    case SMG_HP_CHOICE: {
+        int idx = smg_hp_choice_index(s->spec->choices, v->text, strlen(v->text));
+        memcpy(at, &idx, sizeof(idx));
+        break;
+    }
+    case SMG_HP_METRIC_LIST: memcpy(at, &v->list_mask, sizeof(v->list_mask)); break;
+    }
+}
+
+int smg_hparams_fill(const struct smg_hparams *hp, const struct smg_hp_spec *specs, void *cfg,
+                     struct smg_error *err)
+{
+    if (hp == NULL || hp->n == 0 || hp->slots[0].spec != &specs[0])
+        return smg_error_set(err, SMG_EINTERNAL,
+                             "hyperparameters were checked against another algorithm's table");
     for (size_t i = 0; i < hp->n; i++)
-        if (strcmp(hp->slots[i].spec->name, name) == 0)
-            return &hp->slots[i];
-    assert(!"hyperparameter not in this algorithm's table");
-    return NULL;
-}
-
-bool smg_hp_present(const struct smg_hparams *hp, const char *name)
-{
-    const struct hp_slot *s = slot_of(hp, name);
-    return s != NULL && s->present;
-}
-
-bool smg_hp_is_auto(const struct smg_hparams *hp, const char *name)
-{
-    const struct hp_slot *s = slot_of(hp, name);
-    assert(s == NULL || s->spec->type == SMG_HP_INT_OR_AUTO);
-    return s != NULL && s->present && s->value.is_auto;
-}
-
-long long smg_hp_int(const struct smg_hparams *hp, const char *name)
-{
-    const struct hp_slot *s = slot_of(hp, name);
-    assert(s == NULL || s->spec->type == SMG_HP_INT || s->spec->type == SMG_HP_INT_OR_AUTO);
-    return (s != NULL && s->present) ? s->value.i : 0;
-}
-
-double smg_hp_float(const struct smg_hparams *hp, const char *name)
-{
-    const struct hp_slot *s = slot_of(hp, name);
-    assert(s == NULL || s->spec->type == SMG_HP_FLOAT || s->spec->type == SMG_HP_INT ||
-           s->spec->type == SMG_HP_INT_OR_AUTO);
-    return (s != NULL && s->present) ? s->value.f : 0.0;
-}
-
-bool smg_hp_bool(const struct smg_hparams *hp, const char *name)
-{
-    const struct hp_slot *s = slot_of(hp, name);
-    assert(s == NULL || s->spec->type == SMG_HP_BOOL);
-    return s != NULL && s->present && s->value.b;
-}
-
-const char *smg_hp_str(const struct smg_hparams *hp, const char *name)
-{
-    const struct hp_slot *s = slot_of(hp, name);
-    return (s != NULL && s->present && s->value.text != NULL) ? s->value.text : "";
-}
-
-bool smg_hp_list_has(const struct smg_hparams *hp, const char *name, const char *item)
-{
-    const struct hp_slot *s = slot_of(hp, name);
-    int idx;
-    assert(s == NULL || s->spec->type == SMG_HP_METRIC_LIST);
-    if (s == NULL || !s->present)
-        return false;
-    idx = smg_hp_choice_index(s->spec->choices, item, strlen(item));
-    return idx >= 0 && (s->value.list_mask & (1u << idx)) != 0;
+        if (hp->slots[i].present)
+            store(&hp->slots[i], cfg);
+    return SMG_OK;
 }
 
 char *smg_hparams_to_json(const struct smg_hparams *hp)

@@ -1,7 +1,13 @@
 /*
  * Hyperparameters: one table per algorithm says each SageMaker name, its type,
- * range, default and whether it is required; smg_hparams_parse checks a
- * hyperparameters.json against it.
+ * range, default, whether it is required and which field of the algorithm's
+ * config struct receives it; smg_hparams_parse checks a hyperparameters.json
+ * against it and smg_hparams_fill writes the resolved values into the struct.
+ *
+ * A table row binds its name to a struct field with one of the SMG_HP_FIELD_*
+ * macros below, which take the field by name (offsetof) and check its C type
+ * at compile time: the SageMaker name is written once, in the row, and train
+ * code reads typed fields (cfg.feature_dim), so a misspelt name cannot compile.
  *
  * Every value in the file is a string, sometimes JSON-quoted twice ("\"256\"");
  * booleans come as true/True/false/False. A wrong type or value, a missing
@@ -30,9 +36,34 @@ enum smg_hp_type {
 /* An upper bound for integers that have none in SageMaker's tables (2^53). */
 #define SMG_HP_NO_MAX 9007199254740992.0
 
+/* The C type of a field that receives an SMG_HP_INT_OR_AUTO value. */
+struct smg_hp_int_or_auto {
+    bool is_auto;
+    long long value; /* 0 when is_auto */
+};
+
+/*
+ * Field bindings, one per type, for a row's initializer:
+ *   {.name = "feature_dim", SMG_HP_FIELD_INT(struct smg_pca_hp, feature_dim), ...}
+ * INT: long long; INT_OR_AUTO: struct smg_hp_int_or_auto; FLOAT: double;
+ * BOOL: bool; CHOICE: int, the 0-based index of the value in choices;
+ * METRIC_LIST: unsigned, bit i set when choice i is listed. A field of another
+ * type is a compile error (the _Generic has no matching association).
+ */
+#define SMG_HP_AT(st, m, ctype)    (offsetof(st, m) + _Generic(((st *)0)->m, ctype : (size_t)0))
+#define SMG_HP_FIELD_INT(st, m)    .type = SMG_HP_INT, .offset = SMG_HP_AT(st, m, long long)
+#define SMG_HP_FIELD_FLOAT(st, m)  .type = SMG_HP_FLOAT, .offset = SMG_HP_AT(st, m, double)
+#define SMG_HP_FIELD_BOOL(st, m)   .type = SMG_HP_BOOL, .offset = SMG_HP_AT(st, m, bool)
+#define SMG_HP_FIELD_CHOICE(st, m) .type = SMG_HP_CHOICE, .offset = SMG_HP_AT(st, m, int)
+#define SMG_HP_FIELD_METRIC_LIST(st, m)                                                            \
+    .type = SMG_HP_METRIC_LIST, .offset = SMG_HP_AT(st, m, unsigned)
+#define SMG_HP_FIELD_INT_OR_AUTO(st, m)                                                            \
+    .type = SMG_HP_INT_OR_AUTO, .offset = SMG_HP_AT(st, m, struct smg_hp_int_or_auto)
+
 struct smg_hp_spec {
     const char *name;
     enum smg_hp_type type;
+    size_t offset; /* of the receiving field in the config struct (SMG_HP_FIELD_*) */
     bool required;
     const char *default_value; /* as SageMaker's default file spells it; NULL: none */
     double min;                /* INT, INT_OR_AUTO, FLOAT: inclusive bounds */
@@ -56,21 +87,14 @@ int smg_hparams_parse(const struct smg_hp_spec *specs, size_t n_specs, const cha
 void smg_hparams_free(struct smg_hparams *hp); /* accepts NULL */
 
 /*
- * Typed getters. Asking for a name not in the table, or with the wrong type,
- * is a programmer error (assert). For an optional key with no default and not
- * given, smg_hp_present is false and the getters return 0/false/"".
- * smg_hp_int works for INT and INT_OR_AUTO (0 when auto); smg_hp_float for
- * FLOAT and the integer types.
+ * Write every resolved value into cfg, the algorithm's config struct, at its
+ * row's offset; fields of optional keys with no default and not given are left
+ * as they were (callers zero cfg first). specs must be the table hp was parsed
+ * against: anything else is SMG_EINTERNAL, so a descriptor cannot fill a
+ * struct from another algorithm's values.
  */
-bool smg_hp_present(const struct smg_hparams *hp, const char *name);
-bool smg_hp_is_auto(const struct smg_hparams *hp, const char *name);
-long long smg_hp_int(const struct smg_hparams *hp, const char *name);
-double smg_hp_float(const struct smg_hparams *hp, const char *name);
-bool smg_hp_bool(const struct smg_hparams *hp, const char *name);
-/* The value as normalised text, for any type ("kmeans++", "256", "auto", "[\"msd\"]"). */
-const char *smg_hp_str(const struct smg_hparams *hp, const char *name);
-/* METRIC_LIST: whether `item` is in the list. */
-bool smg_hp_list_has(const struct smg_hparams *hp, const char *name, const char *item);
+SMG_MUST_CHECK int smg_hparams_fill(const struct smg_hparams *hp, const struct smg_hp_spec *specs,
+                                    void *cfg, struct smg_error *err);
 
 /* The spec called name, or NULL. */
 const struct smg_hp_spec *smg_hp_spec_find(const struct smg_hp_spec *specs, size_t n_specs,

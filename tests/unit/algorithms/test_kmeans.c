@@ -8,7 +8,7 @@
  * ranks identical and matches one rank fed the union; extra_center_factor 1
  * skips the shrink; weighted Lloyd honours weights; the sample polish never
  * worsens the sample msd; the nearest-center kernels (AVX2, portable with
- * SMALGO_KMEANS_NO_AVX2=1, and sgemm for large dim) agree with a brute-force
+ * SMG_KMEANS_KERNEL_PORTABLE, and sgemm for large dim) agree with a brute-force
  * double argmin wherever the margin is clear, never pick an inactive center,
  * break exact ties to the lowest index and report exact distances; the
  * reservoir sample is uniform. Data come from a fixed-seed generator.
@@ -126,8 +126,9 @@ static void test_blobs_found(void **state)
     uint64_t rows = 0;
     (void)state;
     assert_int_equal(smg_kmeans_shrink(km, out, &loss, &err), SMG_OK);
-    assert_int_equal(
-        smg_kmeans_score(out, c, d, smg_kmeans_shift(km), &all, &sse, &rows, lab, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_score(out, c, d, smg_kmeans_shift(km), &all, &sse, &rows, lab,
+                                      SMG_KMEANS_KERNEL_AUTO, &err),
+                     SMG_OK);
     assert_true(ari(truth, lab, n, c, c) >= 0.99);
     /* Noise variance 1 per feature: msd close to d. */
     assert_true(sse / (double)rows < 1.2 * (double)d);
@@ -348,7 +349,8 @@ static void test_polish_improves(void **state)
     assert_int_equal(smg_kmeans_sample_new(d, 1000, 1, &s, &err), SMG_OK);
     smg_kmeans_sample_add(s, &b);
     assert_int_equal(smg_kmeans_sample_rows(s), 1000);
-    assert_int_equal(smg_kmeans_polish(s, NULL, c, k, shift, 100, 0.0, &before, &after, &err),
+    assert_int_equal(smg_kmeans_polish(s, NULL, c, k, shift, 100, 0.0, &before, &after,
+                                       SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_true(after <= before);
     assert_true(after < 1.5 * (double)d); /* noise variance 1 per feature */
@@ -358,7 +360,8 @@ static void test_polish_improves(void **state)
 }
 
 /* One configuration of smg_kmeans_nearest against a brute-force double argmin. */
-static void check_nearest(size_t n, size_t d, size_t k, uint64_t seed)
+static void check_nearest(size_t n, size_t d, size_t k, uint64_t seed,
+                          enum smg_kmeans_kernel kernel)
 {
     struct smg_rng r;
     float *x = malloc(n * d * sizeof(float)), *cs = malloc(k * d * sizeof(float));
@@ -385,7 +388,8 @@ static void check_nearest(size_t n, size_t d, size_t k, uint64_t seed)
         }
         cn[j] = (j % 5 == 3) ? INFINITY : norm; /* inactive centers */
     }
-    assert_int_equal(smg_kmeans_nearest(cs, cn, cd, k, d, shift, x, n, lab, dist, &err), SMG_OK);
+    assert_int_equal(smg_kmeans_nearest(cs, cn, cd, k, d, shift, x, n, lab, dist, kernel, &err),
+                     SMG_OK);
     for (size_t i = 0; i < n; i++) {
         double best = INFINITY, second = INFINITY, e = 0.0;
         size_t bj = SIZE_MAX;
@@ -437,14 +441,11 @@ static void test_nearest_kernels(void **state)
     static const size_t dims[] = {1, 3, 8, 16, 17, 64, 70};
     static const size_t ks[] = {1, 2, 9, 13, 100};
     (void)state;
-    for (int portable = 0; portable < 2; portable++) {
-        if (portable)
-            setenv("SMALGO_KMEANS_NO_AVX2", "1", 1);
+    for (int portable = 0; portable < 2; portable++)
         for (size_t a = 0; a < sizeof(dims) / sizeof(dims[0]); a++)
             for (size_t b = 0; b < sizeof(ks) / sizeof(ks[0]); b++)
-                check_nearest(601, dims[a], ks[b], 100 + a * 10 + b);
-    }
-    unsetenv("SMALGO_KMEANS_NO_AVX2");
+                check_nearest(601, dims[a], ks[b], 100 + a * 10 + b,
+                              portable ? SMG_KMEANS_KERNEL_PORTABLE : SMG_KMEANS_KERNEL_AUTO);
 }
 
 static void test_reservoir_uniform(void **state)
@@ -466,7 +467,8 @@ static void test_reservoir_uniform(void **state)
     }
     assert_int_equal(smg_kmeans_sample_rows(s), cap);
     /* One center at 0 (no shift): the polish moves it to the sample mean. */
-    assert_int_equal(smg_kmeans_polish(s, NULL, &c, 1, &cut, 1, 0.0, &before, &after, &err),
+    assert_int_equal(smg_kmeans_polish(s, NULL, &c, 1, &cut, 1, 0.0, &before, &after,
+                                       SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     /* Uniform over [0, n): mean n/2, sd of the sample mean n / sqrt(12 cap) ~ 817. */
     assert_true(fabs((double)c - (double)n / 2.0) < 4000.0);

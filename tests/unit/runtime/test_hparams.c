@@ -1,8 +1,11 @@
 /*
- * Hyperparameter checking against the PCA and k-means tables: every value
- * form SageMaker's clients send (strings, JSON-quoted strings, True/False),
- * hand-written JSON numbers and lists, and every bad input of issue 2 with
- * the message the user will read in output/failure.
+ * Hyperparameter checking against the PCA and k-means tables of the algorithm
+ * descriptors (runtime/algos/): every value form SageMaker's clients send
+ * (strings, JSON-quoted strings, True/False), hand-written JSON numbers and
+ * lists, and every bad input of issue 2 with the message the user will read
+ * in output/failure. Values are read back from the config struct that
+ * smg_hparams_fill writes, at each row's offset, so the tests also prove that
+ * every row is bound to its own field with its own type.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,11 +17,122 @@
 #include <cmocka.h>
 
 #include "io/base/alloc.h"
-#include "runtime/hparam_tables.h"
+#include "runtime/algorithm.h"
+#include "runtime/hp_value.h"
 #include "runtime/hparams.h"
 
 #define PCA_MIN "\"feature_dim\": \"10\", \"mini_batch_size\": \"500\", \"num_components\": \"3\""
 #define KM_MIN  "\"k\": \"4\", \"feature_dim\": \"10\""
+
+#define PCA_SPECS smg_algorithm_pca.hparams, smg_algorithm_pca.n_hparams
+#define KM_SPECS  smg_algorithm_kmeans.hparams, smg_algorithm_kmeans.n_hparams
+
+/* The table the last parse_ok used: the field readers below read through it. */
+static const struct smg_hp_spec *cur_specs;
+static size_t cur_n;
+
+/* A config struct of any algorithm, filled from hp; aligned for every field type. */
+union cfg_buf {
+    long double align;
+    unsigned char bytes[1024];
+};
+
+static const struct smg_hp_spec *field(const struct smg_hparams *hp, const char *name,
+                                       union cfg_buf *cfg)
+{
+    struct smg_error err;
+    const struct smg_hp_spec *spec = smg_hp_spec_find(cur_specs, cur_n, name);
+
+    assert_non_null(spec);
+    assert_true(spec->offset + sizeof(struct smg_hp_int_or_auto) <= sizeof(cfg->bytes));
+    memset(cfg, 0, sizeof(*cfg));
+    smg_error_clear(&err);
+    assert_int_equal(smg_hparams_fill(hp, cur_specs, cfg->bytes, &err), SMG_OK);
+    return spec;
+}
+
+static long long hp_int(const struct smg_hparams *hp, const char *name)
+{
+    union cfg_buf cfg;
+    const struct smg_hp_spec *spec = field(hp, name, &cfg);
+    long long v;
+    struct smg_hp_int_or_auto ia;
+
+    if (spec->type == SMG_HP_INT_OR_AUTO) {
+        memcpy(&ia, cfg.bytes + spec->offset, sizeof(ia));
+        return ia.value;
+    }
+    assert_int_equal(spec->type, SMG_HP_INT);
+    memcpy(&v, cfg.bytes + spec->offset, sizeof(v));
+    return v;
+}
+
+static bool hp_is_auto(const struct smg_hparams *hp, const char *name)
+{
+    union cfg_buf cfg;
+    const struct smg_hp_spec *spec = field(hp, name, &cfg);
+    struct smg_hp_int_or_auto ia;
+
+    assert_int_equal(spec->type, SMG_HP_INT_OR_AUTO);
+    memcpy(&ia, cfg.bytes + spec->offset, sizeof(ia));
+    return ia.is_auto;
+}
+
+static double hp_float(const struct smg_hparams *hp, const char *name)
+{
+    union cfg_buf cfg;
+    const struct smg_hp_spec *spec = field(hp, name, &cfg);
+    double v;
+
+    assert_int_equal(spec->type, SMG_HP_FLOAT);
+    memcpy(&v, cfg.bytes + spec->offset, sizeof(v));
+    return v;
+}
+
+static bool hp_bool(const struct smg_hparams *hp, const char *name)
+{
+    union cfg_buf cfg;
+    const struct smg_hp_spec *spec = field(hp, name, &cfg);
+    bool v;
+
+    assert_int_equal(spec->type, SMG_HP_BOOL);
+    memcpy(&v, cfg.bytes + spec->offset, sizeof(v));
+    return v;
+}
+
+/* A CHOICE field's index, as the word it stands for (static storage). */
+static const char *hp_str(const struct smg_hparams *hp, const char *name)
+{
+    static char word[64];
+    union cfg_buf cfg;
+    const struct smg_hp_spec *spec = field(hp, name, &cfg);
+    const char *p;
+    int idx;
+
+    assert_int_equal(spec->type, SMG_HP_CHOICE);
+    memcpy(&idx, cfg.bytes + spec->offset, sizeof(idx));
+    p = spec->choices;
+    for (int i = 0; i < idx; i++) {
+        p = strchr(p, '|');
+        assert_non_null(p);
+        p++;
+    }
+    snprintf(word, sizeof(word), "%.*s", (int)strcspn(p, "|"), p);
+    return word;
+}
+
+static bool hp_list_has(const struct smg_hparams *hp, const char *name, const char *item)
+{
+    union cfg_buf cfg;
+    const struct smg_hp_spec *spec = field(hp, name, &cfg);
+    unsigned mask;
+    int idx = smg_hp_choice_index(spec->choices, item, strlen(item));
+
+    assert_int_equal(spec->type, SMG_HP_METRIC_LIST);
+    assert_true(idx >= 0);
+    memcpy(&mask, cfg.bytes + spec->offset, sizeof(mask));
+    return (mask & (1u << idx)) != 0;
+}
 
 static struct smg_hparams *parse_ok(const struct smg_hp_spec *specs, size_t n, const char *json)
 {
@@ -30,17 +144,19 @@ static struct smg_hparams *parse_ok(const struct smg_hp_spec *specs, size_t n, c
         print_error("unexpected error: %s\n", err.msg);
     assert_int_equal(rc, SMG_OK);
     assert_non_null(hp);
+    cur_specs = specs;
+    cur_n = n;
     return hp;
 }
 
 static struct smg_hparams *pca_ok(const char *json)
 {
-    return parse_ok(smg_pca_hparams, smg_pca_n_hparams, json);
+    return parse_ok(PCA_SPECS, json);
 }
 
 static struct smg_hparams *km_ok(const char *json)
 {
-    return parse_ok(smg_kmeans_hparams, smg_kmeans_n_hparams, json);
+    return parse_ok(KM_SPECS, json);
 }
 
 /* Parse must fail with SMG_ECONFIG, a client error, and a message holding each fragment. */
@@ -66,21 +182,20 @@ static void expect_error(const struct smg_hp_spec *specs, size_t n, const char *
     va_end(ap);
 }
 
-#define PCA_ERR(json, ...) expect_error(smg_pca_hparams, smg_pca_n_hparams, json, __VA_ARGS__, NULL)
-#define KM_ERR(json, ...)                                                                          \
-    expect_error(smg_kmeans_hparams, smg_kmeans_n_hparams, json, __VA_ARGS__, NULL)
+#define PCA_ERR(json, ...) expect_error(PCA_SPECS, json, __VA_ARGS__, NULL)
+#define KM_ERR(json, ...)  expect_error(KM_SPECS, json, __VA_ARGS__, NULL)
 
 static void test_pca_defaults(void **state)
 {
     (void)state;
     struct smg_hparams *hp = pca_ok("{" PCA_MIN "}");
-    assert_int_equal(smg_hp_int(hp, "feature_dim"), 10);
-    assert_int_equal(smg_hp_int(hp, "mini_batch_size"), 500);
-    assert_int_equal(smg_hp_int(hp, "num_components"), 3);
-    assert_string_equal(smg_hp_str(hp, "algorithm_mode"), "regular");
-    assert_true(smg_hp_bool(hp, "subtract_mean"));
-    assert_int_equal(smg_hp_int(hp, "extra_components"), -1);
-    assert_int_equal(smg_hp_int(hp, "epochs"), 1);
+    assert_int_equal(hp_int(hp, "feature_dim"), 10);
+    assert_int_equal(hp_int(hp, "mini_batch_size"), 500);
+    assert_int_equal(hp_int(hp, "num_components"), 3);
+    assert_string_equal(hp_str(hp, "algorithm_mode"), "regular");
+    assert_true(hp_bool(hp, "subtract_mean"));
+    assert_int_equal(hp_int(hp, "extra_components"), -1);
+    assert_int_equal(hp_int(hp, "epochs"), 1);
     smg_hparams_free(hp);
 }
 
@@ -88,19 +203,19 @@ static void test_kmeans_defaults(void **state)
 {
     (void)state;
     struct smg_hparams *hp = km_ok("{" KM_MIN "}");
-    assert_int_equal(smg_hp_int(hp, "k"), 4);
-    assert_int_equal(smg_hp_int(hp, "mini_batch_size"), 5000);
-    assert_int_equal(smg_hp_int(hp, "epochs"), 1);
-    assert_string_equal(smg_hp_str(hp, "init_method"), "random");
-    assert_true(smg_hp_is_auto(hp, "extra_center_factor"));
-    assert_int_equal(smg_hp_int(hp, "half_life_time_size"), 0);
-    assert_string_equal(smg_hp_str(hp, "local_lloyd_init_method"), "kmeans++");
-    assert_int_equal(smg_hp_int(hp, "local_lloyd_max_iter"), 300);
-    assert_true(smg_hp_is_auto(hp, "local_lloyd_num_trials"));
+    assert_int_equal(hp_int(hp, "k"), 4);
+    assert_int_equal(hp_int(hp, "mini_batch_size"), 5000);
+    assert_int_equal(hp_int(hp, "epochs"), 1);
+    assert_string_equal(hp_str(hp, "init_method"), "random");
+    assert_true(hp_is_auto(hp, "extra_center_factor"));
+    assert_int_equal(hp_int(hp, "half_life_time_size"), 0);
+    assert_string_equal(hp_str(hp, "local_lloyd_init_method"), "kmeans++");
+    assert_int_equal(hp_int(hp, "local_lloyd_max_iter"), 300);
+    assert_true(hp_is_auto(hp, "local_lloyd_num_trials"));
     /* 0.0001 as strtod reads it: the same double, so == is exact here. */
-    assert_true(smg_hp_float(hp, "local_lloyd_tol") == 0.0001);
-    assert_true(smg_hp_list_has(hp, "eval_metrics", "msd"));
-    assert_false(smg_hp_list_has(hp, "eval_metrics", "ssd"));
+    assert_true(hp_float(hp, "local_lloyd_tol") == 0.0001);
+    assert_true(hp_list_has(hp, "eval_metrics", "msd"));
+    assert_false(hp_list_has(hp, "eval_metrics", "ssd"));
     smg_hparams_free(hp);
 }
 
@@ -114,14 +229,14 @@ static void test_kmeans_sdk_file(void **state)
         "\"half_life_time_size\": \"0\", \"epochs\": \"1\", \"extra_center_factor\": \"2\", "
         "\"k\": \"10\", \"eval_metrics\": \"[\\\"msd\\\", \\\"ssd\\\"]\", \"force_dense\": "
         "\"True\", \"feature_dim\": \"784\", \"mini_batch_size\": \"100\"}");
-    assert_int_equal(smg_hp_int(hp, "k"), 10);
-    assert_int_equal(smg_hp_int(hp, "extra_center_factor"), 2);
-    assert_false(smg_hp_is_auto(hp, "extra_center_factor"));
-    assert_int_equal(smg_hp_int(hp, "local_lloyd_num_trials"), 1);
-    assert_true(smg_hp_float(hp, "local_lloyd_tol") == 1.0);
-    assert_true(smg_hp_list_has(hp, "eval_metrics", "msd"));
-    assert_true(smg_hp_list_has(hp, "eval_metrics", "ssd"));
-    assert_int_equal(smg_hp_int(hp, "mini_batch_size"), 100);
+    assert_int_equal(hp_int(hp, "k"), 10);
+    assert_int_equal(hp_int(hp, "extra_center_factor"), 2);
+    assert_false(hp_is_auto(hp, "extra_center_factor"));
+    assert_int_equal(hp_int(hp, "local_lloyd_num_trials"), 1);
+    assert_true(hp_float(hp, "local_lloyd_tol") == 1.0);
+    assert_true(hp_list_has(hp, "eval_metrics", "msd"));
+    assert_true(hp_list_has(hp, "eval_metrics", "ssd"));
+    assert_int_equal(hp_int(hp, "mini_batch_size"), 100);
     smg_hparams_free(hp);
 }
 
@@ -131,9 +246,9 @@ static void test_double_quoted_values(void **state)
     struct smg_hparams *hp =
         pca_ok("{\"feature_dim\": \"\\\"256\\\"\", \"mini_batch_size\": \"\\\"500\\\"\", "
                "\"num_components\": \"\\\"5\\\"\", \"algorithm_mode\": \"\\\"randomized\\\"\"}");
-    assert_int_equal(smg_hp_int(hp, "feature_dim"), 256);
-    assert_int_equal(smg_hp_int(hp, "num_components"), 5);
-    assert_string_equal(smg_hp_str(hp, "algorithm_mode"), "randomized");
+    assert_int_equal(hp_int(hp, "feature_dim"), 256);
+    assert_int_equal(hp_int(hp, "num_components"), 5);
+    assert_string_equal(hp_str(hp, "algorithm_mode"), "randomized");
     smg_hparams_free(hp);
     PCA_ERR("{" PCA_MIN ", \"algorithm_mode\": \"\\\"regular\"}", "'algorithm_mode'",
             "not a valid choice");
@@ -148,17 +263,17 @@ static void test_booleans(void **state)
     for (size_t i = 0; i < 3; i++) {
         snprintf(json, sizeof(json), "{" PCA_MIN ", \"subtract_mean\": \"%s\"}", truths[i]);
         struct smg_hparams *hp = pca_ok(json);
-        assert_true(smg_hp_bool(hp, "subtract_mean"));
+        assert_true(hp_bool(hp, "subtract_mean"));
         smg_hparams_free(hp);
     }
     for (size_t i = 0; i < 2; i++) {
         snprintf(json, sizeof(json), "{" PCA_MIN ", \"subtract_mean\": \"%s\"}", falses[i]);
         struct smg_hparams *hp = pca_ok(json);
-        assert_false(smg_hp_bool(hp, "subtract_mean"));
+        assert_false(hp_bool(hp, "subtract_mean"));
         smg_hparams_free(hp);
     }
     struct smg_hparams *hp = pca_ok("{" PCA_MIN ", \"subtract_mean\": false}");
-    assert_false(smg_hp_bool(hp, "subtract_mean"));
+    assert_false(hp_bool(hp, "subtract_mean"));
     smg_hparams_free(hp);
     PCA_ERR("{" PCA_MIN ", \"subtract_mean\": \"yes\"}", "'subtract_mean' = 'yes'", "not a boolean",
             "allowed: true or false");
@@ -170,11 +285,11 @@ static void test_json_numbers(void **state)
     struct smg_hparams *hp =
         km_ok("{\"k\": 5, \"feature_dim\": 3, \"local_lloyd_tol\": 0.25, \"eval_metrics\": "
               "[\"ssd\"], \"extra_center_factor\": 4}");
-    assert_int_equal(smg_hp_int(hp, "k"), 5);
-    assert_true(smg_hp_float(hp, "local_lloyd_tol") == 0.25);
-    assert_true(smg_hp_list_has(hp, "eval_metrics", "ssd"));
-    assert_false(smg_hp_list_has(hp, "eval_metrics", "msd"));
-    assert_int_equal(smg_hp_int(hp, "extra_center_factor"), 4);
+    assert_int_equal(hp_int(hp, "k"), 5);
+    assert_true(hp_float(hp, "local_lloyd_tol") == 0.25);
+    assert_true(hp_list_has(hp, "eval_metrics", "ssd"));
+    assert_false(hp_list_has(hp, "eval_metrics", "msd"));
+    assert_int_equal(hp_int(hp, "extra_center_factor"), 4);
     smg_hparams_free(hp);
     KM_ERR("{\"k\": 2.5, \"feature_dim\": 3}", "'k' = '2.5'", "not an integer");
     KM_ERR("{\"k\": null, \"feature_dim\": 3}", "'k'", "JSON null");
@@ -193,8 +308,8 @@ static void test_strict_integers(void **state)
            "'k' = '99999999999999999999'", "not an integer");
     KM_ERR("{\"k\": \"9223372036854775807\", \"feature_dim\": \"3\"}", "out of range");
     struct smg_hparams *hp = km_ok("{\"k\": \" 7 \", \"feature_dim\": \"+3\"}");
-    assert_int_equal(smg_hp_int(hp, "k"), 7);
-    assert_int_equal(smg_hp_int(hp, "feature_dim"), 3);
+    assert_int_equal(hp_int(hp, "k"), 7);
+    assert_int_equal(hp_int(hp, "feature_dim"), 3);
     smg_hparams_free(hp);
 }
 
@@ -221,10 +336,10 @@ static void test_ranges(void **state)
     PCA_ERR("{\"feature_dim\": \"0\", \"mini_batch_size\": \"1\", \"num_components\": \"1\"}",
             "'feature_dim' = '0'", "a positive integer");
     struct smg_hparams *hp = pca_ok("{" PCA_MIN ", \"extra_components\": \"0\"}");
-    assert_int_equal(smg_hp_int(hp, "extra_components"), 0);
+    assert_int_equal(hp_int(hp, "extra_components"), 0);
     smg_hparams_free(hp);
     hp = km_ok("{" KM_MIN ", \"local_lloyd_tol\": \"1e-3\"}");
-    assert_true(smg_hp_float(hp, "local_lloyd_tol") == 1e-3);
+    assert_true(hp_float(hp, "local_lloyd_tol") == 1e-3);
     smg_hparams_free(hp);
 }
 
@@ -233,9 +348,9 @@ static void test_int_or_auto(void **state)
     (void)state;
     struct smg_hparams *hp = km_ok(
         "{" KM_MIN ", \"extra_center_factor\": \"10\", \"local_lloyd_num_trials\": \"Auto\"}");
-    assert_false(smg_hp_is_auto(hp, "extra_center_factor"));
-    assert_int_equal(smg_hp_int(hp, "extra_center_factor"), 10);
-    assert_true(smg_hp_is_auto(hp, "local_lloyd_num_trials"));
+    assert_false(hp_is_auto(hp, "extra_center_factor"));
+    assert_int_equal(hp_int(hp, "extra_center_factor"), 10);
+    assert_true(hp_is_auto(hp, "local_lloyd_num_trials"));
     smg_hparams_free(hp);
     KM_ERR("{" KM_MIN ", \"extra_center_factor\": \"0\"}", "'extra_center_factor' = '0'",
            "auto or a positive integer");
@@ -251,8 +366,8 @@ static void test_metric_list(void **state)
     for (size_t i = 0; i < 4; i++) {
         snprintf(json, sizeof(json), "{" KM_MIN ", \"eval_metrics\": \"%s\"}", good[i]);
         struct smg_hparams *hp = km_ok(json);
-        assert_true(smg_hp_list_has(hp, "eval_metrics", "msd") ||
-                    smg_hp_list_has(hp, "eval_metrics", "ssd"));
+        assert_true(hp_list_has(hp, "eval_metrics", "msd") ||
+                    hp_list_has(hp, "eval_metrics", "ssd"));
         smg_hparams_free(hp);
     }
     KM_ERR("{" KM_MIN ", \"eval_metrics\": \"[]\"}", "'eval_metrics' = '[]'", "empty list");
@@ -304,7 +419,7 @@ static void test_pca_accepts_epochs(void **state)
 {
     (void)state;
     struct smg_hparams *hp = pca_ok("{" PCA_MIN ", \"epochs\": \"1\"}");
-    assert_int_equal(smg_hp_int(hp, "epochs"), 1);
+    assert_int_equal(hp_int(hp, "epochs"), 1);
     smg_hparams_free(hp);
 }
 
@@ -332,9 +447,7 @@ static void test_empty_and_malformed(void **state)
     struct smg_hparams *hp = NULL;
     struct smg_error err;
     smg_error_clear(&err);
-    assert_int_equal(
-        smg_hparams_parse(smg_pca_hparams, smg_pca_n_hparams, NULL, "h.json", &hp, &err),
-        SMG_ECONFIG);
+    assert_int_equal(smg_hparams_parse(PCA_SPECS, NULL, "h.json", &hp, &err), SMG_ECONFIG);
 }
 
 static void test_long_value_is_cut(void **state)
@@ -374,7 +487,7 @@ static void test_out_of_memory(void **state)
         struct smg_error err;
         smg_error_clear(&err);
         smg_alloc_fail_after(n);
-        int rc = smg_hparams_parse(smg_kmeans_hparams, smg_kmeans_n_hparams, json, "h", &hp, &err);
+        int rc = smg_hparams_parse(KM_SPECS, json, "h", &hp, &err);
         smg_alloc_reset();
         if (rc == SMG_OK) {
             smg_hparams_free(hp);
@@ -391,20 +504,68 @@ static void test_out_of_memory(void **state)
 static void test_table_defaults_parse(void **state)
 {
     (void)state;
-    for (size_t i = 0; i < SMG_PCA_N_HPARAMS; i++)
-        assert_non_null(smg_pca_hparams[i].name);
-    for (size_t i = 0; i < SMG_KMEANS_N_HPARAMS; i++)
-        assert_non_null(smg_kmeans_hparams[i].name);
+    const struct smg_algorithm *algos[] = {&smg_algorithm_pca, &smg_algorithm_kmeans};
+    const char *minimal[] = {"{" PCA_MIN "}", "{" KM_MIN "}"};
+    for (size_t a = 0; a < 2; a++) {
+        const struct smg_algorithm *al = algos[a];
+        struct smg_hparams *hp = parse_ok(al->hparams, al->n_hparams, minimal[a]);
+        char *json = smg_hparams_to_json(hp);
+        char key[128];
+        assert_non_null(json);
+        for (size_t i = 0; i < al->n_hparams; i++) {
+            assert_non_null(al->hparams[i].name);
+            snprintf(key, sizeof(key), "\"%s\":", al->hparams[i].name);
+            assert_non_null(strstr(json, key)); /* present: given or defaulted */
+        }
+        smg_free(json);
+        smg_hparams_free(hp);
+    }
+    assert_int_equal(smg_algorithm_pca.n_hparams, 7);
+    assert_int_equal(smg_algorithm_kmeans.n_hparams, 12);
+}
+
+/* No two rows of a table share a field: each name fills its own struct member. */
+static void test_rows_bound_to_distinct_fields(void **state)
+{
+    (void)state;
+    const struct smg_algorithm *algos[] = {&smg_algorithm_pca, &smg_algorithm_kmeans};
+    for (size_t a = 0; a < 2; a++)
+        for (size_t i = 0; i < algos[a]->n_hparams; i++)
+            for (size_t j = i + 1; j < algos[a]->n_hparams; j++)
+                assert_true(algos[a]->hparams[i].offset != algos[a]->hparams[j].offset);
+}
+
+/* The "Final configuration" JSON lists the table in table order, then the ignored keys. */
+static void test_final_configuration_order(void **state)
+{
+    (void)state;
+    struct smg_hparams *hp =
+        pca_ok("{\"_x\": \"1\", \"num_components\": \"3\", \"mini_batch_size\": \"500\", "
+               "\"feature_dim\": \"10\"}");
+    char *json = smg_hparams_to_json(hp);
+    assert_non_null(json);
+    assert_string_equal(json, "{\"feature_dim\":\"10\",\"mini_batch_size\":\"500\","
+                              "\"num_components\":\"3\",\"algorithm_mode\":\"regular\","
+                              "\"subtract_mean\":\"true\",\"extra_components\":\"-1\","
+                              "\"epochs\":\"1\",\"_x\":\"1\"}");
+    smg_free(json);
+    smg_hparams_free(hp);
+}
+
+/* Filling a struct from another algorithm's values is refused, not a silent mix-up. */
+static void test_fill_checks_table(void **state)
+{
+    (void)state;
     struct smg_hparams *hp = pca_ok("{" PCA_MIN "}");
-    for (size_t i = 0; i < smg_pca_n_hparams; i++)
-        assert_true(smg_hp_present(hp, smg_pca_hparams[i].name));
+    union cfg_buf cfg;
+    struct smg_error err;
+    smg_error_clear(&err);
+    assert_int_equal(smg_hparams_fill(hp, smg_algorithm_kmeans.hparams, cfg.bytes, &err),
+                     SMG_EINTERNAL);
+    assert_non_null(strstr(err.msg, "another algorithm's table"));
+    assert_int_equal(smg_hparams_fill(NULL, smg_algorithm_pca.hparams, cfg.bytes, &err),
+                     SMG_EINTERNAL);
     smg_hparams_free(hp);
-    hp = km_ok("{" KM_MIN "}");
-    for (size_t i = 0; i < smg_kmeans_n_hparams; i++)
-        assert_true(smg_hp_present(hp, smg_kmeans_hparams[i].name));
-    smg_hparams_free(hp);
-    assert_int_equal(smg_pca_n_hparams, SMG_PCA_N_HPARAMS);
-    assert_int_equal(smg_kmeans_n_hparams, SMG_KMEANS_N_HPARAMS);
 }
 
 int main(void)
@@ -429,6 +590,9 @@ int main(void)
         cmocka_unit_test(test_has_key),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_table_defaults_parse),
+        cmocka_unit_test(test_rows_bound_to_distinct_fields),
+        cmocka_unit_test(test_final_configuration_order),
+        cmocka_unit_test(test_fill_checks_table),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,628 @@
+/*
+ * SageMaker's built-in k-means ("AWS/KMeansWebscale"), as smalgo's train,
+ * serve and inspect see it: the one file that describes the algorithm to the
+ * runtime (runtime/algorithm.h). The algorithm itself is algorithms/kmeans.h.
+ *
+ * Hyperparameters (developer guide k-means-api-config; the container's
+ * default-input.json spells the defaults: init_method random,
+ * mini_batch_size 5000, epochs 1, extra_center_factor auto,
+ * local_lloyd_max_iter 300, local_lloyd_tol 0.0001, local_lloyd_init_method
+ * kmeans++, local_lloyd_num_trials auto, half_life_time_size 0, eval_metrics
+ * ["msd"]). k must be at least 2, as the SDK (k > 1) and Spark (k >= 2) say.
+ * `auto` values: extra_center_factor = 10 and local_lloyd_num_trials = 10, as
+ * SageMaker's logs show.
+ *
+ * Train, one MPI rank per host (or several ranks on one host in File mode):
+ * for each epoch open the `train` channel's epoch and stream it: in epoch 0
+ * rank 0 initialises the K = k * extra_center_factor centers from its first
+ * mini-batch and broadcasts them; every mini-batch is one collective step
+ * (one allreduce); a rank whose data ran out keeps stepping with empty
+ * contributions until a step holds no rows on any rank. Epoch 0 also fills
+ * each rank's bounded reservoir sample. Then shrink K -> k (weighted Lloyd,
+ * best of local_lloyd_num_trials), polish the k centers with Lloyd on the
+ * reservoir sample (kmeans_sample.c says why), and write the model. The seed
+ * is fixed (SMG_KMEANS_TRAIN_SEED): results are the same for the same data,
+ * rank count and BLAS thread count. The initial centers are refined by up to
+ * SMG_KMEANS_INIT_LLOYD_ITERS Lloyd iterations on the first mini-batch.
+ *
+ * Environment (read here, so that algorithms/ reads none):
+ *   SMALGO_KMEANS_POLISH: unset, "", 1, true, on, yes: polish (default);
+ *     0, false, off, no: SageMaker's documented behaviour only (stream +
+ *     shrink), no sample is kept and the shrink result is the model; anything
+ *     else: a ClientError naming the variable. Rank 0 logs which one ran.
+ *     The polish is smalgo's addition; it brings the model within 2% of
+ *     scikit-learn's KMeans(n_init=10) msd.
+ *   SMALGO_KMEANS_NO_AVX2=1: the portable nearest-center kernel.
+ *
+ * Metrics:
+ *   train msd: as in SageMaker's logs, the loss of the best local Lloyd attempt
+ *     of the shrink, i.e. the weighted mean squared distance of the K
+ *     streaming centers (weights = their counts) to the k centers it found.
+ *     With extra_center_factor = 1 (no shrink) it is the reservoir sample's
+ *     msd to the final centers, or without the polish the streaming msd.
+ *   test msd / test ssd (each of eval_metrics, with a `test` channel): exact
+ *     mean / sum over all test rows of the squared distance to the closest
+ *     final center, summed over ranks.
+ *   #progress_metric per epoch, #throughput_metric, and timings
+ *   initialize.time, epochs, update.time, _shrink.time, finalize.time.
+ * Client errors: fewer training records than k (after epoch 0, all ranks
+ * together), no training records, an eval_metrics list naming no metric, an
+ * empty test channel; hyperparameter types and ranges are the table's.
+ *
+ * Model schema: an unnamed NDArray list holding one float32 (k, feature_dim)
+ * array of centroids, as SageMaker writes it; any unnamed list of exactly one
+ * array is claimed as k-means, and serving then checks it is 2-D float32.
+ *
+ * Predict: closest_cluster = the 0-based row of the nearest centroid (as a
+ * float, the wire type), distance_to_cluster = its Euclidean distance, one
+ * GEMM per request (algorithms/kmeans_assign.h); every response format,
+ * CSV included.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "algorithms/kmeans.h"
+#include "algorithms/kmeans_assign.h"
+#include "io/base/alloc.h"
+#include "io/base/log.h"
+#include "runtime/algorithm.h"
+#include "runtime/job.h"
+
+#define SMG_KMEANS_TRAIN_SEED       0x5EEDC0DEull
+#define SMG_KMEANS_INIT_LLOYD_ITERS 20
+#define MS(t0)                      ((smg_now() - (t0)) * 1000.0)
+
+/* The hyperparameters, as the table below fills them. */
+struct kmeans_hp {
+    long long k;
+    long long feature_dim;
+    long long mini_batch_size;
+    long long epochs;
+    int init_method; /* index in "random|kmeans++" */
+    struct smg_hp_int_or_auto extra_center_factor;
+    long long half_life_time_size;
+    int local_lloyd_init_method; /* index in "random|kmeans++" */
+    long long local_lloyd_max_iter;
+    struct smg_hp_int_or_auto local_lloyd_num_trials;
+    double local_lloyd_tol;
+    unsigned eval_metrics; /* bits of "msd|ssd" */
+};
+
+enum { INIT_RANDOM = 0, INIT_KMEANSPP = 1 }; /* the order of "random|kmeans++" */
+#define METRIC_MSD (1u << 0)                 /* the order of "msd|ssd" */
+#define METRIC_SSD (1u << 1)
+
+static const struct smg_hp_spec kmeans_hparams[] = {
+    {.name = "k",
+     SMG_HP_FIELD_INT(struct kmeans_hp, k),
+     .required = true,
+     .min = 2,
+     .max = SMG_HP_NO_MAX,
+     .allowed = "an integer >= 2"},
+    {.name = "feature_dim",
+     SMG_HP_FIELD_INT(struct kmeans_hp, feature_dim),
+     .required = true,
+     .min = 1,
+     .max = SMG_HP_NO_MAX,
+     .allowed = "a positive integer"},
+    {.name = "mini_batch_size",
+     SMG_HP_FIELD_INT(struct kmeans_hp, mini_batch_size),
+     .default_value = "5000",
+     .min = 1,
+     .max = SMG_HP_NO_MAX,
+     .allowed = "a positive integer"},
+    {.name = "epochs",
+     SMG_HP_FIELD_INT(struct kmeans_hp, epochs),
+     .default_value = "1",
+     .min = 1,
+     .max = SMG_HP_NO_MAX,
+     .allowed = "a positive integer"},
+    {.name = "init_method",
+     SMG_HP_FIELD_CHOICE(struct kmeans_hp, init_method),
+     .default_value = "random",
+     .choices = "random|kmeans++"},
+    {.name = "extra_center_factor",
+     SMG_HP_FIELD_INT_OR_AUTO(struct kmeans_hp, extra_center_factor),
+     .default_value = "auto",
+     .min = 1,
+     .max = SMG_HP_NO_MAX,
+     .allowed = "auto or a positive integer"},
+    {.name = "half_life_time_size",
+     SMG_HP_FIELD_INT(struct kmeans_hp, half_life_time_size),
+     .default_value = "0",
+     .min = 0,
+     .max = SMG_HP_NO_MAX,
+     .allowed = "a non-negative integer"},
+    {.name = "local_lloyd_init_method",
+     SMG_HP_FIELD_CHOICE(struct kmeans_hp, local_lloyd_init_method),
+     .default_value = "kmeans++",
+     .choices = "random|kmeans++"},
+    {.name = "local_lloyd_max_iter",
+     SMG_HP_FIELD_INT(struct kmeans_hp, local_lloyd_max_iter),
+     .default_value = "300",
+     .min = 1,
+     .max = SMG_HP_NO_MAX,
+     .allowed = "a positive integer"},
+    {.name = "local_lloyd_num_trials",
+     SMG_HP_FIELD_INT_OR_AUTO(struct kmeans_hp, local_lloyd_num_trials),
+     .default_value = "auto",
+     .min = 1,
+     .max = SMG_HP_NO_MAX,
+     .allowed = "auto or a positive integer"},
+    {.name = "local_lloyd_tol",
+     SMG_HP_FIELD_FLOAT(struct kmeans_hp, local_lloyd_tol),
+     .default_value = "0.0001",
+     .min = 0,
+     .max = 1,
+     .allowed = "a number from 0 to 1"},
+    {.name = "eval_metrics",
+     SMG_HP_FIELD_METRIC_LIST(struct kmeans_hp, eval_metrics),
+     .default_value = "[\"msd\"]",
+     .choices = "msd|ssd"},
+};
+
+/* ---- train --------------------------------------------------------------- */
+
+/* SMALGO_KMEANS_POLISH: *on = true unless it says 0/false/off/no. */
+static int polish_choice(bool *on, struct smg_error *err)
+{
+    static const char *const yes[] = {"", "1", "true", "on", "yes"};
+    static const char *const no[] = {"0", "false", "off", "no"};
+    const char *v = getenv("SMALGO_KMEANS_POLISH");
+
+    *on = true;
+    if (v == NULL)
+        return SMG_OK;
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        if (strcmp(v, yes[i]) == 0)
+            return SMG_OK;
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        if (strcmp(v, no[i]) == 0) {
+            *on = false;
+            return SMG_OK;
+        }
+    return smg_error_set(err, SMG_ECONFIG,
+                         "environment variable SMALGO_KMEANS_POLISH='%.40s' is not one of 1, true, "
+                         "on, yes, 0, false, off, no",
+                         v);
+}
+
+/* SMALGO_KMEANS_NO_AVX2=1: the portable nearest-center kernel (for tests and comparisons). */
+static enum smg_kmeans_kernel kernel_choice(void)
+{
+    const char *off = getenv("SMALGO_KMEANS_NO_AVX2");
+
+    return off != NULL && strcmp(off, "1") == 0 ? SMG_KMEANS_KERNEL_PORTABLE
+                                                : SMG_KMEANS_KERNEL_AUTO;
+}
+
+static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_t *batch_rows,
+                       unsigned *epochs, unsigned *metrics, struct smg_error *err)
+{
+    bool log = job->rank_on_host == 0 && job->comm.rank == 0;
+    struct kmeans_hp hp;
+    int rc;
+
+    memset(&hp, 0, sizeof(hp));
+    if ((rc = smg_hparams_fill(job->hp, kmeans_hparams, &hp, err)) != SMG_OK)
+        return rc;
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->k = (size_t)hp.k;
+    cfg->dim = (size_t)hp.feature_dim;
+    *batch_rows = (size_t)hp.mini_batch_size;
+    *epochs = (unsigned)hp.epochs;
+    cfg->init_method =
+        hp.init_method == INIT_KMEANSPP ? SMG_KMEANS_INIT_KMEANSPP : SMG_KMEANS_INIT_RANDOM;
+    cfg->lloyd_init_method = hp.local_lloyd_init_method == INIT_RANDOM ? SMG_KMEANS_INIT_RANDOM
+                                                                       : SMG_KMEANS_INIT_KMEANSPP;
+    if (hp.extra_center_factor.is_auto) {
+        cfg->extra_center_factor = SMG_KMEANS_AUTO_EXTRA_CENTER_FACTOR;
+        if (log)
+            smg_log_info("'extra_center_factor' was set to 'auto', evaluated to %d.",
+                         SMG_KMEANS_AUTO_EXTRA_CENTER_FACTOR);
+    } else {
+        cfg->extra_center_factor = (size_t)hp.extra_center_factor.value;
+    }
+    if (hp.local_lloyd_num_trials.is_auto) {
+        cfg->lloyd_trials = SMG_KMEANS_AUTO_LLOYD_TRIALS;
+        if (log)
+            smg_log_info("'local_lloyd_num_trials' was set to 'auto', evaluated to %d.",
+                         SMG_KMEANS_AUTO_LLOYD_TRIALS);
+    } else {
+        cfg->lloyd_trials = (unsigned)hp.local_lloyd_num_trials.value;
+    }
+    cfg->half_life = (uint64_t)hp.half_life_time_size;
+    cfg->lloyd_max_iter = (unsigned)hp.local_lloyd_max_iter;
+    cfg->lloyd_tol = hp.local_lloyd_tol;
+    cfg->seed = SMG_KMEANS_TRAIN_SEED;
+    cfg->init_lloyd_iters = SMG_KMEANS_INIT_LLOYD_ITERS;
+    cfg->quiet = job->comm.rank != 0;
+    cfg->kernel = kernel_choice();
+    *metrics = hp.eval_metrics;
+    if ((hp.eval_metrics & (METRIC_MSD | METRIC_SSD)) == 0)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "hyperparameter eval_metrics names no metric; allowed: [\"msd\"], "
+                             "[\"ssd\"] or [\"msd\", \"ssd\"]");
+    return SMG_OK;
+}
+
+/* One epoch of collective steps. Rank 0 initialises from its first batch in epoch 0. */
+static int run_epoch(struct smg_job *job, struct smg_channel *ch, unsigned e, size_t batch_rows,
+                     struct smg_kmeans *km, struct smg_kmeans_sample *smp, double *init_ms,
+                     struct smg_error *err)
+{
+    struct smg_batch b;
+    bool have = true, done = false, pending = false;
+    int rc = smg_channel_begin_epoch(ch, e, err);
+
+    if (rc != SMG_OK)
+        return rc;
+    if (e == 0) {
+        double t0 = smg_now();
+        if (job->comm.rank == 0) {
+            rc = smg_channel_next_batch(ch, &b, err);
+            if (rc == SMG_EEOF)
+                have = false;
+            else if (rc != SMG_OK)
+                return rc;
+            pending = have;
+            if (have && b.rows < batch_rows)
+                smg_log_info("Batch size %zu is bigger than the first batch data. Effective "
+                             "batch size used to initialize is %zu",
+                             batch_rows, b.rows);
+        }
+        rc = smg_kmeans_init(km, &job->comm, pending ? &b : NULL, err);
+        if (rc != SMG_OK)
+            return rc;
+        *init_ms = MS(t0);
+    }
+    while (!done) {
+        const struct smg_batch *pb = NULL;
+        if (pending) {
+            pb = &b;
+            pending = false;
+        } else if (have) {
+            rc = smg_channel_next_batch(ch, &b, err);
+            if (rc == SMG_OK)
+                pb = &b;
+            else if (rc == SMG_EEOF)
+                have = false;
+            else
+                return rc;
+        }
+        if (e == 0 && pb != NULL)
+            smg_kmeans_sample_add(smp, pb);
+        rc = smg_kmeans_step(km, &job->comm, pb, &done, err);
+        if (rc != SMG_OK)
+            return rc;
+    }
+    smg_channel_end_epoch(ch);
+    return SMG_OK;
+}
+
+static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_kmeans_sample *smp,
+                        size_t batch_rows, unsigned epochs, uint64_t *rows_epoch0,
+                        struct smg_error *err)
+{
+    const struct smg_kmeans_config *cfg = smg_kmeans_config(km);
+    struct smg_channel *ch = NULL;
+    double t0 = smg_now(), init_ms = 0.0, secs, tally[2] = {0.0, 0.0}; /* bytes, records */
+    int rc;
+
+    rc = smg_job_open_channel(job, "train", cfg->dim, batch_rows, job->comm.size > 1, &ch, err);
+    if (rc != SMG_OK)
+        return rc;
+    for (unsigned e = 0; e < epochs; e++) {
+        uint64_t before = smg_kmeans_rows_seen(km);
+        rc = run_epoch(job, ch, e, batch_rows, km, smp, &init_ms, err);
+        if (rc != SMG_OK)
+            goto out;
+        tally[0] += (double)smg_channel_bytes(ch);
+        if (e == 0) {
+            *rows_epoch0 = smg_kmeans_rows_seen(km);
+            if (*rows_epoch0 == 0) {
+                rc = smg_error_set(err, SMG_EFORMAT, "no records in channel train");
+                goto out;
+            }
+            if (*rows_epoch0 < cfg->k) {
+                rc = smg_error_set(err, SMG_ECONFIG,
+                                   "hyperparameter k=%zu is larger than the number of training "
+                                   "records (%llu); use k <= %llu",
+                                   cfg->k, (unsigned long long)*rows_epoch0,
+                                   (unsigned long long)*rows_epoch0);
+                goto out;
+            }
+        }
+        if (job->comm.rank == 0)
+            smg_log_info("epoch %u: %llu records, %llu centers reseeded so far", e,
+                         (unsigned long long)(smg_kmeans_rows_seen(km) - before),
+                         (unsigned long long)smg_kmeans_reseeds(km));
+        smg_job_progress_metric(job, 100.0 * (double)(e + 1) / (double)epochs);
+    }
+    secs = smg_now() - t0 - init_ms / 1000.0;
+    tally[1] = (double)smg_kmeans_rows_seen(km);
+    rc = smg_comm_sum_f64(&job->comm, tally, 1, err); /* bytes of all ranks */
+    if (rc != SMG_OK)
+        goto out;
+    smg_job_add_timing(job, "initialize.time", init_ms);
+    smg_job_add_timing(job, "epochs", (double)epochs);
+    smg_job_add_timing(job, "update.time", secs * 1000.0);
+    smg_job_throughput_metric(job, "train", secs > 0.0 ? tally[1] / secs : 0.0);
+    if (job->comm.rank == 0)
+        smg_log_info("streamed %.0f records (%.3f GB) in %.3f s: %.0f records/s, %.3f GB/s",
+                     tally[1], tally[0] / 1e9, secs, secs > 0.0 ? tally[1] / secs : 0.0,
+                     secs > 0.0 ? tally[0] / 1e9 / secs : 0.0);
+out:
+    smg_channel_free(ch);
+    return rc;
+}
+
+struct test_ctx {
+    const float *centers;
+    const struct smg_kmeans_config *cfg;
+    const double *shift;
+    double sse;
+    uint64_t rows;
+};
+
+static int test_batch(void *ctx, const struct smg_batch *b, struct smg_error *err)
+{
+    struct test_ctx *t = ctx;
+
+    return smg_kmeans_score(t->centers, t->cfg->k, t->cfg->dim, t->shift, b, &t->sse, &t->rows,
+                            NULL, t->cfg->kernel, err);
+}
+
+/* test msd / test ssd over the whole `test` channel, all ranks. */
+static int test_metrics(struct smg_job *job, const float *centers, const struct smg_kmeans *km,
+                        size_t batch_rows, unsigned metrics, struct smg_error *err)
+{
+    struct test_ctx t = {centers, smg_kmeans_config(km), smg_kmeans_shift(km), 0.0, 0};
+    double acc[2]; /* sse, rows */
+    int rc;
+
+    if (smg_job_channel(job, "test") == NULL) {
+        if (job->rank_on_host == 0)
+            smg_log_info("Test data is not provided.");
+        return SMG_OK;
+    }
+    rc = smg_job_read_channel(job, "test", t.cfg->dim, batch_rows, test_batch, &t, NULL, err);
+    if (rc != SMG_OK)
+        return rc;
+    acc[0] = t.sse;
+    acc[1] = (double)t.rows;
+    rc = smg_comm_sum_f64(&job->comm, acc, 2, err);
+    if (rc != SMG_OK)
+        return rc;
+    if (acc[1] == 0.0)
+        return smg_error_set(err, SMG_EFORMAT, "no records in channel test");
+    if (metrics & METRIC_MSD)
+        smg_job_quality_metric(job, "test msd", acc[0] / acc[1]);
+    if (metrics & METRIC_SSD)
+        smg_job_quality_metric(job, "test ssd", acc[0]);
+    return SMG_OK;
+}
+
+/* The model schema above: one unnamed (k, d) float32 array. */
+static int write_model(struct smg_job *job, const float *centers, size_t k, size_t d,
+                       struct smg_error *err)
+{
+    const int64_t shape[2] = {(int64_t)k, (int64_t)d};
+    struct smg_ndarray_file *f = smg_ndarray_file_new(1, false);
+    int rc;
+
+    if (f == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for the model");
+    rc = smg_ndarray_set(f, 0, NULL, SMG_DTYPE_FLOAT32, 2, shape, centers, err);
+    if (rc == SMG_OK)
+        rc = smg_job_write_model(job, f, err);
+    smg_ndarray_file_free(f);
+    return rc;
+}
+
+/*
+ * The polish (when on) of the k shrunk centers, in place; *after gets the
+ * sample's msd after it, or with the polish off and extra_center_factor 1 the
+ * streaming msd (what "train msd" reports then).
+ */
+static int polish_centers(struct smg_job *job, const struct smg_kmeans *km,
+                          struct smg_kmeans_sample *smp, bool polish, size_t cap, float *centers,
+                          double *after, struct smg_error *err)
+{
+    const struct smg_kmeans_config *cfg = smg_kmeans_config(km);
+    double before = 0.0;
+    int rc;
+
+    if (polish) {
+        rc = smg_kmeans_polish(smp, &job->comm, centers, cfg->k, smg_kmeans_shift(km),
+                               cfg->lloyd_max_iter, cfg->lloyd_tol, &before, after, cfg->kernel,
+                               err);
+        if (rc != SMG_OK)
+            return rc;
+        if (job->comm.rank == 0)
+            smg_log_info("k-means polish: on (default; SMALGO_KMEANS_POLISH=0 turns it off): "
+                         "Lloyd on a %zu-row sample of rank 0 (%zu-row cap per rank), %u "
+                         "iteration(s), sample mean square distance %g -> %g",
+                         smg_kmeans_sample_rows(smp), cap, smg_kmeans_polish_iters(smp), before,
+                         *after);
+        return SMG_OK;
+    }
+    if (job->comm.rank == 0)
+        smg_log_info("k-means polish: off (SMALGO_KMEANS_POLISH=0): the model is the shrink "
+                     "result, as SageMaker documents");
+    if (cfg->extra_center_factor == 1)
+        *after = smg_kmeans_rows_seen(km) > 0
+                     ? smg_kmeans_stream_sse(km) / (double)smg_kmeans_rows_seen(km)
+                     : 0.0;
+    return SMG_OK;
+}
+
+static int train(struct smg_job *job, struct smg_error *err)
+{
+    struct smg_kmeans_config cfg;
+    struct smg_kmeans *km = NULL;
+    struct smg_kmeans_sample *smp = NULL;
+    float *centers = NULL;
+    size_t batch_rows, cap;
+    unsigned epochs, metrics = 0;
+    uint64_t rows0 = 0;
+    double loss = 0.0, after = 0.0, t0;
+    bool polish;
+    int rc;
+
+    rc = read_config(job, &cfg, &batch_rows, &epochs, &metrics, err);
+    if (rc == SMG_OK)
+        rc = polish_choice(&polish, err);
+    if (rc != SMG_OK)
+        return rc;
+    rc = smg_kmeans_new(&cfg, &km, err);
+    if (rc != SMG_OK)
+        return rc;
+    cap = polish ? smg_kmeans_sample_capacity(cfg.k, cfg.dim) : 0;
+    rc = smg_kmeans_sample_new(cfg.dim, cap, cfg.seed + 1000003u * (uint64_t)job->comm.rank, &smp,
+                               err);
+    if (rc != SMG_OK)
+        goto out;
+    centers = smg_malloc(cfg.k * cfg.extra_center_factor * cfg.dim * sizeof(float));
+    if (centers == NULL) {
+        rc = smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for the centers");
+        goto out;
+    }
+    rc = stream_train(job, km, smp, batch_rows, epochs, &rows0, err);
+    if (rc != SMG_OK)
+        goto out;
+    t0 = smg_now();
+    rc = smg_kmeans_shrink(km, centers, &loss, err);
+    if (rc != SMG_OK)
+        goto out;
+    smg_job_add_timing(job, "_shrink.time", MS(t0));
+    t0 = smg_now();
+    if ((rc = polish_centers(job, km, smp, polish, cap, centers, &after, err)) != SMG_OK)
+        goto out;
+    smg_job_quality_metric(job, "train msd", cfg.extra_center_factor == 1 ? after : loss);
+    smg_job_add_timing(job, "finalize.time", MS(t0));
+    rc = write_model(job, centers, cfg.k, cfg.dim, err);
+    if (rc != SMG_OK)
+        goto out;
+    rc = test_metrics(job, centers, km, batch_rows, metrics, err);
+out:
+    smg_free(centers);
+    smg_kmeans_sample_free(smp);
+    smg_kmeans_free(km);
+    return rc;
+}
+
+/* ---- model schema and serving ------------------------------------------------ */
+
+struct served_kmeans {
+    size_t k, d;
+    struct smg_kmeans_assigner *assigner; /* over the (k, d) centroids */
+};
+
+static bool model_claims(const struct smg_ndarray_file *f)
+{
+    return !f->named && f->count == 1;
+}
+
+static int serve_open(const struct smg_ndarray_file *f, const char *what, struct smg_served *out,
+                      struct smg_error *err)
+{
+    const struct smg_ndarray *c = &f->arrays[0];
+    struct served_kmeans *m;
+    int rc;
+
+    if (c->ndim != 2 || c->shape[0] < 1 || c->shape[1] < 1)
+        return smg_error_set(err, SMG_EFORMAT,
+                             "%s: a k-means model holds one 2-D (k, feature_dim) array; this "
+                             "one has %u dims",
+                             what, c->ndim);
+    if (c->dtype != SMG_DTYPE_FLOAT32)
+        return smg_error_set(err, SMG_EFORMAT, "%s: array 0 has dtype %d, expected float32 (0)",
+                             what, (int)c->dtype);
+    if ((m = smg_calloc(1, sizeof(*m))) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory loading the model");
+    m->k = (size_t)c->shape[0];
+    m->d = (size_t)c->shape[1];
+    if ((rc = smg_kmeans_assigner_new(c->data, m->k, m->d, &m->assigner, err)) != SMG_OK) {
+        smg_free(m);
+        return rc;
+    }
+    out->state = m;
+    out->feature_dim = m->d;
+    snprintf(out->describe, sizeof(out->describe), "k-means model: k=%zu, %zu features", m->k,
+             m->d);
+    return SMG_OK;
+}
+
+static void serve_close(struct smg_served *served)
+{
+    struct served_kmeans *m = served->state;
+
+    if (m != NULL)
+        smg_kmeans_assigner_free(m->assigner);
+    smg_free(m);
+    served->state = NULL;
+}
+
+static int predict(const struct smg_served *served, const float *x, size_t n,
+                   enum smg_infer_accept accept, struct smg_infer_buf *out, struct smg_error *err)
+{
+    const struct served_kmeans *m = served->state;
+    float *res = NULL;
+    uint32_t *closest = NULL;
+    struct smg_infer_field fields[2];
+    struct smg_infer_result r;
+    size_t bytes;
+    int rc;
+
+    /* res holds n labels (as floats, the wire type) then n distances. */
+    if (!smg_mul_size(n, 2 * sizeof(float), &bytes) || (res = smg_malloc(bytes)) == NULL ||
+        (closest = smg_malloc(n * sizeof(uint32_t))) == NULL) {
+        smg_free(res);
+        return smg_error_set(err, SMG_ENOMEM, "out of memory scoring %zu rows", n);
+    }
+    rc = smg_kmeans_assign(m->assigner, x, n, closest, res + n, err);
+    if (rc == SMG_OK) {
+        for (size_t i = 0; i < n; i++)
+            res[i] = (float)closest[i];
+        fields[0] = (struct smg_infer_field){"closest_cluster", res, 1, true};
+        fields[1] = (struct smg_infer_field){"distance_to_cluster", res + n, 1, true};
+        r = (struct smg_infer_result){"predictions", n, 2, fields};
+        rc = smg_infer_response_encode(accept, &r, out, err);
+    }
+    smg_free(closest);
+    smg_free(res);
+    return rc;
+}
+
+/* ---- inspect note -------------------------------------------------------------- */
+
+static int inspect_note(const struct smg_ndarray_file *f, struct smg_buf *out)
+{
+    if (!model_claims(f) || f->arrays[0].ndim != 2 || f->arrays[0].dtype != SMG_DTYPE_FLOAT32)
+        return SMG_OK;
+    return smg_buf_printf(out,
+                          "{\"model\": \"kmeans\", \"k\": %lld, \"feature_dim\": %lld, "
+                          "\"meaning\": \"each row is a centroid; closest_cluster is the 0-based "
+                          "row index of the nearest centroid and distance_to_cluster its "
+                          "Euclidean distance\"}",
+                          (long long)f->arrays[0].shape[0], (long long)f->arrays[0].shape[1]);
+}
+
+const struct smg_algorithm smg_algorithm_kmeans = {
+    .name = "kmeans",
+    .title = "k-means",
+    .metrics_name = "AWS/KMeansWebscale",
+    .identifying_hp = "k",
+    .hparams = kmeans_hparams,
+    .n_hparams = sizeof(kmeans_hparams) / sizeof(kmeans_hparams[0]),
+    .train = train,
+    .model_schema = "a k-means model (one unnamed (k, feature_dim) array)",
+    .model_claims = model_claims,
+    .serve_open = serve_open,
+    .serve_close = serve_close,
+    .serve_check_accept = NULL,
+    .predict = predict,
+    .inspect_note = inspect_note,
+};
