@@ -1,6 +1,6 @@
 /*
  * Metric lines and timers, in the exact text SageMaker's metric regexes and
- * the built-ins' logs use:
+ * the built-ins' logs use (these from a k-means job):
  *
  *   #quality_metric: host=algo-1, train msd <loss>=0.06404909491539001
  *   #progress_metric: host=algo-1, completed 100.0 % of epochs

@@ -5,6 +5,7 @@
  */
 #include "io/base/buffer.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,12 +41,12 @@ enum smg_status smg_buf_reserve(struct smg_buf *b, size_t more)
     size_t need, ncap, limit;
     char *nd;
 
-    if (!smg_add_size(b->len, more, &need) || need > b->max)
+    if (!smg_add_size(b->len, more, &need) || need > b->max || need == SIZE_MAX)
         return SMG_ENOMEM;
     need += 1; /* the NUL */
     if (need <= b->cap)
         return SMG_OK;
-    limit = b->max + 1;
+    limit = b->max == SIZE_MAX ? SIZE_MAX : b->max + 1; /* max + 1 must not wrap */
     ncap = b->cap ? b->cap : 256;
     while (ncap < need)
         ncap = ncap > limit / 2 ? limit : ncap * 2;

@@ -82,6 +82,23 @@ static void test_printf_and_take(void **state)
     smg_free(s);
 }
 
+/* An unbounded buffer (max SIZE_MAX) grows like any other; max + 1 must not wrap. */
+static void test_unbounded(void **state)
+{
+    struct smg_buf b;
+
+    (void)state;
+    smg_buf_init(&b, SIZE_MAX);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(smg_buf_append_str(&b, "0123456789"), SMG_OK);
+    assert_int_equal(b.len, 10000);
+    assert_true(b.cap > b.len);
+    assert_int_equal(b.data[9999], '9');
+    assert_int_equal(smg_buf_reserve(&b, SIZE_MAX - b.len), SMG_ENOMEM);
+    assert_int_equal(smg_buf_reserve(&b, SIZE_MAX), SMG_ENOMEM);
+    smg_buf_free(&b);
+}
+
 static void test_alloc_failure(void **state)
 {
     struct smg_buf b;
@@ -102,6 +119,7 @@ int main(void)
         cmocka_unit_test(test_append_grows),
         cmocka_unit_test(test_cap_is_exact),
         cmocka_unit_test(test_printf_and_take),
+        cmocka_unit_test(test_unbounded),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
