@@ -147,9 +147,9 @@ static int start_sshd(struct smg_launch *l)
 
 static int run_hosts(struct smg_launch *l)
 {
+    pick_interface(l); /* leaves a bad name alone for names_ok to report */
     if (!names_ok(l))
         return 1;
-    pick_interface(l);
     l->host_wait = smg_launch_env_uint("SMALGO_HOST_WAIT_SECONDS", 300, 0, 86400);
     l->check_every = smg_launch_env_uint("SMALGO_HOST_CHECK_SECONDS", 5, 1, 3600);
     l->lost_checks = smg_launch_env_uint("SMALGO_HOST_LOST_CHECKS", 2, 1, 1000);
