@@ -1,41 +1,34 @@
 /*
- * struct smg_comm over MPI. MPI is initialised only when the process runs
- * under mpirun, so single-host jobs and unit tests never start an MPI runtime.
- * Buffers larger than INT_MAX elements are reduced in chunks.
+ * struct smg_comm over a communicator handed in by the runtime (which alone
+ * initialises MPI, and only under mpirun). A solo or one-rank communicator
+ * makes every collective a no-op. Buffers larger than INT_MAX elements are
+ * reduced in chunks, so the element count passed to MPI always fits an int.
  */
 #include "algorithms/comm.h"
 
 #include <limits.h>
 #include <mpi.h>
-#include <stdlib.h>
 
-int smg_comm_init(int *argc, char ***argv, struct smg_comm *c, struct smg_error *err)
+void smg_comm_solo(struct smg_comm *c)
 {
     c->rank = 0;
     c->size = 1;
     c->mpi = false;
-    if (getenv("OMPI_COMM_WORLD_SIZE") == NULL && getenv("PMI_SIZE") == NULL)
-        return SMG_OK;
-    if (MPI_Init(argc, argv) != MPI_SUCCESS)
-        return smg_error_set(err, SMG_EMPI, "MPI_Init failed");
-    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
-    MPI_Comm_rank(MPI_COMM_WORLD, &c->rank);
-    MPI_Comm_size(MPI_COMM_WORLD, &c->size);
+    c->handle = MPI_COMM_NULL;
+}
+
+int smg_comm_attach(struct smg_comm *c, MPI_Comm handle, struct smg_error *err)
+{
+    int rank, size;
+
+    smg_comm_solo(c);
+    if (MPI_Comm_rank(handle, &rank) != MPI_SUCCESS || MPI_Comm_size(handle, &size) != MPI_SUCCESS)
+        return smg_error_set(err, SMG_EMPI, "cannot read this process's rank and the world size");
+    c->rank = rank;
+    c->size = size;
+    c->handle = handle;
     c->mpi = true;
     return SMG_OK;
-}
-
-void smg_comm_abort(struct smg_comm *c, int code)
-{
-    if (c->mpi && c->size > 1)
-        MPI_Abort(MPI_COMM_WORLD, code);
-}
-
-void smg_comm_finalize(struct smg_comm *c)
-{
-    if (c->mpi)
-        MPI_Finalize();
-    c->mpi = false;
 }
 
 static int allreduce(struct smg_comm *c, void *buf, size_t n, MPI_Datatype type, size_t esize,
@@ -47,7 +40,7 @@ static int allreduce(struct smg_comm *c, void *buf, size_t n, MPI_Datatype type,
         return SMG_OK;
     while (n > 0) {
         int chunk = n > (size_t)INT_MAX ? INT_MAX : (int)n;
-        if (MPI_Allreduce(MPI_IN_PLACE, p, chunk, type, op, MPI_COMM_WORLD) != MPI_SUCCESS)
+        if (MPI_Allreduce(MPI_IN_PLACE, p, chunk, type, op, c->handle) != MPI_SUCCESS)
             return smg_error_set(err, SMG_EMPI, "MPI_Allreduce failed on rank %d of %d", c->rank,
                                  c->size);
         p += (size_t)chunk * esize;
@@ -79,7 +72,7 @@ int smg_comm_bcast_bytes(struct smg_comm *c, void *buf, size_t n, int root, stru
         return SMG_OK;
     while (n > 0) {
         int chunk = n > (size_t)INT_MAX ? INT_MAX : (int)n;
-        if (MPI_Bcast(p, chunk, MPI_BYTE, root, MPI_COMM_WORLD) != MPI_SUCCESS)
+        if (MPI_Bcast(p, chunk, MPI_BYTE, root, c->handle) != MPI_SUCCESS)
             return smg_error_set(err, SMG_EMPI, "MPI_Bcast failed on rank %d of %d", c->rank,
                                  c->size);
         p += chunk;

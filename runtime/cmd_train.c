@@ -24,6 +24,7 @@
 #include "runtime/failure.h"
 #include "runtime/job.h"
 #include "runtime/jsonfile.h"
+#include "runtime/mpi_process.h"
 #include "io/base/log.h"
 #include "runtime/signals.h"
 
@@ -314,7 +315,7 @@ int smg_cmd_train(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     smg_job_init(&job);
     smg_error_clear(&err);
-    rc = smg_comm_init(&argc, &argv, &job.comm, &err);
+    rc = smg_mpi_process_init(&argc, &argv, &job.comm, &err);
     if (rc == SMG_OK)
         rc = run(&job, &opts, &err);
     if (rc != SMG_OK) {
@@ -329,9 +330,9 @@ int smg_cmd_train(int argc, char **argv)
             smg_error_set(&err, rc, "training failed: %s", smg_status_str(rc));
         smg_failure_report(job.output_dir[0] ? job.output_dir : NULL, &err);
         if (job.comm.size > 1)
-            smg_comm_abort(&job.comm, 1);
+            smg_mpi_process_abort(&job.comm, 1);
     }
-    smg_comm_finalize(&job.comm);
+    smg_mpi_process_finalize(&job.comm);
     smg_job_release(&job);
     return rc == SMG_OK ? 0 : 1;
 }

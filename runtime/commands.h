@@ -12,5 +12,6 @@ int smg_cmd_records(int argc, char **argv); /* decode training data to CSV or st
 int smg_cmd_convert(int argc, char **argv); /* CSV or .npy to recordIO-protobuf */
 int smg_cmd_pipe(int argc, char **argv);    /* Pipe-mode agent: feed channel FIFOs */
 int smg_cmd_serve(int argc, char **argv);   /* SageMaker inference server */
+int smg_cmd_launch(int argc, char **argv);  /* the image entrypoint: train on one or many hosts */
 
 #endif

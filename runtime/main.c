@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"records", smg_cmd_records, "decode training data: rows as CSV, or --stats"},
     {"convert", smg_cmd_convert, "convert CSV or .npy to recordIO-protobuf"},
     {"pipe", smg_cmd_pipe, "Pipe-mode agent: stream channel files into FIFOs"},
+    {"launch", smg_cmd_launch, "train on every host of resourceconfig.json (the image entrypoint)"},
 };
 
 static void usage(FILE *out)
