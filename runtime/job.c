@@ -1,8 +1,11 @@
 /*
- * What algorithms ask of the job: open a channel with the job's settings (or
- * read it once through, batch by batch) and write the model. These are the only runtime calls into
- * io/channel.c and io/ndarray.c, kept in this file so that tests of the configuration code do not
- * link the channel and model-file machinery.
+ * What an algorithm's train driver asks of the job: find a declared channel,
+ * open it with the job's settings (mode, content type, this rank's share of
+ * the files, the stop flag, the Pipe-mode timeout) or read it once through
+ * batch by batch, and write the model file where SageMaker expects it. The
+ * drivers (runtime/algos/) go through these calls rather than io/channel.h
+ * and io/ndarray_io directly, so that the job's settings are applied in one
+ * place.
  *
  * How a channel's files are split between ranks: with ShardedByS3Key each host
  * already holds its own shard, so only the ranks on one host share it
