@@ -65,8 +65,15 @@ struct smg_algorithm {
     int (*inspect_note)(const struct smg_ndarray_file *f, struct smg_buf *out);
 };
 
-extern const struct smg_algorithm smg_algorithm_pca;
-extern const struct smg_algorithm smg_algorithm_kmeans;
+/*
+ * Every algorithm, in table order (the order names are listed in messages):
+ * adding one is one name here. Each name n is a descriptor
+ * `const struct smg_algorithm smg_algorithm_<n>` in runtime/algos/<n>.c.
+ */
+#define SMG_ALGORITHM_LIST(X) X(pca) X(kmeans)
+
+#define SMG_ALGORITHM_DECLARE(n) extern const struct smg_algorithm smg_algorithm_##n;
+SMG_ALGORITHM_LIST(SMG_ALGORITHM_DECLARE)
 
 /* NULL-terminated list of every algorithm. */
 extern const struct smg_algorithm *const smg_algorithms[];

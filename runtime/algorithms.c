@@ -7,22 +7,23 @@
  * SMALGO_ALGORITHM exactly, or NULL.
  *
  * How: a static array of pointers to the descriptors each
- * runtime/algos/<name>.c defines, searched linearly (there are two). The
+ * runtime/algos/<name>.c defines, made from SMG_ALGORITHM_LIST (algorithm.h,
+ * which also declares them), searched linearly (there are two). The
  * order is the order names are listed in usage texts and error messages, the
  * order cmd_train.c tries each algorithm's identifying hyperparameter when no
  * algorithm is named, and the order serve and inspect try each model schema.
  *
  * Why: one table is the single place an algorithm is registered. The
  * commands iterate it rather than naming algorithms, so adding one is a new
- * runtime/algos/<name>.c plus one line here.
+ * runtime/algos/<name>.c plus its name in SMG_ALGORITHM_LIST.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "runtime/algorithm.h"
 
-const struct smg_algorithm *const smg_algorithms[] = {&smg_algorithm_pca, &smg_algorithm_kmeans,
-                                                      NULL};
+#define SMG_ALGORITHM_ENTRY(n) &smg_algorithm_##n,
+const struct smg_algorithm *const smg_algorithms[] = {SMG_ALGORITHM_LIST(SMG_ALGORITHM_ENTRY) NULL};
 
 const struct smg_algorithm *smg_algorithm_find(const char *name)
 {
