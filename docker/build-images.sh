@@ -1,6 +1,7 @@
 #!/bin/sh
-# build-images.sh: what `make image` runs. Builds the smalgo-pca and smalgo-kmeans
-# images from docker/Dockerfile with the repository root as the build context,
+# build-images.sh: what `make image` runs. Builds one image per algorithm target
+# of docker/Dockerfile (every `FROM runtime AS smalgo-<name>` stage: today
+# smalgo-pca and smalgo-kmeans) with the repository root as the build context,
 # then prints their sizes.
 #
 # The base image: $SMALGO_BASE_IMAGE if set; otherwise debian:bookworm-slim when
@@ -43,15 +44,20 @@ debian:*) ;;
     ;;
 esac
 
+# The algorithm targets, read from the Dockerfile so that a new algorithm's image
+# is one new stage there.
+targets=$(sed -n 's/^FROM runtime AS \(smalgo-[a-z0-9_-]*\).*/\1/p' "$here/Dockerfile")
+[ -n "$targets" ] || { echo "build-images: no 'FROM runtime AS smalgo-*' stage in Dockerfile" >&2; exit 1; }
+
 start=$(date +%s)
-for target in smalgo-pca smalgo-kmeans; do
+for target in $targets; do
     echo "build-images: $target:$tag (base $base)" >&2
     # shellcheck disable=SC2086 # $extra is a list of options
     DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0} docker build -f "$here/Dockerfile" \
         --target "$target" -t "$target:$tag" "$@" $extra "$repo" >&2
 done
 echo "build-images: built in $(($(date +%s) - start)) s" >&2
-for target in smalgo-pca smalgo-kmeans; do
+for target in $targets; do
     docker image inspect -f "$target:$tag {{.Size}}" "$target:$tag" |
         awk '{printf "%s %.1f MB\n", $1, $2 / 1e6}'
 done
