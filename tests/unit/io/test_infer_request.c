@@ -528,10 +528,34 @@ static void test_out_of_memory(void **state)
     }
 }
 
+/* A response larger than the buffer's cap is a clean SMG_ENOMEM in every codec. */
+static void test_response_cap(void **state)
+{
+    static const float v[] = {1.0f, 2.0f, 3.0f, 4.0f};
+    struct smg_infer_field f = {"projection", v, 2, false};
+    struct smg_infer_result r = {"projections", 2, 1, &f};
+    const struct smg_codec *codecs[] = {&smg_codec_json, &smg_codec_jsonlines, &smg_codec_csv,
+                                        &smg_codec_recordio};
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+        struct smg_buf b;
+        struct smg_error err;
+
+        smg_buf_init(&b, 8);
+        smg_error_clear(&err);
+        assert_int_equal(smg_infer_response_encode(codecs[i], &r, &b, &err), SMG_ENOMEM);
+        assert_string_equal(err.msg, "out of memory encoding the response");
+        assert_true(b.len <= 8);
+        smg_buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_content_type),
+        cmocka_unit_test(test_response_cap),
         cmocka_unit_test(test_accept),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_csv_errors),
