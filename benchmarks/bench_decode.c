@@ -130,8 +130,8 @@ int main(int argc, char **argv)
             csv_len += (size_t)snprintf(csv + csv_len, 32, "%.7g%c", (double)rnd(),
                                         j + 1 == DIM ? '\n' : ',');
     }
-    struct smg_format fpb = {SMG_CONTENT_RECORDIO_PROTOBUF, DIM, 0, false, 0};
-    struct smg_format fcsv = {SMG_CONTENT_CSV, DIM, 0, false, 0};
+    struct smg_format fpb = {SMG_ROWS_RECORDIO_PROTOBUF, DIM, 0, false, 0};
+    struct smg_format fcsv = {SMG_ROWS_CSV, DIM, 0, false, 0};
     long n = 0;
 
     for (int i = 0; i < RUNS; i++) {

@@ -79,7 +79,7 @@ static int bench_channel(const char *dir, const char *name, size_t dim, size_t b
     c.name = name;
     c.data_dir = dir;
     c.mode = SMG_MODE_PIPE;
-    c.format.content_type = SMG_CONTENT_RECORDIO_PROTOBUF;
+    c.format.rows = SMG_ROWS_RECORDIO_PROTOBUF;
     c.format.feature_dim = dim;
     c.batch_rows = batch;
     c.pipe_timeout_ms = 60000;

@@ -16,10 +16,12 @@
  *   application/jsonlines            one instance object (or bare row) per line
  *   application/x-recordio-protobuf  one aialgs.data.Record per row, features["values"]
  *
- * CSV and recordIO go through io/rows.h's struct smg_row_reader over a memory
- * stream, so requests and training data are decoded by the same code. JSON is
- * parsed with cJSON. Whatever the format, the whole body becomes one row-major
- * matrix, so the model can score it with one GEMM.
+ * The Content-Type picks a codec from media_type.h's table and the codec
+ * decodes (codec.h; one file per format, io/codec_<name>.c). CSV and recordIO
+ * go through io/rows.h's row readers over a memory stream, so requests and
+ * training data are decoded by the same code; JSON is parsed with cJSON.
+ * Whatever the format, the whole body becomes one row-major matrix, so the
+ * model can score it with one GEMM.
  *
  * Every failure is an SMG_EFORMAT (bad body) or SMG_ECONFIG (bad content type)
  * with a one-line message naming what was wrong and where ("instance 3:
@@ -31,19 +33,12 @@
 #include <stddef.h>
 
 #include "io/base/status.h"
-#include "io/media_type.h"
 
-/* The request formats: the media_type.h formats a request may carry. */
-enum smg_infer_content {
-    SMG_INFER_CSV = SMG_MEDIA_CSV,
-    SMG_INFER_JSON = SMG_MEDIA_JSON,
-    SMG_INFER_JSONLINES = SMG_MEDIA_JSONLINES,
-    SMG_INFER_RECORDIO = SMG_MEDIA_RECORDIO_PROTOBUF
-};
+struct smg_codec; /* codec.h */
 
 struct smg_infer_format {
-    enum smg_infer_content content;
-    size_t label_size; /* CSV only: leading label columns to drop */
+    const struct smg_codec *codec; /* decodes the body; never NULL once parsed */
+    size_t label_size;             /* leading label columns, for codecs that have them */
 };
 
 /*
@@ -53,8 +48,8 @@ struct smg_infer_format {
  * parameters are ignored. NULL, empty or unknown types and a label_size that
  * is not a number are SMG_ECONFIG with a message naming what was wrong.
  */
-int smg_infer_format_parse(const char *content_type, struct smg_infer_format *fmt,
-                           struct smg_error *err);
+SMG_MUST_CHECK int smg_infer_format_parse(const char *content_type, struct smg_infer_format *fmt,
+                                          struct smg_error *err);
 
 /*
  * Decode body (len bytes, not NUL-terminated) into rows of feature_dim floats.
@@ -64,8 +59,9 @@ int smg_infer_format_parse(const char *content_type, struct smg_infer_format *fm
  * the shape or a malformed document is SMG_EFORMAT. At most max_rows rows are
  * accepted (0 means no limit beyond memory).
  */
-int smg_infer_request_decode(const void *body, size_t len, const struct smg_infer_format *fmt,
-                             size_t feature_dim, size_t max_rows, float **rows_out, size_t *nrows,
-                             struct smg_error *err);
+SMG_MUST_CHECK int smg_infer_request_decode(const void *body, size_t len,
+                                            const struct smg_infer_format *fmt, size_t feature_dim,
+                                            size_t max_rows, float **rows_out, size_t *nrows,
+                                            struct smg_error *err);
 
 #endif

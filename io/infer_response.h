@@ -25,6 +25,9 @@
  * Python container sends (e.g. 0.23653684556484222); integral values keep a
  * ".0" ("closest_cluster": 2.0). Non-finite values are written NaN, Infinity
  * and -Infinity, as Python's json module does.
+ *
+ * The Accept header picks a codec from media_type.h's table, and the codec
+ * writes (codec.h; one file per format, io/codec_<name>.c).
  */
 #ifndef SMG_INFER_RESPONSE_H
 #define SMG_INFER_RESPONSE_H
@@ -32,25 +35,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "io/base/buffer.h"
 #include "io/base/status.h"
 
-enum smg_infer_accept {
-    SMG_ACCEPT_JSON = 0,
-    SMG_ACCEPT_JSONLINES = 1,
-    SMG_ACCEPT_RECORDIO = 2,
-    SMG_ACCEPT_CSV = 3
-};
-
-/* The Content-Type a response of this kind is sent with. */
-const char *smg_infer_accept_mime(enum smg_infer_accept a);
+struct smg_codec; /* codec.h: its mime is the response's Content-Type */
 
 /*
- * Pick the response type from an Accept header: the first listed media type we
- * support wins (parameters and q-values are ignored); NULL, empty, "*" + "/" + "*"
- * and "application" + "/" + "*" mean JSON. Nothing supported is SMG_ECONFIG with
- * a message naming the header.
+ * Pick the response codec from an Accept header: the first listed media type
+ * we support wins (parameters and q-values are ignored); NULL, empty,
+ * "*" + "/" + "*" and "application" + "/" + "*" mean JSON. Nothing supported is
+ * SMG_ECONFIG with a message naming the header (*out is then JSON's codec).
  */
-int smg_infer_accept_parse(const char *accept, enum smg_infer_accept *out, struct smg_error *err);
+SMG_MUST_CHECK int smg_infer_accept_parse(const char *accept, const struct smg_codec **out,
+                                          struct smg_error *err);
 
 struct smg_infer_field {
     const char *name;
@@ -66,17 +63,12 @@ struct smg_infer_result {
     const struct smg_infer_field *fields;
 };
 
-/* A growable byte buffer; zero-initialise, release with smg_infer_buf_free. */
-struct smg_infer_buf {
-    char *data;
-    size_t len;
-    size_t cap;
-};
-
-void smg_infer_buf_free(struct smg_infer_buf *b);
-
-/* Append the encoding of res to out. SMG_ENOMEM on allocation failure. */
-int smg_infer_response_encode(enum smg_infer_accept accept, const struct smg_infer_result *res,
-                              struct smg_infer_buf *out, struct smg_error *err);
+/*
+ * Append the encoding of res by codec (from smg_infer_accept_parse) to out.
+ * SMG_ENOMEM on allocation failure or past out's cap.
+ */
+SMG_MUST_CHECK int smg_infer_response_encode(const struct smg_codec *codec,
+                                             const struct smg_infer_result *res,
+                                             struct smg_buf *out, struct smg_error *err);
 
 #endif

@@ -1,8 +1,9 @@
 /*
  * The media-type table and parser (see media_type.h).
  *
- * The parser walks the text with two pointers and never reads past len, so it
- * takes spans as well as NUL-terminated strings. The supported-type lists for
+ * The table is the one place a content type is named; its rows point at the
+ * codecs (codec.h). The parser walks the text with two pointers and never
+ * reads past len, so it takes spans as well as NUL-terminated strings. The supported-type lists for
  * messages are built once from the table, under a pthread_once, so a new row
  * shows up in every error message without another edit.
  */
@@ -12,17 +13,28 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "io/codec.h"
+
+#define ALL   (SMG_MEDIA_TRAIN | SMG_MEDIA_REQUEST | SMG_MEDIA_RESPONSE)
+#define SERVE (SMG_MEDIA_REQUEST | SMG_MEDIA_RESPONSE)
+
+/* Order matters: messages list canonical rows in this order. */
 static const struct smg_media_entry table[] = {
-    {"application/x-recordio-protobuf", SMG_MEDIA_RECORDIO_PROTOBUF,
-     SMG_MEDIA_TRAIN | SMG_MEDIA_REQUEST | SMG_MEDIA_RESPONSE, false},
-    {"text/csv", SMG_MEDIA_CSV, SMG_MEDIA_TRAIN | SMG_MEDIA_REQUEST | SMG_MEDIA_RESPONSE, false},
-    {"application/json", SMG_MEDIA_JSON, SMG_MEDIA_REQUEST | SMG_MEDIA_RESPONSE, false},
-    {"application/jsonlines", SMG_MEDIA_JSONLINES, SMG_MEDIA_REQUEST | SMG_MEDIA_RESPONSE, false},
-    {"application/x-jsonlines", SMG_MEDIA_JSONLINES, SMG_MEDIA_REQUEST | SMG_MEDIA_RESPONSE, true},
-    {"*/*", SMG_MEDIA_JSON, SMG_MEDIA_RESPONSE, true},
-    {"application/*", SMG_MEDIA_JSON, SMG_MEDIA_RESPONSE, true},
+    /* spelling                          directions         alias  codec */
+    {"application/x-recordio-protobuf", ALL, false, &smg_codec_recordio},
+    {"text/csv", ALL, false, &smg_codec_csv},
+    {"application/json", SERVE, false, &smg_codec_json},
+    {"application/jsonlines", SERVE, false, &smg_codec_jsonlines},
+    {"application/x-jsonlines", SERVE, true, &smg_codec_jsonlines},
+    {"*/*", SMG_MEDIA_RESPONSE, true, &smg_codec_json},
+    {"application/*", SMG_MEDIA_RESPONSE, true, &smg_codec_json},
 };
 #define TABLE_ROWS (sizeof(table) / sizeof(table[0]))
+
+const struct smg_media_entry *smg_media_row(size_t i)
+{
+    return i < TABLE_ROWS ? &table[i] : NULL;
+}
 
 /* Case-insensitive compare of s[0..n) with the NUL-terminated lit. */
 static bool span_eq(const char *s, size_t n, const char *lit)

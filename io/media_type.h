@@ -4,17 +4,37 @@
  * channels (ContentType in inputdataconfig.json), inference requests
  * (Content-Type) and inference responses (Accept).
  *
- * Each table row maps one spelling (aliases included, compared
- * case-insensitively) to a format and says in which directions it is
- * accepted. Adding a content type is one row here plus its codec.
+ * Each table row maps one spelling (compared case-insensitively) to a codec
+ * (codec.h) and says in which directions it is accepted; an alias is another
+ * spelling of a codec above it and is not listed in messages.
  *
- *   spelling                          format      train  request  response
- *   application/x-recordio-protobuf   RECORDIO      x       x        x
- *   text/csv                          CSV           x       x        x
- *   application/json                  JSON                  x        x
- *   application/jsonlines             JSONLINES             x        x
- *   application/x-jsonlines           JSONLINES (alias)     x        x
- *   * / * and application / *          JSON (Accept wildcards)        x
+ *   spelling                          codec              train  request  response
+ *   application/x-recordio-protobuf   smg_codec_recordio   x       x        x
+ *   text/csv                          smg_codec_csv        x       x        x
+ *   application/json                  smg_codec_json               x        x
+ *   application/jsonlines             smg_codec_jsonlines          x        x
+ *   application/x-jsonlines           (alias of jsonlines)         x        x
+ *   * / * and application / *          (aliases of json, Accept wildcards)    x
+ *
+ * Callers hold the row's codec and call through it: requests are decoded by
+ * codec->decode, responses written by codec->encode and sent as codec->mime,
+ * training channels read with the row reader codec->rows names, and
+ * label_size is allowed where codec->label_size says. Nothing outside the
+ * codec files asks which codec it holds.
+ *
+ * Adding a content type:
+ *   1. a codec file io/codec_<name>.c defining `const struct smg_codec
+ *      smg_codec_<name>` (its decode and encode functions, mime, label_size),
+ *      declared with one line in io/codec.h;
+ *   2. one row in the table in media_type.c (spelling, directions, codec).
+ * The io library's sources are globbed, so nothing else changes; the
+ * supported-type lists in error messages are built from the table, and the
+ * table's unit test and the infer fuzz targets walk every row.
+ * The one per-format piece that is not a hook is training: a codec names one
+ * of the row readers in rows.h (recordIO-protobuf or CSV), because a reader
+ * keeps stream state (buffer refill, RecordWrapperType=RecordIO framing) that a
+ * stateless hook cannot. A new training format that neither reader can read
+ * also needs a reader in rows.c and a value in enum smg_row_kind.
  *
  * Grammar (RFC 9110 media-type, leniently): the type/subtype, then
  * parameters separated by ';', each `key=value` with spaces allowed around
@@ -31,12 +51,7 @@
 
 #include "io/base/status.h"
 
-enum smg_media_format {
-    SMG_MEDIA_RECORDIO_PROTOBUF = 0,
-    SMG_MEDIA_CSV = 1,
-    SMG_MEDIA_JSON = 2,
-    SMG_MEDIA_JSONLINES = 3
-};
+struct smg_codec; /* codec.h */
 
 /* Directions a table row is accepted in (bit flags). */
 #define SMG_MEDIA_TRAIN    1U /* a training channel's ContentType */
@@ -46,10 +61,10 @@ enum smg_media_format {
 #define SMG_MEDIA_MAX_LABEL_SIZE ((size_t)1000000)
 
 struct smg_media_entry {
-    const char *name; /* the canonical spelling, lower case */
-    enum smg_media_format format;
-    unsigned uses; /* SMG_MEDIA_TRAIN | ... */
-    bool alias;    /* another spelling of a row above: not listed in messages */
+    const char *name;              /* the spelling, lower case */
+    unsigned uses;                 /* SMG_MEDIA_TRAIN | ... */
+    bool alias;                    /* another spelling of a row above: not listed in messages */
+    const struct smg_codec *codec; /* what the type means in each direction */
 };
 
 /* One parsed media type. Spans point into the parsed text. */
@@ -62,6 +77,9 @@ struct smg_media_type {
     const char *bad_param; /* the first parameter without '=', NULL if none */
     size_t bad_param_len;
 };
+
+/* Row i of the table, or NULL past the last: for tests and fuzzers that walk it. */
+const struct smg_media_entry *smg_media_row(size_t i);
 
 /* The row spelled type[0..len) (case-insensitive) accepted for use, or NULL. */
 const struct smg_media_entry *smg_media_lookup(const char *type, size_t len, unsigned use);

@@ -53,7 +53,7 @@ int smg_record_encode_sparse(struct smg_bytes *out, enum smg_tensor_type type, c
 
 /*
  * Bytes of v as a protobuf base-128 varint (1 to 10). For writers of other
- * protobuf messages (io/infer_response.c) that size fields before writing.
+ * protobuf messages (io/codec_recordio.c) that size fields before writing.
  */
 size_t smg_record_varint_size(uint64_t v);
 

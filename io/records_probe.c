@@ -73,7 +73,7 @@ static enum smg_status probe_record(struct smg_stream *s, const struct smg_forma
         rc = smg_error_set(err, SMG_EFORMAT,
                            "%s: no complete RecordIO record to infer the feature count from",
                            smg_stream_name(s));
-    else if (rc == SMG_OK && fmt->content_type == SMG_CONTENT_CSV)
+    else if (rc == SMG_OK && fmt->rows == SMG_ROWS_CSV)
         rc = csv_dim(smg_stream_name(s), data, len, fmt, dim, err);
     else if (rc == SMG_OK && (rc = smg_record_feature_count(data, len, dim, err)) != SMG_OK)
         smg_error_prefix(err, "%s: record 0 at byte 0: ", smg_stream_name(s));
@@ -86,7 +86,7 @@ static enum smg_status probe_record(struct smg_stream *s, const struct smg_forma
 enum smg_status smg_records_probe_stream(struct smg_stream *s, const struct smg_format *fmt,
                                          size_t *dim, struct smg_error *err)
 {
-    if (fmt->content_type == SMG_CONTENT_CSV && !fmt->recordio_wrapped)
+    if (fmt->rows == SMG_ROWS_CSV && !fmt->recordio_wrapped)
         return probe_csv(s, fmt, dim, err);
     return probe_record(s, fmt, dim, err);
 }

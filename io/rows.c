@@ -1,6 +1,7 @@
 /*
  * Row readers (contract: rows.h): content types through the one media-type
- * parser (media_type.h), and dispatch to the formats.
+ * parser (media_type.h), whose table row's codec (codec.h) names the row
+ * reader, and dispatch to the readers.
  *
  * recordIO-protobuf: recordio.c frames the stream, record_decode.c turns each
  * payload into one row (fast path, protobuf-c fallback).
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "io/base/alloc.h"
+#include "io/codec.h"
 #include "io/csv.h"
 #include "io/media_type.h"
 #include "io/record_decode.h"
@@ -58,18 +60,18 @@ int smg_format_parse_content_type(const char *content_type, struct smg_format *f
     enum smg_status rc;
 
     if (content_type == NULL) {
-        fmt->content_type = SMG_CONTENT_RECORDIO_PROTOBUF;
+        fmt->rows = SMG_ROWS_RECORDIO_PROTOBUF;
         return SMG_OK;
     }
     smg_error_clear(&why);
     rc = smg_media_type_parse(content_type, strlen(content_type), SMG_MEDIA_TRAIN, &mt, &why);
     if (mt.type_len == 0 && strchr(content_type, ';') == NULL) {
-        fmt->content_type = SMG_CONTENT_RECORDIO_PROTOBUF; /* "" or blank: the default */
+        fmt->rows = SMG_ROWS_RECORDIO_PROTOBUF; /* "" or blank: the default */
         return SMG_OK;
     }
     if (mt.entry == NULL)
         return unsupported(content_type, err);
-    if ((rc != SMG_OK || mt.has_label_size) && mt.entry->format != SMG_MEDIA_CSV)
+    if ((rc != SMG_OK || mt.has_label_size) && !mt.entry->codec->label_size)
         return smg_error_set(err, SMG_ECONFIG,
                              "content type '%s': label_size applies to text/csv only",
                              content_type);
@@ -84,7 +86,7 @@ int smg_format_parse_content_type(const char *content_type, struct smg_format *f
                              "(optionally text/csv;label_size=N)",
                              (int)(mt.bad_param_len > 40 ? 40 : mt.bad_param_len), mt.bad_param,
                              content_type, smg_media_supported(SMG_MEDIA_TRAIN));
-    fmt->content_type = (enum smg_content_type)mt.entry->format;
+    fmt->rows = mt.entry->codec->rows;
     fmt->label_size = mt.has_label_size ? mt.label_size : 0;
     return SMG_OK;
 }
@@ -98,8 +100,8 @@ int smg_row_reader_new(struct smg_stream *s, const struct smg_format *fmt,
     *out = NULL;
     if (fmt->feature_dim == 0)
         return smg_error_set(err, SMG_ECONFIG, "feature_dim must be at least 1");
-    if (fmt->content_type != SMG_CONTENT_RECORDIO_PROTOBUF && fmt->content_type != SMG_CONTENT_CSV)
-        return smg_error_set(err, SMG_ECONFIG, "unknown content type %d", (int)fmt->content_type);
+    if (fmt->rows != SMG_ROWS_RECORDIO_PROTOBUF && fmt->rows != SMG_ROWS_CSV)
+        return smg_error_set(err, SMG_ECONFIG, "no row reader for row kind %d", (int)fmt->rows);
     r = smg_calloc(1, sizeof(*r));
     if (r == NULL)
         return smg_error_set(err, SMG_ENOMEM, "out of memory creating a row reader");
@@ -107,9 +109,9 @@ int smg_row_reader_new(struct smg_stream *s, const struct smg_format *fmt,
     r->fmt = *fmt;
     if (r->fmt.max_record_bytes == 0)
         r->fmt.max_record_bytes = SMG_DEFAULT_MAX_RECORD_BYTES;
-    r->csv.label_size = fmt->content_type == SMG_CONTENT_CSV ? fmt->label_size : 0;
+    r->csv.label_size = fmt->rows == SMG_ROWS_CSV ? fmt->label_size : 0;
     r->csv.feature_dim = fmt->feature_dim;
-    if (fmt->content_type == SMG_CONTENT_RECORDIO_PROTOBUF || fmt->recordio_wrapped) {
+    if (fmt->rows == SMG_ROWS_RECORDIO_PROTOBUF || fmt->recordio_wrapped) {
         rc = smg_recordio_reader_new(s, r->fmt.max_record_bytes, &r->rio, err);
     } else {
         r->cap = CSV_CHUNK < r->fmt.max_record_bytes ? CSV_CHUNK : r->fmt.max_record_bytes;
@@ -240,7 +242,7 @@ int smg_row_reader_next(struct smg_row_reader *r, float *out, size_t max_rows, s
     int rc;
 
     *got = 0;
-    if (r->fmt.content_type == SMG_CONTENT_RECORDIO_PROTOBUF)
+    if (r->fmt.rows == SMG_ROWS_RECORDIO_PROTOBUF)
         rc = next_protobuf(r, out, max_rows, got, err);
     else if (r->fmt.recordio_wrapped)
         rc = next_wrapped_csv(r, out, max_rows, got, err);

@@ -18,21 +18,26 @@
 #include <stdint.h>
 
 #include "io/base/status.h"
-#include "io/media_type.h"
 #include "io/stream.h"
 
-/* The training formats: the media_type.h formats a channel may carry. */
-enum smg_content_type {
-    SMG_CONTENT_RECORDIO_PROTOBUF =
-        SMG_MEDIA_RECORDIO_PROTOBUF, /* application/x-recordio-protobuf */
-    SMG_CONTENT_CSV = SMG_MEDIA_CSV  /* text/csv */
+/*
+ * The row readers this file implements. A training content type names the one
+ * it is read with in its codec (codec.h, field `rows`), so this is not a list
+ * of content types: aliases and future types share these readers. Zero is
+ * recordIO-protobuf so that a zeroed struct smg_format reads SageMaker's
+ * default training format.
+ */
+enum smg_row_kind {
+    SMG_ROWS_RECORDIO_PROTOBUF = 0, /* recordIO framing, one aialgs.data.Record per row */
+    SMG_ROWS_CSV = 1,               /* comma-separated lines, optional label columns */
+    SMG_ROWS_NONE = 2               /* a codec that is not a training format */
 };
 
 /* Records longer than this are rejected as malformed unless configured otherwise. */
 #define SMG_DEFAULT_MAX_RECORD_BYTES ((size_t)64 << 20)
 
 struct smg_format {
-    enum smg_content_type content_type;
+    enum smg_row_kind rows;  /* the reader, from the content type's codec */
     size_t feature_dim;      /* every row must have exactly this many features */
     size_t label_size;       /* CSV: leading label columns to drop (content-type label_size) */
     bool recordio_wrapped;   /* CSV under RecordWrapperType=RecordIO: each record is a CSV object */
@@ -41,14 +46,16 @@ struct smg_format {
 
 /*
  * Parse a content type such as "text/csv;label_size=0" or
- * "application/x-recordio-protobuf" into fmt->content_type and fmt->label_size
- * (other fields untouched), through media_type.h's table (SMG_MEDIA_TRAIN rows).
+ * "application/x-recordio-protobuf" into fmt->rows (the row reader named by the
+ * type's codec) and fmt->label_size (other fields untouched), through
+ * media_type.h's table (SMG_MEDIA_TRAIN rows).
  * NULL or "" means recordIO-protobuf. Unknown types, a label_size that is not
- * a number or not on text/csv, and a parameter without '=' are SMG_ECONFIG
- * errors naming the content type and the supported ones.
+ * a number or given to a type whose codec takes no label columns, and a
+ * parameter without '=' are SMG_ECONFIG errors naming the content type and the
+ * supported ones.
  */
-int smg_format_parse_content_type(const char *content_type, struct smg_format *fmt,
-                                  struct smg_error *err);
+SMG_MUST_CHECK int smg_format_parse_content_type(const char *content_type, struct smg_format *fmt,
+                                                 struct smg_error *err);
 
 struct smg_row_reader;
 

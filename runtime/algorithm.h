@@ -54,10 +54,10 @@ struct smg_algorithm {
                       struct smg_error *err);
     void (*serve_close)(struct smg_served *m);
     /* Whether this model answers in accept's format; NULL: in every format. */
-    int (*serve_check_accept)(enum smg_infer_accept accept, struct smg_error *err);
+    int (*serve_check_accept)(const struct smg_codec *accept, struct smg_error *err);
     /* Score n rows of x (n * feature_dim floats) and append the response. Thread-safe. */
     int (*predict)(const struct smg_served *m, const float *x, size_t n,
-                   enum smg_infer_accept accept, struct smg_infer_buf *out, struct smg_error *err);
+                   const struct smg_codec *accept, struct smg_buf *out, struct smg_error *err);
     /*
      * Append to out the JSON object `smalgo inspect` prints as "note" for f,
      * or nothing when f is not a usable model of this algorithm. SMG_ENOMEM.

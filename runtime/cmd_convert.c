@@ -195,7 +195,7 @@ static int source_open(struct source *src, const char *path, struct smg_error *e
                                                    : SMG_TENSOR_INT32;
         bytes = src->hdr.item;
     } else {
-        struct smg_format fmt = {SMG_CONTENT_CSV, 0, 0, false, 0};
+        struct smg_format fmt = {SMG_ROWS_CSV, 0, 0, false, 0};
         if ((rc = csv_columns(src->f, path, &src->cols, err)) != SMG_OK)
             return rc;
         fmt.feature_dim = src->cols;

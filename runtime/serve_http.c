@@ -18,20 +18,24 @@
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "io/base/alloc.h"
-#include "io/infer_request.h"
-#include "io/json_string.h"
+#include "io/base/buffer.h"
 #include "io/base/log.h"
+#include "io/codec.h"
+#include "io/infer_request.h"
+#include "io/infer_response.h"
+#include "io/json_string.h"
 
 #ifdef SMALGO_HAVE_MHD
 #include <microhttpd.h>
 
 struct request {
-    struct smg_infer_buf body;
+    struct smg_buf body; /* capped at the payload limit */
     bool too_big;
 };
 
@@ -46,19 +50,19 @@ struct smg_serve_http {
     struct request other; /* marks a request that is not an invocation */
 };
 
-static enum MHD_Result send_buffer(struct MHD_Connection *c, unsigned status,
-                                   struct smg_infer_buf *b, const char *mime)
+static enum MHD_Result send_buffer(struct MHD_Connection *c, unsigned status, struct smg_buf *b,
+                                   const char *mime)
 {
     struct MHD_Response *r;
     enum MHD_Result ret;
+    size_t len;
+    char *data = smg_buf_take(b, &len);
 
-    r = MHD_create_response_from_buffer_with_free_callback(b->len, b->data, smg_free);
+    r = MHD_create_response_from_buffer_with_free_callback(len, data, smg_free);
     if (r == NULL) {
-        smg_infer_buf_free(b);
+        smg_free(data);
         return MHD_NO;
     }
-    b->data = NULL;
-    b->len = b->cap = 0;
     MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, mime);
     ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
@@ -71,7 +75,6 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 {
-    struct smg_infer_buf out = {0};
     struct smg_buf b;
     char msg[SMG_ERROR_MSG_MAX];
     va_list ap;
@@ -86,9 +89,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
         smg_buf_free(&b);
         return MHD_NO;
     }
-    out.data = smg_buf_take(&b, &out.len);
-    out.cap = out.len + 1;
-    return send_buffer(c, status, &out, "application/json");
+    return send_buffer(c, status, &b, "application/json");
 }
 
 static unsigned status_for(int rc)
@@ -105,8 +106,8 @@ static enum MHD_Result invoke(struct smg_serve_http *h, struct MHD_Connection *c
 {
     const char *ctype, *accept_hdr;
     struct smg_infer_format fmt;
-    enum smg_infer_accept accept;
-    struct smg_infer_buf out = {0};
+    const struct smg_codec *accept;
+    struct smg_buf out;
     struct smg_error err;
     float *x = NULL;
     size_t n = 0;
@@ -114,6 +115,7 @@ static enum MHD_Result invoke(struct smg_serve_http *h, struct MHD_Connection *c
     enum MHD_Result ret;
 
     smg_error_clear(&err);
+    smg_buf_init(&out, SIZE_MAX);
     if (rq->too_big)
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
                           "request body is larger than the payload limit of %zu bytes "
@@ -135,10 +137,10 @@ static enum MHD_Result invoke(struct smg_serve_http *h, struct MHD_Connection *c
         rc = smg_serve_model_predict(h->model, x, n, accept, &out, &err);
     smg_free(x);
     if (rc != SMG_OK) {
-        smg_infer_buf_free(&out);
+        smg_buf_free(&out);
         return send_error(c, status_for(rc), "%s", err.msg);
     }
-    ret = send_buffer(c, MHD_HTTP_OK, &out, smg_infer_accept_mime(accept));
+    ret = send_buffer(c, MHD_HTTP_OK, &out, accept->mime);
     return ret;
 }
 
@@ -187,47 +189,28 @@ static enum MHD_Result begin_invocation(struct smg_serve_http *h, struct MHD_Con
     rq = smg_calloc(1, sizeof(*rq));
     if (rq == NULL)
         return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory for a new request");
-    if (known && announced > h->cfg.max_payload_bytes) {
+    smg_buf_init(&rq->body, h->cfg.max_payload_bytes);
+    if (known && announced > h->cfg.max_payload_bytes)
         rq->too_big = true;
-    } else if (known && announced > 0) {
-        rq->body.data = smg_malloc((size_t)announced);
-        if (rq->body.data != NULL)
-            rq->body.cap = (size_t)announced;
-    }
+    else if (known && announced > 0 && smg_buf_reserve(&rq->body, (size_t)announced) != SMG_OK)
+        smg_log_debug("no room reserved for a %llu-byte body; it grows as it comes", announced);
     *con_cls = rq;
     return MHD_YES;
 }
 
-static void append_body(struct smg_serve_http *h, struct request *rq, const char *data, size_t n)
+/*
+ * Past the payload limit (the buffer's cap) the body is dropped and a 413
+ * sent at the end. Out of memory is treated the same way: the client gets a
+ * 413 rather than a hang.
+ */
+static void append_body(struct request *rq, const char *data, size_t n)
 {
-    size_t need;
-
     if (rq->too_big)
         return;
-    if (!smg_add_size(rq->body.len, n, &need) || need > h->cfg.max_payload_bytes) {
+    if (smg_buf_append(&rq->body, data, n) != SMG_OK) {
         rq->too_big = true;
-        smg_infer_buf_free(&rq->body);
-        return;
+        smg_buf_free(&rq->body);
     }
-    if (need > rq->body.cap) {
-        size_t ncap = rq->body.cap ? rq->body.cap : 4096;
-        char *nd;
-        while (ncap < need)
-            ncap *= 2;
-        if (ncap > h->cfg.max_payload_bytes)
-            ncap = h->cfg.max_payload_bytes;
-        nd = smg_realloc(rq->body.data, ncap);
-        if (nd == NULL) {
-            /* Treated as too big: the client gets a 413 rather than a hang. */
-            rq->too_big = true;
-            smg_infer_buf_free(&rq->body);
-            return;
-        }
-        rq->body.data = nd;
-        rq->body.cap = ncap;
-    }
-    memcpy(rq->body.data + rq->body.len, data, n);
-    rq->body.len = need;
 }
 
 /* GET endpoints and errors, answered once the (normally empty) body is read. */
@@ -276,7 +259,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         return route_other(h, c, url, method);
     }
     if (*upload_data_size > 0) {
-        append_body(h, rq, upload_data, *upload_data_size);
+        append_body(rq, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
@@ -291,7 +274,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)c;
     (void)toe;
     if (rq != NULL && rq != &((struct smg_serve_http *)cls)->other) {
-        smg_infer_buf_free(&rq->body);
+        smg_buf_free(&rq->body);
         smg_free(rq);
         *con_cls = NULL;
     }

@@ -154,7 +154,7 @@ const char *smg_serve_model_describe(const struct smg_serve_model *m)
     return m->served.describe;
 }
 
-int smg_serve_model_check_accept(const struct smg_serve_model *m, enum smg_infer_accept accept,
+int smg_serve_model_check_accept(const struct smg_serve_model *m, const struct smg_codec *accept,
                                  struct smg_error *err)
 {
     if (m->algo->serve_check_accept == NULL)
@@ -163,7 +163,7 @@ int smg_serve_model_check_accept(const struct smg_serve_model *m, enum smg_infer
 }
 
 int smg_serve_model_predict(const struct smg_serve_model *m, const float *x, size_t n,
-                            enum smg_infer_accept accept, struct smg_infer_buf *out,
+                            const struct smg_codec *accept, struct smg_buf *out,
                             struct smg_error *err)
 {
     return m->algo->predict(&m->served, x, n, accept, out, err);

@@ -30,16 +30,17 @@ void smg_serve_model_free(struct smg_serve_model *m); /* accepts NULL */
 size_t smg_serve_model_feature_dim(const struct smg_serve_model *m);
 const char *smg_serve_model_describe(const struct smg_serve_model *m); /* for the log */
 
-/* Whether the model can answer in this response format (its algorithm decides). */
-int smg_serve_model_check_accept(const struct smg_serve_model *m, enum smg_infer_accept accept,
-                                 struct smg_error *err);
+/* Whether the model can answer in this response codec (its algorithm decides). */
+SMG_MUST_CHECK int smg_serve_model_check_accept(const struct smg_serve_model *m,
+                                                const struct smg_codec *accept,
+                                                struct smg_error *err);
 
 /*
  * Score n rows of x (n * feature_dim floats) as one batch and append the
- * response in the accepted format to out. Thread-safe.
+ * response written by the accepted codec to out. Thread-safe.
  */
-int smg_serve_model_predict(const struct smg_serve_model *m, const float *x, size_t n,
-                            enum smg_infer_accept accept, struct smg_infer_buf *out,
-                            struct smg_error *err);
+SMG_MUST_CHECK int smg_serve_model_predict(const struct smg_serve_model *m, const float *x,
+                                           size_t n, const struct smg_codec *accept,
+                                           struct smg_buf *out, struct smg_error *err);
 
 #endif

@@ -566,7 +566,7 @@ static void serve_close(struct smg_served *served)
 }
 
 static int predict(const struct smg_served *served, const float *x, size_t n,
-                   enum smg_infer_accept accept, struct smg_infer_buf *out, struct smg_error *err)
+                   const struct smg_codec *accept, struct smg_buf *out, struct smg_error *err)
 {
     const struct served_kmeans *m = served->state;
     float *res = NULL;

@@ -45,6 +45,7 @@
 #include "algorithms/pca_project.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
+#include "io/codec.h"
 #include "runtime/algorithm.h"
 #include "runtime/job.h"
 #include "runtime/ndarray_value.h"
@@ -370,9 +371,9 @@ static void serve_close(struct smg_served *m)
     m->state = NULL;
 }
 
-static int serve_check_accept(enum smg_infer_accept accept, struct smg_error *err)
+static int serve_check_accept(const struct smg_codec *accept, struct smg_error *err)
 {
-    if (accept == SMG_ACCEPT_CSV)
+    if (accept == &smg_codec_csv)
         return smg_error_set(err, SMG_ECONFIG,
                              "Accept text/csv is for k-means models; a PCA model answers "
                              "application/json, application/jsonlines or "
@@ -381,7 +382,7 @@ static int serve_check_accept(enum smg_infer_accept accept, struct smg_error *er
 }
 
 static int predict(const struct smg_served *served, const float *x, size_t n,
-                   enum smg_infer_accept accept, struct smg_infer_buf *out, struct smg_error *err)
+                   const struct smg_codec *accept, struct smg_buf *out, struct smg_error *err)
 {
     const struct served_pca *m = served->state;
     float *proj = NULL;

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct smg_stream *s = NULL;
     struct smg_row_reader *r = NULL;
-    struct smg_format fmt = {SMG_CONTENT_CSV, 0, 0, false, 1 << 16};
+    struct smg_format fmt = {SMG_ROWS_CSV, 0, 0, false, 1 << 16};
     struct smg_error err;
     float rows[3 * 8];
 

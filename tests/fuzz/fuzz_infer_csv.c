@@ -1,5 +1,5 @@
 /*
- * Fuzz target for text/csv inference request bodies (io/infer_request.c over
+ * Fuzz target for text/csv inference request bodies (io/codec_csv.c over
  * io/rows.h). Invariants in fuzz_infer_common.h. First byte: bits 0-2 give
  * feature_dim - 1, bits 3-4 the label_size. Corpus: tests/fuzz/corpus/infer_csv/.
  */
@@ -9,5 +9,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    return smg_fuzz_infer(SMG_INFER_CSV, data, size);
+    return smg_fuzz_infer(&smg_codec_csv, data, size);
 }

@@ -1,6 +1,6 @@
 /*
  * Fuzz target for application/x-recordio-protobuf inference request bodies
- * (io/infer_request.c over io/rows.h). Invariants in fuzz_infer_common.h.
+ * (io/codec_recordio.c over io/rows.h). Invariants in fuzz_infer_common.h.
  * First byte: bits 0-2 give feature_dim - 1. Corpus:
  * tests/fuzz/corpus/infer_recordio/.
  */
@@ -10,5 +10,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    return smg_fuzz_infer(SMG_INFER_RECORDIO, data, size);
+    return smg_fuzz_infer(&smg_codec_recordio, data, size);
 }

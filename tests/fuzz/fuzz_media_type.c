@@ -26,9 +26,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static const unsigned uses[3] = {SMG_MEDIA_TRAIN, SMG_MEDIA_REQUEST, SMG_MEDIA_RESPONSE};
     struct smg_media_type mt;
-    struct smg_format fmt = {SMG_CONTENT_RECORDIO_PROTOBUF, 1, 0, false, 0};
+    struct smg_format fmt = {SMG_ROWS_RECORDIO_PROTOBUF, 1, 0, false, 0};
     struct smg_infer_format ifmt;
-    enum smg_infer_accept acc;
+    const struct smg_codec *acc;
     const struct smg_media_entry *e;
     struct smg_error err;
     char *text;
@@ -58,9 +58,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             (rc == SMG_OK && mt.entry != NULL))
             abort();
         smg_error_clear(&err);
-        (void)smg_format_parse_content_type(text, &fmt, &err);
-        if (fmt.content_type != SMG_CONTENT_CSV &&
-            fmt.content_type != SMG_CONTENT_RECORDIO_PROTOBUF)
+        rc = smg_format_parse_content_type(text, &fmt, &err);
+        if (rc != SMG_OK && rc != SMG_ECONFIG)
+            abort();
+        if (fmt.rows != SMG_ROWS_CSV && fmt.rows != SMG_ROWS_RECORDIO_PROTOBUF)
             abort();
     }
     smg_media_accept_pick(text, SMG_MEDIA_RESPONSE, &e, &any);

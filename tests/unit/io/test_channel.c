@@ -106,7 +106,7 @@ static struct smg_channel_config csv_config(const char *name, size_t batch)
     c.name = name;
     c.data_dir = dd;
     c.mode = SMG_MODE_FILE;
-    c.format.content_type = SMG_CONTENT_CSV;
+    c.format.rows = SMG_ROWS_CSV;
     c.format.feature_dim = DIM;
     c.batch_rows = batch;
     c.pipe_timeout_ms = 5000;
@@ -459,7 +459,7 @@ static void test_pipe_writer_dies_mid_record(void **state)
     pid_t pid;
     int status;
     (void)state;
-    c.format.content_type = SMG_CONTENT_RECORDIO_PROTOBUF;
+    c.format.rows = SMG_ROWS_RECORDIO_PROTOBUF;
     path_of(p, sizeof(p), "data/train_0");
     assert_int_equal(mkfifo(p, 0600), 0);
     pid = fork();

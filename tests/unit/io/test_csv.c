@@ -20,7 +20,7 @@
 
 static struct smg_format csv_format(size_t dim, size_t label_size)
 {
-    struct smg_format f = {SMG_CONTENT_CSV, dim, label_size, false, 0};
+    struct smg_format f = {SMG_ROWS_CSV, dim, label_size, false, 0};
     return f;
 }
 
@@ -274,26 +274,26 @@ static void test_content_types(void **state)
     memset(&f, 0, sizeof(f));
     f.label_size = 9;
     assert_int_equal(smg_format_parse_content_type("text/csv;label_size=0", &f, &err), 0);
-    assert_int_equal(f.content_type, SMG_CONTENT_CSV);
+    assert_int_equal(f.rows, SMG_ROWS_CSV);
     assert_int_equal(f.label_size, 0);
     assert_int_equal(smg_format_parse_content_type(" Text/CSV ; Label_Size = 2 ", &f, &err), 0);
-    assert_int_equal(f.content_type, SMG_CONTENT_CSV);
+    assert_int_equal(f.rows, SMG_ROWS_CSV);
     assert_int_equal(f.label_size, 2);
     assert_int_equal(smg_format_parse_content_type("text/csv", &f, &err), 0);
     assert_int_equal(f.label_size, 0);
     assert_int_equal(smg_format_parse_content_type("text/csv; charset=utf-8", &f, &err), 0);
     assert_int_equal(smg_format_parse_content_type("application/x-recordio-protobuf", &f, &err), 0);
-    assert_int_equal(f.content_type, SMG_CONTENT_RECORDIO_PROTOBUF);
-    f.content_type = SMG_CONTENT_CSV;
+    assert_int_equal(f.rows, SMG_ROWS_RECORDIO_PROTOBUF);
+    f.rows = SMG_ROWS_CSV;
     assert_int_equal(smg_format_parse_content_type("APPLICATION/X-RECORDIO-PROTOBUF ", &f, &err),
                      0);
-    assert_int_equal(f.content_type, SMG_CONTENT_RECORDIO_PROTOBUF);
-    f.content_type = SMG_CONTENT_CSV;
+    assert_int_equal(f.rows, SMG_ROWS_RECORDIO_PROTOBUF);
+    f.rows = SMG_ROWS_CSV;
     assert_int_equal(smg_format_parse_content_type(NULL, &f, &err), 0);
-    assert_int_equal(f.content_type, SMG_CONTENT_RECORDIO_PROTOBUF);
-    f.content_type = SMG_CONTENT_CSV;
+    assert_int_equal(f.rows, SMG_ROWS_RECORDIO_PROTOBUF);
+    f.rows = SMG_ROWS_CSV;
     assert_int_equal(smg_format_parse_content_type("", &f, &err), 0);
-    assert_int_equal(f.content_type, SMG_CONTENT_RECORDIO_PROTOBUF);
+    assert_int_equal(f.rows, SMG_ROWS_RECORDIO_PROTOBUF);
 
     smg_error_clear(&err);
     assert_int_equal(smg_format_parse_content_type("application/json", &f, &err), SMG_ECONFIG);

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "io/base/alloc.h"
+#include "io/codec.h"
 #include "io/infer_request.h"
 #include "io/infer_response.h"
 #include "record.pb-c.h"
@@ -102,20 +103,20 @@ static void test_content_type(void **state)
 
     smg_error_clear(&err);
     assert_int_equal(smg_infer_format_parse("text/csv", &f, &err), SMG_OK);
-    assert_int_equal(f.content, SMG_INFER_CSV);
+    assert_ptr_equal(f.codec, &smg_codec_csv);
     assert_int_equal(f.label_size, 0);
     assert_int_equal(smg_infer_format_parse("Text/CSV; label_size=2", &f, &err), SMG_OK);
-    assert_int_equal(f.content, SMG_INFER_CSV);
+    assert_ptr_equal(f.codec, &smg_codec_csv);
     assert_int_equal(f.label_size, 2);
     assert_int_equal(smg_infer_format_parse("text/csv;charset=utf-8;label_size=1", &f, &err),
                      SMG_OK);
     assert_int_equal(f.label_size, 1);
     assert_int_equal(smg_infer_format_parse("application/json; charset=utf-8", &f, &err), SMG_OK);
-    assert_int_equal(f.content, SMG_INFER_JSON);
+    assert_ptr_equal(f.codec, &smg_codec_json);
     assert_int_equal(smg_infer_format_parse("application/jsonlines", &f, &err), SMG_OK);
-    assert_int_equal(f.content, SMG_INFER_JSONLINES);
+    assert_ptr_equal(f.codec, &smg_codec_jsonlines);
     assert_int_equal(smg_infer_format_parse(" application/x-recordio-protobuf ", &f, &err), SMG_OK);
-    assert_int_equal(f.content, SMG_INFER_RECORDIO);
+    assert_ptr_equal(f.codec, &smg_codec_recordio);
 
     assert_int_equal(smg_infer_format_parse("image/png", &f, &err), SMG_ECONFIG);
     assert_non_null(strstr(err.msg, "unsupported Content-Type 'image/png'"));
@@ -129,24 +130,29 @@ static void test_content_type(void **state)
 
 static void test_accept(void **state)
 {
-    enum smg_infer_accept a;
+    const struct smg_codec *a;
     struct smg_error err;
     (void)state;
 
     smg_error_clear(&err);
     assert_int_equal(smg_infer_accept_parse(NULL, &a, &err), SMG_OK);
-    assert_int_equal(a, SMG_ACCEPT_JSON);
+    assert_ptr_equal(a, &smg_codec_json);
     assert_int_equal(smg_infer_accept_parse("", &a, &err), SMG_OK);
-    assert_int_equal(a, SMG_ACCEPT_JSON);
+    assert_ptr_equal(a, &smg_codec_json);
     assert_int_equal(smg_infer_accept_parse("*/*", &a, &err), SMG_OK);
-    assert_int_equal(a, SMG_ACCEPT_JSON);
+    assert_ptr_equal(a, &smg_codec_json);
     assert_int_equal(smg_infer_accept_parse("application/x-recordio-protobuf", &a, &err), SMG_OK);
-    assert_int_equal(a, SMG_ACCEPT_RECORDIO);
+    assert_ptr_equal(a, &smg_codec_recordio);
     assert_int_equal(smg_infer_accept_parse("application/JSONLINES", &a, &err), SMG_OK);
-    assert_int_equal(a, SMG_ACCEPT_JSONLINES);
+    assert_ptr_equal(a, &smg_codec_jsonlines);
     assert_int_equal(smg_infer_accept_parse("text/html, text/csv;q=0.9", &a, &err), SMG_OK);
-    assert_int_equal(a, SMG_ACCEPT_CSV);
-    assert_string_equal(smg_infer_accept_mime(SMG_ACCEPT_CSV), "text/csv");
+    assert_ptr_equal(a, &smg_codec_csv);
+    assert_string_equal(a->mime, "text/csv");
+    /* an alias answers with its canonical Content-Type */
+    assert_int_equal(smg_infer_accept_parse("application/x-jsonlines", &a, &err), SMG_OK);
+    assert_string_equal(a->mime, "application/jsonlines");
+    assert_int_equal(smg_infer_accept_parse("application/*", &a, &err), SMG_OK);
+    assert_string_equal(a->mime, "application/json");
     assert_int_equal(smg_infer_accept_parse("text/html", &a, &err), SMG_ECONFIG);
     assert_non_null(strstr(err.msg, "unsupported Accept 'text/html'"));
 }
@@ -370,18 +376,17 @@ static void test_recordio_errors(void **state)
 
 /* ---- responses -------------------------------------------------------------- */
 
-static void encode(enum smg_infer_accept a, const struct smg_infer_result *r,
-                   struct smg_infer_buf *b)
+static void encode(const struct smg_codec *a, const struct smg_infer_result *r, struct smg_buf *b)
 {
     struct smg_error err;
 
     smg_error_clear(&err);
-    b->len = 0;
+    smg_buf_reset(b);
     if (smg_infer_response_encode(a, r, b, &err) != SMG_OK)
         fail_msg("encode: %s", err.msg);
 }
 
-static void assert_body(const struct smg_infer_buf *b, const char *want)
+static void assert_body(const struct smg_buf *b, const char *want)
 {
     if (b->len != strlen(want) || memcmp(b->data, want, b->len) != 0)
         fail_msg("got '%.*s'\nwant '%s'", (int)b->len, b->data, want);
@@ -394,19 +399,21 @@ static void test_response_kmeans(void **state)
     struct smg_infer_field f[2] = {{"closest_cluster", cluster, 1, true},
                                    {"distance_to_cluster", dist, 1, true}};
     struct smg_infer_result r = {"predictions", 2, 2, f};
-    struct smg_infer_buf b = {0};
+    struct smg_buf b;
     (void)state;
 
-    encode(SMG_ACCEPT_JSON, &r, &b);
+    smg_buf_init(&b, SIZE_MAX);
+
+    encode(&smg_codec_json, &r, &b);
     assert_body(&b, "{\"predictions\": [{\"closest_cluster\": 2.0, \"distance_to_cluster\": "
                     "0.23653684556484222}, {\"closest_cluster\": 0.0, "
                     "\"distance_to_cluster\": 3.0}]}");
-    encode(SMG_ACCEPT_JSONLINES, &r, &b);
+    encode(&smg_codec_jsonlines, &r, &b);
     assert_body(&b, "{\"closest_cluster\": 2.0, \"distance_to_cluster\": 0.23653684556484222}\n"
                     "{\"closest_cluster\": 0.0, \"distance_to_cluster\": 3.0}\n");
-    encode(SMG_ACCEPT_CSV, &r, &b);
+    encode(&smg_codec_csv, &r, &b);
     assert_body(&b, "2.0,0.23653684556484222\n0.0,3.0\n");
-    smg_infer_buf_free(&b);
+    smg_buf_free(&b);
 }
 
 static void test_response_pca(void **state)
@@ -414,16 +421,18 @@ static void test_response_pca(void **state)
     static const float proj[] = {1.0f, -0.5f, 1e-20f, 6.0f, 7.0f, 8.0f};
     struct smg_infer_field f = {"projection", proj, 3, false};
     struct smg_infer_result r = {"projections", 2, 1, &f};
-    struct smg_infer_buf b = {0};
+    struct smg_buf b;
     (void)state;
 
-    encode(SMG_ACCEPT_JSON, &r, &b);
+    smg_buf_init(&b, SIZE_MAX);
+
+    encode(&smg_codec_json, &r, &b);
     assert_body(&b, "{\"projections\": [{\"projection\": [1.0, -0.5, 9.9999996826552254e-21]}, "
                     "{\"projection\": [6.0, 7.0, 8.0]}]}");
-    encode(SMG_ACCEPT_JSONLINES, &r, &b);
+    encode(&smg_codec_jsonlines, &r, &b);
     assert_body(&b, "{\"projection\": [1.0, -0.5, 9.9999996826552254e-21]}\n"
                     "{\"projection\": [6.0, 7.0, 8.0]}\n");
-    smg_infer_buf_free(&b);
+    smg_buf_free(&b);
 }
 
 /* Decode a recordIO response with protobuf-c: rows Records, label fields as given. */
@@ -437,15 +446,17 @@ static void test_response_recordio(void **state)
     struct smg_infer_field pf = {"projection", proj, 2, false};
     struct smg_infer_result kr = {"predictions", 3, 2, kf};
     struct smg_infer_result pr = {"projections", 3, 1, &pf};
-    struct smg_infer_buf b = {0};
+    struct smg_buf b;
     const struct smg_infer_result *results[2] = {&kr, &pr};
     (void)state;
+
+    smg_buf_init(&b, SIZE_MAX);
 
     for (int t = 0; t < 2; t++) {
         const struct smg_infer_result *r = results[t];
         size_t off = 0, row = 0;
 
-        encode(SMG_ACCEPT_RECORDIO, r, &b);
+        encode(&smg_codec_recordio, r, &b);
         while (off < b.len) {
             uint32_t magic, len;
             Aialgs__Data__Record *rec;
@@ -477,7 +488,7 @@ static void test_response_recordio(void **state)
         assert_int_equal(off, b.len);
         assert_int_equal(row, r->rows);
     }
-    smg_infer_buf_free(&b);
+    smg_buf_free(&b);
 }
 
 /* Allocation failure anywhere in a decode or an encode is a clean SMG_ENOMEM. */
@@ -493,11 +504,12 @@ static void test_out_of_memory(void **state)
 
     for (long k = 0; k < 40; k++) {
         struct smg_error err;
-        struct smg_infer_buf b = {0};
+        struct smg_buf b;
         float *x = NULL;
         size_t n;
         int rc;
 
+        smg_buf_init(&b, SIZE_MAX);
         smg_alloc_fail_after(k);
         rc = decode("text/csv", csv, strlen(csv), 2, 0, &x, &n, &err);
         assert_true(rc == SMG_OK || rc == SMG_ENOMEM);
@@ -509,10 +521,33 @@ static void test_out_of_memory(void **state)
         smg_free(x);
         smg_alloc_fail_after(k);
         smg_error_clear(&err);
-        rc = smg_infer_response_encode(SMG_ACCEPT_JSON, &r, &b, &err);
+        rc = smg_infer_response_encode(&smg_codec_json, &r, &b, &err);
         assert_true(rc == SMG_OK || rc == SMG_ENOMEM);
         smg_alloc_reset();
-        smg_infer_buf_free(&b);
+        smg_buf_free(&b);
+    }
+}
+
+/* A response larger than the buffer's cap is a clean SMG_ENOMEM in every codec. */
+static void test_response_cap(void **state)
+{
+    static const float v[] = {1.0f, 2.0f, 3.0f, 4.0f};
+    struct smg_infer_field f = {"projection", v, 2, false};
+    struct smg_infer_result r = {"projections", 2, 1, &f};
+    const struct smg_codec *codecs[] = {&smg_codec_json, &smg_codec_jsonlines, &smg_codec_csv,
+                                        &smg_codec_recordio};
+    (void)state;
+
+    for (size_t i = 0; i < sizeof(codecs) / sizeof(codecs[0]); i++) {
+        struct smg_buf b;
+        struct smg_error err;
+
+        smg_buf_init(&b, 8);
+        smg_error_clear(&err);
+        assert_int_equal(smg_infer_response_encode(codecs[i], &r, &b, &err), SMG_ENOMEM);
+        assert_string_equal(err.msg, "out of memory encoding the response");
+        assert_true(b.len <= 8);
+        smg_buf_free(&b);
     }
 }
 
@@ -520,6 +555,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_content_type),
+        cmocka_unit_test(test_response_cap),
         cmocka_unit_test(test_accept),
         cmocka_unit_test(test_csv),
         cmocka_unit_test(test_csv_errors),

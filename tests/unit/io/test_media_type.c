@@ -6,12 +6,14 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <cmocka.h>
 
+#include "io/codec.h"
 #include "io/media_type.h"
 
 static enum smg_status parse(const char *text, unsigned use, struct smg_media_type *mt,
@@ -21,7 +23,7 @@ static enum smg_status parse(const char *text, unsigned use, struct smg_media_ty
     return smg_media_type_parse(text, strlen(text), use, mt, err);
 }
 
-static void expect_format(const char *text, unsigned use, enum smg_media_format want)
+static void expect_codec(const char *text, unsigned use, const struct smg_codec *want)
 {
     struct smg_media_type mt;
     struct smg_error err;
@@ -29,7 +31,7 @@ static void expect_format(const char *text, unsigned use, enum smg_media_format 
     assert_int_equal(parse(text, use, &mt, &err), SMG_OK);
     if (mt.entry == NULL)
         fail_msg("'%s' not accepted for use %u", text, use);
-    assert_int_equal(mt.entry->format, want);
+    assert_ptr_equal(mt.entry->codec, want);
 }
 
 static void expect_unknown(const char *text, unsigned use)
@@ -45,17 +47,16 @@ static void expect_unknown(const char *text, unsigned use)
 static void test_table(void **state)
 {
     (void)state;
-    expect_format("text/csv", SMG_MEDIA_TRAIN, SMG_MEDIA_CSV);
-    expect_format("TEXT/Csv", SMG_MEDIA_REQUEST, SMG_MEDIA_CSV);
-    expect_format("text/csv", SMG_MEDIA_RESPONSE, SMG_MEDIA_CSV);
-    expect_format("application/x-recordio-protobuf", SMG_MEDIA_TRAIN, SMG_MEDIA_RECORDIO_PROTOBUF);
-    expect_format(" application/x-recordio-protobuf ", SMG_MEDIA_REQUEST,
-                  SMG_MEDIA_RECORDIO_PROTOBUF);
-    expect_format("application/json", SMG_MEDIA_REQUEST, SMG_MEDIA_JSON);
-    expect_format("application/jsonlines", SMG_MEDIA_REQUEST, SMG_MEDIA_JSONLINES);
-    expect_format("application/x-jsonlines", SMG_MEDIA_RESPONSE, SMG_MEDIA_JSONLINES);
-    expect_format("*/*", SMG_MEDIA_RESPONSE, SMG_MEDIA_JSON);
-    expect_format("application/*", SMG_MEDIA_RESPONSE, SMG_MEDIA_JSON);
+    expect_codec("text/csv", SMG_MEDIA_TRAIN, &smg_codec_csv);
+    expect_codec("TEXT/Csv", SMG_MEDIA_REQUEST, &smg_codec_csv);
+    expect_codec("text/csv", SMG_MEDIA_RESPONSE, &smg_codec_csv);
+    expect_codec("application/x-recordio-protobuf", SMG_MEDIA_TRAIN, &smg_codec_recordio);
+    expect_codec(" application/x-recordio-protobuf ", SMG_MEDIA_REQUEST, &smg_codec_recordio);
+    expect_codec("application/json", SMG_MEDIA_REQUEST, &smg_codec_json);
+    expect_codec("application/jsonlines", SMG_MEDIA_REQUEST, &smg_codec_jsonlines);
+    expect_codec("application/x-jsonlines", SMG_MEDIA_RESPONSE, &smg_codec_jsonlines);
+    expect_codec("*/*", SMG_MEDIA_RESPONSE, &smg_codec_json);
+    expect_codec("application/*", SMG_MEDIA_RESPONSE, &smg_codec_json);
     /* directions: JSON is not a training format; wildcards only answer Accept */
     expect_unknown("application/json", SMG_MEDIA_TRAIN);
     expect_unknown("application/jsonlines", SMG_MEDIA_TRAIN);
@@ -163,14 +164,47 @@ static void test_accept(void **state)
     smg_media_accept_pick("text/html, text/csv;q=0.9, application/json", SMG_MEDIA_RESPONSE, &e,
                           &any);
     assert_non_null(e);
-    assert_int_equal(e->format, SMG_MEDIA_CSV);
+    assert_ptr_equal(e->codec, &smg_codec_csv);
     smg_media_accept_pick("text/csv;label_size=x", SMG_MEDIA_RESPONSE, &e, &any);
     assert_non_null(e); /* Accept's parameters are ignored */
     smg_media_accept_pick("text/html;a=b,image/png", SMG_MEDIA_RESPONSE, &e, &any);
     assert_null(e);
     assert_true(any);
     smg_media_accept_pick("application/*", SMG_MEDIA_RESPONSE, &e, &any);
-    assert_int_equal(e->format, SMG_MEDIA_JSON);
+    assert_ptr_equal(e->codec, &smg_codec_json);
+}
+
+/*
+ * Every row's codec has the hooks its directions need, an alias follows a
+ * canonical row of the same codec, and each codec's mime is a canonical
+ * spelling of itself: what a new row must get right.
+ */
+static void test_rows_have_codecs(void **state)
+{
+    const struct smg_media_entry *e;
+    size_t i;
+    (void)state;
+
+    assert_null(smg_media_row(SIZE_MAX));
+    for (i = 0; (e = smg_media_row(i)) != NULL; i++) {
+        const struct smg_codec *c = e->codec;
+        bool canonical_seen = false;
+
+        assert_non_null(c);
+        assert_non_null(c->mime);
+        if ((e->uses & SMG_MEDIA_TRAIN) != 0)
+            assert_true(c->rows == SMG_ROWS_CSV || c->rows == SMG_ROWS_RECORDIO_PROTOBUF);
+        if ((e->uses & SMG_MEDIA_REQUEST) != 0)
+            assert_non_null(c->decode);
+        if ((e->uses & SMG_MEDIA_RESPONSE) != 0)
+            assert_non_null(c->encode);
+        for (size_t j = 0; j < i; j++)
+            canonical_seen =
+                canonical_seen || (!smg_media_row(j)->alias && smg_media_row(j)->codec == c);
+        assert_true(e->alias == canonical_seen);
+        if (!e->alias)
+            assert_string_equal(e->name, c->mime);
+    }
 }
 
 int main(void)
@@ -180,6 +214,7 @@ int main(void)
         cmocka_unit_test(test_parameters),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_accept),
+        cmocka_unit_test(test_rows_have_codecs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -253,7 +253,7 @@ static void test_row_reader_prefix(void **state)
     unsigned char file[4096];
     size_t len = 0, n;
     float f[16] = {0}, *rows;
-    struct smg_format fmt = {SMG_CONTENT_RECORDIO_PROTOBUF, 16, 0, false, 0};
+    struct smg_format fmt = {SMG_ROWS_RECORDIO_PROTOBUF, 16, 0, false, 0};
     struct smg_error err;
     uint8_t hdr[8];
     (void)state;

@@ -32,7 +32,7 @@ static void put_rec(struct file *f, unsigned cflag, const void *payload, size_t 
     f->len += 8 + n + smg_recordio_pad(n);
 }
 
-static int probe(const void *data, size_t len, enum smg_content_type ct, size_t label_size,
+static int probe(const void *data, size_t len, enum smg_row_kind ct, size_t label_size,
                  bool wrapped, size_t *dim, struct smg_error *err)
 {
     struct smg_format fmt = {ct, 0, label_size, wrapped, 0};
@@ -52,7 +52,7 @@ static void expect_pb_error(const void *data, size_t len, const char *want)
     struct smg_error err;
     size_t dim;
 
-    assert_int_equal(probe(data, len, SMG_CONTENT_RECORDIO_PROTOBUF, 0, false, &dim, &err),
+    assert_int_equal(probe(data, len, SMG_ROWS_RECORDIO_PROTOBUF, 0, false, &dim, &err),
                      SMG_EFORMAT);
     if (strstr(err.msg, want) == NULL || strstr(err.msg, "--feature-dim") == NULL)
         fail_msg("got '%s', want '%s' and --feature-dim", err.msg, want);
@@ -66,20 +66,20 @@ static void test_csv(void **state)
     size_t dim;
     (void)state;
 
-    assert_int_equal(probe(text, strlen(text), SMG_CONTENT_CSV, 1, false, &dim, &err), SMG_OK);
+    assert_int_equal(probe(text, strlen(text), SMG_ROWS_CSV, 1, false, &dim, &err), SMG_OK);
     assert_int_equal(dim, 3);
     put_rec(&f, 0, text, strlen(text));
-    assert_int_equal(probe(f.p, f.len, SMG_CONTENT_CSV, 0, true, &dim, &err), SMG_OK);
+    assert_int_equal(probe(f.p, f.len, SMG_ROWS_CSV, 0, true, &dim, &err), SMG_OK);
     assert_int_equal(dim, 4);
     /* a multi-part record is joined with the magic (0a 23 d7 ce: a newline first) put back */
     f.len = 0;
     put_rec(&f, SMG_RECORDIO_CFLAG_FIRST, "1,2,3", 5);
     put_rec(&f, SMG_RECORDIO_CFLAG_LAST, "4,5\n", 4);
-    assert_int_equal(probe(f.p, f.len, SMG_CONTENT_CSV, 0, true, &dim, &err), SMG_OK);
+    assert_int_equal(probe(f.p, f.len, SMG_ROWS_CSV, 0, true, &dim, &err), SMG_OK);
     assert_int_equal(dim, 3);
-    assert_int_equal(probe(text, strlen(text), SMG_CONTENT_CSV, 4, false, &dim, &err), SMG_EFORMAT);
+    assert_int_equal(probe(text, strlen(text), SMG_ROWS_CSV, 4, false, &dim, &err), SMG_EFORMAT);
     assert_string_equal(err.msg, "part-0: first line has 4 fields, not more than label_size 4");
-    assert_int_equal(probe("", 0, SMG_CONTENT_CSV, 0, false, &dim, &err), SMG_EFORMAT);
+    assert_int_equal(probe("", 0, SMG_ROWS_CSV, 0, false, &dim, &err), SMG_EFORMAT);
 }
 
 static void test_protobuf(void **state)
@@ -94,8 +94,7 @@ static void test_protobuf(void **state)
 
     assert_int_equal(smg_record_encode_dense(&b, SMG_TENSOR_FLOAT32, v, 5, NULL, &err), SMG_OK);
     put_rec(&f, 0, b.data, b.len);
-    assert_int_equal(probe(f.p, f.len, SMG_CONTENT_RECORDIO_PROTOBUF, 0, false, &dim, &err),
-                     SMG_OK);
+    assert_int_equal(probe(f.p, f.len, SMG_ROWS_RECORDIO_PROTOBUF, 0, false, &dim, &err), SMG_OK);
     assert_int_equal(dim, 5);
 
     /* sparse: the shape counts, not the values */
@@ -103,8 +102,7 @@ static void test_protobuf(void **state)
     assert_int_equal(smg_record_encode_sparse(&b, SMG_TENSOR_FLOAT32, v, keys, 2, 100, NULL, &err),
                      SMG_OK);
     put_rec(&f, 0, b.data, b.len);
-    assert_int_equal(probe(f.p, f.len, SMG_CONTENT_RECORDIO_PROTOBUF, 0, false, &dim, &err),
-                     SMG_OK);
+    assert_int_equal(probe(f.p, f.len, SMG_ROWS_RECORDIO_PROTOBUF, 0, false, &dim, &err), SMG_OK);
     assert_int_equal(dim, 100);
 
     smg_bytes_free(&b);
@@ -144,7 +142,7 @@ static void test_malformed(void **state)
 
 static void test_probe_path(void **state)
 {
-    struct smg_format fmt = {SMG_CONTENT_CSV, 0, 0, false, 0};
+    struct smg_format fmt = {SMG_ROWS_CSV, 0, 0, false, 0};
     struct smg_error err;
     size_t dim = 0;
     (void)state;

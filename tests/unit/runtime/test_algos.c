@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "io/base/alloc.h"
+#include "io/codec.h"
 #include "runtime/algorithm.h"
 
 static struct smg_ndarray_file *pca_file(int64_t d, int64_t k, bool mean, int32_t v_dtype)
@@ -165,31 +166,31 @@ static void test_predict(void **state)
     struct smg_ndarray_file *k = kmeans_file(2, SMG_DTYPE_FLOAT32);
     const float xp[3] = {3, 5, 7}, xk[4] = {1, 1, 9, 8};
     struct smg_served mp, mk;
-    struct smg_infer_buf out = {0};
+    struct smg_buf out;
     struct smg_error err;
     (void)state;
 
     smg_error_clear(&err);
+    smg_buf_init(&out, SIZE_MAX);
     assert_int_equal(smg_algorithm_pca.serve_open(p, "m", &mp, &err), SMG_OK);
     assert_int_equal(mp.feature_dim, 3);
     assert_non_null(strstr(mp.describe, "3 features, 2 components, with mean"));
     /* v's columns are e0 and e1 (see pca_file), mean 1: projection (2, 4) */
-    assert_int_equal(smg_algorithm_pca.predict(&mp, xp, 1, SMG_ACCEPT_JSON, &out, &err), SMG_OK);
+    assert_int_equal(smg_algorithm_pca.predict(&mp, xp, 1, &smg_codec_json, &out, &err), SMG_OK);
     assert_non_null(strstr(out.data, "\"projections\""));
     assert_non_null(strstr(out.data, "\"projection\": [2"));
-    assert_int_equal(smg_algorithm_pca.serve_check_accept(SMG_ACCEPT_CSV, &err), SMG_ECONFIG);
-    assert_int_equal(smg_algorithm_pca.serve_check_accept(SMG_ACCEPT_JSON, &err), SMG_OK);
-    smg_infer_buf_free(&out);
-    memset(&out, 0, sizeof(out));
+    assert_int_equal(smg_algorithm_pca.serve_check_accept(&smg_codec_csv, &err), SMG_ECONFIG);
+    assert_int_equal(smg_algorithm_pca.serve_check_accept(&smg_codec_json, &err), SMG_OK);
+    smg_buf_free(&out);
 
     assert_int_equal(smg_algorithm_kmeans.serve_open(k, "m", &mk, &err), SMG_OK);
     assert_int_equal(mk.feature_dim, 2);
     assert_null(smg_algorithm_kmeans.serve_check_accept);
-    assert_int_equal(smg_algorithm_kmeans.predict(&mk, xk, 2, SMG_ACCEPT_CSV, &out, &err), SMG_OK);
+    assert_int_equal(smg_algorithm_kmeans.predict(&mk, xk, 2, &smg_codec_csv, &out, &err), SMG_OK);
     /* row 0 is nearest center 0 at sqrt(2), row 1 center 1 at sqrt(5) */
     assert_non_null(strstr(out.data, "0.0,1.41421"));
     assert_non_null(strstr(out.data, "1.0,2.23606"));
-    smg_infer_buf_free(&out);
+    smg_buf_free(&out);
 
     smg_algorithm_pca.serve_close(&mp);
     smg_algorithm_kmeans.serve_close(&mk);
