@@ -17,7 +17,7 @@ void smg_comm_solo(struct smg_comm *c)
     c->handle = MPI_COMM_NULL;
 }
 
-int smg_comm_attach(struct smg_comm *c, MPI_Comm handle, struct smg_error *err)
+enum smg_status smg_comm_attach(struct smg_comm *c, MPI_Comm handle, struct smg_error *err)
 {
     int rank, size;
 
@@ -49,22 +49,23 @@ static int allreduce(struct smg_comm *c, void *buf, size_t n, MPI_Datatype type,
     return SMG_OK;
 }
 
-int smg_comm_sum_f64(struct smg_comm *c, double *buf, size_t n, struct smg_error *err)
+enum smg_status smg_comm_sum_f64(struct smg_comm *c, double *buf, size_t n, struct smg_error *err)
 {
     return allreduce(c, buf, n, MPI_DOUBLE, sizeof(double), MPI_SUM, err);
 }
 
-int smg_comm_sum_i64(struct smg_comm *c, int64_t *buf, size_t n, struct smg_error *err)
+enum smg_status smg_comm_sum_i64(struct smg_comm *c, int64_t *buf, size_t n, struct smg_error *err)
 {
     return allreduce(c, buf, n, MPI_INT64_T, sizeof(int64_t), MPI_SUM, err);
 }
 
-int smg_comm_max_i64(struct smg_comm *c, int64_t *buf, size_t n, struct smg_error *err)
+enum smg_status smg_comm_max_i64(struct smg_comm *c, int64_t *buf, size_t n, struct smg_error *err)
 {
     return allreduce(c, buf, n, MPI_INT64_T, sizeof(int64_t), MPI_MAX, err);
 }
 
-int smg_comm_bcast_bytes(struct smg_comm *c, void *buf, size_t n, int root, struct smg_error *err)
+enum smg_status smg_comm_bcast_bytes(struct smg_comm *c, void *buf, size_t n, int root,
+                                     struct smg_error *err)
 {
     char *p = buf;
 

@@ -35,17 +35,18 @@ void smg_comm_solo(struct smg_comm *c);
  * Attach c to an MPI communicator (MPI already initialised by the caller):
  * rank and size come from it. SMG_EMPI if MPI cannot report them.
  */
-SMG_MUST_CHECK int smg_comm_attach(struct smg_comm *c, MPI_Comm handle, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_comm_attach(struct smg_comm *c, MPI_Comm handle,
+                                               struct smg_error *err);
 
 /* In-place sums and maxima over all ranks. */
-SMG_MUST_CHECK int smg_comm_sum_f64(struct smg_comm *c, double *buf, size_t n,
-                                    struct smg_error *err);
-SMG_MUST_CHECK int smg_comm_sum_i64(struct smg_comm *c, int64_t *buf, size_t n,
-                                    struct smg_error *err);
-SMG_MUST_CHECK int smg_comm_max_i64(struct smg_comm *c, int64_t *buf, size_t n,
-                                    struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_comm_sum_f64(struct smg_comm *c, double *buf, size_t n,
+                                                struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_comm_sum_i64(struct smg_comm *c, int64_t *buf, size_t n,
+                                                struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_comm_max_i64(struct smg_comm *c, int64_t *buf, size_t n,
+                                                struct smg_error *err);
 /* Broadcast buf from root to every rank. */
-SMG_MUST_CHECK int smg_comm_bcast_bytes(struct smg_comm *c, void *buf, size_t n, int root,
-                                        struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_comm_bcast_bytes(struct smg_comm *c, void *buf, size_t n,
+                                                    int root, struct smg_error *err);
 
 #endif

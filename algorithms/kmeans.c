@@ -70,8 +70,8 @@ static void refresh_float(struct smg_kmeans *km, size_t j)
     km->cnorm[j] = km->active[j] ? norm : INFINITY;
 }
 
-int smg_kmeans_new(const struct smg_kmeans_config *cfg, struct smg_kmeans **out,
-                   struct smg_error *err)
+enum smg_status smg_kmeans_new(const struct smg_kmeans_config *cfg, struct smg_kmeans **out,
+                               struct smg_error *err)
 {
     struct smg_kmeans *km;
     size_t K, kd;
@@ -195,8 +195,8 @@ out:
     return rc;
 }
 
-int smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm, const struct smg_batch *first,
-                    struct smg_error *err)
+enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
+                                const struct smg_batch *first, struct smg_error *err)
 {
     size_t len = km->d + km->K * km->d + km->K;
     double *buf = smg_calloc(len, sizeof(double));
@@ -252,8 +252,8 @@ static void top_insert(double *td, size_t *ti, size_t *n, size_t m, double dist,
     ti[pos] = row;
 }
 
-int smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_batch *b, int rank, int n_ranks,
-                           double *stats, struct smg_error *err)
+enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_batch *b, int rank,
+                                       int n_ranks, double *stats, struct smg_error *err)
 {
     size_t K = km->K, d = km->d, m = step_candidates(km), ntop = 0;
     size_t len = smg_kmeans_stats_len(km, n_ranks);
@@ -322,8 +322,8 @@ static bool same_point(const double *a, const double *b, size_t d)
     return memcmp(a, b, d * sizeof(double)) == 0;
 }
 
-int smg_kmeans_apply_stats(struct smg_kmeans *km, const double *summed, int n_ranks, bool *done,
-                           struct smg_error *err)
+enum smg_status smg_kmeans_apply_stats(struct smg_kmeans *km, const double *summed, int n_ranks,
+                                       bool *done, struct smg_error *err)
 {
     size_t K = km->K, d = km->d, m = step_candidates(km), esz = 2 + d, n_entries, n_cand, next = 0;
     double rows = summed[0], decay = 1.0, total = 0.0, thresh;
@@ -406,8 +406,8 @@ out:
     return rc;
 }
 
-int smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm, const struct smg_batch *b,
-                    bool *done, struct smg_error *err)
+enum smg_status smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm,
+                                const struct smg_batch *b, bool *done, struct smg_error *err)
 {
     int n_ranks = comm != NULL ? comm->size : 1, rank = comm != NULL ? comm->rank : 0;
     size_t len = smg_kmeans_stats_len(km, n_ranks);

@@ -95,8 +95,8 @@ struct smg_kmeans_config {
 
 struct smg_kmeans;
 
-int smg_kmeans_new(const struct smg_kmeans_config *cfg, struct smg_kmeans **out,
-                   struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_new(const struct smg_kmeans_config *cfg,
+                                              struct smg_kmeans **out, struct smg_error *err);
 void smg_kmeans_free(struct smg_kmeans *km); /* accepts NULL */
 
 /*
@@ -104,8 +104,9 @@ void smg_kmeans_free(struct smg_kmeans *km); /* accepts NULL */
  * mini-batch; NULL or 0 rows when it has none) and broadcasts them; other
  * ranks pass NULL. After this every rank holds the same state.
  */
-int smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm, const struct smg_batch *first,
-                    struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
+                                               const struct smg_batch *first,
+                                               struct smg_error *err);
 
 /*
  * Local half of a step, for testing the rank-combine path without MPI:
@@ -115,21 +116,25 @@ int smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm, const struct s
  * doubles; it is overwritten.
  */
 size_t smg_kmeans_stats_len(const struct smg_kmeans *km, int n_ranks);
-int smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_batch *b, int rank, int n_ranks,
-                           double *stats, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km,
+                                                      const struct smg_batch *b, int rank,
+                                                      int n_ranks, double *stats,
+                                                      struct smg_error *err);
 /*
  * Apply the summed contributions of all ranks. *done is set when the step
  * held no rows at all (every rank's stream has ended): nothing changes then.
  */
-int smg_kmeans_apply_stats(struct smg_kmeans *km, const double *summed, int n_ranks, bool *done,
-                           struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_apply_stats(struct smg_kmeans *km, const double *summed,
+                                                      int n_ranks, bool *done,
+                                                      struct smg_error *err);
 
 /*
  * Collective: local stats, one allreduce, apply. Pass b = NULL once this
  * rank's stream has ended, and keep calling until *done.
  */
-int smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm, const struct smg_batch *b,
-                    bool *done, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm,
+                                               const struct smg_batch *b, bool *done,
+                                               struct smg_error *err);
 
 /* The configuration the state was made with. */
 const struct smg_kmeans_config *smg_kmeans_config(const struct smg_kmeans *km);
@@ -152,7 +157,8 @@ uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km);
  * centers are the result. out gets k * dim floats; *loss the best weighted
  * mean squared distance (0 when no shrink ran).
  */
-int smg_kmeans_shrink(const struct smg_kmeans *km, float *out, double *loss, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_shrink(const struct smg_kmeans *km, float *out,
+                                                 double *loss, struct smg_error *err);
 
 /* Weighted Lloyd on n points, for the shrink and for tests. */
 struct smg_lloyd_config {
@@ -165,9 +171,10 @@ struct smg_lloyd_config {
     uint64_t seed;
     bool log_attempts; /* "local kmeans attempt #i. Current mean square distance ..." */
 };
-int smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const double *points,
-                     const double *weights, size_t n, double *centers, double *loss,
-                     struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg,
+                                                const double *points, const double *weights,
+                                                size_t n, double *centers, double *loss,
+                                                struct smg_error *err);
 
 /*
  * Choose up to k seeds among n weighted points (n * dim doubles) into idx:
@@ -178,9 +185,10 @@ int smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const double *points,
  * 0 = 2 + ln k, 1 = classic). kmeans++ stops early when every remaining point
  * coincides with a seed; *chosen says how many were picked.
  */
-int smg_kmeans_seed(enum smg_kmeans_init method, const double *points, const double *weights,
-                    size_t n, size_t dim, size_t k, unsigned local_trials, struct smg_rng *rng,
-                    size_t *idx, size_t *chosen, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *points,
+                                               const double *weights, size_t n, size_t dim,
+                                               size_t k, unsigned local_trials, struct smg_rng *rng,
+                                               size_t *idx, size_t *chosen, struct smg_error *err);
 
 /*
  * Plain Lloyd iterations (unit weights) on n points from the given k centers,
@@ -188,9 +196,10 @@ int smg_kmeans_seed(enum smg_kmeans_init method, const double *points, const dou
  * refinement of the initial streaming centers on the first mini-batch.
  * Empty clusters keep their center.
  */
-int smg_kmeans_refine(const double *points, size_t n, size_t dim, double *centers, size_t k,
-                      unsigned max_iter, double tol, enum smg_kmeans_kernel kernel,
-                      struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_refine(const double *points, size_t n, size_t dim,
+                                                 double *centers, size_t k, unsigned max_iter,
+                                                 double tol, enum smg_kmeans_kernel kernel,
+                                                 struct smg_error *err);
 
 /*
  * Exact scoring of data against final centers: nearest center by the GEMM
@@ -198,9 +207,11 @@ int smg_kmeans_refine(const double *points, size_t n, size_t dim, double *center
  * winner's squared distance recomputed exactly in double. Adds to *sse and
  * *rows. Labels (optional) get the 0-based center index per row.
  */
-int smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *shift,
-                     const struct smg_batch *b, double *sse, uint64_t *rows, uint32_t *labels,
-                     enum smg_kmeans_kernel kernel, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_score(const float *centers, size_t k, size_t dim,
+                                                const double *shift, const struct smg_batch *b,
+                                                double *sse, uint64_t *rows, uint32_t *labels,
+                                                enum smg_kmeans_kernel kernel,
+                                                struct smg_error *err);
 
 /*
  * Final polish (kmeans_sample.c): a per-rank uniform reservoir of at most
@@ -222,16 +233,19 @@ int smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *s
 #define SMG_KMEANS_SAMPLE_MIN_ROWS        65536
 size_t smg_kmeans_sample_capacity(size_t k, size_t dim);
 struct smg_kmeans_sample;
-int smg_kmeans_sample_new(size_t dim, size_t capacity, uint64_t seed,
-                          struct smg_kmeans_sample **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_sample_new(size_t dim, size_t capacity, uint64_t seed,
+                                                     struct smg_kmeans_sample **out,
+                                                     struct smg_error *err);
 void smg_kmeans_sample_free(struct smg_kmeans_sample *s); /* accepts NULL */
 void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *b);
 size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s);
 /* Lloyd updates the last smg_kmeans_polish applied (0 = the shrink result was kept). */
 unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s);
-int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
-                      const double *shift, unsigned max_iter, double tol, double *msd_before,
-                      double *msd_after, enum smg_kmeans_kernel kernel, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm,
+                                                 float *centers, size_t k, const double *shift,
+                                                 unsigned max_iter, double tol, double *msd_before,
+                                                 double *msd_after, enum smg_kmeans_kernel kernel,
+                                                 struct smg_error *err);
 
 /*
  * Nearest center for `rows` rows of x (row-major float32, dim columns):
@@ -244,9 +258,10 @@ int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float 
  * SMG_KMEANS_NO_LABEL and dist the squared norm of the shifted row.
  */
 #define SMG_KMEANS_NO_LABEL UINT32_MAX
-int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t k, size_t dim,
-                       const double *shift, const float *x, size_t rows, uint32_t *labels,
-                       double *dist, enum smg_kmeans_kernel kernel, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t k, size_t dim,
+                   const double *shift, const float *x, size_t rows, uint32_t *labels, double *dist,
+                   enum smg_kmeans_kernel kernel, struct smg_error *err);
 
 /*
  * The float32 copy of k double centers (cs = (float)cd) and their squared

@@ -80,8 +80,8 @@ void smg_kmeans_assigner_free(struct smg_kmeans_assigner *a)
     smg_free(a);
 }
 
-int smg_kmeans_assigner_new(const float *centroids, size_t k, size_t d,
-                            struct smg_kmeans_assigner **out, struct smg_error *err)
+enum smg_status smg_kmeans_assigner_new(const float *centroids, size_t k, size_t d,
+                                        struct smg_kmeans_assigner **out, struct smg_error *err)
 {
     struct smg_kmeans_assigner *a;
     size_t kd, bytes;
@@ -170,8 +170,8 @@ static void assign_row(const struct smg_kmeans_assigner *a, const float *x, floa
     }
 }
 
-int smg_kmeans_assign(const struct smg_kmeans_assigner *a, const float *x, size_t n,
-                      uint32_t *closest, float *distance, struct smg_error *err)
+enum smg_status smg_kmeans_assign(const struct smg_kmeans_assigner *a, const float *x, size_t n,
+                                  uint32_t *closest, float *distance, struct smg_error *err)
 {
     size_t block, done;
     float *g;
@@ -206,8 +206,9 @@ int smg_kmeans_assign(const struct smg_kmeans_assigner *a, const float *x, size_
     return SMG_OK;
 }
 
-int smg_kmeans_assign_batch(const float *centroids, size_t k, size_t d, const float *x, size_t n,
-                            uint32_t *closest, float *distance, struct smg_error *err)
+enum smg_status smg_kmeans_assign_batch(const float *centroids, size_t k, size_t d, const float *x,
+                                        size_t n, uint32_t *closest, float *distance,
+                                        struct smg_error *err)
 {
     struct smg_kmeans_assigner *a = NULL;
     int rc = smg_kmeans_assigner_new(centroids, k, d, &a, err);

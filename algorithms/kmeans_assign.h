@@ -31,8 +31,9 @@ struct smg_kmeans_assigner;
  * their squared norms precomputed. SMG_ENOMEM, or SMG_EINTERNAL when k or d
  * is 0 or too large for BLAS (int) indexing.
  */
-int smg_kmeans_assigner_new(const float *centroids, size_t k, size_t d,
-                            struct smg_kmeans_assigner **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_assigner_new(const float *centroids, size_t k, size_t d,
+                                                       struct smg_kmeans_assigner **out,
+                                                       struct smg_error *err);
 void smg_kmeans_assigner_free(struct smg_kmeans_assigner *a); /* accepts NULL */
 
 /* The assigner's k and d. */
@@ -45,11 +46,13 @@ size_t smg_kmeans_assigner_d(const struct smg_kmeans_assigner *a);
  * index 0 and a NaN distance. Rows are processed in blocks, so scratch memory
  * is bounded (about 4 MiB) whatever n is. SMG_ENOMEM on allocation failure.
  */
-int smg_kmeans_assign(const struct smg_kmeans_assigner *a, const float *x, size_t n,
-                      uint32_t *closest, float *distance, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_assign(const struct smg_kmeans_assigner *a,
+                                                 const float *x, size_t n, uint32_t *closest,
+                                                 float *distance, struct smg_error *err);
 
 /* One-shot form: build an assigner, assign, free it. */
-int smg_kmeans_assign_batch(const float *centroids, size_t k, size_t d, const float *x, size_t n,
-                            uint32_t *closest, float *distance, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_assign_batch(const float *centroids, size_t k, size_t d,
+                                                       const float *x, size_t n, uint32_t *closest,
+                                                       float *distance, struct smg_error *err);
 
 #endif

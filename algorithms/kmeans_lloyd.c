@@ -51,9 +51,10 @@ static size_t draw(const double *p, size_t n, double total, struct smg_rng *rng)
     return last; /* rounding: the last positive entry */
 }
 
-int smg_kmeans_seed(enum smg_kmeans_init method, const double *points, const double *weights,
-                    size_t n, size_t dim, size_t k, unsigned local_trials, struct smg_rng *rng,
-                    size_t *idx, size_t *chosen, struct smg_error *err)
+enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *points,
+                                const double *weights, size_t n, size_t dim, size_t k,
+                                unsigned local_trials, struct smg_rng *rng, size_t *idx,
+                                size_t *chosen, struct smg_error *err)
 {
     double *pot = NULL, *dmin = NULL, *cand = NULL, total = 0.0;
     unsigned trials = local_trials;
@@ -206,9 +207,9 @@ static int one_trial(const struct smg_lloyd_config *cfg, const double *p, const 
     return SMG_OK;
 }
 
-int smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const double *points,
-                     const double *weights, size_t n, double *centers, double *loss,
-                     struct smg_error *err)
+enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const double *points,
+                                 const double *weights, size_t n, double *centers, double *loss,
+                                 struct smg_error *err)
 {
     size_t k = cfg->k, d = cfg->dim;
     double *p = NULL, *c = NULL, *dist = NULL, *cw = NULL, *mean = NULL, wsum = 0.0;
@@ -269,9 +270,9 @@ out:
     return rc;
 }
 
-int smg_kmeans_refine(const double *points, size_t n, size_t dim, double *centers, size_t k,
-                      unsigned max_iter, double tol, enum smg_kmeans_kernel kernel,
-                      struct smg_error *err)
+enum smg_status smg_kmeans_refine(const double *points, size_t n, size_t dim, double *centers,
+                                  size_t k, unsigned max_iter, double tol,
+                                  enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
     float *pf = NULL, *cf = NULL, *cn = NULL;
     double *dist = NULL, *sum = NULL, *cnt = NULL, prev = INFINITY;
@@ -325,7 +326,8 @@ out:
     return rc;
 }
 
-int smg_kmeans_shrink(const struct smg_kmeans *km, float *out, double *loss, struct smg_error *err)
+enum smg_status smg_kmeans_shrink(const struct smg_kmeans *km, float *out, double *loss,
+                                  struct smg_error *err)
 {
     size_t K = smg_kmeans_num_centers(km), d, n = 0;
     const double *c = smg_kmeans_centers(km), *w = smg_kmeans_weights(km),

@@ -313,9 +313,10 @@ out:
     return rc;
 }
 
-int smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t k, size_t dim,
-                       const double *shift, const float *x, size_t rows, uint32_t *labels,
-                       double *dist, enum smg_kmeans_kernel kernel, struct smg_error *err)
+enum smg_status smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t k,
+                                   size_t dim, const double *shift, const float *x, size_t rows,
+                                   uint32_t *labels, double *dist, enum smg_kmeans_kernel kernel,
+                                   struct smg_error *err)
 {
     size_t bmax = block_rows(k, dim), n_xs, n_dots;
     float *xs = NULL, *dots = NULL;
@@ -361,9 +362,10 @@ out:
     return rc;
 }
 
-int smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *shift,
-                     const struct smg_batch *b, double *sse, uint64_t *rows, uint32_t *labels,
-                     enum smg_kmeans_kernel kernel, struct smg_error *err)
+enum smg_status smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *shift,
+                                 const struct smg_batch *b, double *sse, uint64_t *rows,
+                                 uint32_t *labels, enum smg_kmeans_kernel kernel,
+                                 struct smg_error *err)
 {
     float *cs = NULL, *cn = NULL;
     double *cd = NULL, *dist = NULL;

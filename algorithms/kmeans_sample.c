@@ -40,8 +40,8 @@ struct smg_kmeans_sample {
     struct smg_rng rng;
 };
 
-int smg_kmeans_sample_new(size_t dim, size_t capacity, uint64_t seed,
-                          struct smg_kmeans_sample **out, struct smg_error *err)
+enum smg_status smg_kmeans_sample_new(size_t dim, size_t capacity, uint64_t seed,
+                                      struct smg_kmeans_sample **out, struct smg_error *err)
 {
     struct smg_kmeans_sample *s;
     size_t n;
@@ -139,9 +139,10 @@ unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s)
     return s ? s->iters : 0;
 }
 
-int smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
-                      const double *shift, unsigned max_iter, double tol, double *msd_before,
-                      double *msd_after, enum smg_kmeans_kernel kernel, struct smg_error *err)
+enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm,
+                                  float *centers, size_t k, const double *shift, unsigned max_iter,
+                                  double tol, double *msd_before, double *msd_after,
+                                  enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
     size_t d = s->dim, len = k * d + k + 2;
     double *acc = NULL, *cd = NULL, *dist = NULL, prev = 0.0;

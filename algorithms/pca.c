@@ -94,7 +94,8 @@ static double *alloc_doubles(size_t a, size_t b)
     return smg_calloc(1, bytes ? bytes : 1);
 }
 
-int smg_pca_new(const struct smg_pca_config *cfg, struct smg_pca **out, struct smg_error *err)
+enum smg_status smg_pca_new(const struct smg_pca_config *cfg, struct smg_pca **out,
+                            struct smg_error *err)
 {
     struct smg_pca *p = NULL;
     size_t stage_n, stage_bytes;
@@ -203,7 +204,7 @@ static void flush(struct smg_pca *p)
     p->staged = 0;
 }
 
-int smg_pca_update(struct smg_pca *p, const struct smg_batch *b, struct smg_error *err)
+enum smg_status smg_pca_update(struct smg_pca *p, const struct smg_batch *b, struct smg_error *err)
 {
     const size_t d = p->d, m = p->block_rows;
     const float *x = b->x;
@@ -277,7 +278,7 @@ static void combine_table(struct smg_pca *p, const double *table, size_t parts, 
     p->rows = (uint64_t)n;
 }
 
-int smg_pca_allreduce(struct smg_pca *p, struct smg_comm *c, struct smg_error *err)
+enum smg_status smg_pca_allreduce(struct smg_pca *p, struct smg_comm *c, struct smg_error *err)
 {
     const size_t d = p->d;
     size_t ranks = c->size > 0 ? (size_t)c->size : 1, len;
@@ -310,7 +311,7 @@ int smg_pca_allreduce(struct smg_pca *p, struct smg_comm *c, struct smg_error *e
     return rc;
 }
 
-int smg_pca_combine(struct smg_pca *const *parts, size_t n_parts, struct smg_error *err)
+enum smg_status smg_pca_combine(struct smg_pca *const *parts, size_t n_parts, struct smg_error *err)
 {
     struct smg_pca *p = parts[0];
     const size_t d = p->d;
@@ -422,7 +423,7 @@ static int top_eigenpairs(double *a, size_t d, size_t k, double *w, double *v,
     return SMG_OK;
 }
 
-int smg_pca_solve(struct smg_pca *p, struct smg_pca_result *res, struct smg_error *err)
+enum smg_status smg_pca_solve(struct smg_pca *p, struct smg_pca_result *res, struct smg_error *err)
 {
     const size_t d = p->d, k = p->cfg.num_components;
     double *a = NULL, floor_;
@@ -467,8 +468,9 @@ out:
     return rc;
 }
 
-int smg_pca_reconstruction_sse(const struct smg_pca_result *res, const struct smg_batch *b,
-                               double *sse, double *count, struct smg_error *err)
+enum smg_status smg_pca_reconstruction_sse(const struct smg_pca_result *res,
+                                           const struct smg_batch *b, double *sse, double *count,
+                                           struct smg_error *err)
 {
     const size_t d = res->feature_dim, k = res->num_components;
     double *proj;

@@ -77,11 +77,13 @@ struct smg_pca_result {
 struct smg_pca;
 
 /* Validate cfg and allocate an empty accumulator. SMG_ECONFIG names the bad field. */
-int smg_pca_new(const struct smg_pca_config *cfg, struct smg_pca **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pca_new(const struct smg_pca_config *cfg, struct smg_pca **out,
+                                           struct smg_error *err);
 void smg_pca_free(struct smg_pca *p); /* accepts NULL */
 
 /* Add a batch (cols must equal feature_dim, else SMG_EFORMAT). */
-int smg_pca_update(struct smg_pca *p, const struct smg_batch *b, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pca_update(struct smg_pca *p, const struct smg_batch *b,
+                                              struct smg_error *err);
 
 /* Rows added to this accumulator (after a combine or allreduce: the total). */
 uint64_t smg_pca_rows(const struct smg_pca *p);
@@ -93,21 +95,24 @@ size_t smg_pca_sketch_rows(const struct smg_pca *p);
  * Combine this rank's accumulator with every other rank's, in place, with one
  * allreduce. Collective: every rank must call it, including ranks with no rows.
  */
-int smg_pca_allreduce(struct smg_pca *p, struct smg_comm *c, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pca_allreduce(struct smg_pca *p, struct smg_comm *c,
+                                                 struct smg_error *err);
 
 /*
  * Combine parts[0..n_parts) into parts[0] with exactly the arithmetic
  * smg_pca_allreduce uses when part i is rank i (the others are left flushed).
  * All parts must share the configuration.
  */
-int smg_pca_combine(struct smg_pca *const *parts, size_t n_parts, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pca_combine(struct smg_pca *const *parts, size_t n_parts,
+                                               struct smg_error *err);
 
 /*
  * Solve for the top num_components components. SMG_EFORMAT if no rows were
  * added; SMG_EINTERNAL if LAPACK fails. The accumulator is unchanged and can be
  * solved again. Free the result with smg_pca_result_free.
  */
-int smg_pca_solve(struct smg_pca *p, struct smg_pca_result *res, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pca_solve(struct smg_pca *p, struct smg_pca_result *res,
+                                             struct smg_error *err);
 void smg_pca_result_free(struct smg_pca_result *res); /* accepts NULL; zeroes it */
 
 /*
@@ -117,8 +122,9 @@ void smg_pca_result_free(struct smg_pca_result *res); /* accepts NULL; zeroes it
  * rows*d to *count, so callers can stream a whole channel. SMG_EFORMAT on a
  * wrong column count.
  */
-int smg_pca_reconstruction_sse(const struct smg_pca_result *res, const struct smg_batch *b,
-                               double *sse, double *count, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pca_reconstruction_sse(const struct smg_pca_result *res,
+                                                          const struct smg_batch *b, double *sse,
+                                                          double *count, struct smg_error *err);
 
 /* Flip signs so the largest-magnitude coordinate of each column is positive. */
 void smg_pca_fix_signs(double *v, size_t d, size_t k);

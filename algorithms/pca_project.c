@@ -18,8 +18,8 @@
 /* Floats of centred-row scratch per block: 4 MiB. */
 #define BLOCK_FLOATS (1u << 20)
 
-int smg_pca_project(const float *v, size_t d, size_t m, const float *mean, const float *x, size_t n,
-                    float *out, struct smg_error *err)
+enum smg_status smg_pca_project(const float *v, size_t d, size_t m, const float *mean,
+                                const float *x, size_t n, float *out, struct smg_error *err)
 {
     size_t block, done;
     float *xc = NULL;

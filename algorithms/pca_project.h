@@ -27,7 +27,8 @@
  * sgemm each), so scratch memory is bounded (about 4 MiB). SMG_ENOMEM, or
  * SMG_EINTERNAL for zero or oversized dimensions.
  */
-int smg_pca_project(const float *v, size_t d, size_t m, const float *mean, const float *x, size_t n,
-                    float *out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pca_project(const float *v, size_t d, size_t m,
+                                               const float *mean, const float *x, size_t n,
+                                               float *out, struct smg_error *err);
 
 #endif

@@ -56,8 +56,8 @@ static double *alloc_doubles(size_t a, size_t b)
     return smg_calloc(1, bytes ? bytes : 1);
 }
 
-int smg_pca_sketch_new(const struct smg_pca_config *cfg, size_t block_rows,
-                       struct smg_pca_sketch **out, struct smg_error *err)
+enum smg_status smg_pca_sketch_new(const struct smg_pca_config *cfg, size_t block_rows,
+                                   struct smg_pca_sketch **out, struct smg_error *err)
 {
     struct smg_pca_sketch *sk = smg_calloc(1, sizeof(*sk));
     size_t extra, len;
@@ -144,8 +144,8 @@ void smg_pca_sketch_block(struct smg_pca_sketch *sk, const float *x, size_t m,
     *n += (double)m;
 }
 
-int smg_pca_sketch_solve(const struct smg_pca_sketch *sk, struct smg_pca_result *res,
-                         struct smg_error *err)
+enum smg_status smg_pca_sketch_solve(const struct smg_pca_sketch *sk, struct smg_pca_result *res,
+                                     struct smg_error *err)
 {
     const size_t d = sk->d, l = sk->l, k = sk->k, r = l < d ? l : d;
     const double *B = sk->state, *h = B + l * d, *s = h + l, n = s[d];

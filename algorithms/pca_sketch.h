@@ -13,8 +13,9 @@
 #include "io/base/status.h"
 
 struct smg_pca_sketch;
-int smg_pca_sketch_new(const struct smg_pca_config *cfg, size_t block_rows,
-                       struct smg_pca_sketch **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pca_sketch_new(const struct smg_pca_config *cfg,
+                                                  size_t block_rows, struct smg_pca_sketch **out,
+                                                  struct smg_error *err);
 void smg_pca_sketch_free(struct smg_pca_sketch *sk);
 size_t smg_pca_sketch_l(const struct smg_pca_sketch *sk);
 /* Sketch m rows of x (row-major, d columns); first_record is row 0's index. */
@@ -23,7 +24,8 @@ void smg_pca_sketch_block(struct smg_pca_sketch *sk, const float *x, size_t m,
 /* The sums (B, h, s, n) as one vector, for allreduce: l*d + l + d + 1 doubles. */
 size_t smg_pca_sketch_state_len(const struct smg_pca_sketch *sk);
 double *smg_pca_sketch_state(struct smg_pca_sketch *sk);
-int smg_pca_sketch_solve(const struct smg_pca_sketch *sk, struct smg_pca_result *res,
-                         struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pca_sketch_solve(const struct smg_pca_sketch *sk,
+                                                    struct smg_pca_result *res,
+                                                    struct smg_error *err);
 
 #endif

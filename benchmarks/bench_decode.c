@@ -117,7 +117,8 @@ int main(int argc, char **argv)
         uint8_t hdr[8];
         for (int j = 0; j < DIM; j++)
             row[j] = rnd();
-        smg_record_encode_dense(&rec, SMG_TENSOR_FLOAT32, row, DIM, &label, NULL);
+        if (smg_record_encode_dense(&rec, SMG_TENSOR_FLOAT32, row, DIM, &label, NULL) != SMG_OK)
+            return 1;
         smg_recordio_header(hdr, (uint32_t)rec.len, 0);
         memcpy(pb + pb_len, hdr, 8);
         memcpy(pb + pb_len + 8, rec.data, rec.len);

@@ -206,8 +206,8 @@ static int config_error(struct smg_error *err, const char *what, const char *nam
     return smg_error_set(err, SMG_ECONFIG, "channel %s: %s", name != NULL ? name : "?", what);
 }
 
-int smg_channel_open(const struct smg_channel_config *cfg, struct smg_channel **out,
-                     struct smg_error *err)
+enum smg_status smg_channel_open(const struct smg_channel_config *cfg, struct smg_channel **out,
+                                 struct smg_error *err)
 {
     struct smg_channel *ch = NULL;
     size_t floats, bytes;
@@ -276,7 +276,8 @@ out:
     return SMG_OK;
 }
 
-int smg_channel_begin_epoch(struct smg_channel *ch, unsigned epoch, struct smg_error *err)
+enum smg_status smg_channel_begin_epoch(struct smg_channel *ch, unsigned epoch,
+                                        struct smg_error *err)
 {
     if (ch->in_epoch)
         smg_channel_end_epoch(ch);
@@ -306,7 +307,8 @@ static int take_error(struct smg_channel *ch, struct smg_error *err)
     return smg_error_set(err, rc, "channel %s: %s", ch->name, smg_status_str(rc));
 }
 
-int smg_channel_next_batch(struct smg_channel *ch, struct smg_batch *batch, struct smg_error *err)
+enum smg_status smg_channel_next_batch(struct smg_channel *ch, struct smg_batch *batch,
+                                       struct smg_error *err)
 {
     int rc = SMG_OK;
 

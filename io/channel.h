@@ -78,18 +78,20 @@ struct smg_channel;
  * files (a missing folder is an error naming it; an empty one is not, until an
  * epoch finds no records). Pipe mode touches nothing until begin_epoch.
  */
-int smg_channel_open(const struct smg_channel_config *cfg, struct smg_channel **out,
-                     struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_channel_open(const struct smg_channel_config *cfg,
+                                                struct smg_channel **out, struct smg_error *err);
 
 /* Start reading epoch `epoch` (Pipe: FIFO <name>_<epoch>); ends a current one first. */
-int smg_channel_begin_epoch(struct smg_channel *ch, unsigned epoch, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_channel_begin_epoch(struct smg_channel *ch, unsigned epoch,
+                                                       struct smg_error *err);
 
 /*
  * The next batch of the current epoch. SMG_OK: batch is filled and valid until
  * the next call. SMG_EEOF: the epoch is over (an epoch with no records at all is
  * instead an SMG_EFORMAT error "no records in channel <name>" unless allow_empty).
  */
-int smg_channel_next_batch(struct smg_channel *ch, struct smg_batch *batch, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_channel_next_batch(struct smg_channel *ch, struct smg_batch *batch, struct smg_error *err);
 
 /* Stop reading the current epoch (early or at EOF) and release its FIFO/files. */
 void smg_channel_end_epoch(struct smg_channel *ch);

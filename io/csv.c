@@ -227,8 +227,9 @@ wrong_count:
                          line, count_fields(start, end), ncols, st->label_size, st->feature_dim);
 }
 
-int smg_csv_parse(struct smg_csv_state *st, const char *buf, size_t len, bool final, float *out,
-                  size_t max_rows, size_t *rows, size_t *consumed, struct smg_error *err)
+enum smg_status smg_csv_parse(struct smg_csv_state *st, const char *buf, size_t len, bool final,
+                              float *out, size_t max_rows, size_t *rows, size_t *consumed,
+                              struct smg_error *err)
 {
     const char *p = buf, *end = buf + len;
     size_t n = 0;

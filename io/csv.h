@@ -36,8 +36,9 @@ struct smg_csv_state {
  * too. *rows receives the rows written, *consumed the bytes used (always at
  * a line boundary). st->lines advances by the lines consumed.
  */
-int smg_csv_parse(struct smg_csv_state *st, const char *buf, size_t len, bool final, float *out,
-                  size_t max_rows, size_t *rows, size_t *consumed, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_csv_parse(struct smg_csv_state *st, const char *buf, size_t len,
+                                             bool final, float *out, size_t max_rows, size_t *rows,
+                                             size_t *consumed, struct smg_error *err);
 
 /*
  * Parse one number as (float)strtod would, without needing a terminator.

@@ -174,8 +174,8 @@ static int wait_writer(int fd, const char *path, const struct smg_fifo_opts *o, 
     }
 }
 
-int smg_fifo_open(const char *path, const struct smg_fifo_opts *opts, struct smg_stream **out,
-                  struct smg_error *err)
+enum smg_status smg_fifo_open(const char *path, const struct smg_fifo_opts *opts,
+                              struct smg_stream **out, struct smg_error *err)
 {
     static const struct smg_fifo_opts defaults = {0, NULL, NULL, NULL};
     const struct smg_fifo_opts *o = opts != NULL ? opts : &defaults;

@@ -47,8 +47,8 @@ struct smg_fifo_opts {
  * Wait for `path`, open it and return a stream named "FIFO <path>" that owns
  * the descriptor. A regular file at `path` is read as is (handy in tests).
  */
-int smg_fifo_open(const char *path, const struct smg_fifo_opts *opts, struct smg_stream **out,
-                  struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_fifo_open(const char *path, const struct smg_fifo_opts *opts,
+                                             struct smg_stream **out, struct smg_error *err);
 
 /* Milliseconds on CLOCK_MONOTONIC, for deadlines. */
 long long smg_fifo_now_ms(void);

@@ -107,9 +107,9 @@ static int walk(const struct walker *w, const char *dir, int depth, struct smg_e
     return rc;
 }
 
-int smg_file_walk(const char *dir, enum smg_walk_what what,
-                  int (*visit)(const char *path, void *ctx, struct smg_error *err), void *ctx,
-                  struct smg_error *err)
+enum smg_status smg_file_walk(const char *dir, enum smg_walk_what what,
+                              int (*visit)(const char *path, void *ctx, struct smg_error *err),
+                              void *ctx, struct smg_error *err)
 {
     struct walker w = {what, visit, ctx};
 
@@ -121,7 +121,8 @@ static int by_path(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int smg_file_list_scan(const char *root, struct smg_file_list *out, struct smg_error *err)
+enum smg_status smg_file_list_scan(const char *root, struct smg_file_list *out,
+                                   struct smg_error *err)
 {
     struct builder b = {out, 0};
     struct stat st;
@@ -170,7 +171,8 @@ void smg_file_list_clear(struct smg_file_list *list)
     list->count = 0;
 }
 
-int smg_file_open_sequential(const char *path, struct smg_stream **out, struct smg_error *err)
+enum smg_status smg_file_open_sequential(const char *path, struct smg_stream **out,
+                                         struct smg_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     int rc;

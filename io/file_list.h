@@ -51,12 +51,14 @@ enum smg_walk_what {
  * no permission) is an SMG_EIO client error naming it; so is nesting deeper
  * than SMG_FILE_LIST_MAX_DEPTH.
  */
-int smg_file_walk(const char *dir, enum smg_walk_what what,
-                  int (*visit)(const char *path, void *ctx, struct smg_error *err), void *ctx,
-                  struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_file_walk(const char *dir, enum smg_walk_what what,
+                                             int (*visit)(const char *path, void *ctx,
+                                                          struct smg_error *err),
+                                             void *ctx, struct smg_error *err);
 
 /* Scan `root` into *out (initially empty). A missing root is SMG_EIO naming it. */
-int smg_file_list_scan(const char *root, struct smg_file_list *out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_file_list_scan(const char *root, struct smg_file_list *out,
+                                                  struct smg_error *err);
 
 /* Keep only rank's share of the files out of nranks (stride split, see above). */
 void smg_file_list_split(struct smg_file_list *list, int rank, int nranks);
@@ -67,6 +69,7 @@ void smg_file_list_clear(struct smg_file_list *list); /* frees the paths; accept
  * Open one file for a single sequential pass (POSIX_FADV_SEQUENTIAL). An
  * unreadable file is an SMG_EIO client error naming it.
  */
-int smg_file_open_sequential(const char *path, struct smg_stream **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_file_open_sequential(const char *path, struct smg_stream **out,
+                                                        struct smg_error *err);
 
 #endif

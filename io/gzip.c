@@ -145,8 +145,8 @@ static int gzip_open_with(struct smg_stream *inner, bool owns_inner, const unsig
     return rc;
 }
 
-int smg_gzip_open(struct smg_stream *inner, bool owns_inner, struct smg_stream **out,
-                  struct smg_error *err)
+enum smg_status smg_gzip_open(struct smg_stream *inner, bool owns_inner, struct smg_stream **out,
+                              struct smg_error *err)
 {
     return gzip_open_with(inner, owns_inner, NULL, 0, out, err);
 }
@@ -177,8 +177,8 @@ static void replay_free(void *ctx)
     smg_free(r);
 }
 
-int smg_gzip_detect(struct smg_stream *inner, struct smg_stream **out, bool *was_gzip,
-                    struct smg_error *err)
+enum smg_status smg_gzip_detect(struct smg_stream *inner, struct smg_stream **out, bool *was_gzip,
+                                struct smg_error *err)
 {
     unsigned char head[2];
     size_t got = 0;

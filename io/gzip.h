@@ -27,8 +27,8 @@
  * A stream of the inflated contents of inner. When owns_inner, freeing the
  * result frees inner too. The name is inner's name.
  */
-int smg_gzip_open(struct smg_stream *inner, bool owns_inner, struct smg_stream **out,
-                  struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_gzip_open(struct smg_stream *inner, bool owns_inner,
+                                             struct smg_stream **out, struct smg_error *err);
 
 /*
  * Peek at inner's first two bytes and return a stream that yields its
@@ -36,7 +36,7 @@ int smg_gzip_open(struct smg_stream *inner, bool owns_inner, struct smg_stream *
  * every case, also on error (inner is then freed). *was_gzip (may be NULL)
  * tells which it was.
  */
-int smg_gzip_detect(struct smg_stream *inner, struct smg_stream **out, bool *was_gzip,
-                    struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_gzip_detect(struct smg_stream *inner, struct smg_stream **out,
+                                               bool *was_gzip, struct smg_error *err);
 
 #endif

@@ -14,8 +14,8 @@
 #include "io/codec.h"
 #include "io/media_type.h"
 
-int smg_infer_format_parse(const char *content_type, struct smg_infer_format *fmt,
-                           struct smg_error *err)
+enum smg_status smg_infer_format_parse(const char *content_type, struct smg_infer_format *fmt,
+                                       struct smg_error *err)
 {
     struct smg_media_type mt;
     struct smg_error why;
@@ -38,9 +38,10 @@ int smg_infer_format_parse(const char *content_type, struct smg_infer_format *fm
     return SMG_OK;
 }
 
-int smg_infer_request_decode(const void *body, size_t len, const struct smg_infer_format *fmt,
-                             size_t feature_dim, size_t max_rows, float **rows_out, size_t *nrows,
-                             struct smg_error *err)
+enum smg_status smg_infer_request_decode(const void *body, size_t len,
+                                         const struct smg_infer_format *fmt, size_t feature_dim,
+                                         size_t max_rows, float **rows_out, size_t *nrows,
+                                         struct smg_error *err)
 {
     *rows_out = NULL;
     *nrows = 0;

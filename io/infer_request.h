@@ -48,8 +48,9 @@ struct smg_infer_format {
  * parameters are ignored. NULL, empty or unknown types and a label_size that
  * is not a number are SMG_ECONFIG with a message naming what was wrong.
  */
-SMG_MUST_CHECK int smg_infer_format_parse(const char *content_type, struct smg_infer_format *fmt,
-                                          struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_infer_format_parse(const char *content_type,
+                                                      struct smg_infer_format *fmt,
+                                                      struct smg_error *err);
 
 /*
  * Decode body (len bytes, not NUL-terminated) into rows of feature_dim floats.
@@ -59,9 +60,10 @@ SMG_MUST_CHECK int smg_infer_format_parse(const char *content_type, struct smg_i
  * the shape or a malformed document is SMG_EFORMAT. At most max_rows rows are
  * accepted (0 means no limit beyond memory).
  */
-SMG_MUST_CHECK int smg_infer_request_decode(const void *body, size_t len,
-                                            const struct smg_infer_format *fmt, size_t feature_dim,
-                                            size_t max_rows, float **rows_out, size_t *nrows,
-                                            struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_infer_request_decode(const void *body, size_t len,
+                                                        const struct smg_infer_format *fmt,
+                                                        size_t feature_dim, size_t max_rows,
+                                                        float **rows_out, size_t *nrows,
+                                                        struct smg_error *err);
 
 #endif

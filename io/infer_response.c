@@ -8,7 +8,8 @@
 #include "io/codec.h"
 #include "io/media_type.h"
 
-int smg_infer_accept_parse(const char *accept, const struct smg_codec **out, struct smg_error *err)
+enum smg_status smg_infer_accept_parse(const char *accept, const struct smg_codec **out,
+                                       struct smg_error *err)
 {
     const struct smg_media_entry *e;
     bool any;
@@ -21,8 +22,9 @@ int smg_infer_accept_parse(const char *accept, const struct smg_codec **out, str
                          smg_media_supported(SMG_MEDIA_RESPONSE));
 }
 
-int smg_infer_response_encode(const struct smg_codec *codec, const struct smg_infer_result *res,
-                              struct smg_buf *out, struct smg_error *err)
+enum smg_status smg_infer_response_encode(const struct smg_codec *codec,
+                                          const struct smg_infer_result *res, struct smg_buf *out,
+                                          struct smg_error *err)
 {
     if (codec == NULL || codec->encode == NULL)
         return smg_error_set(err, SMG_EINTERNAL, "no response encoder for this content type");

@@ -46,8 +46,8 @@ struct smg_codec; /* codec.h: its mime is the response's Content-Type */
  * "*" + "/" + "*" and "application" + "/" + "*" mean JSON. Nothing supported is
  * SMG_ECONFIG with a message naming the header (*out is then JSON's codec).
  */
-SMG_MUST_CHECK int smg_infer_accept_parse(const char *accept, const struct smg_codec **out,
-                                          struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_infer_accept_parse(const char *accept, const struct smg_codec **out, struct smg_error *err);
 
 struct smg_infer_field {
     const char *name;
@@ -67,8 +67,9 @@ struct smg_infer_result {
  * Append the encoding of res by codec (from smg_infer_accept_parse) to out.
  * SMG_ENOMEM on allocation failure or past out's cap.
  */
-SMG_MUST_CHECK int smg_infer_response_encode(const struct smg_codec *codec,
-                                             const struct smg_infer_result *res,
-                                             struct smg_buf *out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_infer_response_encode(const struct smg_codec *codec,
+                                                         const struct smg_infer_result *res,
+                                                         struct smg_buf *out,
+                                                         struct smg_error *err);
 
 #endif

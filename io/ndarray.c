@@ -131,8 +131,9 @@ void smg_ndarray_file_free(struct smg_ndarray_file *f)
     smg_free(f);
 }
 
-int smg_ndarray_set(struct smg_ndarray_file *f, size_t i, const char *name, int32_t dtype,
-                    uint32_t ndim, const int64_t *shape, const void *data, struct smg_error *err)
+enum smg_status smg_ndarray_set(struct smg_ndarray_file *f, size_t i, const char *name,
+                                int32_t dtype, uint32_t ndim, const int64_t *shape,
+                                const void *data, struct smg_error *err)
 {
     struct smg_ndarray tmp;
     size_t nbytes;
@@ -173,9 +174,9 @@ nomem:
                          nbytes);
 }
 
-int smg_ndarray_set_f32_from_f64(struct smg_ndarray_file *f, size_t i, const char *name,
-                                 uint32_t ndim, const int64_t *shape, const double *src,
-                                 struct smg_error *err)
+enum smg_status smg_ndarray_set_f32_from_f64(struct smg_ndarray_file *f, size_t i, const char *name,
+                                             uint32_t ndim, const int64_t *shape, const double *src,
+                                             struct smg_error *err)
 {
     struct smg_ndarray tmp;
     size_t nbytes;
@@ -397,8 +398,8 @@ static int decode_names(struct cursor *c, struct smg_ndarray_file *f)
     return SMG_OK;
 }
 
-int smg_ndarray_decode(const void *buf, size_t len, struct smg_ndarray_file **out,
-                       struct smg_error *err)
+enum smg_status smg_ndarray_decode(const void *buf, size_t len, struct smg_ndarray_file **out,
+                                   struct smg_error *err)
 {
     struct cursor c = {buf, len, 0, err};
     struct smg_ndarray_file *f = NULL;
@@ -525,8 +526,8 @@ static unsigned char *put_array(unsigned char *p, const struct smg_ndarray *a)
     return p + nbytes;
 }
 
-int smg_ndarray_encode(const struct smg_ndarray_file *f, void **buf, size_t *len,
-                       struct smg_error *err)
+enum smg_status smg_ndarray_encode(const struct smg_ndarray_file *f, void **buf, size_t *len,
+                                   struct smg_error *err)
 {
     size_t total = 32; /* magic, reserved, count, name count */
     unsigned char *out, *p;

@@ -93,20 +93,23 @@ const struct smg_ndarray *smg_ndarray_find(const struct smg_ndarray_file *f, con
  * smg_ndarray_file_free); on failure *out is NULL and the status is
  * SMG_EFORMAT (with "byte N" in the message) or SMG_ENOMEM.
  */
-int smg_ndarray_decode(const void *buf, size_t len, struct smg_ndarray_file **out,
-                       struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_ndarray_decode(const void *buf, size_t len,
+                                                  struct smg_ndarray_file **out,
+                                                  struct smg_error *err);
 /* Read and decode a file; messages start with the path. SMG_EIO if unreadable. */
-int smg_ndarray_load(const char *path, struct smg_ndarray_file **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_ndarray_load(const char *path, struct smg_ndarray_file **out,
+                                                struct smg_error *err);
 
 /* Encode into a new buffer (caller smg_free's *buf). */
-int smg_ndarray_encode(const struct smg_ndarray_file *f, void **buf, size_t *len,
-                       struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_ndarray_encode(const struct smg_ndarray_file *f, void **buf,
+                                                  size_t *len, struct smg_error *err);
 
 /*
  * Write atomically: a temporary file in the same folder, fsync, rename, fsync
  * of the folder. On failure nothing is left at path (an older file stays).
  */
-int smg_ndarray_save(const char *path, const struct smg_ndarray_file *f, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_ndarray_save(const char *path, const struct smg_ndarray_file *f,
+                                                struct smg_error *err);
 
 /*
  * A file of `count` empty arrays, each set to float32, V2 magic, cpu(0), for
@@ -123,8 +126,10 @@ void smg_ndarray_file_free(struct smg_ndarray_file *f); /* accepts NULL */
  * NULL when the shape has no elements). Replaces what arrays[i] held.
  * SMG_ENOMEM, or SMG_EINTERNAL for a bad index, dtype, ndim or shape.
  */
-int smg_ndarray_set(struct smg_ndarray_file *f, size_t i, const char *name, int32_t dtype,
-                    uint32_t ndim, const int64_t *shape, const void *data, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_ndarray_set(struct smg_ndarray_file *f, size_t i,
+                                               const char *name, int32_t dtype, uint32_t ndim,
+                                               const int64_t *shape, const void *data,
+                                               struct smg_error *err);
 
 /*
  * As smg_ndarray_set for a float32 array whose values come from doubles
@@ -132,9 +137,9 @@ int smg_ndarray_set(struct smg_ndarray_file *f, size_t i, const char *name, int3
  * prod(shape) doubles in C order. SMG_ENOMEM, or SMG_EINTERNAL for a bad
  * index, ndim or shape.
  */
-SMG_MUST_CHECK int smg_ndarray_set_f32_from_f64(struct smg_ndarray_file *f, size_t i,
-                                                const char *name, uint32_t ndim,
-                                                const int64_t *shape, const double *src,
-                                                struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_ndarray_set_f32_from_f64(struct smg_ndarray_file *f, size_t i,
+                                                            const char *name, uint32_t ndim,
+                                                            const int64_t *shape, const double *src,
+                                                            struct smg_error *err);
 
 #endif

@@ -40,7 +40,8 @@ static int read_all(int fd, unsigned char *buf, size_t len, const char *path, st
     return SMG_OK;
 }
 
-int smg_ndarray_load(const char *path, struct smg_ndarray_file **out, struct smg_error *err)
+enum smg_status smg_ndarray_load(const char *path, struct smg_ndarray_file **out,
+                                 struct smg_error *err)
 {
     unsigned char *buf = NULL;
     struct stat st;
@@ -76,7 +77,8 @@ out:
     return rc;
 }
 
-int smg_ndarray_save(const char *path, const struct smg_ndarray_file *f, struct smg_error *err)
+enum smg_status smg_ndarray_save(const char *path, const struct smg_ndarray_file *f,
+                                 struct smg_error *err)
 {
     void *buf = NULL;
     size_t len = 0;

@@ -135,7 +135,8 @@ bad_shape:
     return smg_error_set(err, SMG_EFORMAT, "%s: .npy array must be 2-D (rows, cols)", name);
 }
 
-int smg_npy_read_header(FILE *f, const char *name, struct smg_npy *out, struct smg_error *err)
+enum smg_status smg_npy_read_header(FILE *f, const char *name, struct smg_npy *out,
+                                    struct smg_error *err)
 {
     char h[NPY_HEADER_MAX + 1];
     const char *p;

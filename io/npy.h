@@ -33,6 +33,7 @@ struct smg_npy {
 };
 
 /* Read the header from f (positioned at 0), leaving f at the first data byte. */
-int smg_npy_read_header(FILE *f, const char *name, struct smg_npy *out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_npy_read_header(FILE *f, const char *name, struct smg_npy *out,
+                                                   struct smg_error *err);
 
 #endif

@@ -205,8 +205,8 @@ static int unpack_values(const uint8_t *buf, size_t len, Aialgs__Data__Record **
     return SMG_OK;
 }
 
-int smg_record_decode_pb(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
-                         struct smg_error *err)
+enum smg_status smg_record_decode_pb(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
+                                     struct smg_error *err)
 {
     Aialgs__Data__Record *rec;
     struct tensor_view tv;
@@ -289,8 +289,8 @@ static bool fast_entry(const uint8_t *p, const uint8_t *end, const uint8_t **val
     return true;
 }
 
-int smg_record_decode_fast(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
-                           struct smg_error *err)
+enum smg_status smg_record_decode_fast(const uint8_t *buf, size_t len, size_t feature_dim,
+                                       float *row, struct smg_error *err)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint8_t *p = buf, *end = buf + len, *vals = NULL, *lvals;

@@ -34,11 +34,13 @@
 
 #include "io/base/status.h"
 
-int smg_record_decode_pb(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
-                         struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_record_decode_pb(const uint8_t *buf, size_t len,
+                                                    size_t feature_dim, float *row,
+                                                    struct smg_error *err);
 
-int smg_record_decode_fast(const uint8_t *buf, size_t len, size_t feature_dim, float *row,
-                           struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_record_decode_fast(const uint8_t *buf, size_t len,
+                                                      size_t feature_dim, float *row,
+                                                      struct smg_error *err);
 
 /*
  * The feature count a Record declares, for callers that must size a decoder

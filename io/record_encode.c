@@ -179,8 +179,9 @@ static int encode(struct smg_bytes *out, const struct tensor *feat, const struct
     return SMG_OK;
 }
 
-int smg_record_encode_dense(struct smg_bytes *out, enum smg_tensor_type type, const void *values,
-                            size_t n, const struct smg_label *label, struct smg_error *err)
+enum smg_status smg_record_encode_dense(struct smg_bytes *out, enum smg_tensor_type type,
+                                        const void *values, size_t n, const struct smg_label *label,
+                                        struct smg_error *err)
 {
     struct tensor t;
 
@@ -191,9 +192,10 @@ int smg_record_encode_dense(struct smg_bytes *out, enum smg_tensor_type type, co
     return encode(out, &t, label, err);
 }
 
-int smg_record_encode_sparse(struct smg_bytes *out, enum smg_tensor_type type, const void *values,
-                             const uint64_t *keys, size_t nnz, uint64_t cols,
-                             const struct smg_label *label, struct smg_error *err)
+enum smg_status smg_record_encode_sparse(struct smg_bytes *out, enum smg_tensor_type type,
+                                         const void *values, const uint64_t *keys, size_t nnz,
+                                         uint64_t cols, const struct smg_label *label,
+                                         struct smg_error *err)
 {
     struct tensor t;
 

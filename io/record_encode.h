@@ -43,13 +43,15 @@ struct smg_label {
  * Replace out's contents with one dense Record: n values of `type` at values
  * (float, double or int32_t). label may be NULL.
  */
-int smg_record_encode_dense(struct smg_bytes *out, enum smg_tensor_type type, const void *values,
-                            size_t n, const struct smg_label *label, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_record_encode_dense(struct smg_bytes *out, enum smg_tensor_type type, const void *values,
+                        size_t n, const struct smg_label *label, struct smg_error *err);
 
 /* One sparse Record: nnz values with their column keys, shape [cols]. */
-int smg_record_encode_sparse(struct smg_bytes *out, enum smg_tensor_type type, const void *values,
-                             const uint64_t *keys, size_t nnz, uint64_t cols,
-                             const struct smg_label *label, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_record_encode_sparse(struct smg_bytes *out, enum smg_tensor_type type, const void *values,
+                         const uint64_t *keys, size_t nnz, uint64_t cols,
+                         const struct smg_label *label, struct smg_error *err);
 
 /*
  * Bytes of v as a protobuf base-128 varint (1 to 10). For writers of other

@@ -51,8 +51,8 @@ static void store_le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-int smg_recordio_reader_new(struct smg_stream *s, size_t max_record_bytes,
-                            struct smg_recordio_reader **out, struct smg_error *err)
+enum smg_status smg_recordio_reader_new(struct smg_stream *s, size_t max_record_bytes,
+                                        struct smg_recordio_reader **out, struct smg_error *err)
 {
     struct smg_recordio_reader *r = smg_calloc(1, sizeof(*r));
 
@@ -307,8 +307,8 @@ static int read_multipart(struct smg_recordio_reader *r, const struct part *firs
     }
 }
 
-int smg_recordio_next(struct smg_recordio_reader *r, const uint8_t **data, size_t *len,
-                      struct smg_error *err)
+enum smg_status smg_recordio_next(struct smg_recordio_reader *r, const uint8_t **data, size_t *len,
+                                  struct smg_error *err)
 {
     struct part p;
     int rc;
@@ -363,7 +363,7 @@ enum smg_status smg_recordio_header_parse(const uint8_t hdr[8], size_t *len, uns
     return SMG_OK;
 }
 
-int smg_recordio_write(FILE *f, const void *data, size_t len, struct smg_error *err)
+enum smg_status smg_recordio_write(FILE *f, const void *data, size_t len, struct smg_error *err)
 {
     static const uint8_t zeros[4] = {0, 0, 0, 0};
     uint8_t hdr[8];

@@ -39,8 +39,10 @@
 struct smg_recordio_reader;
 
 /* The reader borrows s. max_record_bytes 0 means SMG_RECORDIO_MAX_LENGTH. */
-int smg_recordio_reader_new(struct smg_stream *s, size_t max_record_bytes,
-                            struct smg_recordio_reader **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_recordio_reader_new(struct smg_stream *s,
+                                                       size_t max_record_bytes,
+                                                       struct smg_recordio_reader **out,
+                                                       struct smg_error *err);
 
 /*
  * The next logical record. SMG_OK: *data and *len hold its payload, valid until
@@ -49,8 +51,9 @@ int smg_recordio_reader_new(struct smg_stream *s, size_t max_record_bytes,
  * maximum, a broken multi-part sequence (message says which). SMG_EIO from
  * the stream. After an error the reader stays in error.
  */
-int smg_recordio_next(struct smg_recordio_reader *r, const uint8_t **data, size_t *len,
-                      struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_recordio_next(struct smg_recordio_reader *r,
+                                                 const uint8_t **data, size_t *len,
+                                                 struct smg_error *err);
 
 /* Index and header byte offset of the record last returned (for messages). */
 uint64_t smg_recordio_index(const struct smg_recordio_reader *r);
@@ -101,6 +104,7 @@ static inline size_t smg_recordio_pad(size_t len)
  * _write_recordio does (never split). SMG_EIO on a write error, SMG_EFORMAT
  * if len does not fit in 29 bits.
  */
-int smg_recordio_write(FILE *f, const void *data, size_t len, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_recordio_write(FILE *f, const void *data, size_t len,
+                                                  struct smg_error *err);
 
 #endif

@@ -52,8 +52,8 @@ static int unsupported(const char *ct, struct smg_error *err)
                          ct, smg_media_supported(SMG_MEDIA_TRAIN));
 }
 
-int smg_format_parse_content_type(const char *content_type, struct smg_format *fmt,
-                                  struct smg_error *err)
+enum smg_status smg_format_parse_content_type(const char *content_type, struct smg_format *fmt,
+                                              struct smg_error *err)
 {
     struct smg_media_type mt;
     struct smg_error why;
@@ -91,8 +91,8 @@ int smg_format_parse_content_type(const char *content_type, struct smg_format *f
     return SMG_OK;
 }
 
-int smg_row_reader_new(struct smg_stream *s, const struct smg_format *fmt,
-                       struct smg_row_reader **out, struct smg_error *err)
+enum smg_status smg_row_reader_new(struct smg_stream *s, const struct smg_format *fmt,
+                                   struct smg_row_reader **out, struct smg_error *err)
 {
     struct smg_row_reader *r;
     int rc = SMG_OK;
@@ -236,8 +236,8 @@ static int next_csv(struct smg_row_reader *r, float *out, size_t max_rows, size_
     return SMG_OK;
 }
 
-int smg_row_reader_next(struct smg_row_reader *r, float *out, size_t max_rows, size_t *got,
-                        struct smg_error *err)
+enum smg_status smg_row_reader_next(struct smg_row_reader *r, float *out, size_t max_rows,
+                                    size_t *got, struct smg_error *err)
 {
     int rc;
 

@@ -54,14 +54,17 @@ struct smg_format {
  * parameter without '=' are SMG_ECONFIG errors naming the content type and the
  * supported ones.
  */
-SMG_MUST_CHECK int smg_format_parse_content_type(const char *content_type, struct smg_format *fmt,
-                                                 struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_format_parse_content_type(const char *content_type,
+                                                             struct smg_format *fmt,
+                                                             struct smg_error *err);
 
 struct smg_row_reader;
 
 /* The reader borrows s; the caller frees s after the reader. */
-int smg_row_reader_new(struct smg_stream *s, const struct smg_format *fmt,
-                       struct smg_row_reader **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_row_reader_new(struct smg_stream *s,
+                                                  const struct smg_format *fmt,
+                                                  struct smg_row_reader **out,
+                                                  struct smg_error *err);
 
 /*
  * Decode up to max_rows rows into out (max_rows * feature_dim floats).
@@ -69,8 +72,9 @@ int smg_row_reader_new(struct smg_stream *s, const struct smg_format *fmt,
  * inside a record is an SMG_EFORMAT error ("truncated record ..."), as are NaN
  * and infinite features, a wrong feature count, and a sparse key outside shape.
  */
-int smg_row_reader_next(struct smg_row_reader *r, float *out, size_t max_rows, size_t *got,
-                        struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_row_reader_next(struct smg_row_reader *r, float *out,
+                                                   size_t max_rows, size_t *got,
+                                                   struct smg_error *err);
 
 uint64_t smg_row_reader_records(const struct smg_row_reader *r); /* rows delivered so far */
 void smg_row_reader_free(struct smg_row_reader *r);              /* accepts NULL */

@@ -70,8 +70,8 @@ static int stream_new(const char *name, struct smg_stream **out, struct smg_erro
     return SMG_OK;
 }
 
-int smg_stream_open_fd(int fd, const char *name, bool owns_fd, struct smg_stream **out,
-                       struct smg_error *err)
+enum smg_status smg_stream_open_fd(int fd, const char *name, bool owns_fd, struct smg_stream **out,
+                                   struct smg_error *err)
 {
     int rc = stream_new(name, out, err);
     if (rc != SMG_OK)
@@ -83,8 +83,8 @@ int smg_stream_open_fd(int fd, const char *name, bool owns_fd, struct smg_stream
     return SMG_OK;
 }
 
-int smg_stream_open_memory(const void *buf, size_t len, const char *name, struct smg_stream **out,
-                           struct smg_error *err)
+enum smg_status smg_stream_open_memory(const void *buf, size_t len, const char *name,
+                                       struct smg_stream **out, struct smg_error *err)
 {
     int rc = stream_new(name != NULL ? name : "<memory>", out, err);
     if (rc != SMG_OK)
@@ -96,8 +96,9 @@ int smg_stream_open_memory(const void *buf, size_t len, const char *name, struct
     return SMG_OK;
 }
 
-int smg_stream_open_custom(void *ctx, smg_stream_read_fn read_fn, smg_stream_free_fn free_fn,
-                           const char *name, struct smg_stream **out, struct smg_error *err)
+enum smg_status smg_stream_open_custom(void *ctx, smg_stream_read_fn read_fn,
+                                       smg_stream_free_fn free_fn, const char *name,
+                                       struct smg_stream **out, struct smg_error *err)
 {
     int rc = stream_new(name, out, err);
     if (rc != SMG_OK)
@@ -108,7 +109,8 @@ int smg_stream_open_custom(void *ctx, smg_stream_read_fn read_fn, smg_stream_fre
     return SMG_OK;
 }
 
-int smg_stream_read(struct smg_stream *s, void *dst, size_t cap, size_t *got, struct smg_error *err)
+enum smg_status smg_stream_read(struct smg_stream *s, void *dst, size_t cap, size_t *got,
+                                struct smg_error *err)
 {
     int rc;
 
@@ -121,8 +123,8 @@ int smg_stream_read(struct smg_stream *s, void *dst, size_t cap, size_t *got, st
     return rc;
 }
 
-int smg_stream_read_full(struct smg_stream *s, void *dst, size_t cap, size_t *got,
-                         struct smg_error *err)
+enum smg_status smg_stream_read_full(struct smg_stream *s, void *dst, size_t cap, size_t *got,
+                                     struct smg_error *err)
 {
     size_t total = 0;
 

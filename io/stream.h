@@ -19,12 +19,13 @@
 struct smg_stream;
 
 /* Read from fd. When owns_fd, smg_stream_free closes it. name is copied. */
-int smg_stream_open_fd(int fd, const char *name, bool owns_fd, struct smg_stream **out,
-                       struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_stream_open_fd(int fd, const char *name, bool owns_fd,
+                                                  struct smg_stream **out, struct smg_error *err);
 
 /* Read from memory; buf must outlive the stream (it is not copied). */
-int smg_stream_open_memory(const void *buf, size_t len, const char *name, struct smg_stream **out,
-                           struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_stream_open_memory(const void *buf, size_t len, const char *name,
+                                                      struct smg_stream **out,
+                                                      struct smg_error *err);
 
 /*
  * Generic stream over callbacks, for filters (gzip) and tests. read_fn returns
@@ -34,19 +35,21 @@ int smg_stream_open_memory(const void *buf, size_t len, const char *name, struct
 typedef int (*smg_stream_read_fn)(void *ctx, void *dst, size_t cap, size_t *got,
                                   struct smg_error *err);
 typedef void (*smg_stream_free_fn)(void *ctx);
-int smg_stream_open_custom(void *ctx, smg_stream_read_fn read_fn, smg_stream_free_fn free_fn,
-                           const char *name, struct smg_stream **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_stream_open_custom(void *ctx, smg_stream_read_fn read_fn,
+                                                      smg_stream_free_fn free_fn, const char *name,
+                                                      struct smg_stream **out,
+                                                      struct smg_error *err);
 
 /*
  * Read up to cap bytes into dst. SMG_OK with *got == 0 means end of stream;
  * a short read is not the end. Interrupted reads (EINTR) are retried.
  */
-int smg_stream_read(struct smg_stream *s, void *dst, size_t cap, size_t *got,
-                    struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_stream_read(struct smg_stream *s, void *dst, size_t cap,
+                                               size_t *got, struct smg_error *err);
 
 /* Read exactly cap bytes unless the stream ends first; *got tells how many. */
-int smg_stream_read_full(struct smg_stream *s, void *dst, size_t cap, size_t *got,
-                         struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_stream_read_full(struct smg_stream *s, void *dst, size_t cap,
+                                                    size_t *got, struct smg_error *err);
 
 const char *smg_stream_name(const struct smg_stream *s);
 uint64_t smg_stream_offset(const struct smg_stream *s); /* bytes delivered so far */

@@ -136,8 +136,8 @@ static int parse_channel(struct smg_channel_info *ch, const char *name, const cJ
     return SMG_OK;
 }
 
-int smg_config_parse_channels(struct smg_job *job, const char *text, const char *source,
-                              struct smg_error *err)
+enum smg_status smg_config_parse_channels(struct smg_job *job, const char *text, const char *source,
+                                          struct smg_error *err)
 {
     cJSON *root = NULL;
     const cJSON *item;
@@ -213,7 +213,7 @@ static int guess_content_type(struct smg_channel_info *ch, const char *dir, stru
     return SMG_OK;
 }
 
-int smg_config_scan_channels(struct smg_job *job, struct smg_error *err)
+enum smg_status smg_config_scan_channels(struct smg_job *job, struct smg_error *err)
 {
     DIR *d;
     struct dirent *e;
@@ -323,8 +323,8 @@ static int read_resources(struct smg_job *job, const cJSON *root, const char *so
     return SMG_OK;
 }
 
-int smg_config_parse_resources(struct smg_job *job, const char *text, const char *source,
-                               struct smg_error *err)
+enum smg_status smg_config_parse_resources(struct smg_job *job, const char *text,
+                                           const char *source, struct smg_error *err)
 {
     cJSON *root = NULL;
     int rc;
@@ -340,7 +340,7 @@ int smg_config_parse_resources(struct smg_job *job, const char *text, const char
     return rc;
 }
 
-int smg_config_default_resources(struct smg_job *job, struct smg_error *err)
+enum smg_status smg_config_default_resources(struct smg_job *job, struct smg_error *err)
 {
     free_hosts(job);
     copy_str(job->current_host, sizeof(job->current_host), "algo-1");
@@ -367,7 +367,7 @@ static int read_config(const struct smg_job *job, const char *name, char *path, 
     return smg_error_set(err, rc, "%s", probe.msg);
 }
 
-int smg_config_load(struct smg_job *job, struct smg_error *err)
+enum smg_status smg_config_load(struct smg_job *job, struct smg_error *err)
 {
     char path[8192];
     char *text = NULL;

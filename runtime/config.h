@@ -19,23 +19,25 @@
  * honour is an SMG_ECONFIG error naming channel, key, value and what is
  * allowed.
  */
-int smg_config_parse_channels(struct smg_job *job, const char *text, const char *source,
-                              struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_config_parse_channels(struct smg_job *job, const char *text,
+                                                         const char *source, struct smg_error *err);
 
 /* No inputdataconfig.json: one File-mode channel per folder under job->data_dir. */
-int smg_config_scan_channels(struct smg_job *job, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_config_scan_channels(struct smg_job *job, struct smg_error *err);
 
 /* Fill current_host, hosts and network_interface from resourceconfig.json text. */
-int smg_config_parse_resources(struct smg_job *job, const char *text, const char *source,
-                               struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_config_parse_resources(struct smg_job *job, const char *text,
+                                                          const char *source,
+                                                          struct smg_error *err);
 
 /* No resourceconfig.json: one host, algo-1. */
-int smg_config_default_resources(struct smg_job *job, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_config_default_resources(struct smg_job *job,
+                                                            struct smg_error *err);
 
 /*
  * Read both files under <job->root>/input/config/, applying the defaults
  * above (and logging that it did) when a file does not exist.
  */
-int smg_config_load(struct smg_job *job, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_config_load(struct smg_job *job, struct smg_error *err);
 
 #endif

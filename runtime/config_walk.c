@@ -13,13 +13,14 @@
 
 #include "io/file_list.h"
 
-int smg_config_walk(const char *dir, int (*fn)(const char *path, void *ctx, struct smg_error *err),
-                    void *ctx, struct smg_error *err)
+enum smg_status smg_config_walk(const char *dir,
+                                int (*fn)(const char *path, void *ctx, struct smg_error *err),
+                                void *ctx, struct smg_error *err)
 {
     return smg_file_walk(dir, SMG_WALK_NON_FOLDERS, fn, ctx, err);
 }
 
-int smg_config_check_readable(const char *path, void *ctx, struct smg_error *err)
+enum smg_status smg_config_check_readable(const char *path, void *ctx, struct smg_error *err)
 {
     /* O_NONBLOCK: a FIFO placed in a File-mode folder must not block us here. */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);

@@ -21,10 +21,12 @@
  * nested deeper than SMG_FILE_LIST_MAX_DEPTH (a link loop) are SMG_EIO client
  * errors naming them.
  */
-int smg_config_walk(const char *dir, int (*fn)(const char *path, void *ctx, struct smg_error *err),
-                    void *ctx, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_config_walk(const char *dir, int (*fn)(const char *path, void *ctx, struct smg_error *err),
+                void *ctx, struct smg_error *err);
 
 /* fn for smg_config_walk: SMG_EIO naming path if it cannot be opened for reading. */
-int smg_config_check_readable(const char *path, void *ctx, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_config_check_readable(const char *path, void *ctx,
+                                                         struct smg_error *err);
 
 #endif

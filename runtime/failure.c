@@ -51,7 +51,7 @@ int smg_failure_write(const char *output_dir, const char *text)
     return rc == SMG_OK ? SMG_OK : SMG_EIO;
 }
 
-int smg_failure_report(const char *output_dir, const struct smg_error *e)
+enum smg_status smg_failure_report(const char *output_dir, const struct smg_error *e)
 {
     char text[SMG_ERROR_MSG_MAX + 32];
 

@@ -20,7 +20,8 @@ void smg_failure_text(const struct smg_error *e, char *buf, size_t size);
  * output_dir if needed. Returns SMG_OK, or SMG_EIO when the file could not be
  * written (the log line is still printed, with the reason it could not be).
  */
-int smg_failure_report(const char *output_dir, const struct smg_error *e);
+/* Best effort on the way out: a caller may ignore the status, the log says it all. */
+enum smg_status smg_failure_report(const char *output_dir, const struct smg_error *e);
 
 /* Write text (plus a newline) to <output_dir>/failure atomically. */
 int smg_failure_write(const char *output_dir, const char *text);

@@ -257,8 +257,8 @@ static int parse_typed(const struct smg_hp_spec *spec, const char *s, struct smg
     return smg_error_set(err, SMG_EINTERNAL, "hyperparameter '%s' has an unknown type", spec->name);
 }
 
-int smg_hp_value_parse(const struct smg_hp_spec *spec, const char *text, struct smg_hp_value *out,
-                       struct smg_error *err)
+enum smg_status smg_hp_value_parse(const struct smg_hp_spec *spec, const char *text,
+                                   struct smg_hp_value *out, struct smg_error *err)
 {
     size_t len;
     int rc;

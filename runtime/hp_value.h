@@ -27,8 +27,8 @@ struct smg_hp_value {
  * "hyperparameter 'k' = '1' is out of range; allowed: an integer >= 2" on a
  * bad value; SMG_ENOMEM.
  */
-int smg_hp_value_parse(const struct smg_hp_spec *spec, const char *text, struct smg_hp_value *out,
-                       struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_hp_value_parse(const struct smg_hp_spec *spec, const char *text,
+                                                  struct smg_hp_value *out, struct smg_error *err);
 void smg_hp_value_clear(struct smg_hp_value *v);
 
 /* What spec allows, in words ("an integer >= 2", "one of random, kmeans++"). */

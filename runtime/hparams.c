@@ -250,8 +250,9 @@ static int apply_defaults(struct smg_hparams *hp, const char *source, struct smg
     return SMG_OK;
 }
 
-int smg_hparams_parse(const struct smg_hp_spec *specs, size_t n_specs, const char *json_text,
-                      const char *source_name, struct smg_hparams **out, struct smg_error *err)
+enum smg_status smg_hparams_parse(const struct smg_hp_spec *specs, size_t n_specs,
+                                  const char *json_text, const char *source_name,
+                                  struct smg_hparams **out, struct smg_error *err)
 {
     struct smg_hparams *hp = NULL;
     cJSON *root = NULL;
@@ -298,8 +299,8 @@ void smg_hparams_free(struct smg_hparams *hp)
     smg_free(hp);
 }
 
-int smg_hparams_has_key(const char *json_text, const char *source, const char *key, bool *has,
-                        struct smg_error *err)
+enum smg_status smg_hparams_has_key(const char *json_text, const char *source, const char *key,
+                                    bool *has, struct smg_error *err)
 {
     cJSON *root = NULL;
     int rc;
@@ -337,8 +338,8 @@ static void store(const struct hp_slot *s, char *cfg)
     }
 }
 
-int smg_hparams_fill(const struct smg_hparams *hp, const struct smg_hp_spec *specs, void *cfg,
-                     struct smg_error *err)
+enum smg_status smg_hparams_fill(const struct smg_hparams *hp, const struct smg_hp_spec *specs,
+                                 void *cfg, struct smg_error *err)
 {
     if (hp == NULL || hp->n == 0 || hp->slots[0].spec != &specs[0])
         return smg_error_set(err, SMG_EINTERNAL,

@@ -82,8 +82,9 @@ struct smg_hparams;
  * JSON numbers, booleans or (for METRIC_LIST) arrays, as people hand-write
  * the file.
  */
-int smg_hparams_parse(const struct smg_hp_spec *specs, size_t n_specs, const char *json_text,
-                      const char *source_name, struct smg_hparams **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_hparams_parse(const struct smg_hp_spec *specs, size_t n_specs,
+                                                 const char *json_text, const char *source_name,
+                                                 struct smg_hparams **out, struct smg_error *err);
 void smg_hparams_free(struct smg_hparams *hp); /* accepts NULL */
 
 /*
@@ -93,8 +94,9 @@ void smg_hparams_free(struct smg_hparams *hp); /* accepts NULL */
  * against: anything else is SMG_EINTERNAL, so a descriptor cannot fill a
  * struct from another algorithm's values.
  */
-SMG_MUST_CHECK int smg_hparams_fill(const struct smg_hparams *hp, const struct smg_hp_spec *specs,
-                                    void *cfg, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_hparams_fill(const struct smg_hparams *hp,
+                                                const struct smg_hp_spec *specs, void *cfg,
+                                                struct smg_error *err);
 
 /* The spec called name, or NULL. */
 const struct smg_hp_spec *smg_hp_spec_find(const struct smg_hp_spec *specs, size_t n_specs,
@@ -107,8 +109,9 @@ bool smg_hparams_key_ignored(const char *key);
  * Whether the hyperparameters text has a top-level key (used to infer the
  * algorithm). Reports an empty or malformed file exactly as smg_hparams_parse.
  */
-int smg_hparams_has_key(const char *json_text, const char *source, const char *key, bool *has,
-                        struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_hparams_has_key(const char *json_text, const char *source,
+                                                   const char *key, bool *has,
+                                                   struct smg_error *err);
 
 /*
  * The resolved configuration as a JSON object text, for "Final configuration:

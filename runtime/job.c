@@ -46,9 +46,9 @@ static int undeclared(const struct smg_job *job, const char *name, struct smg_er
                          job->n_channels ? names : "none");
 }
 
-int smg_job_open_channel(struct smg_job *job, const char *name, size_t feature_dim,
-                         size_t batch_rows, bool allow_empty, struct smg_channel **out,
-                         struct smg_error *err)
+enum smg_status smg_job_open_channel(struct smg_job *job, const char *name, size_t feature_dim,
+                                     size_t batch_rows, bool allow_empty, struct smg_channel **out,
+                                     struct smg_error *err)
 {
     const struct smg_channel_info *info = smg_job_channel(job, name);
     struct smg_channel_config cfg;
@@ -96,11 +96,10 @@ int smg_job_open_channel(struct smg_job *job, const char *name, size_t feature_d
     return smg_channel_open(&cfg, out, err);
 }
 
-int smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_dim,
-                         size_t batch_rows,
-                         int (*each_batch)(void *ctx, const struct smg_batch *b,
-                                           struct smg_error *err),
-                         void *ctx, struct smg_job_pass *pass, struct smg_error *err)
+enum smg_status
+smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_dim, size_t batch_rows,
+                     int (*each_batch)(void *ctx, const struct smg_batch *b, struct smg_error *err),
+                     void *ctx, struct smg_job_pass *pass, struct smg_error *err)
 {
     struct smg_channel *ch = NULL;
     struct smg_batch b;
@@ -125,8 +124,8 @@ int smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_d
     return rc;
 }
 
-int smg_job_write_model(struct smg_job *job, const struct smg_ndarray_file *model,
-                        struct smg_error *err)
+enum smg_status smg_job_write_model(struct smg_job *job, const struct smg_ndarray_file *model,
+                                    struct smg_error *err)
 {
     char path[8192];
     double t0;

@@ -68,7 +68,8 @@ struct smg_job {
  * timings), not the job itself; it accepts a job that was only initialised.
  */
 void smg_job_init(struct smg_job *job);
-int smg_job_set_root(struct smg_job *job, const char *root, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_job_set_root(struct smg_job *job, const char *root,
+                                                struct smg_error *err);
 void smg_job_release(struct smg_job *job);
 
 /*
@@ -86,9 +87,10 @@ const struct smg_channel_info *smg_job_channel(const struct smg_job *job, const 
  * rank split and stop flag. SMG_ECONFIG if the channel is not declared (the
  * message names it and the channels that are).
  */
-int smg_job_open_channel(struct smg_job *job, const char *name, size_t feature_dim,
-                         size_t batch_rows, bool allow_empty, struct smg_channel **out,
-                         struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_job_open_channel(struct smg_job *job, const char *name,
+                                                    size_t feature_dim, size_t batch_rows,
+                                                    bool allow_empty, struct smg_channel **out,
+                                                    struct smg_error *err);
 
 /* What smg_job_read_channel measured: bytes read, seconds from the epoch's start to the close. */
 struct smg_job_pass {
@@ -105,18 +107,18 @@ struct smg_job_pass {
  * data, else the first failing status. pass (may be NULL) is filled when the
  * channel opened.
  */
-int smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_dim,
-                         size_t batch_rows,
-                         int (*each_batch)(void *ctx, const struct smg_batch *b,
-                                           struct smg_error *err),
-                         void *ctx, struct smg_job_pass *pass, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_dim, size_t batch_rows,
+                     int (*each_batch)(void *ctx, const struct smg_batch *b, struct smg_error *err),
+                     void *ctx, struct smg_job_pass *pass, struct smg_error *err);
 
 /*
  * Write model/model_<current_host> atomically. Only the leader (rank 0) writes;
  * on other ranks this returns SMG_OK and writes nothing.
  */
-int smg_job_write_model(struct smg_job *job, const struct smg_ndarray_file *model,
-                        struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_job_write_model(struct smg_job *job,
+                                                   const struct smg_ndarray_file *model,
+                                                   struct smg_error *err);
 
 /*
  * Metric lines exactly as SageMaker's regexes expect, tagged host=<current_host>

@@ -34,7 +34,7 @@ static bool join(char *dst, size_t size, const char *root, const char *tail)
     return n >= 0 && (size_t)n < size;
 }
 
-int smg_job_set_root(struct smg_job *job, const char *root, struct smg_error *err)
+enum smg_status smg_job_set_root(struct smg_job *job, const char *root, struct smg_error *err)
 {
     size_t len = strlen(root);
 

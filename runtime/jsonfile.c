@@ -18,8 +18,8 @@
 
 #include "io/base/alloc.h"
 
-int smg_file_read_text(const char *path, size_t max_bytes, char **text, size_t *len, bool *missing,
-                       struct smg_error *err)
+enum smg_status smg_file_read_text(const char *path, size_t max_bytes, char **text, size_t *len,
+                                   bool *missing, struct smg_error *err)
 {
     int rc = SMG_OK;
     int fd;
@@ -116,8 +116,8 @@ const char *smg_json_type_name(const struct cJSON *item)
     return "unknown value";
 }
 
-int smg_json_parse_object(const char *text, size_t len, const char *source, struct cJSON **out,
-                          struct smg_error *err)
+enum smg_status smg_json_parse_object(const char *text, size_t len, const char *source,
+                                      struct cJSON **out, struct smg_error *err)
 {
     const char *end = NULL;
     cJSON *root;

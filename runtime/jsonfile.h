@@ -26,8 +26,9 @@ struct cJSON;
  * exist, so callers can apply a default), SMG_ECONFIG if it exceeds max_bytes.
  * missing may be NULL.
  */
-int smg_file_read_text(const char *path, size_t max_bytes, char **text, size_t *len, bool *missing,
-                       struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_file_read_text(const char *path, size_t max_bytes, char **text,
+                                                  size_t *len, bool *missing,
+                                                  struct smg_error *err);
 
 /*
  * Parse text as a JSON object. An empty (or all-blank) text, malformed JSON
@@ -35,8 +36,9 @@ int smg_file_read_text(const char *path, size_t max_bytes, char **text, size_t *
  * source ("input/config/hyperparameters.json") and, for malformed JSON, the
  * line, column and byte offset. On success *out is the object (cJSON_Delete).
  */
-int smg_json_parse_object(const char *text, size_t len, const char *source, struct cJSON **out,
-                          struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_json_parse_object(const char *text, size_t len,
+                                                     const char *source, struct cJSON **out,
+                                                     struct smg_error *err);
 
 /* The JSON type of item as a word for messages: "string", "number", "array", ... */
 const char *smg_json_type_name(const struct cJSON *item);

@@ -29,7 +29,7 @@ void smg_argv_free(struct smg_argv *a)
     smg_argv_init(a);
 }
 
-int smg_argv_push(struct smg_argv *a, const char *s, struct smg_error *err)
+enum smg_status smg_argv_push(struct smg_argv *a, const char *s, struct smg_error *err)
 {
     char *copy;
 
@@ -134,8 +134,8 @@ static int push_hostlist(const struct smg_launch_job *job, struct smg_argv *out,
     return rc;
 }
 
-int smg_launch_mpirun_argv(const struct smg_launch_job *job, struct smg_argv *out,
-                           struct smg_error *err)
+enum smg_status smg_launch_mpirun_argv(const struct smg_launch_job *job, struct smg_argv *out,
+                                       struct smg_error *err)
 {
     static const char *const fixed[] = {"--bind-to",
                                         "none",

@@ -23,7 +23,8 @@ struct smg_argv {
 void smg_argv_init(struct smg_argv *a);
 void smg_argv_free(struct smg_argv *a); /* accepts an initialised, empty vector */
 /* Append a copy of s. SMG_ENOMEM when out of memory (a is unchanged). */
-SMG_MUST_CHECK int smg_argv_push(struct smg_argv *a, const char *s, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_argv_push(struct smg_argv *a, const char *s,
+                                             struct smg_error *err);
 
 /*
  * A host or interface name we pass to ssh and mpirun: non-empty, letters,
@@ -55,8 +56,8 @@ struct smg_launch_job {
  * every rank when one exits non-zero, PATH and the forwarded variables
  * (sorted, each once), then smalgo and its arguments.
  */
-SMG_MUST_CHECK int smg_launch_mpirun_argv(const struct smg_launch_job *job, struct smg_argv *out,
-                                          struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_launch_mpirun_argv(const struct smg_launch_job *job,
+                                                      struct smg_argv *out, struct smg_error *err);
 
 /*
  * From the text of /proc/net/route, the interface of the default route (the

@@ -48,8 +48,8 @@ static void child_exec(char *const argv[], int in_fd, int out_fd, bool quiet)
     _exit(127);
 }
 
-int smg_proc_spawn(char *const argv[], int in_fd, int out_fd, bool quiet, pid_t *pid,
-                   struct smg_error *err)
+enum smg_status smg_proc_spawn(char *const argv[], int in_fd, int out_fd, bool quiet, pid_t *pid,
+                               struct smg_error *err)
 {
     pid_t p = fork();
 

@@ -27,8 +27,8 @@ double smg_proc_now(void);
  * /dev/null when quiet. The child gets default signal dispositions and an
  * empty signal mask.
  */
-SMG_MUST_CHECK int smg_proc_spawn(char *const argv[], int in_fd, int out_fd, bool quiet, pid_t *pid,
-                                  struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_proc_spawn(char *const argv[], int in_fd, int out_fd, bool quiet,
+                                              pid_t *pid, struct smg_error *err);
 
 /*
  * Reap pid if it has ended: true and *code set to its exit status (128 + the

@@ -14,7 +14,8 @@ bool smg_mpi_process_launched(void)
     return getenv("OMPI_COMM_WORLD_SIZE") != NULL || getenv("PMI_SIZE") != NULL;
 }
 
-int smg_mpi_process_init(int *argc, char ***argv, struct smg_comm *c, struct smg_error *err)
+enum smg_status smg_mpi_process_init(int *argc, char ***argv, struct smg_comm *c,
+                                     struct smg_error *err)
 {
     smg_comm_solo(c);
     if (!smg_mpi_process_launched())

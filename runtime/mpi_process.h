@@ -24,8 +24,8 @@ bool smg_mpi_process_launched(void);
  * else MPI_Init (errors returned, not fatal) and attach to MPI_COMM_WORLD.
  * SMG_EMPI if MPI cannot start; *c is then solo.
  */
-SMG_MUST_CHECK int smg_mpi_process_init(int *argc, char ***argv, struct smg_comm *c,
-                                        struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_mpi_process_init(int *argc, char ***argv, struct smg_comm *c,
+                                                    struct smg_error *err);
 
 /* After a local failure: end every rank (exit code), so no peer waits forever. No-op when solo. */
 void smg_mpi_process_abort(const struct smg_comm *c, int code);

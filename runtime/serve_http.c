@@ -305,8 +305,9 @@ static struct MHD_Response *static_response(const char *body, const char *mime)
     return r;
 }
 
-int smg_serve_http_start(const struct smg_serve_config *cfg, const struct smg_serve_model *model,
-                         struct smg_serve_http **out, struct smg_error *err)
+enum smg_status smg_serve_http_start(const struct smg_serve_config *cfg,
+                                     const struct smg_serve_model *model,
+                                     struct smg_serve_http **out, struct smg_error *err)
 {
     struct smg_serve_http *h;
     struct sockaddr_in addr;
@@ -391,8 +392,9 @@ struct smg_serve_http {
     unsigned port;
 };
 
-int smg_serve_http_start(const struct smg_serve_config *cfg, const struct smg_serve_model *model,
-                         struct smg_serve_http **out, struct smg_error *err)
+enum smg_status smg_serve_http_start(const struct smg_serve_config *cfg,
+                                     const struct smg_serve_model *model,
+                                     struct smg_serve_http **out, struct smg_error *err)
 {
     (void)cfg;
     (void)model;

@@ -36,8 +36,10 @@ struct smg_serve_config {
 struct smg_serve_http;
 
 /* Start listening; requests are served on background threads until _stop. */
-int smg_serve_http_start(const struct smg_serve_config *cfg, const struct smg_serve_model *model,
-                         struct smg_serve_http **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_serve_http_start(const struct smg_serve_config *cfg,
+                                                    const struct smg_serve_model *model,
+                                                    struct smg_serve_http **out,
+                                                    struct smg_error *err);
 
 unsigned smg_serve_http_port(const struct smg_serve_http *h); /* the bound port */
 

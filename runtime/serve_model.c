@@ -116,7 +116,8 @@ static int find_model_file(const char *dir, char *path, size_t cap, struct smg_e
                          dir);
 }
 
-int smg_serve_model_load(const char *dir, struct smg_serve_model **out, struct smg_error *err)
+enum smg_status smg_serve_model_load(const char *dir, struct smg_serve_model **out,
+                                     struct smg_error *err)
 {
     char path[4096];
     struct smg_ndarray_file *f = NULL;
@@ -154,17 +155,17 @@ const char *smg_serve_model_describe(const struct smg_serve_model *m)
     return m->served.describe;
 }
 
-int smg_serve_model_check_accept(const struct smg_serve_model *m, const struct smg_codec *accept,
-                                 struct smg_error *err)
+enum smg_status smg_serve_model_check_accept(const struct smg_serve_model *m,
+                                             const struct smg_codec *accept, struct smg_error *err)
 {
     if (m->algo->serve_check_accept == NULL)
         return SMG_OK;
     return m->algo->serve_check_accept(accept, err);
 }
 
-int smg_serve_model_predict(const struct smg_serve_model *m, const float *x, size_t n,
-                            const struct smg_codec *accept, struct smg_buf *out,
-                            struct smg_error *err)
+enum smg_status smg_serve_model_predict(const struct smg_serve_model *m, const float *x, size_t n,
+                                        const struct smg_codec *accept, struct smg_buf *out,
+                                        struct smg_error *err)
 {
     return m->algo->predict(&m->served, x, n, accept, out, err);
 }

@@ -23,7 +23,8 @@ struct smg_serve_model;
  * Load dir/model_algo-1 (or, failing that, the only dir/model_algo-* file).
  * SMG_EIO if there is no model file, SMG_EFORMAT if it is no algorithm's model.
  */
-int smg_serve_model_load(const char *dir, struct smg_serve_model **out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_serve_model_load(const char *dir, struct smg_serve_model **out,
+                                                    struct smg_error *err);
 
 void smg_serve_model_free(struct smg_serve_model *m); /* accepts NULL */
 
@@ -31,16 +32,17 @@ size_t smg_serve_model_feature_dim(const struct smg_serve_model *m);
 const char *smg_serve_model_describe(const struct smg_serve_model *m); /* for the log */
 
 /* Whether the model can answer in this response codec (its algorithm decides). */
-SMG_MUST_CHECK int smg_serve_model_check_accept(const struct smg_serve_model *m,
-                                                const struct smg_codec *accept,
-                                                struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_serve_model_check_accept(const struct smg_serve_model *m,
+                                                            const struct smg_codec *accept,
+                                                            struct smg_error *err);
 
 /*
  * Score n rows of x (n * feature_dim floats) as one batch and append the
  * response written by the accepted codec to out. Thread-safe.
  */
-SMG_MUST_CHECK int smg_serve_model_predict(const struct smg_serve_model *m, const float *x,
-                                           size_t n, const struct smg_codec *accept,
-                                           struct smg_buf *out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_serve_model_predict(const struct smg_serve_model *m,
+                                                       const float *x, size_t n,
+                                                       const struct smg_codec *accept,
+                                                       struct smg_buf *out, struct smg_error *err);
 
 #endif

@@ -116,10 +116,8 @@ static void test_alloc_failure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_append_grows),
-        cmocka_unit_test(test_cap_is_exact),
-        cmocka_unit_test(test_printf_and_take),
-        cmocka_unit_test(test_unbounded),
+        cmocka_unit_test(test_append_grows),    cmocka_unit_test(test_cap_is_exact),
+        cmocka_unit_test(test_printf_and_take), cmocka_unit_test(test_unbounded),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
