@@ -250,9 +250,11 @@ static void run_library(const float *x, size_t n, size_t d, size_t k)
             exit(1);
         for (size_t i = 0; i < n; i += 5000) {
             struct smg_batch b = {.x = x + i * d, .rows = n - i < 5000 ? n - i : 5000, .cols = d};
-            smg_pca_update(p, &b, &err);
+            if (smg_pca_update(p, &b, &err) != SMG_OK)
+                exit(1);
         }
-        smg_pca_solve(p, &res, &err);
+        if (smg_pca_solve(p, &res, &err) != SMG_OK)
+            exit(1);
         t[r] = (now() - t0) / (double)n * 1e9;
         smg_pca_result_free(&res);
         smg_pca_free(p);
