@@ -52,14 +52,7 @@ static void put_row(struct smg_buf *b, const struct smg_infer_result *res, size_
 static enum smg_status encode(const struct smg_infer_result *res, struct smg_buf *out,
                               struct smg_error *err)
 {
-    size_t bound = smg_codec_row_text_bound(res);
-
-    for (size_t r = 0; r < res->rows; r++) {
-        if (smg_buf_reserve(out, bound) != SMG_OK)
-            return smg_error_set(err, SMG_ENOMEM, "out of memory encoding the response");
-        put_row(out, res, r);
-    }
-    return SMG_OK;
+    return smg_codec_put_rows(out, res, "", put_row, err);
 }
 
 const struct smg_codec smg_codec_csv = {

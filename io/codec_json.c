@@ -94,20 +94,13 @@ static enum smg_status decode(const void *body, size_t len, size_t label_size, s
 static enum smg_status encode(const struct smg_infer_result *res, struct smg_buf *out,
                               struct smg_error *err)
 {
-    size_t bound = smg_codec_row_text_bound(res);
-
     if (smg_buf_reserve(out, strlen(res->list_key) + 16) != SMG_OK)
         goto nomem;
     smg_codec_put(out, "{\"", 2);
     smg_codec_put(out, res->list_key, strlen(res->list_key));
     smg_codec_put(out, "\": [", 4);
-    for (size_t r = 0; r < res->rows; r++) {
-        if (smg_buf_reserve(out, bound) != SMG_OK)
-            goto nomem;
-        if (r > 0)
-            smg_codec_put(out, ", ", 2);
-        smg_codec_put_json_row(out, res, r);
-    }
+    if (smg_codec_put_rows(out, res, ", ", smg_codec_put_json_row, err) != SMG_OK)
+        return SMG_ENOMEM;
     if (smg_buf_reserve(out, 2) != SMG_OK)
         goto nomem;
     smg_codec_put(out, "]}", 2);

@@ -100,18 +100,17 @@ static enum smg_status decode(const void *body, size_t len, size_t label_size, s
     return rc;
 }
 
+/* One JSON object and a newline (the row bound leaves room for it). */
+static void put_line(struct smg_buf *b, const struct smg_infer_result *res, size_t r)
+{
+    smg_codec_put_json_row(b, res, r);
+    smg_codec_put(b, "\n", 1);
+}
+
 static enum smg_status encode(const struct smg_infer_result *res, struct smg_buf *out,
                               struct smg_error *err)
 {
-    size_t bound = smg_codec_row_text_bound(res);
-
-    for (size_t r = 0; r < res->rows; r++) {
-        if (smg_buf_reserve(out, bound) != SMG_OK)
-            return smg_error_set(err, SMG_ENOMEM, "out of memory encoding the response");
-        smg_codec_put_json_row(out, res, r);
-        smg_codec_put(out, "\n", 1);
-    }
-    return SMG_OK;
+    return smg_codec_put_rows(out, res, "", put_line, err);
 }
 
 const struct smg_codec smg_codec_jsonlines = {

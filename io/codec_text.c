@@ -52,6 +52,22 @@ size_t smg_codec_row_text_bound(const struct smg_infer_result *res)
     return bound;
 }
 
+enum smg_status smg_codec_put_rows(struct smg_buf *out, const struct smg_infer_result *res,
+                                   const char *sep, smg_codec_row_writer put_row,
+                                   struct smg_error *err)
+{
+    size_t sep_len = strlen(sep), bound = smg_codec_row_text_bound(res) + sep_len;
+
+    for (size_t r = 0; r < res->rows; r++) {
+        if (smg_buf_reserve(out, bound) != SMG_OK)
+            return smg_error_set(err, SMG_ENOMEM, "out of memory encoding the response");
+        if (r > 0)
+            smg_codec_put(out, sep, sep_len);
+        put_row(out, res, r);
+    }
+    return SMG_OK;
+}
+
 void smg_codec_put_json_row(struct smg_buf *b, const struct smg_infer_result *res, size_t r)
 {
     smg_codec_put(b, "{", 1);

@@ -61,4 +61,17 @@ void smg_codec_put_number(struct smg_buf *b, float f);
 /* Row r of res as one JSON object: {"<f1>": v, "<f2>": [v, v]}. */
 void smg_codec_put_json_row(struct smg_buf *b, const struct smg_infer_result *res, size_t r);
 
+/* A writer of row r of res, within smg_codec_row_text_bound(res) bytes. */
+typedef void (*smg_codec_row_writer)(struct smg_buf *b, const struct smg_infer_result *res,
+                                     size_t r);
+
+/*
+ * Every row of res through put_row, with sep (may be "") between rows, making
+ * the room each needs first. SMG_ENOMEM, with err set, past out's cap.
+ */
+SMG_MUST_CHECK enum smg_status smg_codec_put_rows(struct smg_buf *out,
+                                                  const struct smg_infer_result *res,
+                                                  const char *sep, smg_codec_row_writer put_row,
+                                                  struct smg_error *err);
+
 #endif
