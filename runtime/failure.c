@@ -3,6 +3,11 @@
  * temporary file in the same folder, fsync, rename over "failure", fsync the
  * folder), so after a crash there is either the old file, the new one, or
  * none.
+ *
+ * The report must get out when the job failed for lack of memory, so this
+ * path never allocates: the text, its newline and the file names are built on
+ * the stack, and the write goes through the allocation-free core of the
+ * helper (smg_atomic_write_raw) with a temporary name unique to this process.
  */
 #include "runtime/failure.h"
 
@@ -13,7 +18,6 @@
 #include <unistd.h>
 
 #include "io/atomic_file.h"
-#include "io/base/alloc.h"
 #include "io/base/log.h"
 
 void smg_failure_text(const struct smg_error *e, char *buf, size_t size)
@@ -25,30 +29,28 @@ void smg_failure_text(const struct smg_error *e, char *buf, size_t size)
 
 int smg_failure_write(const char *output_dir, const char *text)
 {
-    char path[8192];
-    struct smg_error err;
+    char path[4096], tmp[4096], buf[SMG_FAILURE_TEXT_MAX + 1];
     size_t n = strlen(text);
-    char *buf;
-    int rc, saved;
+    int e;
 
     if (mkdir(output_dir, 0755) != 0 && errno != EEXIST)
         return SMG_EIO;
-    if ((size_t)snprintf(path, sizeof(path), "%s/failure", output_dir) >= sizeof(path)) {
+    if ((size_t)snprintf(path, sizeof(path), "%s/failure", output_dir) >= sizeof(path) ||
+        (size_t)snprintf(tmp, sizeof(tmp), "%s/.failure.tmp.%ld", output_dir, (long)getpid()) >=
+            sizeof(tmp)) {
         errno = ENAMETOOLONG;
         return SMG_EIO;
     }
-    if ((buf = smg_malloc(n + 1)) == NULL) {
-        errno = ENOMEM;
-        return SMG_EIO;
-    }
+    if (n > SMG_FAILURE_TEXT_MAX)
+        n = SMG_FAILURE_TEXT_MAX;
     memcpy(buf, text, n);
     buf[n] = '\n';
-    smg_error_clear(&err);
-    rc = smg_atomic_write(path, buf, n + 1, 0644, &err);
-    saved = errno;
-    smg_free(buf);
-    errno = saved;
-    return rc == SMG_OK ? SMG_OK : SMG_EIO;
+    e = smg_atomic_write_raw(path, tmp, output_dir, buf, n + 1, 0644, NULL);
+    if (e != 0) {
+        errno = e;
+        return SMG_EIO;
+    }
+    return SMG_OK;
 }
 
 enum smg_status smg_failure_report(const char *output_dir, const struct smg_error *e)

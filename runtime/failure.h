@@ -23,7 +23,14 @@ void smg_failure_text(const struct smg_error *e, char *buf, size_t size);
 /* Best effort on the way out: a caller may ignore the status, the log says it all. */
 enum smg_status smg_failure_report(const char *output_dir, const struct smg_error *e);
 
-/* Write text (plus a newline) to <output_dir>/failure atomically. */
+/* The longest text smg_failure_write keeps; SageMaker reads the first 1024 characters. */
+#define SMG_FAILURE_TEXT_MAX 8192
+
+/*
+ * Write text (plus a newline) to <output_dir>/failure atomically, without
+ * allocating (so it works when memory has run out); text past
+ * SMG_FAILURE_TEXT_MAX bytes is cut. SMG_EIO with errno set on failure.
+ */
 int smg_failure_write(const char *output_dir, const char *text);
 
 /* Remove a failure file left by an earlier local run in the same root. */

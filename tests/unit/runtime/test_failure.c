@@ -20,6 +20,7 @@
 
 #include "runtime/failure.h"
 #include "files_helpers.h"
+#include "io/base/alloc.h"
 #include "io/base/log.h"
 #include "runtime/signals.h"
 
@@ -107,6 +108,26 @@ static void test_algorithm_error_file(void **state)
     assert_string_equal(buf, "AlgorithmError: LAPACKE_dsyevd failed: 3\n");
 }
 
+/* Out of memory is a common reason to fail: the report must not need the heap. */
+static void test_written_without_memory(void **state)
+{
+    struct smg_error err;
+    char buf[2048];
+    FILE *devnull = fopen("/dev/null", "w");
+    (void)state;
+    smg_error_clear(&err);
+    smg_error_set(&err, SMG_ENOMEM, "out of memory for the mini-batch");
+    smg_log_set_stream(devnull);
+    smg_alloc_fail_after(0);
+    assert_int_equal(smg_failure_report(out_dir, &err), SMG_OK);
+    smg_alloc_reset();
+    smg_log_set_stream(NULL);
+    fclose(devnull);
+    read_failure(buf, sizeof(buf));
+    assert_string_equal(buf, "AlgorithmError: out of memory for the mini-batch\n");
+    assert_int_equal(count_entries(out_dir), 1);
+}
+
 static void test_long_message_first_line(void **state)
 {
     struct smg_error err;
@@ -180,6 +201,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_client_error_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_algorithm_error_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_written_without_memory, setup, teardown),
         cmocka_unit_test_setup_teardown(test_long_message_first_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
