@@ -184,17 +184,19 @@ static int send_wrapped(struct worker *w, int fd, const char *file, uint64_t *se
 
     while (rc == SMG_OK) {
         size_t got;
+        if (len == SMG_RECORDIO_MAX_LENGTH) { /* full: only the end of the file may follow */
+            unsigned char extra;
+            if ((rc = smg_stream_read(s, &extra, 1, &got, &w->err)) == SMG_OK && got > 0)
+                rc = smg_error_set(&w->err, SMG_EFORMAT,
+                                   "%s: too large to wrap in one RecordIO record (%lu bytes max)",
+                                   file, (unsigned long)SMG_RECORDIO_MAX_LENGTH);
+            break;
+        }
         if (len == cap) {
             unsigned char *p;
             cap = cap ? cap * 2 : CHUNK;
             if (cap > SMG_RECORDIO_MAX_LENGTH)
                 cap = SMG_RECORDIO_MAX_LENGTH;
-            if (len == cap) {
-                rc = smg_error_set(&w->err, SMG_EFORMAT,
-                                   "%s: too large to wrap in one RecordIO record (2^29 bytes max)",
-                                   file);
-                break;
-            }
             if ((p = smg_realloc(data, cap)) == NULL) {
                 rc = smg_error_set(&w->err, SMG_ENOMEM, "out of memory wrapping %s", file);
                 break;
