@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "io/base/alloc.h"
+#include "io/json_string.h"
 
 #define MIB (1024.0 * 1024.0)
 
@@ -325,16 +326,18 @@ out:
 
 /* ---- main ------------------------------------------------------------------- */
 
+/* A "key": "value" line of the JSON report, quoted by io/json_string. */
 static void json_string(const char *key, const char *v, int last)
 {
-    printf("  \"%s\": \"", key);
-    for (const char *p = v ? v : ""; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            putchar('\\');
-        if ((unsigned char)*p >= 0x20)
-            putchar(*p);
+    struct smg_buf b;
+
+    smg_buf_init(&b, 1 << 16);
+    if (smg_json_put_string(&b, v ? v : "") != SMG_OK) {
+        fprintf(stderr, "bench_limits: cannot quote the value of %s\n", key);
+        exit(1);
     }
-    printf("\"%s\n", last ? "" : ",");
+    printf("  \"%s\": %s%s\n", key, b.data, last ? "" : ",");
+    smg_buf_free(&b);
 }
 
 int main(int argc, char **argv)

@@ -23,9 +23,10 @@
  * Whatever the format, the whole body becomes one row-major matrix, so the
  * model can score it with one GEMM.
  *
- * Every failure is an SMG_EFORMAT (bad body) or SMG_ECONFIG (bad content type)
+ * A bad request is an SMG_EFORMAT (bad body) or SMG_ECONFIG (bad content type)
  * with a one-line message naming what was wrong and where ("instance 3:
- * 'features' has 5 values, expected 7"), fit to send back to the client.
+ * 'features' has 5 values, expected 7"), fit to send back to the client;
+ * SMG_ENOMEM and SMG_EINTERNAL are ours.
  */
 #ifndef SMG_INFER_REQUEST_H
 #define SMG_INFER_REQUEST_H

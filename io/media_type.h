@@ -40,8 +40,10 @@
  * parameters separated by ';', each `key=value` with spaces allowed around
  * every token. The one parameter with a meaning is label_size (CSV's leading
  * label columns): a decimal number 0..SMG_MEDIA_MAX_LABEL_SIZE. Others
- * (charset, q, ...) are ignored. A parameter without '=' is reported, not
- * rejected, because HTTP clients send them and training configs must not.
+ * (charset, q, ...) are ignored. A parameter without '=' does not fail the
+ * parse: the parser points at it (bad_param) and each caller decides. A
+ * training channel's ContentType refuses it (a config file should be exact);
+ * an inference request ignores it (HTTP clients send such parameters).
  */
 #ifndef SMG_MEDIA_TYPE_H
 #define SMG_MEDIA_TYPE_H

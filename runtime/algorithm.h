@@ -8,7 +8,7 @@
  * the model schema (the trainer writes it; model_claims recognises it), the
  * serving side (open a model file, predict with its response fields) and the
  * note `smalgo inspect` prints. Adding an algorithm is its algorithms/ files,
- * one descriptor file and one line in runtime/algorithms.c.
+ * one descriptor file and its name in SMG_ALGORITHM_LIST below.
  */
 #ifndef SMG_ALGORITHM_H
 #define SMG_ALGORITHM_H
@@ -40,7 +40,7 @@ struct smg_algorithm {
     size_t n_hparams;
 
     /* Train from job's channels and write the model. Returns a status; err says why. */
-    int (*train)(struct smg_job *job, struct smg_error *err);
+    enum smg_status (*train)(struct smg_job *job, struct smg_error *err);
 
     /* The model file, in words, for "neither ... nor ..." messages. */
     const char *model_schema;
@@ -50,19 +50,20 @@ struct smg_algorithm {
      * Check a claimed file fully (ndim, shapes, dtypes) and build what predict
      * needs; f outlives *out. SMG_EFORMAT naming `what` (the path); SMG_ENOMEM.
      */
-    int (*serve_open)(const struct smg_ndarray_file *f, const char *what, struct smg_served *out,
-                      struct smg_error *err);
+    enum smg_status (*serve_open)(const struct smg_ndarray_file *f, const char *what,
+                                  struct smg_served *out, struct smg_error *err);
     void (*serve_close)(struct smg_served *m);
     /* Whether this model answers in accept's format; NULL: in every format. */
-    int (*serve_check_accept)(const struct smg_codec *accept, struct smg_error *err);
+    enum smg_status (*serve_check_accept)(const struct smg_codec *accept, struct smg_error *err);
     /* Score n rows of x (n * feature_dim floats) and append the response. Thread-safe. */
-    int (*predict)(const struct smg_served *m, const float *x, size_t n,
-                   const struct smg_codec *accept, struct smg_buf *out, struct smg_error *err);
+    enum smg_status (*predict)(const struct smg_served *m, const float *x, size_t n,
+                               const struct smg_codec *accept, struct smg_buf *out,
+                               struct smg_error *err);
     /*
      * Append to out the JSON object `smalgo inspect` prints as "note" for f,
      * or nothing when f is not a usable model of this algorithm. SMG_ENOMEM.
      */
-    int (*inspect_note)(const struct smg_ndarray_file *f, struct smg_buf *out);
+    enum smg_status (*inspect_note)(const struct smg_ndarray_file *f, struct smg_buf *out);
 };
 
 /*
@@ -79,6 +80,15 @@ SMG_ALGORITHM_LIST(SMG_ALGORITHM_DECLARE)
 extern const struct smg_algorithm *const smg_algorithms[];
 
 const struct smg_algorithm *smg_algorithm_find(const char *name);
+
+/*
+ * "neither X nor Y" (two algorithms) or "none of X, Y, Z" (more) into buf,
+ * each X written by item (snprintf-like: returns what it would write) for
+ * one algorithm, in table order or, with last_first, from the last entry.
+ * Whole items only: one that does not fit is left out.
+ */
+void smg_algorithm_alternatives(char *buf, size_t size, bool last_first,
+                                int (*item)(char *dst, size_t room, const struct smg_algorithm *a));
 
 /*
  * The names of every algorithm joined by sep ("pca|kmeans" with "|"), for

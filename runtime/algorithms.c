@@ -1,5 +1,6 @@
 /*
- * The table of algorithms `smalgo train` knows, and lookup by name.
+ * The table of algorithms `smalgo train`, `serve` and `inspect` know, and
+ * lookup by name.
  *
  * What: smg_algorithms lists every struct smg_algorithm (runtime/algorithm.h:
  * hyperparameters, train, model schema, serving, inspect note), NULL-terminated, and
@@ -45,6 +46,34 @@ void smg_algorithm_names(const char *sep, char *buf, size_t size)
         if (w < 0 || (size_t)w >= size - used) {
             buf[used] = '\0'; /* whole names only */
             return;
+        }
+        used += (size_t)w;
+    }
+}
+
+void smg_algorithm_alternatives(char *buf, size_t size, bool last_first,
+                                int (*item)(char *dst, size_t room, const struct smg_algorithm *a))
+{
+    size_t used = 0, n = 0;
+
+    if (size == 0)
+        return;
+    while (smg_algorithms[n] != NULL)
+        n++;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const struct smg_algorithm *a = smg_algorithms[last_first ? n - 1 - i : i];
+        const char *sep = i == 0 ? (n == 2 ? "neither " : "none of ") : (n == 2 ? " nor " : ", ");
+        size_t mark = used;
+        int w = snprintf(buf + used, size - used, "%s", sep);
+        if (w < 0 || (size_t)w >= size - used)
+            break;
+        used += (size_t)w;
+        w = item(buf + used, size - used, a);
+        if (w < 0 || (size_t)w >= size - used) {
+            used = mark;
+            buf[used] = '\0';
+            break;
         }
         used += (size_t)w;
     }

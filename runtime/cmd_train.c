@@ -100,20 +100,14 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
  * than two. Listed from the last table entry to the first, which keeps the
  * message the two-algorithm releases printed (and tests pin) word for word.
  */
+static int identifying_item(char *dst, size_t room, const struct smg_algorithm *a)
+{
+    return snprintf(dst, room, "'%s' (%s)", a->identifying_hp, a->name);
+}
+
 static void identifying_list(char *buf, size_t size)
 {
-    size_t used = 0, n = 0;
-
-    while (smg_algorithms[n] != NULL)
-        n++;
-    buf[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        const struct smg_algorithm *a = smg_algorithms[n - 1 - i];
-        const char *sep = i == 0 ? (n == 2 ? "neither " : "none of ") : (n == 2 ? " nor " : ", ");
-        int w = snprintf(buf + used, size - used, "%s'%s' (%s)", sep, a->identifying_hp, a->name);
-        if (w > 0 && (size_t)w < size - used)
-            used += (size_t)w;
-    }
+    smg_algorithm_alternatives(buf, size, true, identifying_item);
 }
 
 static int choose_algorithm(const struct train_opts *o, const char *hp_text, const char *hp_path,

@@ -24,22 +24,17 @@ struct smg_serve_model {
     struct smg_served served;
 };
 
+static int schema_item(char *dst, size_t room, const struct smg_algorithm *a)
+{
+    return snprintf(dst, room, "%s", a->model_schema);
+}
+
 /* "neither A nor B" for two algorithms, "none of A, B, C" for more. */
 static int unrecognised(const struct smg_ndarray_file *f, const char *what, struct smg_error *err)
 {
     char kinds[512];
-    size_t used = 0, n = 0;
 
-    while (smg_algorithms[n] != NULL)
-        n++;
-    kinds[0] = '\0';
-    for (size_t i = 0; i < n; i++) {
-        const char *sep = i == 0 ? (n == 2 ? "neither " : "none of ") : (n == 2 ? " nor " : ", ");
-        int w = snprintf(kinds + used, sizeof(kinds) - used, "%s%s", sep,
-                         smg_algorithms[i]->model_schema);
-        if (w > 0 && (size_t)w < sizeof(kinds) - used)
-            used += (size_t)w;
-    }
+    smg_algorithm_alternatives(kinds, sizeof(kinds), false, schema_item);
     return smg_error_set(err, SMG_EFORMAT, "%s: %s: found %zu %s array(s)", what, kinds, f->count,
                          f->named ? "named" : "unnamed");
 }

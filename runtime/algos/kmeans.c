@@ -458,7 +458,7 @@ static int polish_centers(struct smg_job *job, const struct smg_kmeans *km,
     return SMG_OK;
 }
 
-static int train(struct smg_job *job, struct smg_error *err)
+static enum smg_status train(struct smg_job *job, struct smg_error *err)
 {
     struct smg_kmeans_config cfg;
     struct smg_kmeans *km = NULL;
@@ -525,8 +525,8 @@ static bool model_claims(const struct smg_ndarray_file *f)
     return !f->named && f->count == 1;
 }
 
-static int serve_open(const struct smg_ndarray_file *f, const char *what, struct smg_served *out,
-                      struct smg_error *err)
+static enum smg_status serve_open(const struct smg_ndarray_file *f, const char *what,
+                                  struct smg_served *out, struct smg_error *err)
 {
     const struct smg_ndarray *c = &f->arrays[0];
     struct served_kmeans *m;
@@ -565,8 +565,9 @@ static void serve_close(struct smg_served *served)
     served->state = NULL;
 }
 
-static int predict(const struct smg_served *served, const float *x, size_t n,
-                   const struct smg_codec *accept, struct smg_buf *out, struct smg_error *err)
+static enum smg_status predict(const struct smg_served *served, const float *x, size_t n,
+                               const struct smg_codec *accept, struct smg_buf *out,
+                               struct smg_error *err)
 {
     const struct served_kmeans *m = served->state;
     float *res = NULL;
@@ -598,7 +599,7 @@ static int predict(const struct smg_served *served, const float *x, size_t n,
 
 /* ---- inspect note -------------------------------------------------------------- */
 
-static int inspect_note(const struct smg_ndarray_file *f, struct smg_buf *out)
+static enum smg_status inspect_note(const struct smg_ndarray_file *f, struct smg_buf *out)
 {
     if (!model_claims(f) || f->arrays[0].ndim != 2 || f->arrays[0].dtype != SMG_DTYPE_FLOAT32)
         return SMG_OK;

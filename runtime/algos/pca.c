@@ -259,7 +259,7 @@ static int finish(struct smg_job *job, const struct smg_pca_config *cfg, struct 
     return SMG_OK;
 }
 
-static int train(struct smg_job *job, struct smg_error *err)
+static enum smg_status train(struct smg_job *job, struct smg_error *err)
 {
     struct smg_pca_config cfg;
     struct smg_pca *p = NULL;
@@ -346,8 +346,8 @@ static int check_model(const struct smg_ndarray_file *f, const char *what, struc
     return SMG_OK;
 }
 
-static int serve_open(const struct smg_ndarray_file *f, const char *what, struct smg_served *out,
-                      struct smg_error *err)
+static enum smg_status serve_open(const struct smg_ndarray_file *f, const char *what,
+                                  struct smg_served *out, struct smg_error *err)
 {
     struct served_pca *m = smg_calloc(1, sizeof(*m));
     int rc;
@@ -371,7 +371,7 @@ static void serve_close(struct smg_served *m)
     m->state = NULL;
 }
 
-static int serve_check_accept(const struct smg_codec *accept, struct smg_error *err)
+static enum smg_status serve_check_accept(const struct smg_codec *accept, struct smg_error *err)
 {
     if (accept == &smg_codec_csv)
         return smg_error_set(err, SMG_ECONFIG,
@@ -381,8 +381,9 @@ static int serve_check_accept(const struct smg_codec *accept, struct smg_error *
     return SMG_OK;
 }
 
-static int predict(const struct smg_served *served, const float *x, size_t n,
-                   const struct smg_codec *accept, struct smg_buf *out, struct smg_error *err)
+static enum smg_status predict(const struct smg_served *served, const float *x, size_t n,
+                               const struct smg_codec *accept, struct smg_buf *out,
+                               struct smg_error *err)
 {
     const struct served_pca *m = served->state;
     float *proj = NULL;
@@ -426,7 +427,7 @@ static int order_of(const struct smg_ndarray *s)
     return up == down ? 0 : (up ? 1 : -1);
 }
 
-static int inspect_note(const struct smg_ndarray_file *f, struct smg_buf *out)
+static enum smg_status inspect_note(const struct smg_ndarray_file *f, struct smg_buf *out)
 {
     const struct smg_ndarray *s = smg_ndarray_find(f, "s"), *v = smg_ndarray_find(f, "v");
     int order;

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -99,6 +100,27 @@ static void test_names(void **state)
     assert_string_equal(buf, "pca|kmeans");
     smg_algorithm_names(", ", tiny, sizeof(tiny)); /* cut short, still terminated */
     assert_string_equal(tiny, "pca");
+}
+
+static int name_item(char *dst, size_t room, const struct smg_algorithm *a)
+{
+    return snprintf(dst, room, "<%s>", a->name);
+}
+
+/* The "neither ... nor ..." list the train and serve messages share. */
+static void test_alternatives(void **state)
+{
+    char buf[64];
+
+    (void)state;
+    smg_algorithm_alternatives(buf, sizeof(buf), false, name_item);
+    assert_string_equal(buf, "neither <pca> nor <kmeans>");
+    smg_algorithm_alternatives(buf, sizeof(buf), true, name_item);
+    assert_string_equal(buf, "neither <kmeans> nor <pca>");
+    smg_algorithm_alternatives(buf, 20, false, name_item); /* whole items only */
+    assert_string_equal(buf, "neither <pca>");
+    smg_algorithm_alternatives(buf, 1, false, name_item);
+    assert_string_equal(buf, "");
 }
 
 static void test_claims(void **state)
@@ -228,11 +250,9 @@ static void test_inspect_notes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_descriptors_complete),
-        cmocka_unit_test(test_names),
-        cmocka_unit_test(test_claims),
-        cmocka_unit_test(test_malformed_models),
-        cmocka_unit_test(test_predict),
+        cmocka_unit_test(test_descriptors_complete), cmocka_unit_test(test_names),
+        cmocka_unit_test(test_alternatives),         cmocka_unit_test(test_claims),
+        cmocka_unit_test(test_malformed_models),     cmocka_unit_test(test_predict),
         cmocka_unit_test(test_inspect_notes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
