@@ -4,10 +4,11 @@
  * Fallible functions return an enum smg_status, marked SMG_MUST_CHECK in
  * their declarations so that ignoring it does not compile: SMG_OK (0) or one
  * of the negative codes below. (smg_error_set returns the status it records
- * as an int, so that `return smg_error_set(...)` suits any caller.) When the caller passes a non-NULL struct smg_error, the callee
- * also fills it with a one-line, human-readable message saying what was wrong
- * and where (file, record, line, byte offset). That message is what the runtime
- * writes to /opt/ml/output/failure, so it must make sense to a SageMaker user.
+ * as an int, so that `return smg_error_set(...)` suits any caller.) When the
+ * caller passes a non-NULL struct smg_error, the callee also fills it with a
+ * one-line, human-readable message saying what was wrong and where (file,
+ * record, line, byte offset). That message is what the runtime writes to
+ * /opt/ml/output/failure, so it must make sense to a SageMaker user.
  *
  * The error class says whose fault it is: a client error (bad configuration or
  * bad data, the user's to fix) or an algorithm error (ours). The first error set
