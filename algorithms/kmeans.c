@@ -20,8 +20,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "io/base/alloc.h"
 #include "algorithms/kmeans.h"
+#include "io/base/alloc.h"
 #include "io/base/log.h"
 
 struct smg_kmeans {

@@ -47,8 +47,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io/base/batch.h"
 #include "algorithms/comm.h"
+#include "io/base/batch.h"
 #include "io/base/status.h"
 
 /* extra_center_factor=auto and local_lloyd_num_trials=auto resolve to these. */

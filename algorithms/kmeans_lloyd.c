@@ -21,8 +21,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "io/base/alloc.h"
 #include "algorithms/kmeans.h"
+#include "io/base/alloc.h"
 #include "io/base/log.h"
 
 static double sqdist(const double *a, const double *b, size_t d)

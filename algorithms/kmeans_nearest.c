@@ -38,8 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "io/base/alloc.h"
 #include "algorithms/kmeans.h"
+#include "io/base/alloc.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>

@@ -27,8 +27,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "io/base/alloc.h"
 #include "algorithms/kmeans.h"
+#include "io/base/alloc.h"
 
 struct smg_kmeans_sample {
     size_t dim, cap, kept;

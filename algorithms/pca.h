@@ -46,8 +46,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "io/base/batch.h"
 #include "algorithms/comm.h"
+#include "io/base/batch.h"
 #include "io/base/status.h"
 
 enum smg_pca_mode { SMG_PCA_REGULAR = 0, SMG_PCA_RANDOMIZED = 1 };

@@ -27,9 +27,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "io/base/alloc.h"
 #include "algorithms/pca.h"
 #include "algorithms/pca_sketch.h"
+#include "io/base/alloc.h"
 
 struct smg_pca_sketch {
     size_t d, l, k, block_rows;

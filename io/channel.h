@@ -48,8 +48,8 @@
 #include <stdint.h>
 
 #include "io/base/batch.h"
-#include "io/rows.h"
 #include "io/base/status.h"
+#include "io/rows.h"
 
 enum smg_input_mode { SMG_MODE_FILE = 0, SMG_MODE_FASTFILE = 1, SMG_MODE_PIPE = 2 };
 enum smg_compression { SMG_COMPRESSION_NONE = 0, SMG_COMPRESSION_GZIP = 1 };

@@ -21,12 +21,12 @@
 #include <unistd.h>
 
 #include "io/base/alloc.h"
-#include "runtime/cli_number.h"
-#include "runtime/commands.h"
 #include "io/npy.h"
 #include "io/record_encode.h"
 #include "io/recordio.h"
 #include "io/rows.h"
+#include "runtime/cli_number.h"
+#include "runtime/commands.h"
 
 #define CONVERT_BATCH 256
 

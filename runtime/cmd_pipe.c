@@ -17,9 +17,9 @@
 #include <string.h>
 
 #include "io/base/alloc.h"
+#include "io/pipe_feeder.h"
 #include "runtime/cli_number.h"
 #include "runtime/commands.h"
-#include "io/pipe_feeder.h"
 #include "runtime/signals.h"
 
 #define MAX_CHANNELS 16

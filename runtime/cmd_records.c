@@ -37,13 +37,13 @@
 
 #include "io/base/alloc.h"
 #include "io/channel.h"
-#include "runtime/cli_number.h"
-#include "runtime/commands.h"
 #include "io/fifo.h"
 #include "io/file_list.h"
 #include "io/gzip.h"
 #include "io/records_probe.h"
 #include "io/rows.h"
+#include "runtime/cli_number.h"
+#include "runtime/commands.h"
 #include "runtime/signals.h"
 
 #define CHUNK_ROWS 1024

@@ -26,9 +26,9 @@
 
 #include <cblas.h>
 
+#include "io/base/log.h"
 #include "runtime/algorithm.h"
 #include "runtime/commands.h"
-#include "io/base/log.h"
 #include "runtime/serve_http.h"
 #include "runtime/serve_model.h"
 

@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "io/base/alloc.h"
+#include "io/base/log.h"
 #include "runtime/commands.h"
 #include "runtime/config.h"
 #include "runtime/config_walk.h"
@@ -25,7 +26,6 @@
 #include "runtime/job.h"
 #include "runtime/jsonfile.h"
 #include "runtime/mpi_process.h"
-#include "io/base/log.h"
 #include "runtime/signals.h"
 
 struct train_opts {

@@ -22,9 +22,9 @@
 #include <sys/stat.h>
 
 #include "io/base/alloc.h"
+#include "io/base/log.h"
 #include "runtime/config_walk.h"
 #include "runtime/jsonfile.h"
-#include "io/base/log.h"
 
 /* Copy src into a fixed buffer; false if it does not fit. */
 static bool copy_str(char *dst, size_t size, const char *src)

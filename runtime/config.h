@@ -10,8 +10,8 @@
 #ifndef SMG_CONFIG_H
 #define SMG_CONFIG_H
 
-#include "runtime/job.h"
 #include "io/base/status.h"
+#include "runtime/job.h"
 
 /*
  * Fill job->channels from inputdataconfig.json text (source names the file in

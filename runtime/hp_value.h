@@ -10,8 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "runtime/hparams.h"
 #include "io/base/status.h"
+#include "runtime/hparams.h"
 
 struct smg_hp_value {
     char *text;         /* normalised (trimmed) text, smg_malloc'd */

@@ -12,12 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/algorithm.h"
-#include "io/channel.h"
 #include "algorithms/comm.h"
-#include "runtime/hparams.h"
-#include "io/ndarray.h"
 #include "io/base/status.h"
+#include "io/channel.h"
+#include "io/ndarray.h"
+#include "runtime/algorithm.h"
+#include "runtime/hparams.h"
 
 #define SMG_MAX_CHANNELS 16
 #define SMG_MAX_HOSTS    256

@@ -23,12 +23,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "runtime/metrics.h"
 #include "io/base/alloc.h"
-#include "runtime/job.h"
 #include "io/base/buffer.h"
 #include "io/base/log.h"
 #include "io/json_string.h"
-#include "runtime/metrics.h"
+#include "runtime/job.h"
 
 #define MAX_TIMERS 64
 

@@ -20,8 +20,8 @@
 
 #include <stddef.h>
 
-#include "runtime/serve_model.h"
 #include "io/base/status.h"
+#include "runtime/serve_model.h"
 
 struct smg_serve_config {
     const char *bind_addr;      /* IPv4 address to listen on; NULL = all interfaces */

@@ -14,8 +14,8 @@
 
 #include <stddef.h>
 
-#include "io/infer_response.h"
 #include "io/base/status.h"
+#include "io/infer_response.h"
 
 struct smg_serve_model;
 

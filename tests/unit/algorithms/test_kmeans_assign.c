@@ -21,8 +21,8 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "io/base/alloc.h"
 #include "algorithms/kmeans_assign.h"
+#include "io/base/alloc.h"
 
 static uint64_t rng_state;
 

@@ -18,8 +18,8 @@
 
 #include <cmocka.h>
 
-#include "io/base/alloc.h"
 #include "algorithms/pca.h"
+#include "io/base/alloc.h"
 
 /* ---- deterministic data ------------------------------------------------ */
 

@@ -15,8 +15,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "io/base/alloc.h"
 #include "algorithms/pca_project.h"
+#include "io/base/alloc.h"
 
 static uint64_t rng_state;
 

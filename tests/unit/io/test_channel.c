@@ -35,10 +35,10 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "files_helpers.h"
 #include "io/channel.h"
 #include "io/fifo.h"
 #include "io/file_list.h"
-#include "files_helpers.h"
 
 #define DIM 2
 

@@ -33,8 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "io/base/alloc.h"
 #include "files_helpers.h"
+#include "io/base/alloc.h"
 #include "io/ndarray.h"
 
 #define ARTIFACTS SMALGO_SHARED_DIR "/fixtures/sagemaker/artifacts"

@@ -14,8 +14,8 @@
 #include <cmocka.h>
 
 #include "io/record_encode.h"
-#include "io/records_probe.h"
 #include "io/recordio.h"
+#include "io/records_probe.h"
 
 /* A memory file of recordIO records built up by put_rec. */
 struct file {

@@ -17,11 +17,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "files_helpers.h"
+#include "io/base/log.h"
 #include "runtime/config.h"
 #include "runtime/config_walk.h"
-#include "files_helpers.h"
 #include "runtime/job.h"
-#include "io/base/log.h"
 
 static char root[256];
 

@@ -18,10 +18,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/failure.h"
 #include "files_helpers.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
+#include "runtime/failure.h"
 #include "runtime/signals.h"
 
 static char root[256];

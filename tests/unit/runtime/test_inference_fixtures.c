@@ -32,10 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "files_helpers.h"
 #include "algorithms/kmeans_assign.h"
-#include "io/ndarray.h"
 #include "algorithms/pca_project.h"
+#include "files_helpers.h"
+#include "io/ndarray.h"
 
 #define FIXTURES SMALGO_SHARED_DIR "/fixtures/sagemaker"
 

@@ -15,8 +15,8 @@
 #include <cjson/cJSON.h>
 #include <cmocka.h>
 
-#include "runtime/job.h"
 #include "io/base/log.h"
+#include "runtime/job.h"
 #include "runtime/metrics.h"
 
 static const struct smg_algorithm fake_kmeans = {.name = "kmeans",
