@@ -55,7 +55,6 @@ void smg_proc_reap(void)
             return; /* none ended (0), or no children at all (ECHILD) */
         /* Ours: kept for smg_proc_poll. Else an orphan: reaped is all it needed. */
         smg_children_ended(&children, r, exit_code(wstatus));
-            /* false: an orphan, dropped */ /* false: an orphan, dropped */
     }
 }
 
