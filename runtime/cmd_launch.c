@@ -13,7 +13,8 @@
  *   smalgo-launch, so "a smalgo process runs" still means a rank runs.
  *
  * Tunables: SMALGO_HOST_WAIT_SECONDS (300), SMALGO_HOST_CHECK_SECONDS (5),
- * SMALGO_HOST_LOST_CHECKS (2); SMALGO_ML_ROOT (/opt/ml); SMALGO_BIN (this
+ * SMALGO_HOST_LOST_CHECKS (2); the ML root as train finds it (--ml-root DIR
+ * among train's options, else SMALGO_ML_ROOT, else /opt/ml); SMALGO_BIN (this
  * program) is what every rank runs.
  */
 #include <errno.h>
@@ -73,18 +74,19 @@ static void find_self(char *out, size_t size)
 }
 
 /*
- * Read resourceconfig.json into l->job. False when the job is one host as far
+ * Read resourceconfig.json under the ML root train will use (--ml-root,
+ * SMALGO_ML_ROOT, /opt/ml) into l->job. False when the job is one host as far
  * as launch is concerned: absent, one host, or broken (train reports that).
  */
 static bool several_hosts(struct smg_launch *l)
 {
-    const char *env = getenv("SMALGO_ML_ROOT");
+    const char *root = smg_launch_ml_root(l->args, l->n_args, getenv("SMALGO_ML_ROOT"));
     char path[8192];
     char *text = NULL;
     size_t len;
     int rc;
 
-    if (smg_job_set_root(&l->job, env && *env ? env : "/opt/ml", NULL) != SMG_OK)
+    if (smg_job_set_root(&l->job, root, NULL) != SMG_OK)
         return false;
     snprintf(path, sizeof(path), "%s/input/config/resourceconfig.json", l->job.root);
     if (smg_file_read_text(path, SMG_CONFIG_MAX_BYTES, &text, &len, NULL, NULL) != SMG_OK)

@@ -55,7 +55,4 @@ void smg_launch_read_text(const char *path, char *buf, size_t max);
 /* Stop sshd (bounded) and reap it. */
 void smg_launch_stop_sshd(struct smg_launch *l);
 
-/* Sleep up to seconds; a signal cuts it short. */
-void smg_launch_nap(double seconds);
-
 #endif

@@ -1,12 +1,11 @@
 /*
  * Small helpers the leader and the workers of `smalgo launch` share: the
- * failure file (written once: the first cause wins), bounded text reads,
- * stopping sshd, and interruptible sleeps.
+ * failure file (written once: the first cause wins), bounded text reads and
+ * stopping sshd.
  */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "io/base/log.h"
@@ -48,11 +47,4 @@ void smg_launch_stop_sshd(struct smg_launch *l)
     if (l->sshd > 0)
         smg_proc_stop(l->sshd, 5.0);
     l->sshd = 0;
-}
-
-void smg_launch_nap(double seconds)
-{
-    struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
-
-    nanosleep(&ts, NULL);
 }

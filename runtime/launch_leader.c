@@ -11,9 +11,10 @@
  *    worker's own failure; else mpirun's status);
  * 4. hand the job's status to every remaining worker (launch_done.h).
  *
- * SIGTERM stops mpirun and the job ends with status 143 on every host. One
- * loop polls mpirun, the probes and the stop flag every 100 ms; the probes
- * run beside mpirun as child processes, so nothing blocks the loop.
+ * SIGTERM stops mpirun as a lost host does (SIGTERM, SIGKILL 10 s later) and
+ * the job ends with status 143 on every host. One loop polls mpirun, the
+ * probes and the stop flag every 100 ms; the probes run beside mpirun as
+ * child processes, so nothing blocks the loop, and every wait is bounded.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,8 @@
 extern char **environ;
 
 #define TICK 0.1
+/* Seconds mpirun gets between SIGTERM and SIGKILL. */
+#define MPIRUN_GRACE 10.0
 
 /* Parallel ssh checks of some workers (indices into job.hosts). */
 struct round {
@@ -91,43 +94,38 @@ static void host_names(const struct smg_launch *l, const bool *which, char *out,
 /* Write the done file to each worker in which; three tries each, bounded. */
 static void tell_workers(const struct smg_launch *l, int status, const bool *which)
 {
+    static const char cmd[] = "cat >" SMG_LAUNCH_DONE_FILE ".tmp && mv " SMG_LAUNCH_DONE_FILE
+                              ".tmp " SMG_LAUNCH_DONE_FILE;
     char failure[SMG_LAUNCH_DONE_REASON_MAX + 1], path[8192];
     char msg[SMG_LAUNCH_DONE_REASON_MAX + 64];
-    FILE *f = tmpfile();
+    char *argv[SMG_SSH_ARGV_LEN];
     size_t len;
+    int fd = -1;
 
     snprintf(path, sizeof(path), "%s/failure", l->job.output_dir);
     smg_launch_read_text(path, failure, sizeof(failure));
     len = smg_launch_done_format(status, failure, msg, sizeof(msg));
-    if (f == NULL || fwrite(msg, 1, len, f) != len || fflush(f) != 0) {
+    if (smg_proc_tmpfd(&fd, NULL) != SMG_OK || write(fd, msg, len) != (ssize_t)len) {
         smg_log_error("cannot prepare the job's status for the workers");
-        if (f)
-            fclose(f);
-        return;
+        goto out;
     }
     for (size_t i = 1; i < l->job.n_hosts; i++) {
-        char *argv[] = {"ssh",
-                        "-o",
-                        SMG_SSH_CONNECT_TIMEOUT,
-                        "-o",
-                        "BatchMode=yes",
-                        l->job.hosts[i],
-                        "cat >" SMG_LAUNCH_DONE_FILE ".tmp && mv " SMG_LAUNCH_DONE_FILE
-                        ".tmp " SMG_LAUNCH_DONE_FILE,
-                        NULL};
         int tries = 0;
         if (!which[i])
             continue;
-        while (lseek(fileno(f), 0, SEEK_SET) == 0 &&
-               smg_proc_run(argv, fileno(f), -1, SMG_SSH_TIMEOUT_SECONDS) != 0) {
+        smg_launch_ssh_argv(argv, l->job.hosts[i], cmd);
+        while (lseek(fd, 0, SEEK_SET) == 0 &&
+               smg_proc_run(argv, fd, -1, SMG_SSH_TIMEOUT_SECONDS) != 0) {
             if (++tries >= 3) {
                 smg_log_error("could not tell %s that the job ended", l->job.hosts[i]);
                 break;
             }
-            smg_launch_nap(1.0);
+            smg_proc_nap(1.0);
         }
     }
-    fclose(f);
+out:
+    if (fd >= 0)
+        close(fd);
 }
 
 /* Step 1. 0 when every worker answers, else the exit status (workers told). */
@@ -144,7 +142,7 @@ static int wait_for_workers(struct smg_launch *l)
     for (;;) {
         round_start(&r, l, pending);
         while (!round_poll(&r, l) && !*l->stop)
-            smg_launch_nap(TICK);
+            smg_proc_nap(TICK);
         round_cancel(&r, l);
         any = false;
         for (size_t i = 1; i < l->job.n_hosts; i++) {
@@ -171,7 +169,7 @@ static int wait_for_workers(struct smg_launch *l)
             tell_workers(l, 1, others);
             return 1;
         }
-        smg_launch_nap(1.0);
+        smg_proc_nap(1.0);
     }
 }
 
@@ -199,7 +197,7 @@ static int start_mpirun(const struct smg_launch *l, pid_t *pid, struct smg_error
 /* Step 2: mpirun's exit status; lost[] names the workers the checks lost. */
 static int watch_mpirun(struct smg_launch *l, pid_t mpirun, bool *lost)
 {
-    bool all[SMG_MAX_HOSTS] = {false}, term_sent = false, lost_any = false;
+    bool all[SMG_MAX_HOSTS] = {false}, lost_any = false;
     double next_round = smg_proc_now() + (double)l->check_every, kill_at = 0;
     struct smg_launch_watch watch;
     struct round r = {.running = false};
@@ -210,15 +208,14 @@ static int watch_mpirun(struct smg_launch *l, pid_t mpirun, bool *lost)
     for (size_t i = 1; i < l->job.n_hosts; i++)
         all[i] = true;
     while (!smg_proc_poll(mpirun, &code)) {
-        if (*l->stop && !term_sent) {
+        /* Stopping for either cause: SIGTERM once, SIGKILL 10 s later, so this loop ends. */
+        if ((*l->stop || lost_any) && kill_at == 0) {
+            if (lost_any) {
+                host_names(l, lost, names, sizeof(names));
+                smg_log_warn("lost host(s): %s; stopping mpirun", names);
+            }
             kill(mpirun, SIGTERM);
-            term_sent = true;
-        }
-        if (lost_any && kill_at == 0) {
-            host_names(l, lost, names, sizeof(names));
-            smg_log_warn("lost host(s): %s; stopping mpirun", names);
-            kill(mpirun, SIGTERM);
-            kill_at = smg_proc_now() + 10.0;
+            kill_at = smg_proc_now() + MPIRUN_GRACE;
         } else if (kill_at > 0 && smg_proc_now() >= kill_at) {
             kill(mpirun, SIGKILL);
         }
@@ -230,7 +227,7 @@ static int watch_mpirun(struct smg_launch *l, pid_t mpirun, bool *lost)
                     lost[i] = lost_any = true;
             next_round = smg_proc_now() + (double)l->check_every;
         }
-        smg_launch_nap(TICK);
+        smg_proc_nap(TICK);
     }
     round_cancel(&r, l);
     return code;
@@ -240,46 +237,54 @@ static int watch_mpirun(struct smg_launch *l, pid_t mpirun, bool *lost)
 static bool worker_failure(const struct smg_launch *l, char *out, size_t size)
 {
     char cmd[8300], text[901];
-    FILE *f;
+    char *argv[SMG_SSH_ARGV_LEN];
+    bool found = false;
+    int fd = -1;
 
     if (strchr(l->job.output_dir, '\'') != NULL)
         return false;
     snprintf(cmd, sizeof(cmd), "head -c 900 '%s/failure'", l->job.output_dir);
-    for (size_t i = 1; i < l->job.n_hosts; i++) {
-        char *argv[] = {
-            "ssh", "-o", SMG_SSH_CONNECT_TIMEOUT, "-o", "BatchMode=yes", l->job.hosts[i],
-            cmd,   NULL};
+    if (smg_proc_tmpfd(&fd, NULL) != SMG_OK)
+        return false;
+    for (size_t i = 1; !found && i < l->job.n_hosts; i++) {
+        ssize_t got;
         size_t n;
-        if ((f = tmpfile()) == NULL)
-            return false;
-        int code = smg_proc_run(argv, -1, fileno(f), SMG_SSH_TIMEOUT_SECONDS);
-        rewind(f);
-        n = fread(text, 1, sizeof(text) - 1, f);
-        fclose(f);
+        if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
+            break;
+        int code = smg_proc_run(smg_launch_ssh_argv(argv, l->job.hosts[i], cmd), -1, fd,
+                                SMG_SSH_TIMEOUT_SECONDS);
+        got = pread(fd, text, sizeof(text) - 1, 0);
+        n = got > 0 ? (size_t)got : 0;
         while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
             n--;
         text[n] = '\0';
         if (code == 0 && n > 0) {
             snprintf(out, size, "host %s failed: %s", l->job.hosts[i], text);
-            return true;
+            found = true;
         }
     }
-    return false;
+    close(fd);
+    return found;
 }
 
 /* Step 3: a failed job's cause into output/failure; lost[] gains unreachable workers. */
 static void name_failure(struct smg_launch *l, int code, bool *lost)
 {
+    bool all[SMG_MAX_HOSTS] = {false}, any = false;
     char names[4096], text[5000];
-    bool any = false;
+    struct round r;
 
     for (size_t i = 1; i < l->job.n_hosts; i++)
         any = any || lost[i];
-    for (size_t i = 1; !any && i < l->job.n_hosts; i++) {
-        char *argv[] = {
-            "ssh",  "-o", SMG_SSH_CONNECT_TIMEOUT, "-o", "BatchMode=yes", l->job.hosts[i],
-            "true", NULL};
-        lost[i] = smg_proc_run(argv, -1, -1, SMG_SSH_TIMEOUT_SECONDS) != 0;
+    if (!any) {
+        /* Every worker at once; each probe ends within SMG_SSH_TIMEOUT_SECONDS. */
+        for (size_t i = 1; i < l->job.n_hosts; i++)
+            all[i] = true;
+        round_start(&r, l, all);
+        while (!round_poll(&r, l))
+            smg_proc_nap(TICK);
+        for (size_t i = 1; i < l->job.n_hosts; i++)
+            lost[i] = !r.answered[i];
     }
     any = false;
     for (size_t i = 1; i < l->job.n_hosts; i++)

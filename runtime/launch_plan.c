@@ -1,8 +1,9 @@
 /*
  * The pure parts of `smalgo launch` (see launch_plan.h): name checks, the
- * mpirun argument vector, the default-route interface and the tunables.
- * Nothing here starts a process or touches a file; every string it returns is
- * a copy the caller owns through struct smg_argv.
+ * mpirun and ssh argument vectors, the default-route interface, the ML root
+ * from train's arguments and the tunables. Nothing here starts a process or
+ * touches a file; the mpirun vector's strings are copies the caller owns
+ * through struct smg_argv, the ssh vector borrows the caller's strings.
  */
 #include "runtime/launch_plan.h"
 
@@ -219,4 +220,32 @@ unsigned smg_launch_env_uint(const char *name, unsigned fallback, unsigned lo, u
         return fallback;
     }
     return (unsigned)v;
+}
+
+char **smg_launch_ssh_argv(char *argv[SMG_SSH_ARGV_LEN], const char *host, const char *cmd)
+{
+    char *const v[SMG_SSH_ARGV_LEN] = {
+        "ssh",       "-o", SMG_SSH_CONNECT_TIMEOUT, "-o", "BatchMode=yes", (char *)host,
+        (char *)cmd, NULL};
+
+    memcpy(argv, v, sizeof(v));
+    return argv;
+}
+
+const char *smg_launch_ml_root(char *const *args, size_t n_args, const char *env)
+{
+    const char *root = NULL;
+
+    for (size_t i = 1; i < n_args; i++) {
+        const char *a = args[i];
+        if (strcmp(a, "--ml-root") == 0 && i + 1 < n_args)
+            root = args[++i];
+        else if (strcmp(a, "--algorithm") == 0 && i + 1 < n_args)
+            i++;
+        else if (strncmp(a, "--ml-root=", 10) == 0)
+            root = a + 10;
+    }
+    if (root == NULL && env != NULL && *env != '\0')
+        root = env;
+    return root != NULL ? root : "/opt/ml";
 }

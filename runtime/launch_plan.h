@@ -1,9 +1,9 @@
 /*
  * The pure decisions of `smalgo launch` (no processes, no I/O): which names
- * are safe to hand to ssh and mpirun, the mpirun command line for a job of
- * several hosts, which interface carries the default route, and the launch's
- * tunables from the environment. Kept apart from the process code so unit
- * tests can check them with plain strings.
+ * are safe to hand to ssh and mpirun, the mpirun and ssh command lines, which
+ * interface carries the default route, the ML root named by train's
+ * arguments, and the launch's tunables from the environment. Kept apart from the process code so
+ * unit tests can check them with plain strings.
  */
 #ifndef SMG_LAUNCH_PLAN_H
 #define SMG_LAUNCH_PLAN_H
@@ -58,6 +58,27 @@ struct smg_launch_job {
  */
 SMG_MUST_CHECK enum smg_status smg_launch_mpirun_argv(const struct smg_launch_job *job,
                                                       struct smg_argv *out, struct smg_error *err);
+
+/* The ssh options of every probe and transfer: fail fast, never prompt. */
+#define SMG_SSH_CONNECT_TIMEOUT "ConnectTimeout=5"
+/* The slots smg_launch_ssh_argv fills, the terminating NULL included. */
+#define SMG_SSH_ARGV_LEN 8
+
+/*
+ * The one ssh command line of the launcher, `ssh -o ConnectTimeout=5 -o
+ * BatchMode=yes HOST CMD`, into argv (SMG_SSH_ARGV_LEN slots, NULL-terminated;
+ * it points at host and cmd, which must outlive it). host must be a checked
+ * name (smg_launch_name_ok). Returns argv.
+ */
+char **smg_launch_ssh_argv(char *argv[SMG_SSH_ARGV_LEN], const char *host, const char *cmd);
+
+/*
+ * The ML root a `smalgo train` with these arguments (args[0] is "train") uses,
+ * with train's precedence: the last --ml-root DIR or --ml-root=DIR, else env
+ * (SMALGO_ML_ROOT; NULL or "" when unset), else /opt/ml. The value of
+ * --algorithm is skipped, as train reads it; other words are train's to judge.
+ */
+const char *smg_launch_ml_root(char *const *args, size_t n_args, const char *env);
 
 /*
  * From the text of /proc/net/route, the interface of the default route (the

@@ -2,17 +2,28 @@
  * fork/exec/waitpid for `smalgo launch` (see launch_proc.h). The launcher is
  * a small event loop: it never blocks on a child, it polls. Children get the
  * default signal dispositions back, so SIGTERM sent to mpirun or ssh ends
- * them even though the launcher itself catches it.
+ * them even though the launcher itself catches it. Only smg_proc_reap waits
+ * for children, with waitpid(-1): our own children's statuses go to one
+ * table (launch_children.h), orphans are just reaped. Every descriptor the
+ * launcher opens is close-on-exec, so children inherit only stdin, stdout
+ * and stderr.
  */
 #include "runtime/launch_proc.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "runtime/launch_children.h"
+#include "runtime/launch_plan.h"
+
+/* Zero-filled: every slot free. */
+static struct smg_children children;
 
 double smg_proc_now(void)
 {
@@ -22,18 +33,57 @@ double smg_proc_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void nap(double seconds)
+static int exit_code(int wstatus)
+{
+    if (WIFEXITED(wstatus))
+        return WEXITSTATUS(wstatus);
+    if (WIFSIGNALED(wstatus))
+        return 128 + WTERMSIG(wstatus);
+    return 1;
+}
+
+void smg_proc_reap(void)
+{
+    int wstatus = 0;
+    pid_t r;
+
+    for (;;) {
+        r = waitpid(-1, &wstatus, WNOHANG);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return; /* none ended (0), or no children at all (ECHILD) */
+        /* Ours: kept for smg_proc_poll. Else an orphan: reaped is all it needed. */
+        smg_children_ended(&children, r, exit_code(wstatus));
+    }
+}
+
+void smg_proc_nap(double seconds)
 {
     struct timespec ts = {(time_t)seconds, (long)((seconds - (double)(time_t)seconds) * 1e9)};
 
     nanosleep(&ts, NULL); /* a signal cuts it short, which is what callers want */
+    smg_proc_reap();
+}
+
+enum smg_status smg_proc_tmpfd(int *fd, struct smg_error *err)
+{
+    char path[] = "/tmp/smalgo-launch-XXXXXX";
+    int f = mkostemp(path, O_CLOEXEC);
+
+    if (f < 0)
+        return smg_error_set(err, SMG_EIO, "cannot create a temporary file in /tmp: %s",
+                             strerror(errno));
+    unlink(path);
+    *fd = f;
+    return SMG_OK;
 }
 
 /* In the child: stdin/stdout, default signals, then exec. Never returns. */
 static void child_exec(char *const argv[], int in_fd, int out_fd, bool quiet)
 {
     sigset_t none;
-    int null_fd = open("/dev/null", O_RDWR);
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC); /* dup2's copies stay open */
 
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP)
@@ -51,37 +101,33 @@ static void child_exec(char *const argv[], int in_fd, int out_fd, bool quiet)
 enum smg_status smg_proc_spawn(char *const argv[], int in_fd, int out_fd, bool quiet, pid_t *pid,
                                struct smg_error *err)
 {
-    pid_t p = fork();
+    pid_t p;
 
+    if (!smg_children_room(&children))
+        return smg_error_set(err, SMG_EINTERNAL, "cannot start %s: %d children already run",
+                             argv[0], SMG_CHILDREN_MAX);
+    p = fork();
     if (p < 0)
         return smg_error_set(err, SMG_EINTERNAL, "cannot start %s: fork: %s", argv[0],
                              strerror(errno));
     if (p == 0)
         child_exec(argv, in_fd, out_fd, quiet);
+    /* Before any reaping, so its status cannot be dropped as an orphan's; room was checked. */
+    (void)smg_children_add(&children, p);
     *pid = p;
     return SMG_OK;
 }
 
-static int exit_code(int wstatus)
-{
-    if (WIFEXITED(wstatus))
-        return WEXITSTATUS(wstatus);
-    if (WIFSIGNALED(wstatus))
-        return 128 + WTERMSIG(wstatus);
-    return 1;
-}
-
 bool smg_proc_poll(pid_t pid, int *code)
 {
-    int wstatus = 0;
-    pid_t r;
+    int r;
 
-    do
-        r = waitpid(pid, &wstatus, WNOHANG);
-    while (r < 0 && errno == EINTR);
+    smg_proc_reap();
+    r = smg_children_take(&children, pid, code);
     if (r == 0)
         return false;
-    *code = r == pid ? exit_code(wstatus) : 1; /* r < 0: not our child any more */
+    if (r < 0)
+        *code = 1; /* not a child of ours (any more) */
     return true;
 }
 
@@ -94,11 +140,11 @@ int smg_proc_stop(pid_t pid, double grace)
     while (smg_proc_now() < deadline) {
         if (smg_proc_poll(pid, &code))
             return code;
-        nap(0.05);
+        smg_proc_nap(0.05);
     }
     kill(pid, SIGKILL);
     while (!smg_proc_poll(pid, &code))
-        nap(0.01); /* SIGKILL cannot be refused: this ends */
+        smg_proc_nap(0.01); /* SIGKILL cannot be refused: this ends */
     return code;
 }
 
@@ -115,19 +161,19 @@ int smg_proc_run(char *const argv[], int in_fd, int out_fd, double timeout)
             smg_proc_stop(pid, 1.0);
             return -1;
         }
-        nap(0.05);
+        smg_proc_nap(0.05);
     }
     return code;
 }
 
 bool smg_probe_start(struct smg_probe *p, const char *host)
 {
-    char *argv[] = {"ssh",  "-o", SMG_SSH_CONNECT_TIMEOUT, "-o", "BatchMode=yes", (char *)host,
-                    "true", NULL};
+    char *argv[SMG_SSH_ARGV_LEN];
 
     p->pid = 0;
     p->started = smg_proc_now();
-    return smg_proc_spawn(argv, -1, -1, true, &p->pid, NULL) == SMG_OK;
+    return smg_proc_spawn(smg_launch_ssh_argv(argv, host, "true"), -1, -1, true, &p->pid, NULL) ==
+           SMG_OK;
 }
 
 int smg_probe_poll(struct smg_probe *p)

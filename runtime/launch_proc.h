@@ -4,6 +4,12 @@
  * host whether its sshd lets us in (`ssh -o BatchMode=yes HOST true`), as a
  * probe that runs beside other work. Every child started here is reaped by
  * smg_proc_poll or smg_proc_stop; no wait here is unbounded.
+ *
+ * The launcher is PID 1 of a multi-host container, so orphans of the
+ * container (sshd sessions, orted) become its children too: every poll and
+ * every nap reaps whatever child ended, keeps the status of our own for
+ * smg_proc_poll (launch_children.h) and drops an orphan's. Nothing else in
+ * the launcher may wait for children.
  */
 #ifndef SMG_LAUNCH_PROC_H
 #define SMG_LAUNCH_PROC_H
@@ -13,26 +19,39 @@
 
 #include "io/base/status.h"
 
-/* The ssh options of every probe and transfer: fail fast, never prompt. */
-#define SMG_SSH_CONNECT_TIMEOUT "ConnectTimeout=5"
 /* A probe or transfer that takes longer than this has failed. */
 #define SMG_SSH_TIMEOUT_SECONDS 15.0
 
 /* Seconds on a monotonic clock. */
 double smg_proc_now(void);
 
+/* Sleep up to seconds (a signal cuts it short), then reap ended children. */
+void smg_proc_nap(double seconds);
+
+/* Reap every child that ended (see above); never blocks. */
+void smg_proc_reap(void);
+
+/*
+ * An anonymous temporary file (created under /tmp and unlinked at once) open
+ * for reading and writing, close-on-exec: a child sees it only as the stdin or
+ * stdout it is given. The descriptor into *fd; the caller closes it.
+ */
+SMG_MUST_CHECK enum smg_status smg_proc_tmpfd(int *fd, struct smg_error *err);
+
 /*
  * Start argv[0] (searched in PATH) with argv. in_fd and out_fd become the
  * child's stdin and stdout (-1: /dev/null); stderr is inherited, or
  * /dev/null when quiet. The child gets default signal dispositions and an
- * empty signal mask.
+ * empty signal mask. SMG_EINTERNAL when fork fails or the launcher already
+ * tracks SMG_CHILDREN_MAX children.
  */
 SMG_MUST_CHECK enum smg_status smg_proc_spawn(char *const argv[], int in_fd, int out_fd, bool quiet,
                                               pid_t *pid, struct smg_error *err);
 
 /*
  * Reap pid if it has ended: true and *code set to its exit status (128 + the
- * signal number when a signal ended it), false while it runs.
+ * signal number when a signal ended it), false while it runs. A pid that is
+ * not a running child of smg_proc_spawn reads as ended with status 1.
  */
 bool smg_proc_poll(pid_t pid, int *code);
 

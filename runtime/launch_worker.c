@@ -101,7 +101,7 @@ static int wait_for_leader(struct smg_launch *l, const char *leader)
         if (r >= 0 &&
             (rc = checked(l, leader, r == 1, &seen, &misses, smg_proc_now() - started)) != 0)
             break;
-        smg_launch_nap(0.2);
+        smg_proc_nap(0.2);
     }
     smg_probe_cancel(&probe);
     return rc;

@@ -4,7 +4,8 @@
  * forwarded variables sorted and each once, then smalgo and its arguments),
  * the names we accept for ssh and mpirun, the default-route interface from
  * /proc/net/route text (including malformed text), the tunables from the
- * environment, and the argument vector under injected out-of-memory.
+ * environment, the argument vector under injected out-of-memory, the one ssh
+ * command line, and the ML root found in train's arguments.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -215,12 +216,56 @@ static void test_env_uint(void **state)
     unsetenv("SMG_TEST_SECONDS");
 }
 
+static void test_ssh_argv(void **state)
+{
+    static const char *want[] = {"ssh",    "-o",  "ConnectTimeout=5", "-o", "BatchMode=yes",
+                                 "algo-2", "true"};
+    char *argv[SMG_SSH_ARGV_LEN];
+    char **got;
+
+    (void)state;
+    got = smg_launch_ssh_argv(argv, "algo-2", "true");
+    assert_ptr_equal(got, argv);
+    for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+        assert_string_equal(argv[i], want[i]);
+    assert_null(argv[SMG_SSH_ARGV_LEN - 1]);
+}
+
+static void test_ml_root(void **state)
+{
+    char *bare[] = {"train"};
+    char *flag[] = {"train", "--ml-root", "/x"};
+    char *eq[] = {"train", "--ml-root=/y"};
+    char *last[] = {"train", "--ml-root", "/x", "--algorithm", "pca", "--ml-root=/y"};
+    char *algo_value[] = {"train", "--algorithm", "--ml-root", "pca"};
+    char *no_value[] = {"train", "--algorithm", "kmeans", "--ml-root"};
+    char *empty[] = {"train", "--ml-root="};
+
+    (void)state;
+    assert_string_equal(smg_launch_ml_root(bare, 1, NULL), "/opt/ml");
+    assert_string_equal(smg_launch_ml_root(bare, 1, ""), "/opt/ml");
+    assert_string_equal(smg_launch_ml_root(bare, 1, "/env"), "/env");
+    /* The flag wins over SMALGO_ML_ROOT, in both spellings; the last one counts. */
+    assert_string_equal(smg_launch_ml_root(flag, 3, "/env"), "/x");
+    assert_string_equal(smg_launch_ml_root(eq, 2, "/env"), "/y");
+    assert_string_equal(smg_launch_ml_root(last, 6, NULL), "/y");
+    /* --algorithm's value is a value, as train reads it, even when it looks like --ml-root. */
+    assert_string_equal(smg_launch_ml_root(algo_value, 4, "/env"), "/env");
+    /* A trailing --ml-root has no value: train rejects it; launch falls back. */
+    assert_string_equal(smg_launch_ml_root(no_value, 4, NULL), "/opt/ml");
+    /* An empty value is passed on for train to report. */
+    assert_string_equal(smg_launch_ml_root(empty, 2, "/env"), "");
+    /* Only args[1..n_args) are read. */
+    assert_string_equal(smg_launch_ml_root(flag, 2, NULL), "/opt/ml");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_mpirun_argv),   cmocka_unit_test(test_mpirun_argv_out_of_memory),
         cmocka_unit_test(test_names),         cmocka_unit_test(test_forwarded),
         cmocka_unit_test(test_default_route), cmocka_unit_test(test_env_uint),
+        cmocka_unit_test(test_ssh_argv),      cmocka_unit_test(test_ml_root),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
