@@ -9,6 +9,11 @@
  * batch_rows x feature_dim floats. Batches run across file boundaries, so every
  * batch has exactly batch_rows rows except the epoch's last.
  *
+ * Sparse channels (accept_csr): the first record the channel reads settles its
+ * layout for good. A sparse recordIO-protobuf tensor makes every slot a
+ * growable CSR buffer (csr_buf.h), so memory follows the non-zeros; anything
+ * else allocates the dense buffers then, as without accept_csr.
+ *
  * The ring: `head` is the oldest filled slot, `count` the filled slots
  * including the one the consumer currently holds (`held`), which is released
  * on its next call; the producer fills slot (head + count) % QUEUE_SLOTS when
@@ -38,6 +43,7 @@
 #include <time.h>
 
 #include "io/base/alloc.h"
+#include "io/csr_buf.h"
 #include "io/fifo.h"
 #include "io/file_list.h"
 #include "io/gzip.h"
@@ -46,10 +52,15 @@
 #define WAIT_TICK_NS (100 * 1000000L)
 
 struct slot {
-    float *x;
+    float *x;               /* dense rows (allocated when the channel reads dense) */
+    struct smg_csr_buf csr; /* CSR rows (when it reads sparse) */
+    bool is_csr;            /* which of the two holds this batch */
     size_t rows;
     uint64_t first_record;
 };
+
+/* Dense or CSR: decided once per channel, by the first record it reads (accept_csr). */
+enum layout { LAYOUT_UNDECIDED = 0, LAYOUT_DENSE, LAYOUT_CSR };
 
 struct smg_channel {
     struct smg_channel_config cfg; /* name and data_dir point at our copies */
@@ -58,6 +69,7 @@ struct smg_channel {
     struct smg_file_list files;
     size_t dim;
     struct slot slots[QUEUE_SLOTS];
+    enum layout layout; /* written by the producer only */
 
     /* The current epoch. */
     bool in_epoch;
@@ -82,24 +94,27 @@ static bool stopped(const struct smg_channel *ch)
     return ch->cfg.stop != NULL && *ch->cfg.stop;
 }
 
-/* Producer: wait for a free slot; NULL when cancelled. */
-static float *acquire_slot(struct smg_channel *ch)
+/* Producer: wait for a free slot (its CSR rows cleared); NULL when cancelled. */
+static struct slot *acquire_slot(struct smg_channel *ch)
 {
-    float *x = NULL;
+    struct slot *s = NULL;
 
     pthread_mutex_lock(&ch->mu);
     while (ch->count == QUEUE_SLOTS && !atomic_load(&ch->cancel))
         pthread_cond_wait(&ch->cv, &ch->mu);
     if (!atomic_load(&ch->cancel))
-        x = ch->slots[(ch->head + ch->count) % QUEUE_SLOTS].x;
+        s = &ch->slots[(ch->head + ch->count) % QUEUE_SLOTS];
     pthread_mutex_unlock(&ch->mu);
-    return x;
+    if (s != NULL)
+        smg_csr_buf_clear(&s->csr);
+    return s;
 }
 
 static void publish(struct smg_channel *ch, size_t rows)
 {
     pthread_mutex_lock(&ch->mu);
     struct slot *s = &ch->slots[(ch->head + ch->count) % QUEUE_SLOTS];
+    s->is_csr = ch->layout == LAYOUT_CSR;
     s->rows = rows;
     s->first_record = ch->produced;
     ch->produced += rows;
@@ -147,6 +162,65 @@ static int open_source(struct smg_channel *ch, size_t i, struct smg_stream **out
     return smg_gzip_detect(raw, out, NULL, err);
 }
 
+/* The ring's dense buffers, batch_rows x feature_dim floats each, unless already there. */
+static int alloc_dense_slots(struct smg_channel *ch, struct smg_error *err)
+{
+    size_t bytes = ch->cfg.batch_rows * ch->dim * sizeof(float); /* checked by open */
+
+    for (size_t i = 0; i < QUEUE_SLOTS; i++)
+        if (ch->slots[i].x == NULL && (ch->slots[i].x = smg_malloc(bytes)) == NULL)
+            return smg_error_set(err, SMG_ENOMEM,
+                                 "out of memory for channel %s batch buffers (%d x %zu bytes)",
+                                 ch->name, QUEUE_SLOTS, bytes);
+    return SMG_OK;
+}
+
+static int alloc_csr_slots(struct smg_channel *ch, struct smg_error *err)
+{
+    for (size_t i = 0; i < QUEUE_SLOTS; i++)
+        if (ch->slots[i].csr.indptr == NULL &&
+            smg_csr_buf_init(&ch->slots[i].csr, ch->cfg.batch_rows, err) != SMG_OK)
+            return SMG_ENOMEM;
+    return SMG_OK;
+}
+
+/*
+ * Settle the channel's layout on the first record it reads: CSR when the
+ * caller accepts CSR and that record is a sparse recordIO-protobuf tensor,
+ * else dense. An empty source leaves it undecided for the next one.
+ */
+static int decide_layout(struct smg_channel *ch, struct smg_row_reader *r, struct smg_error *err)
+{
+    bool sparse = false, empty = false;
+    int rc;
+
+    if (ch->layout != LAYOUT_UNDECIDED)
+        return SMG_OK;
+    if (ch->cfg.accept_csr && !ch->cfg.format.recordio_wrapped && ch->dim <= UINT32_MAX) {
+        if ((rc = smg_row_reader_peek_sparse(r, &sparse, &empty, err)) != SMG_OK || empty)
+            return rc;
+    }
+    if (sparse && (rc = alloc_csr_slots(ch, err)) == SMG_OK)
+        ch->layout = LAYOUT_CSR;
+    else if (!sparse && (rc = alloc_dense_slots(ch, err)) == SMG_OK)
+        ch->layout = LAYOUT_DENSE;
+    return rc;
+}
+
+/* Decode up to batch - filled rows into slot cur, in the channel's layout. */
+static int read_rows(struct smg_channel *ch, struct smg_row_reader *r, struct slot *cur,
+                     size_t filled, size_t *got, struct smg_error *err)
+{
+    size_t want = ch->cfg.batch_rows - filled;
+
+    *got = 0;
+    if (ch->layout == LAYOUT_UNDECIDED)
+        return SMG_OK; /* an empty source */
+    if (ch->layout == LAYOUT_CSR)
+        return smg_row_reader_next_csr(r, &cur->csr, want, got, err);
+    return smg_row_reader_next(r, cur->x + filled * ch->dim, want, got, err);
+}
+
 static void *producer_main(void *arg)
 {
     struct smg_channel *ch = arg;
@@ -154,7 +228,7 @@ static void *producer_main(void *arg)
     size_t batch = ch->cfg.batch_rows, filled = 0;
     uint64_t bytes_done = 0;
     struct smg_error err;
-    float *cur;
+    struct slot *cur;
     int rc = SMG_OK;
 
     smg_error_clear(&err);
@@ -166,13 +240,15 @@ static void *producer_main(void *arg)
 
         if ((rc = open_source(ch, i, &s, &err)) == SMG_OK)
             rc = smg_row_reader_new(s, &ch->cfg.format, &r, &err);
+        if (rc == SMG_OK)
+            rc = decide_layout(ch, r, &err);
         while (rc == SMG_OK) {
             size_t got = 0;
             if (stopped(ch)) {
                 rc = smg_error_set(&err, SMG_ESTOPPED, "channel %s: stopped", ch->name);
                 break;
             }
-            rc = smg_row_reader_next(r, cur + filled * ch->dim, batch - filled, &got, &err);
+            rc = read_rows(ch, r, cur, filled, &got, &err);
             if (rc != SMG_OK || got == 0)
                 break;
             filled += got;
@@ -246,14 +322,8 @@ enum smg_status smg_channel_open(const struct smg_channel_config *cfg, struct sm
     }
     ch->cfg.name = ch->name;
     ch->cfg.data_dir = ch->data_dir;
-    for (size_t i = 0; i < QUEUE_SLOTS; i++) {
-        if ((ch->slots[i].x = smg_malloc(bytes)) == NULL) {
-            rc = smg_error_set(err, SMG_ENOMEM,
-                               "out of memory for channel %s batch buffers (%d x %zu bytes)",
-                               cfg->name, QUEUE_SLOTS, bytes);
-            goto out;
-        }
-    }
+    if (!cfg->accept_csr && (rc = alloc_dense_slots(ch, err)) != SMG_OK)
+        goto out; /* else allocated once the layout is known */
     if (cfg->mode != SMG_MODE_PIPE) {
         char folder[4096];
         int n = snprintf(folder, sizeof(folder), "%s/%s", cfg->data_dir, cfg->name);
@@ -340,10 +410,15 @@ enum smg_status smg_channel_next_batch(struct smg_channel *ch, struct smg_batch 
     }
     if (ch->count > 0) {
         const struct slot *s = &ch->slots[ch->head];
-        batch->x = s->x;
-        batch->rows = s->rows;
-        batch->cols = ch->dim;
-        batch->first_record = s->first_record;
+        if (s->is_csr) {
+            *batch = smg_csr_buf_batch(&s->csr, ch->dim, s->first_record);
+        } else {
+            memset(batch, 0, sizeof(*batch));
+            batch->x = s->x;
+            batch->rows = s->rows;
+            batch->cols = ch->dim;
+            batch->first_record = s->first_record;
+        }
         ch->held = true;
         ch->delivered += s->rows;
     } else if (ch->producer_rc != SMG_OK) {
@@ -397,8 +472,10 @@ void smg_channel_free(struct smg_channel *ch)
     if (ch == NULL)
         return;
     smg_channel_end_epoch(ch);
-    for (size_t i = 0; i < QUEUE_SLOTS; i++)
+    for (size_t i = 0; i < QUEUE_SLOTS; i++) {
         smg_free(ch->slots[i].x);
+        smg_csr_buf_free(&ch->slots[i].csr);
+    }
     smg_file_list_clear(&ch->files);
     pthread_cond_destroy(&ch->cv);
     pthread_mutex_destroy(&ch->mu);

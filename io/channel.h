@@ -68,6 +68,14 @@ struct smg_channel_config {
     int ranks_on_host;           /* ... out of this many (1 = all files) */
     bool allow_empty;            /* an epoch with no records is not an error */
     volatile sig_atomic_t *stop; /* optional: when non-zero, next_batch gives SMG_ESTOPPED */
+    /*
+     * The caller takes CSR batches (batch.h): when the channel's first record
+     * is a sparse recordIO-protobuf tensor, every batch is delivered as CSR
+     * (dense records in it keep their non-zeros) and no batch_rows x
+     * feature_dim buffer is ever allocated. Otherwise, or when false, batches
+     * are dense as always.
+     */
+    bool accept_csr;
     /* smg_channel_open copies name and data_dir; the stop flag must outlive the channel. */
 };
 

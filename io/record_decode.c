@@ -25,6 +25,7 @@
 #include "io/record_decode.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -74,8 +75,9 @@ static double value_at(const struct tensor_view *t, size_t i)
     return 0;
 }
 
-/* Store value i as feature j, rejecting NaN, infinity and float overflow. */
-static int put(const struct tensor_view *t, size_t i, float *row, size_t j, struct smg_error *err)
+/* Value i as a float32 for feature j, rejecting NaN, infinity and float overflow. */
+static int to_float(const struct tensor_view *t, size_t i, size_t j, float *out,
+                    struct smg_error *err)
 {
     double v = value_at(t, i);
     float f = (float)v;
@@ -86,8 +88,14 @@ static int put(const struct tensor_view *t, size_t i, float *row, size_t j, stru
         return smg_error_set(err, SMG_EFORMAT, "feature %zu is infinite", j);
     if (isinf(f))
         return smg_error_set(err, SMG_EFORMAT, "feature %zu (%g) is out of float32 range", j, v);
-    row[j] = f;
+    *out = f;
     return SMG_OK;
+}
+
+/* Store value i as feature j. */
+static int put(const struct tensor_view *t, size_t i, float *row, size_t j, struct smg_error *err)
+{
+    return to_float(t, i, j, &row[j], err);
 }
 
 static int shape_cols(const struct tensor_view *t, uint64_t *cols, struct smg_error *err)
@@ -110,30 +118,102 @@ static int shape_cols(const struct tensor_view *t, uint64_t *cols, struct smg_er
                          t->n_shape);
 }
 
-static int densify(const struct tensor_view *t, size_t dim, float *row, struct smg_error *err)
+/* Sparse (keys), or an empty row given by its shape alone (the SDK's empty CSR rows). */
+static bool is_sparse(const struct tensor_view *t)
+{
+    return t->n_keys > 0 || (t->n_values == 0 && t->n_shape > 0);
+}
+
+static int check_dense(const struct tensor_view *t, size_t dim, struct smg_error *err)
 {
     uint64_t cols = 0;
     int rc;
 
-    if (t->n_keys == 0 && !(t->n_values == 0 && t->n_shape > 0)) {
-        /* dense */
-        if (t->n_values != dim)
-            return smg_error_set(err, SMG_EFORMAT, "%zu features, expected %zu (feature_dim)",
-                                 t->n_values, dim);
-        if (t->n_shape > 0) {
-            if ((rc = shape_cols(t, &cols, err)) != SMG_OK)
-                return rc;
-            if (cols != t->n_values)
-                return smg_error_set(err, SMG_EFORMAT,
-                                     "dense tensor shape says %ju columns but it holds %zu values",
-                                     (uintmax_t)cols, t->n_values);
-        }
-        for (size_t i = 0; i < dim; i++)
-            if ((rc = put(t, i, row, i, err)) != SMG_OK)
-                return rc;
-        return SMG_OK;
+    if (t->n_values != dim)
+        return smg_error_set(err, SMG_EFORMAT, "%zu features, expected %zu (feature_dim)",
+                             t->n_values, dim);
+    if (t->n_shape > 0) {
+        if ((rc = shape_cols(t, &cols, err)) != SMG_OK)
+            return rc;
+        if (cols != t->n_values)
+            return smg_error_set(err, SMG_EFORMAT,
+                                 "dense tensor shape says %ju columns but it holds %zu values",
+                                 (uintmax_t)cols, t->n_values);
     }
-    /* sparse (or an empty row given by its shape alone) */
+    return SMG_OK;
+}
+
+struct key_pos {
+    uint64_t key;
+    size_t pos;
+};
+
+static int cmp_key_pos(const void *a, const void *b)
+{
+    const struct key_pos *x = a, *y = b;
+
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return x->pos < y->pos ? -1 : x->pos > y->pos;
+}
+
+/*
+ * The entries of a sparse tensor in ascending key order: *order is NULL when
+ * the keys already ascend strictly (the common case), else a smg_malloc'd
+ * permutation (caller frees). Two entries with the same key are an error.
+ */
+static int sort_keys(const struct tensor_view *t, size_t **order, struct smg_error *err)
+{
+    size_t n = t->n_keys, i = 1;
+    struct key_pos *kp;
+    int rc = SMG_OK;
+
+    *order = NULL;
+    while (i < n && t->keys[i - 1] < t->keys[i])
+        i++;
+    if (i >= n)
+        return SMG_OK;
+    kp = smg_malloc(n * sizeof(*kp));
+    *order = smg_malloc(n * sizeof(size_t));
+    if (kp == NULL || *order == NULL) {
+        rc = smg_error_set(err, SMG_ENOMEM, "out of memory sorting %zu sparse keys", n);
+        goto out;
+    }
+    for (i = 0; i < n; i++)
+        kp[i] = (struct key_pos){t->keys[i], i};
+    qsort(kp, n, sizeof(*kp), cmp_key_pos);
+    for (i = 0; i < n; i++) {
+        if (i > 0 && kp[i].key == kp[i - 1].key) {
+            rc = smg_error_set(err, SMG_EFORMAT,
+                               "sparse key %ju appears twice (entries %zu and %zu); keys must be "
+                               "distinct",
+                               (uintmax_t)kp[i].key, kp[i - 1].pos, kp[i].pos);
+            goto out;
+        }
+        (*order)[i] = kp[i].pos;
+    }
+out:
+    smg_free(kp);
+    if (rc != SMG_OK) {
+        smg_free(*order);
+        *order = NULL;
+    }
+    return rc;
+}
+
+/*
+ * Check a sparse tensor: shape, counts, every key inside the shape and every
+ * value finite (in entry order, so both decoders report the same first
+ * problem), then distinct keys. *order as sort_keys gives it.
+ */
+static int check_sparse(const struct tensor_view *t, size_t dim, size_t **order,
+                        struct smg_error *err)
+{
+    uint64_t cols = 0;
+    float f;
+    int rc;
+
+    *order = NULL;
     if (t->n_shape == 0)
         return smg_error_set(err, SMG_EFORMAT, "sparse tensor (%zu keys) has no shape", t->n_keys);
     if ((rc = shape_cols(t, &cols, err)) != SMG_OK)
@@ -144,14 +224,74 @@ static int densify(const struct tensor_view *t, size_t dim, float *row, struct s
     if (t->n_keys != t->n_values)
         return smg_error_set(err, SMG_EFORMAT, "sparse tensor has %zu keys but %zu values",
                              t->n_keys, t->n_values);
-    memset(row, 0, dim * sizeof(float));
     for (size_t i = 0; i < t->n_keys; i++) {
         if (t->keys[i] >= cols)
             return smg_error_set(err, SMG_EFORMAT, "sparse key %ju outside shape [%ju]",
                                  (uintmax_t)t->keys[i], (uintmax_t)cols);
-        if ((rc = put(t, i, row, (size_t)t->keys[i], err)) != SMG_OK)
+        if ((rc = to_float(t, i, (size_t)t->keys[i], &f, err)) != SMG_OK)
             return rc;
     }
+    return sort_keys(t, order, err);
+}
+
+static int densify(const struct tensor_view *t, size_t dim, float *row, struct smg_error *err)
+{
+    size_t *order = NULL;
+    int rc;
+
+    if (!is_sparse(t)) {
+        if ((rc = check_dense(t, dim, err)) != SMG_OK)
+            return rc;
+        for (size_t i = 0; i < dim; i++)
+            if ((rc = put(t, i, row, i, err)) != SMG_OK)
+                return rc;
+        return SMG_OK;
+    }
+    if ((rc = check_sparse(t, dim, &order, err)) != SMG_OK)
+        return rc;
+    smg_free(order);
+    memset(row, 0, dim * sizeof(float));
+    for (size_t i = 0; i < t->n_keys; i++)
+        (void)put(t, i, row, (size_t)t->keys[i], err); /* checked above */
+    return SMG_OK;
+}
+
+/* Append the tensor as one CSR row of out (sorted columns; a dense row keeps its non-zeros). */
+static int to_csr(const struct tensor_view *t, size_t dim, struct smg_csr_buf *out,
+                  struct smg_error *err)
+{
+    size_t *order = NULL, n = 0;
+    int rc;
+
+    if (!is_sparse(t)) {
+        if ((rc = check_dense(t, dim, err)) != SMG_OK ||
+            (rc = smg_csr_buf_reserve(out, dim, err)) != SMG_OK)
+            return rc;
+        for (size_t i = 0; i < dim; i++) {
+            float f;
+            if ((rc = to_float(t, i, i, &f, err)) != SMG_OK)
+                return rc;
+            if (f != 0.0f) {
+                out->indices[out->nnz + n] = (uint32_t)i;
+                out->values[out->nnz + n++] = f;
+            }
+        }
+    } else {
+        if ((rc = check_sparse(t, dim, &order, err)) != SMG_OK)
+            return rc;
+        if ((rc = smg_csr_buf_reserve(out, t->n_keys, err)) != SMG_OK) {
+            smg_free(order);
+            return rc;
+        }
+        for (size_t i = 0; i < t->n_keys; i++, n++) {
+            size_t e = order != NULL ? order[i] : i;
+            out->indices[out->nnz + n] = (uint32_t)t->keys[e];
+            (void)to_float(t, e, (size_t)t->keys[e], &out->values[out->nnz + n], err);
+        }
+        smg_free(order);
+    }
+    out->nnz += n;
+    smg_csr_buf_end_row(out);
     return SMG_OK;
 }
 
@@ -217,6 +357,39 @@ enum smg_status smg_record_decode_pb(const uint8_t *buf, size_t len, size_t feat
     if (rec != NULL)
         aialgs__data__record__free_unpacked(rec, &pb_allocator);
     return rc;
+}
+
+enum smg_status smg_record_decode_csr(const uint8_t *buf, size_t len, size_t feature_dim,
+                                      struct smg_csr_buf *out, struct smg_error *err)
+{
+    Aialgs__Data__Record *rec;
+    struct tensor_view tv;
+    int rc = SMG_OK;
+
+    if (feature_dim > UINT32_MAX)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "feature_dim %zu is too large for sparse batches (at most %u)",
+                             feature_dim, (unsigned)UINT32_MAX);
+    rc = unpack_values(buf, len, &rec, &tv, err);
+    if (rc == SMG_OK)
+        rc = to_csr(&tv, feature_dim, out, err);
+    if (rec != NULL)
+        aialgs__data__record__free_unpacked(rec, &pb_allocator);
+    return (enum smg_status)rc;
+}
+
+bool smg_record_is_sparse(const uint8_t *buf, size_t len)
+{
+    Aialgs__Data__Record *rec;
+    struct tensor_view tv;
+    struct smg_error ignored;
+    bool sparse = false;
+
+    if (unpack_values(buf, len, &rec, &tv, &ignored) == SMG_OK)
+        sparse = is_sparse(&tv);
+    if (rec != NULL)
+        aialgs__data__record__free_unpacked(rec, &pb_allocator);
+    return sparse;
 }
 
 enum smg_status smg_record_feature_count(const uint8_t *buf, size_t len, size_t *dim,

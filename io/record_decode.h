@@ -8,9 +8,12 @@
  *           number of values), exactly feature_dim values; or
  *   sparse: keys (column indices) + values of equal count + shape [cols] or
  *           [1, cols] with cols == feature_dim, every key < cols; missing
- *           columns are 0, a repeated key keeps its last value. A tensor with
- *           shape but neither keys nor values is an all-zero sparse row (the
- *           SDK writes empty CSR rows that way).
+ *           columns are 0. Keys may come in any order (scipy matrices with
+ *           unsorted indices write them so); the same key twice is an error
+ *           ("sparse key 7 appears twice (entries 2 and 5)"), since which
+ *           value was meant cannot be known. A tensor with shape but neither
+ *           keys nor values is an all-zero sparse row (the SDK writes empty
+ *           CSR rows that way).
  * Labels and any other features or fields are accepted and ignored. NaN or
  * infinite features (also float64 values out of float range) are errors.
  *
@@ -29,10 +32,12 @@
 #ifndef SMG_RECORD_DECODE_H
 #define SMG_RECORD_DECODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "io/base/status.h"
+#include "io/csr_buf.h"
 
 SMG_MUST_CHECK enum smg_status smg_record_decode_pb(const uint8_t *buf, size_t len,
                                                     size_t feature_dim, float *row,
@@ -41,6 +46,25 @@ SMG_MUST_CHECK enum smg_status smg_record_decode_pb(const uint8_t *buf, size_t l
 SMG_MUST_CHECK enum smg_status smg_record_decode_fast(const uint8_t *buf, size_t len,
                                                       size_t feature_dim, float *row,
                                                       struct smg_error *err);
+
+/*
+ * The same contract, appending the row to a CSR buffer instead of a dense row:
+ * a sparse tensor's entries sorted by column (explicit zeros kept), a dense
+ * tensor's non-zero values. On success the row is ended (out->rows + 1); on
+ * error out is unchanged. Messages are those of the dense decoders, so a
+ * sparse channel's errors read the same. feature_dim must fit in 32 bits
+ * (CSR column indices are uint32), else SMG_ECONFIG.
+ */
+SMG_MUST_CHECK enum smg_status smg_record_decode_csr(const uint8_t *buf, size_t len,
+                                                     size_t feature_dim, struct smg_csr_buf *out,
+                                                     struct smg_error *err);
+
+/*
+ * Whether buf's features["values"] tensor is sparse (keys, or a shape with no
+ * values): how a channel decides to deliver CSR batches. false for anything
+ * that does not decode (the decoder reports those).
+ */
+bool smg_record_is_sparse(const uint8_t *buf, size_t len);
 
 /*
  * The feature count a Record declares, for callers that must size a decoder

@@ -32,6 +32,10 @@ struct smg_row_reader {
     struct smg_format fmt;
     uint64_t rows;
     struct smg_recordio_reader *rio; /* recordIO-protobuf and wrapped CSV */
+    /* recordIO-protobuf: a record read by peek_sparse, not yet decoded */
+    const uint8_t *peeked;
+    size_t peeked_len;
+    bool have_peeked;
     struct smg_csv_state csv;
     /* wrapped CSV: the record being parsed */
     const uint8_t *rec;
@@ -127,6 +131,26 @@ enum smg_status smg_row_reader_new(struct smg_stream *s, const struct smg_format
     return SMG_OK;
 }
 
+/* The next recordIO payload: the peeked one first. SMG_EEOF at the end. */
+static int next_record(struct smg_row_reader *r, const uint8_t **data, size_t *len,
+                       struct smg_error *err)
+{
+    if (r->have_peeked) {
+        r->have_peeked = false;
+        *data = r->peeked;
+        *len = r->peeked_len;
+        return SMG_OK;
+    }
+    return smg_recordio_next(r->rio, data, len, err);
+}
+
+static int record_error(struct smg_row_reader *r, int rc, struct smg_error *err)
+{
+    smg_error_prefix(err, "%s: record %ju at byte %ju: ", smg_stream_name(r->s),
+                     (uintmax_t)smg_recordio_index(r->rio), (uintmax_t)smg_recordio_offset(r->rio));
+    return rc;
+}
+
 static int next_protobuf(struct smg_row_reader *r, float *out, size_t max_rows, size_t *got,
                          struct smg_error *err)
 {
@@ -135,20 +159,63 @@ static int next_protobuf(struct smg_row_reader *r, float *out, size_t max_rows, 
     for (size_t n = 0; n < max_rows; n++) {
         const uint8_t *data;
         size_t len;
-        int rc = smg_recordio_next(r->rio, &data, &len, err);
+        int rc = next_record(r, &data, &len, err);
         if (rc == SMG_EEOF)
             return SMG_OK;
         if (rc != SMG_OK)
             return rc;
         rc = smg_record_decode_fast(data, len, dim, out + n * dim, err);
-        if (rc != SMG_OK) {
-            smg_error_prefix(err, "%s: record %ju at byte %ju: ", smg_stream_name(r->s),
-                             (uintmax_t)smg_recordio_index(r->rio),
-                             (uintmax_t)smg_recordio_offset(r->rio));
-            return rc;
-        }
+        if (rc != SMG_OK)
+            return record_error(r, rc, err);
         (*got)++;
     }
+    return SMG_OK;
+}
+
+enum smg_status smg_row_reader_peek_sparse(struct smg_row_reader *r, bool *sparse, bool *empty,
+                                           struct smg_error *err)
+{
+    int rc;
+
+    *sparse = false;
+    *empty = false;
+    if (r->fmt.rows != SMG_ROWS_RECORDIO_PROTOBUF)
+        return SMG_OK;
+    if (!r->have_peeked) {
+        rc = smg_recordio_next(r->rio, &r->peeked, &r->peeked_len, err);
+        if (rc == SMG_EEOF) {
+            *empty = true;
+            return SMG_OK;
+        }
+        if (rc != SMG_OK)
+            return (enum smg_status)rc;
+        r->have_peeked = true;
+    }
+    *sparse = smg_record_is_sparse(r->peeked, r->peeked_len);
+    return SMG_OK;
+}
+
+enum smg_status smg_row_reader_next_csr(struct smg_row_reader *r, struct smg_csr_buf *out,
+                                        size_t max_rows, size_t *got, struct smg_error *err)
+{
+    *got = 0;
+    if (r->fmt.rows != SMG_ROWS_RECORDIO_PROTOBUF)
+        return smg_error_set(err, SMG_EINTERNAL, "%s: sparse batches need recordIO-protobuf",
+                             smg_stream_name(r->s));
+    while (*got < max_rows) {
+        const uint8_t *data;
+        size_t len;
+        int rc = next_record(r, &data, &len, err);
+        if (rc == SMG_EEOF)
+            break;
+        if (rc != SMG_OK)
+            return (enum smg_status)rc;
+        rc = smg_record_decode_csr(data, len, r->fmt.feature_dim, out, err);
+        if (rc != SMG_OK)
+            return (enum smg_status)record_error(r, rc, err);
+        (*got)++;
+    }
+    r->rows += *got;
     return SMG_OK;
 }
 

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "io/base/status.h"
+#include "io/csr_buf.h"
 #include "io/stream.h"
 
 /*
@@ -75,6 +76,24 @@ SMG_MUST_CHECK enum smg_status smg_row_reader_new(struct smg_stream *s,
 SMG_MUST_CHECK enum smg_status smg_row_reader_next(struct smg_row_reader *r, float *out,
                                                    size_t max_rows, size_t *got,
                                                    struct smg_error *err);
+
+/*
+ * recordIO-protobuf: read the stream's next record without consuming it
+ * (the next call of either next function decodes it first) and say whether
+ * it holds a sparse tensor (record_decode.h, smg_record_is_sparse). *empty
+ * when the stream has no more records. Other row kinds: *sparse false, SMG_OK.
+ */
+SMG_MUST_CHECK enum smg_status smg_row_reader_peek_sparse(struct smg_row_reader *r, bool *sparse,
+                                                          bool *empty, struct smg_error *err);
+
+/*
+ * recordIO-protobuf only: append up to max_rows rows to out as CSR rows
+ * (smg_record_decode_csr), with the same errors and locations as
+ * smg_row_reader_next. SMG_OK with *got == 0 means the stream ended.
+ */
+SMG_MUST_CHECK enum smg_status smg_row_reader_next_csr(struct smg_row_reader *r,
+                                                       struct smg_csr_buf *out, size_t max_rows,
+                                                       size_t *got, struct smg_error *err);
 
 uint64_t smg_row_reader_records(const struct smg_row_reader *r); /* rows delivered so far */
 void smg_row_reader_free(struct smg_row_reader *r);              /* accepts NULL */

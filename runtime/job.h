@@ -57,6 +57,7 @@ struct smg_job {
     int ranks_on_host;
     bool channels_inferred; /* no inputdataconfig.json: channels are input/data's folders */
     bool metrics_emitted;   /* the #metrics line was printed */
+    bool accept_csr;        /* channels opened from now on may deliver CSR batches (batch.h) */
 };
 
 /*

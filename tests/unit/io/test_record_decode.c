@@ -23,7 +23,42 @@
 typedef int (*decode_fn)(const uint8_t *, size_t, size_t, float *, struct smg_error *);
 static const decode_fn decoders[2] = {smg_record_decode_pb, smg_record_decode_fast};
 
-/* Decode with both decoders; both must agree; returns the status. */
+/*
+ * The CSR decoder must agree with the dense ones: same status and message, an
+ * unchanged buffer on error, and on success one row with ascending distinct
+ * columns that densifies to the same values.
+ */
+static void csr_agrees(const struct smg_bytes *b, size_t dim, int want_rc, const char *want_msg,
+                       const float *want_row)
+{
+    struct smg_csr_buf csr;
+    struct smg_error e;
+    float dense[64] = {0};
+
+    smg_error_clear(&e);
+    assert_int_equal(smg_csr_buf_init(&csr, 1, NULL), SMG_OK);
+    int rc = smg_record_decode_csr(b->data, b->len, dim, &csr, &e);
+    assert_int_equal(rc, want_rc);
+    assert_string_equal(e.msg, want_msg);
+    if (rc != SMG_OK) {
+        assert_int_equal(csr.rows, 0);
+        assert_int_equal(csr.nnz, 0);
+    } else {
+        assert_int_equal(csr.rows, 1);
+        assert_int_equal(csr.indptr[1], csr.nnz);
+        for (size_t p = 0; p < csr.nnz; p++) {
+            assert_true(csr.indices[p] < dim);
+            if (p > 0)
+                assert_true(csr.indices[p - 1] < csr.indices[p]);
+            dense[csr.indices[p]] = csr.values[p];
+        }
+        for (size_t j = 0; j < dim; j++)
+            assert_true(dense[j] == want_row[j]);
+    }
+    smg_csr_buf_free(&csr);
+}
+
+/* Decode with both decoders (and the CSR one); all must agree; returns the status. */
 static int decode_both(const struct smg_bytes *b, size_t dim, float *row, char *msg)
 {
     float r2[64];
@@ -36,6 +71,7 @@ static int decode_both(const struct smg_bytes *b, size_t dim, float *row, char *
     assert_string_equal(e1.msg, e2.msg);
     if (rc1 == SMG_OK)
         assert_memory_equal(row, r2, dim * sizeof(float));
+    csr_agrees(b, dim, rc1, e1.msg, row);
     if (msg)
         strcpy(msg, e1.msg);
     return rc1;
@@ -158,6 +194,49 @@ static void test_sparse(void **state)
     assert_int_equal(smg_record_encode_sparse(&b, SMG_TENSOR_FLOAT64, v, keys, 3, 6, NULL, NULL),
                      0);
     expect_error(&b, 5, "6 features, expected 5 (feature_dim)");
+    smg_bytes_free(&b);
+}
+
+/* Keys in any order are sorted; a key twice is an error on every decoder. */
+static void test_sparse_key_order(void **state)
+{
+    struct smg_bytes b = {0};
+    struct smg_csr_buf csr;
+    const float v[4] = {1, 2, 3, 4}, zeros[3] = {0, 5, 0};
+    const uint64_t keys[4] = {7, 2, 9, 0}, dup[4] = {7, 2, 9, 2};
+    float row[10];
+    (void)state;
+    assert_int_equal(smg_record_encode_sparse(&b, SMG_TENSOR_FLOAT32, v, keys, 4, 10, NULL, NULL),
+                     0);
+    assert_int_equal(decode_both(&b, 10, row, NULL), 0);
+    assert_int_equal(smg_csr_buf_init(&csr, 1, NULL), SMG_OK);
+    assert_int_equal(smg_record_decode_csr(b.data, b.len, 10, &csr, NULL), SMG_OK);
+    assert_int_equal(csr.nnz, 4);
+    assert_true(csr.indices[0] == 0 && csr.indices[1] == 2 && csr.indices[2] == 7 &&
+                csr.indices[3] == 9);
+    assert_true(csr.values[0] == 4 && csr.values[1] == 2 && csr.values[2] == 1 &&
+                csr.values[3] == 3);
+    assert_true(smg_record_is_sparse(b.data, b.len));
+
+    assert_int_equal(smg_record_encode_sparse(&b, SMG_TENSOR_FLOAT32, v, dup, 4, 10, NULL, NULL),
+                     0);
+    expect_error(&b, 10, "sparse key 2 appears twice (entries 1 and 3); keys must be distinct");
+
+    /* A dense record decoded as CSR keeps its non-zeros only. */
+    assert_int_equal(smg_record_encode_dense(&b, SMG_TENSOR_FLOAT32, zeros, 3, NULL, NULL), 0);
+    assert_false(smg_record_is_sparse(b.data, b.len));
+    smg_csr_buf_clear(&csr);
+    assert_int_equal(smg_record_decode_csr(b.data, b.len, 3, &csr, NULL), SMG_OK);
+    assert_true(csr.nnz == 1 && csr.indices[0] == 1 && csr.values[0] == 5);
+    /* Many rows grow the buffer past its first capacity. */
+    assert_int_equal(smg_record_encode_sparse(&b, SMG_TENSOR_FLOAT32, v, keys, 4, 10, NULL, NULL),
+                     0);
+    for (int i = 0; i < 3000; i++)
+        assert_int_equal(smg_record_decode_csr(b.data, b.len, 10, &csr, NULL), SMG_OK);
+    assert_int_equal(csr.rows, 3001);
+    assert_int_equal(csr.nnz, 1 + 3000 * 4);
+    assert_int_equal(csr.indptr[3001], csr.nnz);
+    smg_csr_buf_free(&csr);
     smg_bytes_free(&b);
 }
 
@@ -295,11 +374,9 @@ static void test_out_of_memory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_sdk_bytes),
-        cmocka_unit_test(test_dense_types),
-        cmocka_unit_test(test_sparse),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_row_reader_prefix),
+        cmocka_unit_test(test_sdk_bytes),     cmocka_unit_test(test_dense_types),
+        cmocka_unit_test(test_sparse),        cmocka_unit_test(test_sparse_key_order),
+        cmocka_unit_test(test_malformed),     cmocka_unit_test(test_row_reader_prefix),
         cmocka_unit_test(test_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
