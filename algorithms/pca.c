@@ -28,6 +28,8 @@
  * 0.46 s for one (200k rows, load ~2.7).
  */
 #include "algorithms/pca.h"
+#include "algorithms/csr_ops.h"
+#include "algorithms/pca_csr.h"
 #include "algorithms/pca_sketch.h"
 
 #include <cblas.h>
@@ -53,6 +55,7 @@ struct smg_pca {
     double *xc; /* block_rows * d */
     /* randomized mode */
     struct smg_pca_sketch *sk;
+    struct smg_pca_csr *csr; /* the sparse update, made on the first CSR batch */
 };
 
 static size_t auto_block_rows(size_t width)
@@ -94,11 +97,47 @@ static double *alloc_doubles(size_t a, size_t b)
     return smg_calloc(1, bytes ? bytes : 1);
 }
 
+/*
+ * Regular mode holds d x d doubles (and the solve a second copy): refuse what
+ * exceeds SMG_PCA_REGULAR_MAX_BYTES before allocating, naming the size, since
+ * high-dimensional (typically sparse) data is what randomized mode is for.
+ */
+static int check_regular_budget(size_t d, struct smg_error *err)
+{
+    size_t n, bytes;
+
+    if (smg_mul_size(d, d, &n) && smg_mul_size(n, sizeof(double), &bytes) &&
+        bytes <= SMG_PCA_REGULAR_MAX_BYTES)
+        return SMG_OK;
+    return smg_error_set(err, SMG_ECONFIG,
+                         "pca: algorithm_mode=regular needs a %zu x %zu double matrix "
+                         "(%.0f bytes) for feature_dim %zu, over its budget of %zu bytes; use "
+                         "algorithm_mode=randomized, which needs O(d) memory and takes sparse "
+                         "data as it is",
+                         d, d, (double)d * (double)d * 8.0, d, (size_t)SMG_PCA_REGULAR_MAX_BYTES);
+}
+
+/* The staging block for dense rows (block_rows x d floats), unless already there. */
+static int ensure_stage(struct smg_pca *p, struct smg_error *err)
+{
+    size_t stage_n, stage_bytes;
+
+    if (p->stage != NULL)
+        return SMG_OK;
+    if (p->sk != NULL && smg_pca_sketch_reserve_dense(p->sk, err) != SMG_OK)
+        return SMG_ENOMEM;
+    if (!smg_mul_size(p->block_rows, p->d, &stage_n) ||
+        !smg_mul_size(stage_n, sizeof(float), &stage_bytes) ||
+        (p->stage = smg_malloc(stage_bytes)) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "pca: out of memory for a %zu-row block",
+                             p->block_rows);
+    return SMG_OK;
+}
+
 enum smg_status smg_pca_new(const struct smg_pca_config *cfg, struct smg_pca **out,
                             struct smg_error *err)
 {
     struct smg_pca *p = NULL;
-    size_t stage_n, stage_bytes;
     int rc = check_config(cfg, err);
 
     *out = NULL;
@@ -114,9 +153,10 @@ enum smg_status smg_pca_new(const struct smg_pca_config *cfg, struct smg_pca **o
         if (p->block_rows == 0)
             p->block_rows = auto_block_rows(p->d + cfg->num_components + 10);
         rc = smg_pca_sketch_new(cfg, p->block_rows, &p->sk, err);
-        if (rc != SMG_OK)
-            goto out;
+        goto out; /* the staging block waits for the first dense batch */
     } else {
+        if ((rc = check_regular_budget(p->d, err)) != SMG_OK)
+            goto out;
         p->block_rows = cfg->block_rows ? cfg->block_rows : auto_block_rows(p->d);
         p->mean = alloc_doubles(p->d, 1);
         p->bmean = alloc_doubles(p->d, 1);
@@ -130,16 +170,12 @@ enum smg_status smg_pca_new(const struct smg_pca_config *cfg, struct smg_pca **o
             goto out;
         }
     }
-    if (!smg_mul_size(p->block_rows, p->d, &stage_n) ||
-        !smg_mul_size(stage_n, sizeof(float), &stage_bytes) ||
-        (p->stage = smg_malloc(stage_bytes)) == NULL) {
-        rc =
-            smg_error_set(err, SMG_ENOMEM, "pca: out of memory for a %zu-row block", p->block_rows);
-        goto out;
-    }
-    *out = p;
-    p = NULL;
+    rc = ensure_stage(p, err);
 out:
+    if (rc == SMG_OK) {
+        *out = p;
+        p = NULL;
+    }
     smg_pca_free(p);
     return rc;
 }
@@ -154,6 +190,7 @@ void smg_pca_free(struct smg_pca *p)
     smg_free(p->bmean);
     smg_free(p->xc);
     smg_pca_sketch_free(p->sk);
+    smg_pca_csr_free(p->csr);
     smg_free(p);
 }
 
@@ -202,6 +239,47 @@ static void flush(struct smg_pca *p)
     if (p->staged > 0)
         process_block(p, p->stage, p->staged);
     p->staged = 0;
+    if (p->csr != NULL)
+        smg_pca_csr_fold(p->csr, p->sk);
+}
+
+/* The row just written at the staging position counts (a whole block is processed). */
+static void staged_row_done(struct smg_pca *p)
+{
+    p->staged++;
+    p->rows++;
+    if (p->staged == p->block_rows) {
+        process_block(p, p->stage, p->block_rows);
+        p->staged = 0;
+    }
+}
+
+/*
+ * A CSR batch: randomized mode sketches it directly (pca_csr.h), after the
+ * dense rows staged before it; regular mode, whose d x d matrix is dense
+ * anyway, stages its rows densely one at a time.
+ */
+static int update_csr(struct smg_pca *p, const struct smg_batch *b, struct smg_error *err)
+{
+    int rc;
+
+    if (p->sk == NULL) {
+        for (size_t i = 0; i < b->rows; i++) {
+            smg_csr_row_densify(b, i, p->stage + p->staged * p->d);
+            staged_row_done(p);
+        }
+        return SMG_OK;
+    }
+    if (p->csr == NULL &&
+        (rc = smg_pca_csr_new(p->d, smg_pca_sketch_l(p->sk), &p->csr, err)) != SMG_OK)
+        return rc;
+    if (p->staged > 0) {
+        process_block(p, p->stage, p->staged);
+        p->staged = 0;
+    }
+    smg_pca_csr_update(p->csr, p->sk, b, p->rows);
+    p->rows += b->rows;
+    return SMG_OK;
 }
 
 enum smg_status smg_pca_update(struct smg_pca *p, const struct smg_batch *b, struct smg_error *err)
@@ -209,11 +287,16 @@ enum smg_status smg_pca_update(struct smg_pca *p, const struct smg_batch *b, str
     const size_t d = p->d, m = p->block_rows;
     const float *x = b->x;
     size_t left = b->rows;
+    int rc;
 
     if (b->cols != d)
         return smg_error_set(err, SMG_EFORMAT,
                              "pca: a batch has %zu features per row, expected %zu (feature_dim)",
                              b->cols, d);
+    if (smg_batch_is_csr(b))
+        return update_csr(p, b, err);
+    if ((rc = ensure_stage(p, err)) != SMG_OK)
+        return rc;
     while (left > 0) {
         if (p->staged == 0 && left >= m) {
             /* A whole block in place: no copy, same boundaries as staging. */
@@ -474,16 +557,22 @@ enum smg_status smg_pca_reconstruction_sse(const struct smg_pca_result *res,
 {
     const size_t d = res->feature_dim, k = res->num_components;
     double *proj;
+    float *row;
 
     if (b->cols != d)
         return smg_error_set(err, SMG_EFORMAT,
                              "pca: a batch has %zu features per row, expected %zu (feature_dim)",
                              b->cols, d);
     proj = alloc_doubles(k, 1);
-    if (proj == NULL)
+    row = smg_batch_is_csr(b) ? smg_malloc(d * sizeof(float)) : NULL;
+    if (proj == NULL || (smg_batch_is_csr(b) && row == NULL)) {
+        smg_free(proj);
         return smg_error_set(err, SMG_ENOMEM, "pca: out of memory");
+    }
     for (size_t i = 0; i < b->rows; i++) {
-        const float *x = b->x + i * d;
+        const float *x = b->x != NULL ? b->x + i * d : row;
+        if (b->x == NULL)
+            smg_csr_row_densify(b, i, row); /* one row at a time: the mean makes it dense */
         for (size_t j = 0; j < k; j++)
             proj[j] = 0.0;
         for (size_t f = 0; f < d; f++) {
@@ -500,5 +589,6 @@ enum smg_status smg_pca_reconstruction_sse(const struct smg_pca_result *res,
     }
     *count += (double)b->rows * (double)d;
     smg_free(proj);
+    smg_free(row);
     return SMG_OK;
 }

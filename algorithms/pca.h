@@ -52,6 +52,14 @@
 
 enum smg_pca_mode { SMG_PCA_REGULAR = 0, SMG_PCA_RANDOMIZED = 1 };
 
+/*
+ * Regular mode refuses (SMG_ECONFIG, naming the bytes) a feature_dim whose
+ * d x d double matrix exceeds this, 4 GiB (d <= 23170), and points at
+ * algorithm_mode=randomized. Randomized mode takes CSR batches (batch.h)
+ * without densifying them: O(l d + nnz) memory (pca_csr.h).
+ */
+#define SMG_PCA_REGULAR_MAX_BYTES ((size_t)4 << 30)
+
 /* The seed randomized mode uses unless told otherwise ("SMGPCA\0\1"). */
 #define SMG_PCA_DEFAULT_SEED UINT64_C(0x534d475043410001)
 

@@ -19,8 +19,11 @@
  * row i in this rank's stream, j / 64): it depends neither on batch nor on
  * block boundaries, and ranks draw independent signs. B += H X is one dgemm
  * per block; all sums are in double (x is at most 2^24-ulp float data, so B's
- * rounding error stays far below the centred signal).
+ * rounding error stays far below the centred signal). The dense block buffer
+ * is allocated on the first dense block, so a sketch fed only CSR batches
+ * (pca_csr.c) never holds block_rows x d doubles.
  */
+#include <assert.h>
 #include <cblas.h>
 #include <float.h>
 #include <lapacke.h>
@@ -81,8 +84,7 @@ enum smg_status smg_pca_sketch_new(const struct smg_pca_config *cfg, size_t bloc
     }
     sk->state = alloc_doubles(len, 1);
     sk->h_blk = alloc_doubles(sk->l, block_rows);
-    sk->x_blk = alloc_doubles(block_rows, sk->d);
-    if (!sk->state || !sk->h_blk || !sk->x_blk) {
+    if (!sk->state || !sk->h_blk) {
         smg_pca_sketch_free(sk);
         return smg_error_set(err, SMG_ENOMEM,
                              "pca: out of memory for a %zu x %zu randomized sketch", sk->l, sk->d);
@@ -101,6 +103,14 @@ void smg_pca_sketch_free(struct smg_pca_sketch *sk)
     smg_free(sk);
 }
 
+enum smg_status smg_pca_sketch_reserve_dense(struct smg_pca_sketch *sk, struct smg_error *err)
+{
+    if (sk->x_blk == NULL && (sk->x_blk = alloc_doubles(sk->block_rows, sk->d)) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "pca: out of memory for a %zu-row block",
+                             sk->block_rows);
+    return SMG_OK;
+}
+
 size_t smg_pca_sketch_l(const struct smg_pca_sketch *sk)
 {
     return sk->l;
@@ -116,23 +126,38 @@ double *smg_pca_sketch_state(struct smg_pca_sketch *sk)
     return sk->state;
 }
 
+/* The l signs of stream row `row` into out[j * stride] (j < l), added to h. */
+static void row_signs(struct smg_pca_sketch *sk, uint64_t row, double *out, size_t stride)
+{
+    const size_t l = sk->l, chunks = (l + 63) / 64;
+    double *h = sk->state + l * sk->d;
+
+    for (size_t c = 0; c < chunks; c++) {
+        uint64_t bits = splitmix64(sk->key ^ splitmix64(row * chunks + c));
+        size_t top = l - c * 64 < 64 ? l - c * 64 : 64;
+        for (size_t j = 0; j < top; j++) {
+            double sign = (bits >> j) & 1u ? 1.0 : -1.0;
+            out[(c * 64 + j) * stride] = sign;
+            h[c * 64 + j] += sign;
+        }
+    }
+}
+
+void smg_pca_sketch_signs(struct smg_pca_sketch *sk, uint64_t first_record, size_t m, double *ht)
+{
+    for (size_t i = 0; i < m; i++)
+        row_signs(sk, first_record + i, ht + i * sk->l, 1);
+}
+
 void smg_pca_sketch_block(struct smg_pca_sketch *sk, const float *x, size_t m,
                           uint64_t first_record)
 {
-    const size_t d = sk->d, l = sk->l, chunks = (l + 63) / 64;
-    double *B = sk->state, *h = B + l * d, *s = h + l, *n = s + d;
+    const size_t d = sk->d, l = sk->l;
+    double *B = sk->state, *s = B + l * d + l, *n = s + d;
 
+    assert(sk->x_blk != NULL); /* smg_pca_sketch_reserve_dense came first */
     for (size_t i = 0; i < m; i++) {
-        uint64_t base = (first_record + i) * chunks;
-        for (size_t c = 0; c < chunks; c++) {
-            uint64_t bits = splitmix64(sk->key ^ splitmix64(base + c));
-            size_t top = l - c * 64 < 64 ? l - c * 64 : 64;
-            for (size_t j = 0; j < top; j++) {
-                double sign = (bits >> j) & 1u ? 1.0 : -1.0;
-                sk->h_blk[(c * 64 + j) * m + i] = sign;
-                h[c * 64 + j] += sign;
-            }
-        }
+        row_signs(sk, first_record + i, sk->h_blk + i, m);
         for (size_t f = 0; f < d; f++) {
             double v = (double)x[i * d + f];
             sk->x_blk[i * d + f] = v;

@@ -21,6 +21,15 @@ size_t smg_pca_sketch_l(const struct smg_pca_sketch *sk);
 /* Sketch m rows of x (row-major, d columns); first_record is row 0's index. */
 void smg_pca_sketch_block(struct smg_pca_sketch *sk, const float *x, size_t m,
                           uint64_t first_record);
+/* The dense block buffer smg_pca_sketch_block needs (allocated lazily). */
+SMG_MUST_CHECK enum smg_status smg_pca_sketch_reserve_dense(struct smg_pca_sketch *sk,
+                                                            struct smg_error *err);
+/*
+ * The random block of rows first_record .. first_record + m - 1 transposed:
+ * ht (m x l, row-major) = H_t^T, also added into h. The sparse path
+ * (pca_csr.c) multiplies it with CSR rows itself.
+ */
+void smg_pca_sketch_signs(struct smg_pca_sketch *sk, uint64_t first_record, size_t m, double *ht);
 /* The sums (B, h, s, n) as one vector, for allreduce: l*d + l + d + 1 doubles. */
 size_t smg_pca_sketch_state_len(const struct smg_pca_sketch *sk);
 double *smg_pca_sketch_state(struct smg_pca_sketch *sk);

@@ -27,8 +27,8 @@ struct smg_csr_buf {
 /* An empty buffer with room for max_rows rows (entries grow on demand). */
 SMG_MUST_CHECK enum smg_status smg_csr_buf_init(struct smg_csr_buf *b, size_t max_rows,
                                                 struct smg_error *err);
-void smg_csr_buf_free(struct smg_csr_buf *b); /* accepts a zeroed buffer; zeroes it */
-void smg_csr_buf_clear(struct smg_csr_buf *b);  /* 0 rows, capacity kept */
+void smg_csr_buf_free(struct smg_csr_buf *b);  /* accepts a zeroed buffer; zeroes it */
+void smg_csr_buf_clear(struct smg_csr_buf *b); /* 0 rows, capacity kept */
 
 /* Room for `extra` more entries in the current row (and a row slot). */
 SMG_MUST_CHECK enum smg_status smg_csr_buf_reserve(struct smg_csr_buf *b, size_t extra,

@@ -271,6 +271,7 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     memset(&res, 0, sizeof(res));
     if ((rc = read_config(job, &cfg, &batch_rows, err)) != SMG_OK)
         return rc;
+    job->accept_csr = true; /* sparse channels arrive as CSR (smg_pca_update takes both) */
     rc = smg_pca_new(&cfg, &p, err);
     if (rc != SMG_OK)
         goto out;

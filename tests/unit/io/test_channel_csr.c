@@ -96,8 +96,8 @@ static struct smg_channel_config config(bool csr, size_t batch)
 }
 
 /* Read epoch 0 densified into out (cap rows); counts rows and CSR batches. */
-static int read_all(bool csr, size_t batch, float *out, size_t cap, size_t *rows, size_t *csr_batches,
-                    struct smg_error *err)
+static int read_all(bool csr, size_t batch, float *out, size_t cap, size_t *rows,
+                    size_t *csr_batches, struct smg_error *err)
 {
     struct smg_channel_config c = config(csr, batch);
     struct smg_channel *ch;

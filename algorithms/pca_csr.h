@@ -1,0 +1,40 @@
+/*
+ * Randomized PCA's sketch update from CSR mini-batches, without densifying.
+ *
+ * The sketch (pca_sketch.h) keeps B = sum_t H_t X_t (l x d) plus h, s, n.
+ * For sparse X_t this file accumulates the transpose B^T = sum_t X_t^T H_t^T
+ * (d x l) instead: one l-wide axpy per stored entry (csr_ops.h,
+ * smg_csr_xt_h), contiguous in memory whatever the columns, and the column
+ * sums s from the stored entries. The random block H_t^T comes from the
+ * sketch itself (smg_pca_sketch_signs), so row i of the stream gets the same
+ * signs whichever path it takes, and fold adds B^T into the sketch's B before
+ * anything reads it (allreduce, solve). Memory: 2 l d doubles for B and B^T,
+ * plus BLOCK_ROWS x l; the CSR rows themselves are the channel's, O(nnz).
+ *
+ * The sketch is only asked for H^T blocks and the (B, h, s, n) layout, so a
+ * different sketch behind the same two calls plugs in unchanged.
+ */
+#ifndef SMG_PCA_CSR_H
+#define SMG_PCA_CSR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "algorithms/pca_sketch.h"
+#include "io/base/batch.h"
+#include "io/base/status.h"
+
+struct smg_pca_csr;
+
+SMG_MUST_CHECK enum smg_status smg_pca_csr_new(size_t d, size_t l, struct smg_pca_csr **out,
+                                               struct smg_error *err);
+void smg_pca_csr_free(struct smg_pca_csr *pc); /* accepts NULL */
+
+/* Sketch the CSR rows of b, stream row b->rows' first at index first_record. */
+void smg_pca_csr_update(struct smg_pca_csr *pc, struct smg_pca_sketch *sk,
+                        const struct smg_batch *b, uint64_t first_record);
+
+/* Add what was accumulated into the sketch's B and start again from zero. */
+void smg_pca_csr_fold(struct smg_pca_csr *pc, struct smg_pca_sketch *sk);
+
+#endif
