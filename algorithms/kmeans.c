@@ -21,6 +21,8 @@
 #include <string.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/csr_ops.h"
+#include "algorithms/kmeans_csr.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 
@@ -40,6 +42,7 @@ struct smg_kmeans {
     size_t cap_stats;
     uint64_t rows_seen, reseeds;
     double sse;
+    struct smg_kmeans_csr *csr; /* CSR batches' assignment (kmeans_csr.h), made on first use */
 };
 
 static size_t step_candidates(const struct smg_kmeans *km)
@@ -122,6 +125,7 @@ void smg_kmeans_free(struct smg_kmeans *km)
     smg_free(km->labels);
     smg_free(km->dist);
     smg_free(km->stats);
+    smg_kmeans_csr_free(km->csr);
     smg_free(km);
 }
 
@@ -211,7 +215,11 @@ enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
                                    first->cols, km->d);
                 goto out;
             }
-            rc = pick_initial(km, first, buf, err);
+            if (smg_batch_is_csr(first))
+                rc = smg_kmeans_init_csr(&km->cfg, km->K, first, buf, buf + km->d,
+                                         buf + km->d + km->K * km->d, err);
+            else
+                rc = pick_initial(km, first, buf, err);
             if (rc != SMG_OK)
                 goto out;
         }
@@ -231,6 +239,18 @@ enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
 out:
     smg_free(buf);
     return rc;
+}
+
+/* Nearest center of every row of a CSR batch into km->labels and km->dist. */
+static int nearest_csr(struct smg_kmeans *km, const struct smg_batch *b, struct smg_error *err)
+{
+    int rc;
+
+    if (km->csr == NULL && (rc = smg_kmeans_csr_new(km->K, km->d, &km->csr, err)) != SMG_OK)
+        return rc;
+    smg_kmeans_csr_load(km->csr, km->c, km->cnorm, km->shift);
+    smg_kmeans_csr_nearest(km->csr, km->c, km->shift, b, km->labels, km->dist);
+    return SMG_OK;
 }
 
 /* Insert (dist, row) into the top-m list kept sorted by distance descending. */
@@ -271,8 +291,11 @@ enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_b
     rc = ensure_rows(km, b->rows, err);
     if (rc != SMG_OK)
         return rc;
-    rc = smg_kmeans_nearest(km->cf, km->cnorm, km->c, K, d, km->shift, b->x, b->rows, km->labels,
-                            km->dist, km->cfg.kernel, err);
+    if (smg_batch_is_csr(b))
+        rc = nearest_csr(km, b, err);
+    else
+        rc = smg_kmeans_nearest(km->cf, km->cnorm, km->c, K, d, km->shift, b->x, b->rows,
+                                km->labels, km->dist, km->cfg.kernel, err);
     if (rc != SMG_OK)
         return rc;
     stats[0] = (double)b->rows;
@@ -283,9 +306,15 @@ enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_b
         if (l == SMG_KMEANS_NO_LABEL)
             continue;
         counts[l] += 1.0;
-        for (size_t f = 0; f < d; f++)
-            sums[l * d + f] += (double)b->x[i * d + f] - km->shift[f];
+        if (smg_batch_is_csr(b)) /* sum x here, - counts * shift below */
+            smg_csr_row_axpy(b, i, 1.0, sums + (size_t)l * d);
+        else
+            for (size_t f = 0; f < d; f++)
+                sums[l * d + f] += (double)b->x[i * d + f] - km->shift[f];
     }
+    for (size_t j = 0; smg_batch_is_csr(b) && j < K; j++)
+        for (size_t f = 0; counts[j] > 0.0 && f < d; f++)
+            sums[j * d + f] -= counts[j] * km->shift[f];
     slot = sums + K * d + (size_t)rank * m * (2 + d);
     for (size_t t = 0; t < ntop; t++) {
         double *e = slot + t * (2 + d);
@@ -293,7 +322,10 @@ enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_b
         e[0] = td[t];
         e[1] = l == SMG_KMEANS_NO_LABEL ? -1.0 : (double)l;
         for (size_t f = 0; f < d; f++)
-            e[2 + f] = (double)b->x[ti[t] * d + f] - km->shift[f];
+            e[2 + f] =
+                smg_batch_is_csr(b) ? -km->shift[f] : (double)b->x[ti[t] * d + f] - km->shift[f];
+        if (smg_batch_is_csr(b))
+            smg_csr_row_axpy(b, ti[t], 1.0, e + 2);
     }
     return SMG_OK;
 }

@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/kmeans_csr.h"
 #include "io/base/alloc.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -362,6 +363,21 @@ out:
     return rc;
 }
 
+/* Nearest of k centers (cd + shift, unshifted) for a CSR batch (kmeans_csr.h). */
+static int score_csr(const double *cd, size_t k, size_t dim, const double *shift,
+                     const struct smg_batch *b, uint32_t *lab, double *dist, struct smg_error *err)
+{
+    struct smg_kmeans_csr *kc;
+    int rc = smg_kmeans_csr_new(k, dim, &kc, err);
+
+    if (rc != SMG_OK)
+        return rc;
+    smg_kmeans_csr_load(kc, cd, NULL, shift);
+    smg_kmeans_csr_nearest(kc, cd, shift, b, lab, dist);
+    smg_kmeans_csr_free(kc);
+    return SMG_OK;
+}
+
 enum smg_status smg_kmeans_score(const float *centers, size_t k, size_t dim, const double *shift,
                                  const struct smg_batch *b, double *sse, uint64_t *rows,
                                  uint32_t *labels, enum smg_kmeans_kernel kernel,
@@ -389,7 +405,10 @@ enum smg_status smg_kmeans_score(const float *centers, size_t k, size_t dim, con
     for (size_t j = 0; j < n_c; j++)
         cd[j] = (double)centers[j] - (shift ? shift[j % dim] : 0.0);
     smg_kmeans_float_centers(cd, k, dim, cs, cn);
-    rc = smg_kmeans_nearest(cs, cn, cd, k, dim, shift, b->x, b->rows, lab, dist, kernel, err);
+    if (smg_batch_is_csr(b))
+        rc = score_csr(cd, k, dim, shift, b, lab, dist, err);
+    else
+        rc = smg_kmeans_nearest(cs, cn, cd, k, dim, shift, b->x, b->rows, lab, dist, kernel, err);
     if (rc != SMG_OK)
         goto out;
     for (size_t i = 0; i < b->rows; i++)

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/csr_ops.h"
 #include "io/base/alloc.h"
 
 struct smg_kmeans_sample {
@@ -96,6 +97,15 @@ static void schedule_next(struct smg_kmeans_sample *s)
     s->next = gap < 1e18 ? s->seen + (uint64_t)gap : UINT64_MAX;
 }
 
+/* Row i of b, dense or CSR, as b->cols floats: the sample is dense and bounded in bytes. */
+static void copy_row(float *out, const struct smg_batch *b, size_t i)
+{
+    if (smg_batch_is_csr(b))
+        smg_csr_row_densify(b, i, out);
+    else
+        memcpy(out, b->x + i * b->cols, b->cols * sizeof(float));
+}
+
 void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *b)
 {
     size_t i = 0;
@@ -104,7 +114,7 @@ void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *
         return;
     /* Fill phase: every row is kept. */
     for (; i < b->rows && s->kept < s->cap; i++, s->seen++) {
-        memcpy(s->x + s->kept * s->dim, b->x + i * s->dim, s->dim * sizeof(float));
+        copy_row(s->x + s->kept * s->dim, b, i);
         if (++s->kept == s->cap) {
             s->w = 1.0;
             s->seen++;
@@ -121,8 +131,7 @@ void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *
         }
         i += (size_t)(s->next - s->seen);
         s->seen = s->next;
-        memcpy(s->x + (smg_rng_next(&s->rng) % s->cap) * s->dim, b->x + i * s->dim,
-               s->dim * sizeof(float));
+        copy_row(s->x + (smg_rng_next(&s->rng) % s->cap) * s->dim, b, i);
         i++;
         s->seen++;
         schedule_next(s);

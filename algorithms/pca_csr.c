@@ -20,8 +20,7 @@ struct smg_pca_csr {
     bool dirty;
 };
 
-enum smg_status smg_pca_csr_new(size_t d, size_t l, struct smg_pca_csr **out,
-                                struct smg_error *err)
+enum smg_status smg_pca_csr_new(size_t d, size_t l, struct smg_pca_csr **out, struct smg_error *err)
 {
     struct smg_pca_csr *pc = smg_calloc(1, sizeof(*pc));
     size_t n;

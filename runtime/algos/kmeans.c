@@ -479,6 +479,7 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     rc = smg_kmeans_new(&cfg, &km, err);
     if (rc != SMG_OK)
         return rc;
+    job->accept_csr = true; /* sparse channels arrive as CSR (kmeans_csr.h) */
     cap = polish ? smg_kmeans_sample_capacity(cfg.k, cfg.dim) : 0;
     rc = smg_kmeans_sample_new(cfg.dim, cap, cfg.seed + 1000003u * (uint64_t)job->comm.rank, &smp,
                                err);

@@ -129,3 +129,49 @@ def test_duplicate_sparse_key_is_located(ml_root, smalgo_bin):
     failure = ml_root.failure.read_text()
     assert "part-00.pbr: record 1" in failure, failure
     assert "sparse key 4 appears twice (entries 0 and 2)" in failure, failure
+
+
+def sparse_clusters(n, d, k, seed):
+    """k clusters, cluster g on its own block of d / k columns (40% filled), 1% noise elsewhere."""
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, k, n)
+    own = (np.arange(d)[None, :] // (d // k)) == g[:, None]
+    keep = np.where(own, rng.random((n, d)) < 0.4, rng.random((n, d)) < 0.01)
+    vals = np.where(own, 1 + 3 * rng.random((n, d)), 0.5 * rng.random((n, d)))
+    return sp.csr_matrix((vals * keep).astype(np.float32))
+
+
+def kmeans_job(root, x, test, hp, sparse):
+    setup_job(root, hp, RECORDIO, "File", test=True)
+    enc = sdk_sparse if sparse else (lambda m: sdk_dense(m.toarray()))
+    (root.channel_dir("train") / "part-00.pbr").write_bytes(enc(x))
+    (root.channel_dir("test") / "part-00.pbr").write_bytes(enc(test))
+
+
+@pytest.mark.parametrize("init", ["random", "kmeans++"])
+def test_kmeans_sparse_equals_dense_and_numpy(ml_root, tmp_path, smalgo_bin, init):
+    from smgkit.joblog import quality_metric
+    from smgkit.kmeans import msd
+    from smgkit.mlroot import MLRoot
+    x, t = sparse_clusters(4000, 500, 5, seed=4), sparse_clusters(700, 500, 5, seed=5)
+    hp = {"k": 5, "feature_dim": 500, "mini_batch_size": 600, "init_method": init,
+          "eval_metrics": '["msd"]'}
+    kmeans_job(ml_root, x, t, hp, sparse=True)
+    rc, out_sparse = run_train(smalgo_bin, ml_root, "kmeans")
+    assert rc == 0, out_sparse
+    dense_root = MLRoot(tmp_path / "dense")
+    kmeans_job(dense_root, x, t, hp, sparse=False)
+    rc, out_dense = run_train(smalgo_bin, dense_root, "kmeans")
+    assert rc == 0, out_dense
+    a = read_ndarray(ml_root.model / "model_algo-1")[0][0]
+    b = read_ndarray(dense_root.model / "model_algo-1")[0][0]
+    # The densified computation, same seeds and draws: equal up to float32
+    # rounding of the model (centres are O(1..4)).
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-5 * np.abs(b).max())
+    # The sparse test-channel msd against numpy's float64 difference form.
+    td = t.toarray()
+    assert quality_metric(out_sparse, "test msd") == pytest.approx(msd(td, a), rel=1e-9)
+    # Quality against scikit-learn's KMeans(n_init=10) on the same rows.
+    sk = pytest.importorskip("sklearn.cluster")
+    ref = sk.KMeans(5, n_init=10, random_state=0).fit(x.toarray().astype(np.float64))
+    assert msd(td, a) <= 1.02 * msd(td, ref.cluster_centers_)

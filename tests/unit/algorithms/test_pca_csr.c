@@ -124,9 +124,8 @@ static void assert_close(const struct smg_pca_result *a, const struct smg_pca_re
 
 static void test_csr_equals_dense(void **state)
 {
-    static const struct pca_case cases[] = {{SMG_PCA_RANDOMIZED, true},
-                                            {SMG_PCA_RANDOMIZED, false},
-                                            {SMG_PCA_REGULAR, true}};
+    static const struct pca_case cases[] = {
+        {SMG_PCA_RANDOMIZED, true}, {SMG_PCA_RANDOMIZED, false}, {SMG_PCA_REGULAR, true}};
     struct csr c = make_data();
     (void)state;
     for (size_t t = 0; t < sizeof(cases) / sizeof(cases[0]); t++) {
@@ -145,7 +144,8 @@ static void test_csr_equals_dense(void **state)
 
 static void test_regular_budget(void **state)
 {
-    struct smg_pca_config cfg = {.feature_dim = 100000, .num_components = 5, .mode = SMG_PCA_REGULAR};
+    struct smg_pca_config cfg = {
+        .feature_dim = 100000, .num_components = 5, .mode = SMG_PCA_REGULAR};
     struct smg_pca *p = NULL;
     struct smg_error err;
     (void)state;
