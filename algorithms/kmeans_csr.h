@@ -3,8 +3,9 @@
  *
  * Distances: |x - c|^2 = |x|^2 - 2 x.c + |c|^2, with x.c a sparse dot
  * product over x's stored entries. The centers are kept transposed (d x k
- * float32, unshifted), so each stored entry costs one k-wide axpy, contiguous
- * in memory. The argmin uses |c|^2 - 2 x.c (|x|^2 is common to all centers);
+ * float32, unshifted), so each stored entry costs one k-wide float32 axpy
+ * (AVX2+FMA when the CPU has it), contiguous in memory; x.c is float32 as on
+ * the dense path's GEMM. The argmin uses |c|^2 - 2 x.c (|x|^2 is common to all centers);
  * the winner's distance is then computed exactly in double as
  * |c|^2 + sum over stored f of ((x_f - c_f)^2 - c_f^2), which cancels only
  * when x is on c (relative error ~1e-16 of |c|^2) and is clamped at 0.
