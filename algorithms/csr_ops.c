@@ -21,12 +21,13 @@ static void daxpy_portable(double *o, const double *h, double v, size_t w)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 /* The same with AVX2+FMA, 4 doubles per instruction. */
 __attribute__((target("avx2,fma"))) static void daxpy_avx2(double *o, const double *h, double v,
-                                                          size_t w)
+                                                           size_t w)
 {
     __m256d vv = _mm256_set1_pd(v);
     size_t j = 0;
     for (; j + 4 <= w; j += 4)
-        _mm256_storeu_pd(o + j, _mm256_fmadd_pd(vv, _mm256_loadu_pd(h + j), _mm256_loadu_pd(o + j)));
+        _mm256_storeu_pd(o + j,
+                         _mm256_fmadd_pd(vv, _mm256_loadu_pd(h + j), _mm256_loadu_pd(o + j)));
     for (; j < w; j++)
         o[j] += v * h[j];
 }

@@ -17,9 +17,9 @@
 
 struct smg_kmeans_csr {
     size_t k, d;
-    float *ut;    /* d x k: unshifted center j, coordinate f at ut[f * k + j] */
-    double *un;   /* k: |c_j|^2 in double; +INF for an inactive center */
-    float *acc;   /* k: x . c_j of the current row (float32, as the dense GEMM path) */
+    float *ut;  /* d x k: unshifted center j, coordinate f at ut[f * k + j] */
+    double *un; /* k: |c_j|^2 in double; +INF for an inactive center */
+    float *acc; /* k: x . c_j of the current row (float32, as the dense GEMM path) */
     void (*axpy)(float *acc, const float *u, float v, size_t k);
     double snorm; /* |shift|^2 */
 };
@@ -34,7 +34,7 @@ static void axpy_portable(float *acc, const float *u, float v, size_t k)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 /* The same loop compiled for AVX2+FMA (8 centers per instruction). */
 __attribute__((target("avx2,fma"))) static void axpy_avx2(float *acc, const float *u, float v,
-                                                         size_t k)
+                                                          size_t k)
 {
     size_t j = 0;
     __m256 vv = _mm256_set1_ps(v);

@@ -143,8 +143,8 @@ static void test_cancellation_clamped(void **state)
     uint64_t indptr[2] = {0, 2};
     uint32_t indices[2] = {0, 1};
     float values[2] = {(float)1e4, (float)(1e4 + 1e-3)};
-    struct smg_batch b = {.rows = 1, .cols = d, .indptr = indptr, .indices = indices,
-                          .values = values};
+    struct smg_batch b = {
+        .rows = 1, .cols = d, .indptr = indptr, .indices = indices, .values = values};
     struct smg_kmeans_csr *kc;
     uint32_t lab;
     (void)state;
