@@ -36,6 +36,10 @@
  * Shrink (kmeans_lloyd.c): weighted Lloyd on the K centers, see
  * smg_kmeans_shrink.
  *
+ * Sparse data: every batch taken here (init, step, sample, score) may be
+ * CSR (io/base/batch.h); kmeans_csr.h computes the same quantities from the
+ * stored values without densifying, honouring the shift algebraically.
+ *
  * Everything is deterministic for a fixed seed, rank count and BLAS thread
  * count: the only randomness is a seeded xoshiro256** generator, and ranks
  * combine through a sum of doubles in a fixed layout.
