@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/kmeans_split.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 
@@ -271,21 +272,17 @@ enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_b
     rc = ensure_rows(km, b->rows, err);
     if (rc != SMG_OK)
         return rc;
-    rc = smg_kmeans_nearest(km->cf, km->cnorm, km->c, K, d, km->shift, b->x, b->rows, km->labels,
-                            km->dist, km->cfg.kernel, err);
+    rc = smg_kmeans_nearest_pool(km->cfg.pool, km->cf, km->cnorm, km->c, K, d, km->shift, b->x,
+                                 b->rows, km->labels, km->dist, km->cfg.kernel, err);
     if (rc != SMG_OK)
         return rc;
     stats[0] = (double)b->rows;
     for (size_t i = 0; i < b->rows; i++) {
-        uint32_t l = km->labels[i];
         stats[1] += km->dist[i];
         top_insert(td, ti, &ntop, m, km->dist[i], i);
-        if (l == SMG_KMEANS_NO_LABEL)
-            continue;
-        counts[l] += 1.0;
-        for (size_t f = 0; f < d; f++)
-            sums[l * d + f] += (double)b->x[i * d + f] - km->shift[f];
     }
+    smg_kmeans_accumulate_pool(km->cfg.pool, b->x, b->rows, d, K, km->shift, km->labels, counts,
+                               sums);
     slot = sums + K * d + (size_t)rank * m * (2 + d);
     for (size_t t = 0; t < ntop; t++) {
         double *e = slot + t * (2 + d);

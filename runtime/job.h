@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "algorithms/comm.h"
+#include "io/base/pool.h"
 #include "io/base/status.h"
 #include "io/channel.h"
 #include "io/ndarray.h"
@@ -51,6 +52,7 @@ struct smg_job {
     volatile sig_atomic_t *stop; /* set by SIGTERM */
     double start_time;           /* seconds since the epoch, at job start */
     struct smg_timings *timings; /* owned by the runtime; see smg_job_add_timing */
+    struct smg_pool *pool;       /* the training workers (runtime/threads.h); NULL = one */
     /* Ranks on this host (mpirun -np N on one machine): File-mode files are split
      * between them, and only the first prints metric lines. 0 and 1 by default. */
     int rank_on_host;

@@ -239,6 +239,7 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
     cfg->init_lloyd_iters = SMG_KMEANS_INIT_LLOYD_ITERS;
     cfg->quiet = job->comm.rank != 0;
     cfg->kernel = kernel_choice();
+    cfg->pool = job->pool;
     *metrics = hp.eval_metrics;
     if ((hp.eval_metrics & (METRIC_MSD | METRIC_SSD)) == 0)
         return smg_error_set(err, SMG_ECONFIG,

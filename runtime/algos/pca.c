@@ -126,6 +126,7 @@ static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *
     cfg->extra_components = hp.extra_components;
     cfg->seed = SMG_PCA_DEFAULT_SEED;
     cfg->rank = job->comm.rank;
+    cfg->pool = job->pool;
     *batch_rows = (size_t)hp.mini_batch_size;
     if (hp.epochs > 1)
         smg_log_info("PCA makes one pass over the data; epochs=%lld is ignored", hp.epochs);
