@@ -19,6 +19,7 @@
  */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "algorithms/kmeans.h"
 #include "algorithms/kmeans_split.h"
@@ -41,6 +42,7 @@ struct smg_kmeans {
     size_t cap_stats;
     uint64_t rows_seen, reseeds;
     double sse;
+    double comm_s; /* wall seconds in the step allreduce */
 };
 
 static size_t step_candidates(const struct smg_kmeans *km)
@@ -423,7 +425,11 @@ enum smg_status smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm,
     if (rc != SMG_OK)
         return rc;
     if (comm != NULL) {
+        struct timespec a, z;
+        clock_gettime(CLOCK_MONOTONIC, &a);
         rc = smg_comm_sum_f64(comm, km->stats, len, err);
+        clock_gettime(CLOCK_MONOTONIC, &z);
+        km->comm_s += (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) * 1e-9;
         if (rc != SMG_OK)
             return rc;
     }
@@ -463,6 +469,11 @@ uint64_t smg_kmeans_rows_seen(const struct smg_kmeans *km)
 double smg_kmeans_stream_sse(const struct smg_kmeans *km)
 {
     return km->sse;
+}
+
+double smg_kmeans_comm_seconds(const struct smg_kmeans *km)
+{
+    return km->comm_s;
 }
 
 uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km)

@@ -155,6 +155,8 @@ const double *smg_kmeans_weights(const struct smg_kmeans *km);
 uint64_t smg_kmeans_rows_seen(const struct smg_kmeans *km);
 double smg_kmeans_stream_sse(const struct smg_kmeans *km);
 uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km);
+/* Wall seconds spent in the steps' allreduce so far (the benchmark's stage split). */
+double smg_kmeans_comm_seconds(const struct smg_kmeans *km);
 
 /*
  * Shrink K -> k (kmeans_lloyd.c): weighted Lloyd on the non-empty streaming

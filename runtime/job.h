@@ -98,6 +98,8 @@ SMG_MUST_CHECK enum smg_status smg_job_open_channel(struct smg_job *job, const c
 struct smg_job_pass {
     uint64_t bytes;
     double seconds;
+    double decode_cpu_s; /* the channel's producer thread: read and decode (smg_channel_times) */
+    double wait_s;       /* blocked waiting for batches */
 };
 
 /*
