@@ -53,7 +53,9 @@ enum smg_status smg_kmeans_nearest_pool(struct smg_pool *pool, const float *cs, 
                                         const float *x, size_t rows, uint32_t *labels, double *dist,
                                         enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
-    unsigned parts = parts_for(pool, rows, k, dim);
+    /* Several ranges per worker: when the scheduler stalls one thread (a busy
+     * host), the others take its remaining ranges. */
+    unsigned workers = parts_for(pool, rows, k, dim), parts = 4 * workers;
     struct nearest_job j = {
         cs,   cnorm, cd,     shift, k,      dim,  smg_kmeans_nearest_block(k, dim),
         rows, x,     labels, dist,  kernel, NULL, NULL};
@@ -62,7 +64,7 @@ enum smg_status smg_kmeans_nearest_pool(struct smg_pool *pool, const float *cs, 
 
     if (parts > blocks)
         parts = blocks > 0 ? (unsigned)blocks : 1;
-    if (parts <= 1)
+    if (workers <= 1 || parts <= 1)
         return smg_kmeans_nearest(cs, cnorm, cd, k, dim, shift, x, rows, labels, dist, kernel, err);
     j.rc = smg_calloc(parts, sizeof(int));
     j.errs = smg_calloc(parts, sizeof(struct smg_error));

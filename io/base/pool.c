@@ -1,20 +1,31 @@
 /*
- * The worker pool (pool.h). One job at a time: smg_pool_run publishes it
- * under the mutex with a new generation number and wakes the workers; every
- * thread, the caller included, then claims ranges with an atomic counter
- * until none is left. Each worker checks out of the generation once it finds
- * no range left, and the caller returns only when every worker has checked
- * out: so no thread can still be reading a job when the next one is written,
- * and every range has finished. Workers sleep on a condition variable between
- * jobs, so an idle pool costs nothing.
+ * The worker pool (pool.h). One job at a time. smg_pool_run publishes it by
+ * storing a ticket, (generation, parts, next range) packed in one atomic
+ * word, and wakes the workers; every thread, the caller included, claims
+ * ranges by compare-and-swap on the ticket while it carries the same
+ * generation and a range is left, and counts each finished range under the
+ * mutex. The caller returns when all `parts` ranges have finished; it never
+ * waits for a worker that found nothing to do, so a worker the scheduler has
+ * not woken yet (a loaded machine) costs nothing: when it runs, the ticket
+ * it sees belongs to another generation or has no range left, and it goes
+ * back to sleep. A successful claim proves the job is still current (its
+ * claimed range has not finished, so the caller cannot have moved on), which
+ * is what makes reading the job's fields after the claim safe.
  */
 #include "io/base/pool.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "io/base/alloc.h"
+
+/* Ticket layout: generation in the top 24 bits, parts and next index in 20 each. */
+#define FIELD_BITS 20
+#define FIELD_MASK ((UINT64_C(1) << FIELD_BITS) - 1)
+#define MAX_PARTS  ((size_t)FIELD_MASK)
+#define GEN_MASK   ((UINT64_C(1) << (64 - 2 * FIELD_BITS)) - 1)
 
 struct smg_pool {
     unsigned workers;
@@ -22,15 +33,15 @@ struct smg_pool {
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t wake; /* a new job or shutdown */
-    pthread_cond_t idle; /* the last worker checked out of a job */
-    unsigned long generation;
+    pthread_cond_t idle; /* the last range of a job finished */
+    uint64_t generation; /* under mu */
     bool stop;
     /* the current job */
     smg_pool_fn fn;
     void *ctx;
-    size_t n, parts;
-    atomic_size_t next;
-    unsigned checked_out; /* workers done with this generation, under mu */
+    size_t n;
+    _Atomic uint64_t ticket;
+    size_t finished; /* ranges done, under mu */
 };
 
 void smg_pool_range(size_t n, size_t parts, size_t i, size_t *begin, size_t *end)
@@ -41,21 +52,30 @@ void smg_pool_range(size_t n, size_t parts, size_t i, size_t *begin, size_t *end
     *end = q * (i + 1) + r * (i + 1) / parts;
 }
 
-/* Claim and run ranges of the current job until none is left. */
-static void work(struct smg_pool *p)
+/* Claim and run ranges of generation gen until none is left. */
+static void work(struct smg_pool *p, uint64_t gen)
 {
-    size_t i;
-    while ((i = atomic_fetch_add(&p->next, 1)) < p->parts) {
+    for (;;) {
+        uint64_t t = atomic_load(&p->ticket);
+        size_t parts = (size_t)((t >> FIELD_BITS) & FIELD_MASK), i = (size_t)(t & FIELD_MASK);
         size_t b, e;
-        smg_pool_range(p->n, p->parts, i, &b, &e);
+        if ((t >> (2 * FIELD_BITS)) != gen || i >= parts)
+            return;
+        if (!atomic_compare_exchange_weak(&p->ticket, &t, t + 1))
+            continue;
+        smg_pool_range(p->n, parts, i, &b, &e);
         p->fn(p->ctx, i, b, e);
+        pthread_mutex_lock(&p->mu);
+        if (++p->finished == parts)
+            pthread_cond_signal(&p->idle);
+        pthread_mutex_unlock(&p->mu);
     }
 }
 
 static void *worker_main(void *arg)
 {
     struct smg_pool *p = arg;
-    unsigned long seen = 0;
+    uint64_t seen = 0;
 
     pthread_mutex_lock(&p->mu);
     for (;;) {
@@ -65,15 +85,12 @@ static void *worker_main(void *arg)
             break;
         seen = p->generation;
         pthread_mutex_unlock(&p->mu);
-        work(p);
+        work(p, seen & GEN_MASK);
         pthread_mutex_lock(&p->mu);
-        if (++p->checked_out == p->started)
-            pthread_cond_signal(&p->idle);
     }
     pthread_mutex_unlock(&p->mu);
     return NULL;
 }
-
 enum smg_status smg_pool_new(unsigned workers, struct smg_pool **out, struct smg_error *err)
 {
     struct smg_pool *p;
@@ -88,7 +105,7 @@ enum smg_status smg_pool_new(unsigned workers, struct smg_pool **out, struct smg
         return smg_error_set(err, SMG_ENOMEM, "worker pool: out of memory");
     }
     p->workers = workers;
-    atomic_init(&p->next, 0);
+    atomic_init(&p->ticket, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->idle, NULL);
@@ -130,9 +147,11 @@ unsigned smg_pool_size(const struct smg_pool *p)
 
 void smg_pool_run(struct smg_pool *p, size_t n, size_t parts, smg_pool_fn fn, void *ctx)
 {
+    uint64_t gen;
+
     if (parts == 0)
         return;
-    if (p == NULL || p->workers == 1 || parts == 1) {
+    if (p == NULL || p->workers == 1 || parts == 1 || parts > MAX_PARTS) {
         for (size_t i = 0; i < parts; i++) {
             size_t b, e;
             smg_pool_range(n, parts, i, &b, &e);
@@ -144,15 +163,14 @@ void smg_pool_run(struct smg_pool *p, size_t n, size_t parts, smg_pool_fn fn, vo
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
-    p->parts = parts;
-    p->checked_out = 0;
-    atomic_store(&p->next, 0);
-    p->generation++;
+    p->finished = 0;
+    gen = ++p->generation & GEN_MASK;
+    atomic_store(&p->ticket, gen << (2 * FIELD_BITS) | (uint64_t)parts << FIELD_BITS);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    work(p);
+    work(p, gen);
     pthread_mutex_lock(&p->mu);
-    while (p->checked_out < p->started)
+    while (p->finished < parts)
         pthread_cond_wait(&p->idle, &p->mu);
     pthread_mutex_unlock(&p->mu);
 }
