@@ -45,7 +45,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -330,19 +329,13 @@ class Real:
 
 
 def spawn(cmd, env):
-    """Run cmd; its output and wall time, CPU time (user + system) and peak RSS from wait4.
-    On a loaded machine wall time includes waiting for a core; CPU time does not."""
-    t0 = time.monotonic()
-    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
-    text = p.stdout.read().decode("utf-8", "replace")
-    _, status, ru = os.wait4(p.pid, 0)
-    wall = time.monotonic() - t0
-    p.returncode = os.waitstatus_to_exitcode(status)
-    if p.returncode != 0:
-        raise RuntimeError("%s exited %d\n%s" % (" ".join(cmd), p.returncode, text[-3000:]))
-    cpu = ru.ru_utime + ru.ru_stime
-    return text, {"wall_s": wall, "cpu_s": cpu, "cpu_per_wall": cpu / wall if wall else None,
-                  "maxrss_mb": ru.ru_maxrss / 1024.0}
+    """Run cmd under bench_spawn: its output, wall time, CPU time (user + system, from
+    wait4) and its own peak RSS. On a loaded machine wall time includes waiting for a
+    core; CPU time does not."""
+    c = common.run(cmd, env=env).check()
+    cpu = c.cpu_s
+    return c.stdout + c.stderr, {"wall_s": c.wall_s, "cpu_s": cpu, "maxrss_mb": c.maxrss_mb,
+                                 "cpu_per_wall": cpu / c.wall_s if cpu and c.wall_s else None}
 
 
 def inside(c):
