@@ -15,6 +15,7 @@
 #include "io/base/pool.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -109,9 +110,15 @@ enum smg_status smg_pool_new(unsigned workers, struct smg_pool **out, struct smg
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->idle, NULL);
+    /* Workers start with every signal blocked, so signals (SIGTERM: stop the
+     * job) keep going to the threads that expect them. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
     for (unsigned t = 0; t + 1 < workers; t++) {
         int e = pthread_create(&p->threads[t], NULL, worker_main, p);
         if (e != 0) {
+            pthread_sigmask(SIG_SETMASK, &old, NULL);
             smg_pool_free(p);
             return smg_error_set(err, SMG_EINTERNAL,
                                  "worker pool: could not start thread %u of %u (error %d)", t + 1,
@@ -119,6 +126,7 @@ enum smg_status smg_pool_new(unsigned workers, struct smg_pool **out, struct smg
         }
         p->started++;
     }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     *out = p;
     return SMG_OK;
 }
