@@ -38,7 +38,8 @@ def test_runnable_blocks(name, smalgo_bin, demo_dir, tmp_path):
         ".venv": sys.prefix,  # this test's venv: `make venv` finds it made
     })
     # A make run inside must not report into this run's `make test` summary.
-    env = {"SMALGO_STAGE_DIR": str(tmp_path / "stage-logs"), "MAKEFLAGS": "", "MAKELEVEL": ""}
+    env = {"SMALGO_STAGE_DIR": str(tmp_path / "stage-logs"), "MAKEFLAGS": "", "MAKELEVEL": "",
+           "MFLAGS": ""}
     status, out = readme.run(blocks, root, env=env, timeout=600,
                              substitutions={"8080": net.free_port()})
     assert status == 0, f"{name}: a runnable block failed:\n{out[-6000:]}"

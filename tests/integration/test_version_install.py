@@ -55,7 +55,9 @@ def test_unknown_command_is_short(run_smalgo):
 def test_make_install_honours_prefix_and_destdir(smalgo_bin, tmp_path):
     if smalgo_bin.resolve() != (REPO / "build" / "runtime" / "smalgo").resolve():
         pytest.skip("SMALGO_BIN is not this checkout's build/; make install installs that one")
-    env = dict(os.environ, SMALGO_STAGE_DIR=str(tmp_path / "logs"))
+    # Its own stage logs, and none of an outer make's flags (make test runs this).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    env["SMALGO_STAGE_DIR"] = str(tmp_path / "logs")
     dest = tmp_path / "dest"
     out = subprocess.run(["make", "--no-print-directory", "-C", str(REPO), "install",
                           "PREFIX=/opt/smalgo-test", f"DESTDIR={dest}"],

@@ -5,13 +5,15 @@ A fenced block is runnable when the line just before its opening fence is
 that need the images). The blocks of one file run in order in one bash session
 (`set -euo pipefail`), so a later block may use what an earlier one made, in a
 sandbox folder whose entries link to the checkout's, so nothing lands in the
-clone. Used by tests/integration/test_readme.py and tests/docker/.
+clone. Python blocks run through the interpreter running the test. Used by
+tests/integration/test_readme.py and tests/docker/test_readme_docker.py.
 """
 import os
 import pathlib
 import re
 import signal
 import subprocess
+import sys
 from dataclasses import dataclass
 
 from smgkit import paths
@@ -73,6 +75,8 @@ def script(blocks, substitutions=None):
         text = b.text
         for old, new in (substitutions or {}).items():
             text = text.replace(old, str(new))
+        if b.lang == "python":  # run by $SMGKIT_PYTHON (the caller's interpreter)
+            text = f'"$SMGKIT_PYTHON" - <<\'SMGKIT_PY\'\n{text}\nSMGKIT_PY'
         parts.append(f"echo '>>> {b.path.name}:{b.line}'\n{text}")
     return "\n".join(parts) + "\n"
 
@@ -80,9 +84,10 @@ def script(blocks, substitutions=None):
 def run(blocks, cwd, env=None, timeout=300, substitutions=None):
     """Run BLOCKS in CWD; returns (exit status, output). Everything the blocks
     left running (servers started with &) is killed when the run ends."""
-    proc = subprocess.Popen(["bash", "-c", script(blocks, substitutions)], cwd=cwd,
-                            env=dict(os.environ, **(env or {})), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    env = dict(os.environ, SMGKIT_PYTHON=sys.executable, **(env or {}))
+    proc = subprocess.Popen(["bash", "-c", script(blocks, substitutions)], cwd=cwd, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
