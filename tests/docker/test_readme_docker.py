@@ -4,9 +4,9 @@ the images this session tests (smgkit/readme.py runs them).
 In a sandbox like a fresh clone after `make demo` (tests/demo.sh makes
 build/demo), the blocks run in order: `docker run` training on the demo's CSV,
 the SageMaker SDK's local-mode fit (Python, offline), and `docker run IMAGE
-serve` queried with curl. The image tag becomes this session's, port 8080 a free
-port and the container name a unique one; the container is removed whatever
-happens.
+serve` queried with curl. The image tag becomes this session's, the host port
+8080 a free port and the container name a unique one; the container is removed
+whatever happens.
 """
 import subprocess
 import sys
@@ -31,7 +31,9 @@ def test_docker_readme_blocks(images, tmp_path, monkeypatch):
     sdklocal.go_offline(monkeypatch, tmp_path)
     name = f"pca-serve-{uuid.uuid4().hex[:8]}"
     tag = images["pca"].split(":", 1)[1]
-    subs = {"smalgo-pca:latest": f"smalgo-pca:{tag}", "8080": net.free_port(), "pca-serve": name}
+    port = net.free_port()  # the host's side only: the container listens on 8080
+    subs = {"smalgo-pca:latest": f"smalgo-pca:{tag}", "localhost:8080": f"localhost:{port}",
+            "127.0.0.1:8080:8080": f"127.0.0.1:{port}:8080", "pca-serve": name}
     try:
         status, out = readme.run(blocks, root, timeout=900, substitutions=subs)
     finally:
