@@ -1,12 +1,14 @@
 # The two commands a new user runs, and the steps behind them. CMake does the
 # building; this file only sequences set-up, builds and test suites.
 #
-#   make demo   build, make a small data set, train PCA and k-means, show the models
+#   make demo   install what the demo needs, build quietly, then a narrated run:
+#               train PCA and k-means on a small data set, show the models, serve one
 #   make test   everything CI runs: unit tests (Release and ASan+UBSan), fuzz
 #               replays and a short fuzz run, Python integration tests, Docker
-#               tests, and the clang-format check
+#               tests, the clang-format and clang-tidy checks; a closing table
 #   make check  the edit-compile-test loop: Release build, unit tests and layering
 #               probes, Python integration tests; no sanitizers, fuzzing or Docker
+#   make install  smalgo into $(DESTDIR)$(PREFIX)/bin;  make bench  the benchmarks
 #
 # Every step runs through tests/run-stage.sh: a banner, its output kept in
 # build/test-logs/<stage>.log (shown as it runs with V=1, its tail shown when it
@@ -109,12 +111,14 @@ format:
 format-check: deps-test
 	@$(STAGE) format-check check clang-format --dry-run --Werror $(C_SOURCES)
 
-# Runs every stage whose prerequisites succeeded (make -k), then the summary table
-# (exit 1 when anything failed or did not run).
+# Runs every stage whose prerequisites succeeded (make -k; make's own "***" lines
+# about failed targets are dropped, the stages have said it), then the summary
+# table (exit 1 when anything failed or did not run).
 test check:
 	@rm -rf $(SMALGO_STAGE_DIR)
 	@$(MAKE) --no-print-directory -k \
-	  $(if $(filter test,$@),$(TEST_STAGES),$(CHECK_STAGES)) || true
+	  $(if $(filter test,$@),$(TEST_STAGES),$(CHECK_STAGES)) 2>&1 | grep --line-buffered -v \
+	  -e '^make\[[0-9]*\]: \*\*\* \[' -e 'not remade because of errors' || true
 	@python3 tests/summary.py table --dir $(SMALGO_STAGE_DIR) \
 	  $(if $(filter test,$@),$(TEST_STAGES),$(CHECK_STAGES))
 
