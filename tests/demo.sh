@@ -141,8 +141,9 @@ echo
 
 # Serve the k-means model and ask it about two rows, as a SageMaker endpoint would answer.
 # The rows are cut to the model's own feature count, read from the model.
-dim=$("$smalgo" inspect "$out/kmeans/model/model_algo-1" | sed -n 's/.*"feature_dim": \([0-9]*\).*/\1/p')
-port=18080
+dim=$("$smalgo" inspect "$out/kmeans/model/model_algo-1" |
+  sed -n 's/.*"feature_dim": \([0-9]*\).*/\1/p')
+port=$((18080 + RANDOM % 1000)) # another demo or test may be serving on a fixed one
 "$smalgo" serve --model-dir "$out/kmeans/model" --port "$port" --bind 127.0.0.1 \
   > "$out/serve.log" 2>&1 &
 server=$!

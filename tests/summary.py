@@ -98,7 +98,8 @@ def count_tap(log, counts):
 def record(args):
     counts = Counts()
     report = pathlib.Path(args.report)
-    log = pathlib.Path(args.log).read_text(errors="replace") if pathlib.Path(args.log).exists() else ""
+    log_path = pathlib.Path(args.log)
+    log = log_path.read_text(errors="replace") if log_path.exists() else ""
     try:
         if args.kind == "ctest" and report.exists():
             count_ctest(report, counts)
