@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The benchmark suite behind `make bench`: one command, every figure, one run.
 
-What it runs, in order (each part writes benchmarks/results/<part>.json):
+What it runs, in order (each part writes <results>/<part>.json; --results is
+build/bench/ by default, untracked; benchmarks/results/ holds the committed run):
   limits  bench_limits (C): memcpy, FIFO with a 1 MiB pipe, SGEMM, BLAS config
   data    taxi_gen.py: NYC-taxi-like recordIO-protobuf shards at 1x, 4x, 16x
   study   the SageMaker Pipe-mode study at our scale: smalgo PCA and k-means
@@ -18,7 +19,7 @@ What it runs, in order (each part writes benchmarks/results/<part>.json):
           (skipped when absent): smalgo convert, smalgo vs the same peers, 1 vs
           2 workers with the stage split, the map and PCA-spectrum pictures
 Then charts.py draws PNGs and a summary table is printed (and saved as
-results/summary.md).
+<results>/summary.md).
 
 How: every measured program is a child process (common.py) reaped with
 os.wait4 for its own peak RSS; start-up is read from /proc/<pid>/io. Figures are
@@ -338,8 +339,10 @@ def main():
     p.add_argument("--quick", action="store_true", help="short limits run (for testing)")
     p.add_argument("--work", default=None, help="scratch folder (default: a new temp folder)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
-    p.add_argument("--results", default=os.path.join(common.HERE, "results"))
+    # build/bench is untracked; `make bench BENCH_REFRESH=1` passes benchmarks/results.
+    p.add_argument("--results", default=os.path.join(common.HERE, "..", "build", "bench"))
     a = p.parse_args()
+    os.makedirs(a.results, exist_ok=True)
     a.skip_peers = set(filter(None, a.skip_peers.split(",")))
     a.mpi_always = False
     parts = a.only.split(",")
