@@ -83,9 +83,10 @@ enum smg_status smg_pca_sketch_new(const struct smg_pca_config *cfg, size_t bloc
     sk->h_blk = alloc_doubles(sk->l, block_rows);
     sk->x_blk = alloc_doubles(block_rows, sk->d);
     if (!sk->state || !sk->h_blk || !sk->x_blk) {
+        size_t l = sk->l, d = sk->d; /* read before the free */
         smg_pca_sketch_free(sk);
         return smg_error_set(err, SMG_ENOMEM,
-                             "pca: out of memory for a %zu x %zu randomized sketch", sk->l, sk->d);
+                             "pca: out of memory for a %zu x %zu randomized sketch", l, d);
     }
     *out = sk;
     return SMG_OK;

@@ -577,6 +577,39 @@ static void test_bad_input(void **state)
     }
 }
 
+/*
+ * Issue 13 point 1: out of memory while a randomized sketch is built is a
+ * clean SMG_ENOMEM whose message names the sketch's true size. The sketch
+ * used to be freed before its size was read for the message (a
+ * use-after-free ASan reports; Release printed garbage sizes).
+ */
+static void test_randomized_out_of_memory(void **state)
+{
+    (void)state;
+    struct smg_pca_config cfg = regular(3, 2);
+    int saw_sketch_message = 0;
+
+    cfg.mode = SMG_PCA_RANDOMIZED;
+    cfg.extra_components = 1; /* l = 3 */
+    for (long k = 0; k < 16; k++) {
+        struct smg_pca *p = NULL;
+        struct smg_error err = {0};
+        smg_alloc_fail_after(k);
+        int rc = smg_pca_new(&cfg, &p, &err);
+        smg_alloc_reset();
+        assert_true(rc == SMG_OK || rc == SMG_ENOMEM);
+        if (rc == SMG_ENOMEM) {
+            assert_null(p);
+            if (strstr(err.msg, "randomized sketch") != NULL) {
+                assert_non_null(strstr(err.msg, "3 x 3 randomized sketch"));
+                saw_sketch_message = 1;
+            }
+        }
+        smg_pca_free(p);
+    }
+    assert_true(saw_sketch_message);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -591,6 +624,7 @@ int main(void)
         cmocka_unit_test(test_randomized_low_rank),
         cmocka_unit_test(test_reconstruction_error),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_randomized_out_of_memory),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
