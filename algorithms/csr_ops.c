@@ -48,6 +48,23 @@ void smg_csr_xt_h(const struct smg_batch *b, const double *h, size_t w, double *
     }
 }
 
+void smg_csr_xt_xt(const struct smg_batch *b, const double *t, size_t w, double *z, double *out)
+{
+    void (*axpy)(double *, const double *, double, size_t) = daxpy_portable;
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+        axpy = daxpy_avx2;
+#endif
+    for (size_t i = 0; i < b->rows; i++) {
+        memset(z, 0, w * sizeof(double));
+        for (uint64_t p = b->indptr[i]; p < b->indptr[i + 1]; p++)
+            axpy(z, t + (size_t)b->indices[p] * w, (double)b->values[p], w);
+        for (uint64_t p = b->indptr[i]; p < b->indptr[i + 1]; p++)
+            axpy(out + (size_t)b->indices[p] * w, z, (double)b->values[p], w);
+    }
+}
+
 void smg_csr_col_sums(const struct smg_batch *b, double *s)
 {
     for (uint64_t p = b->indptr[0]; p < b->indptr[b->rows]; p++)

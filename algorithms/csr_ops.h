@@ -19,6 +19,14 @@
  */
 void smg_csr_xt_h(const struct smg_batch *b, const double *h, size_t w, double *out);
 
+/*
+ * out (b->cols x w, row-major) += X^T (X T) for T (b->cols x w, row-major),
+ * one row at a time: z = x_i^T T from the stored entries (z: w doubles of
+ * scratch), then out[f, :] += x[i, f] * z for each stored f. O(nnz x w); the
+ * sparse form of the Gram sketch's block update (pca_gram_sketch.h).
+ */
+void smg_csr_xt_xt(const struct smg_batch *b, const double *t, size_t w, double *z, double *out);
+
 /* s[f] += sum over rows of x[i, f] (b->cols doubles). */
 void smg_csr_col_sums(const struct smg_batch *b, double *s);
 

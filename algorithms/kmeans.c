@@ -17,12 +17,15 @@
  * Every rank writes only its own slot and zeros elsewhere, so a plain sum
  * over ranks is the exact union.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "algorithms/kmeans.h"
 #include "algorithms/csr_ops.h"
 #include "algorithms/kmeans_csr.h"
+#include "algorithms/kmeans_split.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 
@@ -42,6 +45,7 @@ struct smg_kmeans {
     size_t cap_stats;
     uint64_t rows_seen, reseeds;
     double sse;
+    double comm_s;              /* wall seconds in the step allreduce */
     struct smg_kmeans_csr *csr; /* CSR batches' assignment (kmeans_csr.h), made on first use */
 };
 
@@ -70,7 +74,8 @@ static void refresh_float(struct smg_kmeans *km, size_t j)
         km->cf[j * km->d + f] = v;
         norm += v * v;
     }
-    km->cnorm[j] = km->active[j] ? norm : INFINITY;
+    /* +INF marks inactive; an active norm that overflows is clamped (exact kernel). */
+    km->cnorm[j] = km->active[j] ? (norm < FLT_MAX ? norm : FLT_MAX) : INFINITY;
 }
 
 enum smg_status smg_kmeans_new(const struct smg_kmeans_config *cfg, struct smg_kmeans **out,
@@ -147,12 +152,33 @@ static int ensure_rows(struct smg_kmeans *km, size_t rows, struct smg_error *err
     return SMG_OK;
 }
 
-/* Rank 0: shift = mean of the first batch, K seeds from it (shifted, weight 0). */
+/*
+ * The kernel for this job: the configured one while the first batch's largest
+ * |x - shift| (max_abs) keeps float32 squared distances normal numbers with a
+ * wide margin, SMG_KMEANS_KERNEL_EXACT outside (see SMG_KMEANS_FLOAT_SAFE_MIN).
+ */
+static enum smg_kmeans_kernel kernel_for_range(const struct smg_kmeans *km, double max_abs)
+{
+    double hi = SMG_KMEANS_FLOAT_SAFE_MAX / sqrt((double)km->d);
+    if (max_abs == 0.0 || (max_abs >= SMG_KMEANS_FLOAT_SAFE_MIN && max_abs <= hi))
+        return km->cfg.kernel;
+    if (!km->cfg.quiet)
+        smg_log_info("k-means: the first mini-batch spans |x - mean| up to %g, outside the range "
+                     "float32 squared distances keep ([%g, %g]); computing distances in double.",
+                     max_abs, SMG_KMEANS_FLOAT_SAFE_MIN, hi);
+    return SMG_KMEANS_KERNEL_EXACT;
+}
+
+/*
+ * Rank 0: shift = mean of the first batch, the job's kernel (from its range),
+ * K seeds from it (shifted, weight 0).
+ */
 static int pick_initial(struct smg_kmeans *km, const struct smg_batch *b, double *buf,
                         struct smg_error *err)
 {
     size_t n = b->rows, d = km->d, chosen = 0, nd;
     double *pts = NULL, *ones = NULL, *shift = buf, *c = buf + d, *act = buf + d + km->K * d;
+    double max_abs = 0.0;
     size_t *idx = NULL;
     struct smg_rng rng;
     int rc;
@@ -162,6 +188,10 @@ static int pick_initial(struct smg_kmeans *km, const struct smg_batch *b, double
             shift[f] += b->x[i * d + f];
     for (size_t f = 0; f < d; f++)
         shift[f] /= (double)n;
+    for (size_t i = 0; i < n * d; i++)
+        max_abs = fmax(max_abs, fabs((double)b->x[i] - shift[i % d]));
+    km->cfg.kernel = kernel_for_range(km, max_abs);
+    act[km->K] = (double)km->cfg.kernel;
     if (!smg_mul_size(n, d, &nd) || (pts = smg_malloc(nd * sizeof(double))) == NULL ||
         (ones = smg_malloc(n * sizeof(double))) == NULL ||
         (idx = smg_malloc(km->K * sizeof(size_t))) == NULL) {
@@ -199,10 +229,21 @@ out:
     return rc;
 }
 
+/* pick_initial for a CSR first batch (kmeans_csr.h): the same shift, kernel rule and draws. */
+static int pick_initial_csr(struct smg_kmeans *km, const struct smg_batch *b, double *buf,
+                            struct smg_error *err)
+{
+    double *act = buf + km->d + km->K * km->d;
+
+    km->cfg.kernel = kernel_for_range(km, smg_kmeans_csr_first_range(b, buf));
+    act[km->K] = (double)km->cfg.kernel;
+    return smg_kmeans_init_csr(&km->cfg, km->K, b, buf, buf + km->d, act, err);
+}
+
 enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
                                 const struct smg_batch *first, struct smg_error *err)
 {
-    size_t len = km->d + km->K * km->d + km->K;
+    size_t len = km->d + km->K * km->d + km->K + 1; /* shift, centers, active, kernel */
     double *buf = smg_calloc(len, sizeof(double));
     int rc = SMG_OK;
 
@@ -216,8 +257,7 @@ enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
                 goto out;
             }
             if (smg_batch_is_csr(first))
-                rc = smg_kmeans_init_csr(&km->cfg, km->K, first, buf, buf + km->d,
-                                         buf + km->d + km->K * km->d, err);
+                rc = pick_initial_csr(km, first, buf, err);
             else
                 rc = pick_initial(km, first, buf, err);
             if (rc != SMG_OK)
@@ -230,6 +270,8 @@ enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
     if (rc != SMG_OK)
         goto out;
     memcpy(km->shift, buf, km->d * sizeof(double));
+    if (buf[len - 1] == (double)SMG_KMEANS_KERNEL_EXACT)
+        km->cfg.kernel = SMG_KMEANS_KERNEL_EXACT;
     memcpy(km->c, buf + km->d, km->K * km->d * sizeof(double));
     for (size_t j = 0; j < km->K; j++) {
         km->active[j] = buf[km->d + km->K * km->d + j] != 0.0;
@@ -249,8 +291,31 @@ static int nearest_csr(struct smg_kmeans *km, const struct smg_batch *b, struct 
     if (km->csr == NULL && (rc = smg_kmeans_csr_new(km->K, km->d, &km->csr, err)) != SMG_OK)
         return rc;
     smg_kmeans_csr_load(km->csr, km->c, km->cnorm, km->shift);
-    smg_kmeans_csr_nearest(km->csr, km->c, km->shift, b, km->labels, km->dist);
+    smg_kmeans_csr_nearest(km->csr, km->cfg.pool, km->c, km->shift, b, km->cfg.kernel, km->labels,
+                           km->dist);
     return SMG_OK;
+}
+
+/*
+ * counts[l] and sums[l] += x - shift for every labelled row of a CSR batch,
+ * on this thread in row order (O(nnz), small beside the assignment): sum x
+ * from the stored entries, then subtract counts * shift once.
+ */
+static void accumulate_csr(const struct smg_kmeans *km, const struct smg_batch *b, double *counts,
+                           double *sums)
+{
+    const size_t K = km->K, d = km->d;
+
+    for (size_t i = 0; i < b->rows; i++) {
+        uint32_t l = km->labels[i];
+        if (l == SMG_KMEANS_NO_LABEL)
+            continue;
+        counts[l] += 1.0;
+        smg_csr_row_axpy(b, i, 1.0, sums + (size_t)l * d);
+    }
+    for (size_t j = 0; j < K; j++)
+        for (size_t f = 0; counts[j] > 0.0 && f < d; f++)
+            sums[j * d + f] -= counts[j] * km->shift[f];
 }
 
 /* Insert (dist, row) into the top-m list kept sorted by distance descending. */
@@ -294,27 +359,20 @@ enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_b
     if (smg_batch_is_csr(b))
         rc = nearest_csr(km, b, err);
     else
-        rc = smg_kmeans_nearest(km->cf, km->cnorm, km->c, K, d, km->shift, b->x, b->rows,
-                                km->labels, km->dist, km->cfg.kernel, err);
+        rc = smg_kmeans_nearest_pool(km->cfg.pool, km->cf, km->cnorm, km->c, K, d, km->shift, b->x,
+                                     b->rows, km->labels, km->dist, km->cfg.kernel, err);
     if (rc != SMG_OK)
         return rc;
     stats[0] = (double)b->rows;
     for (size_t i = 0; i < b->rows; i++) {
-        uint32_t l = km->labels[i];
         stats[1] += km->dist[i];
         top_insert(td, ti, &ntop, m, km->dist[i], i);
-        if (l == SMG_KMEANS_NO_LABEL)
-            continue;
-        counts[l] += 1.0;
-        if (smg_batch_is_csr(b)) /* sum x here, - counts * shift below */
-            smg_csr_row_axpy(b, i, 1.0, sums + (size_t)l * d);
-        else
-            for (size_t f = 0; f < d; f++)
-                sums[l * d + f] += (double)b->x[i * d + f] - km->shift[f];
     }
-    for (size_t j = 0; smg_batch_is_csr(b) && j < K; j++)
-        for (size_t f = 0; counts[j] > 0.0 && f < d; f++)
-            sums[j * d + f] -= counts[j] * km->shift[f];
+    if (smg_batch_is_csr(b))
+        accumulate_csr(km, b, counts, sums);
+    else
+        smg_kmeans_accumulate_pool(km->cfg.pool, b->x, b->rows, d, K, km->shift, km->labels, counts,
+                                   sums);
     slot = sums + K * d + (size_t)rank * m * (2 + d);
     for (size_t t = 0; t < ntop; t++) {
         double *e = slot + t * (2 + d);
@@ -458,7 +516,11 @@ enum smg_status smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm,
     if (rc != SMG_OK)
         return rc;
     if (comm != NULL) {
+        struct timespec a, z;
+        clock_gettime(CLOCK_MONOTONIC, &a);
         rc = smg_comm_sum_f64(comm, km->stats, len, err);
+        clock_gettime(CLOCK_MONOTONIC, &z);
+        km->comm_s += (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) * 1e-9;
         if (rc != SMG_OK)
             return rc;
     }
@@ -498,6 +560,11 @@ uint64_t smg_kmeans_rows_seen(const struct smg_kmeans *km)
 double smg_kmeans_stream_sse(const struct smg_kmeans *km)
 {
     return km->sse;
+}
+
+double smg_kmeans_comm_seconds(const struct smg_kmeans *km)
+{
+    return km->comm_s;
 }
 
 uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km)

@@ -10,6 +10,17 @@
  * |c|^2 + sum over stored f of ((x_f - c_f)^2 - c_f^2), which cancels only
  * when x is on c (relative error ~1e-16 of |c|^2) and is clamped at 0.
  *
+ * Scale safety, as kmeans_nearest.c: under SMG_KMEANS_KERNEL_EXACT (chosen by
+ * smg_kmeans_init from the first batch's range, smg_kmeans_csr_first_range)
+ * every active center's distance is computed in double and the smallest
+ * wins; under the float32 kernels a row whose float scores may have
+ * overflowed (no winner while a center is active, or a winner whose exact
+ * distance or squared norm exceeds 2^100) is ranked that way too.
+ *
+ * Threads: rows are independent, so a worker pool ranks row ranges
+ * (smg_batch_slice) each with its own float scratch; every row's result is
+ * the serial one, whatever the number of workers.
+ *
  * The shift: k-means keeps its centers as c - s (kmeans.h, the mean of the
  * first batch), which would make every row dense. Distances do not depend on
  * s ((x - s) - (c - s) = x - c), so this file works on unshifted centers
@@ -31,6 +42,7 @@
 
 #include "algorithms/kmeans.h"
 #include "io/base/batch.h"
+#include "io/base/pool.h"
 #include "io/base/status.h"
 
 struct smg_kmeans_csr;
@@ -51,15 +63,26 @@ void smg_kmeans_csr_load(struct smg_kmeans_csr *kc, const double *cd, const floa
  * Nearest loaded center of every row of b (CSR): labels[i] (lowest index on
  * ties; SMG_KMEANS_NO_LABEL with no active center) and dist[i], the squared
  * distance in double (to the shift when no center is active). cd and shift
- * must be those last loaded.
+ * must be those last loaded. kernel EXACT ranks in double; pool (NULL = this
+ * thread) shares the rows without changing any result.
  */
-void smg_kmeans_csr_nearest(struct smg_kmeans_csr *kc, const double *cd, const double *shift,
-                            const struct smg_batch *b, uint32_t *labels, double *dist);
+void smg_kmeans_csr_nearest(struct smg_kmeans_csr *kc, struct smg_pool *pool, const double *cd,
+                            const double *shift, const struct smg_batch *b,
+                            enum smg_kmeans_kernel kernel, uint32_t *labels, double *dist);
+
+/*
+ * The first batch's mean into shift (d doubles, zeroed by the caller) and the
+ * range smg_kmeans_init judges the kernel by: the largest |x - shift| over the
+ * batch as if densified (unstored entries are 0), or the largest stored |x|
+ * when larger, since this file's float32 products use unshifted values.
+ */
+double smg_kmeans_csr_first_range(const struct smg_batch *b, double *shift);
 
 /*
  * Rank 0's initial state from a CSR first batch, as kmeans.c's pick_initial
- * computes it from a dense one: shift (d), the K seeds minus shift into c
- * (K x d) and act[j] = 1 for the seeds found. Buffers are zeroed by the caller.
+ * computes it from a dense one: given shift (smg_kmeans_csr_first_range) and
+ * cfg->kernel, the K seeds minus shift into c (K x d) and act[j] = 1 for the
+ * seeds found. c and act are zeroed by the caller.
  */
 SMG_MUST_CHECK enum smg_status smg_kmeans_init_csr(const struct smg_kmeans_config *cfg, size_t K,
                                                    const struct smg_batch *b, double *shift,

@@ -99,7 +99,7 @@ static size_t seed_rows(struct seeding *s, enum smg_kmeans_init method, size_t k
 
 /* Lloyd iterations on the batch from k unshifted centers c (smg_kmeans_refine's loop). */
 static int refine(const struct smg_batch *b, double *c, size_t k, unsigned max_iter,
-                  struct smg_error *err)
+                  enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
     const size_t n = b->rows, d = b->cols;
     struct smg_kmeans_csr *kc = NULL;
@@ -113,7 +113,7 @@ static int refine(const struct smg_batch *b, double *c, size_t k, unsigned max_i
     for (unsigned it = 0; rc == SMG_OK && it < max_iter; it++) {
         double loss = 0.0;
         smg_kmeans_csr_load(kc, c, NULL, NULL);
-        smg_kmeans_csr_nearest(kc, c, NULL, b, lab, dist);
+        smg_kmeans_csr_nearest(kc, NULL, c, NULL, b, kernel, lab, dist);
         for (size_t i = 0; i < n; i++)
             loss += dist[i];
         if (loss == 0.0 || (it > 0 && prev - loss <= 1e-4 * prev))
@@ -138,6 +138,32 @@ static int refine(const struct smg_batch *b, double *c, size_t k, unsigned max_i
     return rc;
 }
 
+double smg_kmeans_csr_first_range(const struct smg_batch *b, double *shift)
+{
+    const size_t n = b->rows, d = b->cols;
+    double max_abs = 0.0;
+    uint64_t stored = smg_batch_nnz(b);
+
+    smg_csr_col_sums(b, shift);
+    for (size_t f = 0; f < d; f++)
+        shift[f] /= (double)n;
+    for (uint64_t p = b->indptr[0]; p < b->indptr[n]; p++) {
+        double v = (double)b->values[p];
+        max_abs = fmax(max_abs, fmax(fabs(v - shift[b->indices[p]]), fabs(v)));
+    }
+    /* An unstored entry is 0, |0 - shift[f]|; some column has one unless every row stores all. */
+    if (stored < (uint64_t)n * d) {
+        uint64_t *count = smg_calloc(d, sizeof(uint64_t));
+        for (uint64_t p = b->indptr[0]; count != NULL && p < b->indptr[n]; p++)
+            count[b->indices[p]]++;
+        for (size_t f = 0; f < d; f++)
+            if (count == NULL || count[f] < n)
+                max_abs = fmax(max_abs, fabs(shift[f]));
+        smg_free(count);
+    }
+    return max_abs;
+}
+
 enum smg_status smg_kmeans_init_csr(const struct smg_kmeans_config *cfg, size_t K,
                                     const struct smg_batch *b, double *shift, double *c,
                                     double *act, struct smg_error *err)
@@ -156,9 +182,6 @@ enum smg_status smg_kmeans_init_csr(const struct smg_kmeans_config *cfg, size_t 
         rc = smg_error_set(err, SMG_ENOMEM, "k-means init: out of memory for %zu rows", n);
         goto out;
     }
-    smg_csr_col_sums(b, shift);
-    for (size_t f = 0; f < d; f++)
-        shift[f] /= (double)n;
     for (size_t i = 0; i < n; i++)
         s.xn[i] = smg_csr_row_norm2(b, i);
     smg_rng_seed(&rng, cfg->seed);
@@ -168,7 +191,7 @@ enum smg_status smg_kmeans_init_csr(const struct smg_kmeans_config *cfg, size_t 
         act[j] = 1.0;
     }
     if (cfg->init_lloyd_iters > 0 && chosen > 0 &&
-        (rc = refine(b, c, chosen, cfg->init_lloyd_iters, err)) != SMG_OK)
+        (rc = refine(b, c, chosen, cfg->init_lloyd_iters, cfg->kernel, err)) != SMG_OK)
         goto out;
     for (size_t j = 0; j < chosen; j++)
         for (size_t f = 0; f < d; f++)

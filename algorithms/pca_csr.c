@@ -1,5 +1,6 @@
 /*
- * Randomized PCA from CSR rows (contract: pca_csr.h): H^T blocks of
+ * Randomized PCA from CSR rows (contract: pca_csr.h). Gram sketch: handed to
+ * the sketch (smg_pca_sketch_gram_csr). Sign sketch: H^T blocks of
  * BLOCK_ROWS rows from the sketch, B^T += X^T H^T by csr_ops.h, folded into
  * the sketch's row-major B on demand.
  */
@@ -17,24 +18,30 @@ struct smg_pca_csr {
     size_t d, l;
     double *bt; /* d x l: B^T accumulated since the last fold */
     double *ht; /* BLOCK_ROWS x l */
+    bool signs; /* the sign sketch (else the Gram sketch: no buffers here) */
     bool dirty;
 };
 
-enum smg_status smg_pca_csr_new(size_t d, size_t l, struct smg_pca_csr **out, struct smg_error *err)
+enum smg_status smg_pca_csr_new(const struct smg_pca_sketch *sk, size_t d, struct smg_pca_csr **out,
+                                struct smg_error *err)
 {
     struct smg_pca_csr *pc = smg_calloc(1, sizeof(*pc));
+    const size_t l = smg_pca_sketch_l(sk);
     size_t n;
 
     *out = NULL;
-    if (pc == NULL || !smg_mul_size(d, l, &n) || (pc->bt = smg_calloc(n, sizeof(double))) == NULL ||
-        (pc->ht = smg_calloc(BLOCK_ROWS * l, sizeof(double))) == NULL) {
+    if (pc == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "pca: out of memory");
+    pc->d = d;
+    pc->l = l;
+    pc->signs = smg_pca_sketch_is_signs(sk);
+    if (pc->signs && (!smg_mul_size(d, l, &n) || (pc->bt = smg_calloc(n, sizeof(double))) == NULL ||
+                      (pc->ht = smg_calloc(BLOCK_ROWS * l, sizeof(double))) == NULL)) {
         smg_pca_csr_free(pc);
         return smg_error_set(err, SMG_ENOMEM,
                              "pca: out of memory for the %zu x %zu sparse sketch accumulator", d,
                              l);
     }
-    pc->d = d;
-    pc->l = l;
     *out = pc;
     return SMG_OK;
 }
@@ -51,9 +58,14 @@ void smg_pca_csr_free(struct smg_pca_csr *pc)
 void smg_pca_csr_update(struct smg_pca_csr *pc, struct smg_pca_sketch *sk,
                         const struct smg_batch *b, uint64_t first_record)
 {
-    double *state = smg_pca_sketch_state(sk);
-    double *s = state + pc->l * pc->d + pc->l, *n = s + pc->d;
+    double *s, *n;
 
+    if (!pc->signs) {
+        smg_pca_sketch_gram_csr(sk, b);
+        return;
+    }
+    s = smg_pca_sketch_state(sk) + pc->l * pc->d + pc->l; /* B (l x d), h (l), s (d), n */
+    n = s + pc->d;
     for (size_t a = 0; a < b->rows; a += BLOCK_ROWS) {
         size_t m = b->rows - a < BLOCK_ROWS ? b->rows - a : BLOCK_ROWS;
         struct smg_batch blk = smg_batch_slice(b, a, m);

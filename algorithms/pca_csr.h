@@ -1,7 +1,12 @@
 /*
  * Randomized PCA's sketch update from CSR mini-batches, without densifying.
  *
- * The sketch (pca_sketch.h) keeps B = sum_t H_t X_t (l x d) plus h, s, n.
+ * The default Gram sketch (pca_gram_sketch.h) is a plain sum of x x^T T over
+ * rows: its CSR update (smg_pca_gram_csr) writes straight into the sketch's
+ * state, with one L-wide scratch row; nothing below is allocated for it.
+ *
+ * The sign sketch (SMALGO_PCA_SKETCH=signs, pca_sketch.h) keeps
+ * B = sum_t H_t X_t (l x d) plus h, s, n.
  * For sparse X_t this file accumulates the transpose B^T = sum_t X_t^T H_t^T
  * (d x l) instead: one l-wide axpy per stored entry (csr_ops.h,
  * smg_csr_xt_h), contiguous in memory whatever the columns, and the column
@@ -11,8 +16,7 @@
  * anything reads it (allreduce, solve). Memory: 2 l d doubles for B and B^T,
  * plus BLOCK_ROWS x l; the CSR rows themselves are the channel's, O(nnz).
  *
- * The sketch is only asked for H^T blocks and the (B, h, s, n) layout, so a
- * different sketch behind the same two calls plugs in unchanged.
+ * The sign sketch is only asked for H^T blocks and the (B, h, s, n) layout.
  */
 #ifndef SMG_PCA_CSR_H
 #define SMG_PCA_CSR_H
@@ -26,8 +30,9 @@
 
 struct smg_pca_csr;
 
-SMG_MUST_CHECK enum smg_status smg_pca_csr_new(size_t d, size_t l, struct smg_pca_csr **out,
-                                               struct smg_error *err);
+/* For the sketch sk (d features): the sign sketch's B^T and H^T buffers, if it is one. */
+SMG_MUST_CHECK enum smg_status smg_pca_csr_new(const struct smg_pca_sketch *sk, size_t d,
+                                               struct smg_pca_csr **out, struct smg_error *err);
 void smg_pca_csr_free(struct smg_pca_csr *pc); /* accepts NULL */
 
 /* Sketch the CSR rows of b, stream row b->rows' first at index first_record. */

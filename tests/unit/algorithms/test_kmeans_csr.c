@@ -89,25 +89,43 @@ static struct smg_batch batch(const struct data *x, size_t a, size_t n, bool csr
     return b;
 }
 
-static void test_nearest_matches_reference(void **state)
+/* Values and dense copy times scale (a power of ten: the float rounding is the data's). */
+static void scale_data(struct data *x, double scale)
+{
+    for (uint64_t p = 0; p < x->indptr[x->n]; p++)
+        x->values[p] = (float)((double)x->values[p] * scale);
+    for (size_t i = 0; i < x->n * x->d; i++)
+        x->dense[i] = (float)((double)x->dense[i] * scale);
+}
+
+/*
+ * n rows scaled by `scale` against 7 centers (rows 3j, one inactive), ranked
+ * with `kernel` on `pool`: labels and distances as a brute-force double
+ * reference. Returns the labels and distances for comparisons between runs.
+ */
+static void check_nearest(size_t n, double scale, enum smg_kmeans_kernel kernel,
+                          struct smg_pool *pool, uint32_t *lab, double *dist)
 {
     const size_t k = 7, d = 120;
-    struct data x = make_data(400, d, 4);
-    double *cd = malloc(k * d * sizeof(double)), shift[120], dist[400];
+    struct data x;
+    double *cd = malloc(k * d * sizeof(double)), shift[120], s2 = scale * scale;
     float cnorm[7] = {0};
-    uint32_t lab[400];
     struct smg_kmeans_csr *kc;
-    struct smg_batch b = batch(&x, 0, x.n, true);
-    (void)state;
+    struct smg_batch b;
+
+    rng = 88172645463325252ull; /* the same rows for every call */
+    x = make_data(n, d, 4);
+    scale_data(&x, scale);
+    b = batch(&x, 0, x.n, true);
     for (size_t f = 0; f < d; f++)
-        shift[f] = uniform();
+        shift[f] = uniform() * scale;
     for (size_t j = 0; j < k; j++) /* centers on rows 3j, stored minus shift */
         for (size_t f = 0; f < d; f++)
             cd[j * d + f] = (double)x.dense[3 * j * d + f] - shift[f];
     cnorm[2] = INFINITY; /* inactive: never wins, even for row 6 which it equals */
     assert_int_equal(smg_kmeans_csr_new(k, d, &kc, NULL), SMG_OK);
     smg_kmeans_csr_load(kc, cd, cnorm, shift);
-    smg_kmeans_csr_nearest(kc, cd, shift, &b, lab, dist);
+    smg_kmeans_csr_nearest(kc, pool, cd, shift, &b, kernel, lab, dist);
     for (size_t i = 0; i < x.n; i++) {
         double best = INFINITY;
         size_t bj = 0;
@@ -124,15 +142,65 @@ static void test_nearest_matches_reference(void **state)
                 bj = j;
             }
         }
-        assert_int_equal(lab[i], bj); /* well separated: no near-ties */
+        if (lab[i] != bj) /* well separated: no near-ties */
+            fail_msg("scale %g kernel %d row %zu: label %u, reference %zu", scale, (int)kernel, i,
+                     lab[i], bj);
         assert_true(dist[i] >= 0.0);
-        assert_true(fabs(dist[i] - best) <= 1e-9 * (1.0 + best));
+        assert_true(fabs(dist[i] - best) <= 1e-9 * (s2 + best));
     }
     /* Rows that are centers: 0 up to the expansion's rounding, |c|^2 * 1e-15. */
-    assert_true(dist[0] <= 1e-15 * d * 16.0 && dist[3] <= 1e-15 * d * 16.0);
+    assert_true(dist[0] <= 1e-15 * d * 16.0 * s2 && dist[3] <= 1e-15 * d * 16.0 * s2);
     smg_kmeans_csr_free(kc);
     free(cd);
     free_data(&x);
+}
+
+static void test_nearest_matches_reference(void **state)
+{
+    uint32_t lab[400];
+    double dist[400];
+    (void)state;
+    check_nearest(400, 1.0, SMG_KMEANS_KERNEL_AUTO, NULL, lab, dist);
+    check_nearest(400, 1.0, SMG_KMEANS_KERNEL_EXACT, NULL, lab, dist);
+}
+
+/*
+ * Extreme scales: at 1e-25 float32 products underflow, so only the exact
+ * kernel the job picks for such data ranks rows right; at 1e20 they overflow
+ * and the float kernel's per-row check re-ranks every row in double.
+ */
+static void test_nearest_extreme_scales(void **state)
+{
+    uint32_t lab[400];
+    double dist[400];
+    (void)state;
+    check_nearest(400, 1e-25, SMG_KMEANS_KERNEL_EXACT, NULL, lab, dist);
+    check_nearest(400, 1e25, SMG_KMEANS_KERNEL_EXACT, NULL, lab, dist);
+    check_nearest(400, 1e20, SMG_KMEANS_KERNEL_AUTO, NULL, lab, dist);
+    check_nearest(400, 1e20, SMG_KMEANS_KERNEL_PORTABLE, NULL, lab, dist);
+}
+
+/* Rows shared between 1, 2 and 3 workers: the same labels and distances, bit for bit. */
+static void test_nearest_pool_identical(void **state)
+{
+    enum { N = 4000 };
+    static uint32_t lab[3][N];
+    static double dist[3][N];
+    static const enum smg_kmeans_kernel kernels[] = {SMG_KMEANS_KERNEL_AUTO,
+                                                     SMG_KMEANS_KERNEL_EXACT};
+    (void)state;
+    for (size_t t = 0; t < 2; t++) {
+        for (unsigned w = 1; w <= 3; w++) {
+            struct smg_pool *pool = NULL;
+            assert_int_equal(smg_pool_new(w, &pool, NULL), SMG_OK);
+            check_nearest(N, 1.0, kernels[t], pool, lab[w - 1], dist[w - 1]);
+            smg_pool_free(pool);
+        }
+        for (unsigned w = 1; w < 3; w++) {
+            assert_memory_equal(lab[0], lab[w], sizeof(lab[0]));
+            assert_memory_equal(dist[0], dist[w], sizeof(dist[0]));
+        }
+    }
 }
 
 /* A row on a center whose norm is 1e8 times the row's own spread: clamped, >= 0. */
@@ -151,7 +219,7 @@ static void test_cancellation_clamped(void **state)
     cd[1] = (double)values[1];
     assert_int_equal(smg_kmeans_csr_new(1, d, &kc, NULL), SMG_OK);
     smg_kmeans_csr_load(kc, cd, NULL, NULL);
-    smg_kmeans_csr_nearest(kc, cd, NULL, &b, &lab, &dist);
+    smg_kmeans_csr_nearest(kc, NULL, cd, NULL, &b, SMG_KMEANS_KERNEL_AUTO, &lab, &dist);
     assert_int_equal(lab, 0);
     assert_true(dist == 0.0);
     smg_kmeans_csr_free(kc);
@@ -181,10 +249,18 @@ static void assert_close(const double *a, const double *b, size_t n, double scal
             fail_msg("entry %zu: %.9g vs %.9g", i, a[i], b[i]);
 }
 
-static void run_case(enum smg_kmeans_init init, size_t factor)
+/*
+ * The same rows streamed densely (no pool) and as CSR (on `workers` workers,
+ * 0 = no pool), values times scale; the CSR run must take the same kernel
+ * (exact when the scale is extreme) and agree within 1e-5.
+ */
+static void run_case(enum smg_kmeans_init init, size_t factor, double scale, unsigned workers)
 {
-    const size_t d = 200, k = 5, bs = 500;
+    const size_t d = 200, k = 5, bs = 1000;
     struct data x = make_data(4000, d, 5);
+    enum smg_kmeans_kernel score_kernel =
+        scale == 1.0 ? SMG_KMEANS_KERNEL_AUTO : SMG_KMEANS_KERNEL_EXACT;
+    struct smg_pool *pool = NULL;
     struct smg_kmeans_config cfg = {.k = k,
                                     .extra_center_factor = factor,
                                     .dim = d,
@@ -196,16 +272,23 @@ static void run_case(enum smg_kmeans_init init, size_t factor)
                                     .lloyd_tol = 1e-4,
                                     .lloyd_trials = 3,
                                     .quiet = true};
-    struct smg_kmeans *a = stream(&cfg, &x, bs, false), *b = stream(&cfg, &x, bs, true);
-    size_t K = smg_kmeans_num_centers(a);
+    struct smg_kmeans *a, *b;
+    size_t K;
     float ca[5 * 200], cb[5 * 200];
     double la, lb, sa = 0, sb = 0, da[5 * 200], db[5 * 200];
     uint64_t ra = 0, rb = 0;
     uint32_t *lab_a = malloc(x.n * sizeof(uint32_t)), *lab_b = malloc(x.n * sizeof(uint32_t));
     struct smg_batch all_d = batch(&x, 0, x.n, false), all_c = batch(&x, 0, x.n, true);
 
-    assert_close(smg_kmeans_shift(a), smg_kmeans_shift(b), d, 1.0);
-    assert_close(smg_kmeans_centers(a), smg_kmeans_centers(b), K * d, 4.0);
+    scale_data(&x, scale);
+    a = stream(&cfg, &x, bs, false);
+    if (workers > 0)
+        assert_int_equal(smg_pool_new(workers, &pool, NULL), SMG_OK);
+    cfg.pool = pool;
+    b = stream(&cfg, &x, bs, true);
+    K = smg_kmeans_num_centers(a);
+    assert_close(smg_kmeans_shift(a), smg_kmeans_shift(b), d, scale);
+    assert_close(smg_kmeans_centers(a), smg_kmeans_centers(b), K * d, 4.0 * scale);
     assert_close(smg_kmeans_weights(a), smg_kmeans_weights(b), K, 1.0);
     assert_int_equal(smg_kmeans_reseeds(a), smg_kmeans_reseeds(b));
     assert_true(fabs(smg_kmeans_stream_sse(a) - smg_kmeans_stream_sse(b)) <=
@@ -216,18 +299,19 @@ static void run_case(enum smg_kmeans_init init, size_t factor)
         da[i] = ca[i];
         db[i] = cb[i];
     }
-    assert_close(da, db, k * d, 4.0);
+    assert_close(da, db, k * d, 4.0 * scale);
     assert_int_equal(smg_kmeans_score(ca, k, d, smg_kmeans_shift(a), &all_d, &sa, &ra, lab_a,
-                                      SMG_KMEANS_KERNEL_AUTO, NULL),
+                                      score_kernel, NULL),
                      SMG_OK);
     assert_int_equal(smg_kmeans_score(ca, k, d, smg_kmeans_shift(a), &all_c, &sb, &rb, lab_b,
-                                      SMG_KMEANS_KERNEL_AUTO, NULL),
+                                      score_kernel, NULL),
                      SMG_OK);
     assert_int_equal(ra, rb);
     assert_memory_equal(lab_a, lab_b, x.n * sizeof(uint32_t));
     assert_true(fabs(sa - sb) <= 1e-9 * sa); /* both exact in double */
     smg_kmeans_free(a);
     smg_kmeans_free(b);
+    smg_pool_free(pool);
     free(lab_a);
     free(lab_b);
     free_data(&x);
@@ -236,29 +320,77 @@ static void run_case(enum smg_kmeans_init init, size_t factor)
 static void test_stream_random(void **state)
 {
     (void)state;
-    run_case(SMG_KMEANS_INIT_RANDOM, 4);
+    run_case(SMG_KMEANS_INIT_RANDOM, 4, 1.0, 0);
 }
 
 static void test_stream_kmeanspp(void **state)
 {
     (void)state;
-    run_case(SMG_KMEANS_INIT_KMEANSPP, 4);
+    run_case(SMG_KMEANS_INIT_KMEANSPP, 4, 1.0, 2);
 }
 
 static void test_stream_no_shrink(void **state)
 {
     (void)state;
-    run_case(SMG_KMEANS_INIT_KMEANSPP, 1);
+    run_case(SMG_KMEANS_INIT_KMEANSPP, 1, 1.0, 0);
+}
+
+/* Data scaled to 1e-25 and 1e25: the job computes in double, sparse as dense. */
+static void test_stream_extreme_scales(void **state)
+{
+    (void)state;
+    run_case(SMG_KMEANS_INIT_KMEANSPP, 4, 1e-25, 2);
+    run_case(SMG_KMEANS_INIT_RANDOM, 4, 1e25, 0);
+}
+
+/* A whole CSR run on 1, 2 and 3 workers: centers, weights and loss bit for bit. */
+static void test_stream_pool_identical(void **state)
+{
+    const size_t d = 200;
+    struct data x = make_data(4000, d, 5);
+    struct smg_kmeans_config cfg = {.k = 5,
+                                    .extra_center_factor = 4,
+                                    .dim = d,
+                                    .init_method = SMG_KMEANS_INIT_KMEANSPP,
+                                    .seed = 5,
+                                    .init_lloyd_iters = 20,
+                                    .lloyd_init_method = SMG_KMEANS_INIT_KMEANSPP,
+                                    .lloyd_max_iter = 100,
+                                    .lloyd_tol = 1e-4,
+                                    .lloyd_trials = 3,
+                                    .quiet = true};
+    struct smg_kmeans *ref = stream(&cfg, &x, 1000, true);
+    size_t K = smg_kmeans_num_centers(ref);
+    (void)state;
+    for (unsigned w = 1; w <= 3; w++) {
+        struct smg_pool *pool;
+        struct smg_kmeans *km;
+        assert_int_equal(smg_pool_new(w, &pool, NULL), SMG_OK);
+        cfg.pool = pool;
+        km = stream(&cfg, &x, 1000, true);
+        assert_memory_equal(smg_kmeans_centers(ref), smg_kmeans_centers(km),
+                            K * d * sizeof(double));
+        assert_memory_equal(smg_kmeans_weights(ref), smg_kmeans_weights(km), K * sizeof(double));
+        assert_true(smg_kmeans_stream_sse(ref) == smg_kmeans_stream_sse(km));
+        smg_kmeans_free(km);
+        smg_pool_free(pool);
+    }
+    smg_kmeans_free(ref);
+    free_data(&x);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nearest_matches_reference),
+        cmocka_unit_test(test_nearest_extreme_scales),
+        cmocka_unit_test(test_nearest_pool_identical),
         cmocka_unit_test(test_cancellation_clamped),
         cmocka_unit_test(test_stream_random),
         cmocka_unit_test(test_stream_kmeanspp),
         cmocka_unit_test(test_stream_no_shrink),
+        cmocka_unit_test(test_stream_extreme_scales),
+        cmocka_unit_test(test_stream_pool_identical),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
