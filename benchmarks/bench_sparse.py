@@ -21,7 +21,7 @@ Figures are medians of --repeats runs. The machine may be shared: absolute
 times are noisy, ratios within one invocation less so; the JSON records the
 load average. Usage:
     .venv/bin/python benchmarks/bench_sparse.py [--rows N] [--repeats R]
-        [--work DIR] [--out benchmarks/results/sparse.json]
+        [--work DIR] [--out benchmarks/results/sparse.json] [--algorithms pca,kmeans]
 """
 import argparse
 import io
@@ -129,7 +129,7 @@ def measure(work, name, data_dir, algo, d, nnz, repeats):
             "values_per_s": nnz / wall}
 
 
-def equality(work, slice_rows):
+def equality(work, slice_rows, algos):
     """Sparse vs densified on the first slice_rows rows of shard 0."""
     m = sparse_rows(SHARD, seed=1000)[:slice_rows]
     sp_dir, de_dir = os.path.join(work, "slice_sparse"), os.path.join(work, "slice_dense")
@@ -140,7 +140,7 @@ def equality(work, slice_rows):
         f.write(buf.getvalue())
     write_dense(de_dir, m.toarray())
     out = {"rows": slice_rows}
-    for algo in ("pca", "kmeans"):
+    for algo in algos:
         a = job(work, "eq_sparse_" + algo, sp_dir, algo, D_SPARSE)
         b = job(work, "eq_dense_" + algo, de_dir, algo, D_SPARSE)
         ca, cb = train(a, algo), train(b, algo)
@@ -158,10 +158,13 @@ def main():
     ap.add_argument("--slice", type=int, default=2000)
     ap.add_argument("--work")
     ap.add_argument("--out", default=os.path.join(common.HERE, "results", "sparse.json"))
+    ap.add_argument("--algorithms", default="pca,kmeans", help="comma-separated subset")
     args = ap.parse_args()
+    algos = [a for a in ("pca", "kmeans") if a in args.algorithms.split(",")]
     common.SPAWN = os.environ.get("BENCH_SPAWN", "build/benchmarks/bench_spawn")
     work = args.work or tempfile.mkdtemp(prefix="smg_sparse_")
     res = {"env": common.env_record(), "rows": args.rows, "d_sparse": D_SPARSE,
+           "pca_sketch": os.environ.get("SMALGO_PCA_SKETCH", "gram"),
            "density": DENSITY, "d_dense": D_DENSE, "repeats": args.repeats}
     t0 = time.time()
     sparse_dir, dense_dir = os.path.join(work, "sparse"), os.path.join(work, "dense")
@@ -170,15 +173,15 @@ def main():
     write_dense(dense_dir, (rng.standard_normal((args.rows, D_DENSE)) * 3 + 1).astype(np.float32))
     res["write_s"] = time.time() - t0
     common.log("data written in %.0f s (%d stored values)" % (res["write_s"], nnz))
-    for algo in ("pca", "kmeans"):
+    for algo in algos:
         s = measure(work, "sparse", sparse_dir, algo, D_SPARSE, nnz, args.repeats)
         d = measure(work, "dense16", dense_dir, algo, D_DENSE, args.rows * D_DENSE, args.repeats)
         res[algo] = {"sparse": s, "dense16": d,
                      "dense_over_sparse_per_value": d["values_per_s"] / s["values_per_s"]}
-    res["equality"] = equality(work, args.slice)
+    res["equality"] = equality(work, args.slice, algos)
     res["env"]["loadavg_at_end"] = list(os.getloadavg())
     common.write_json(args.out, res)
-    for algo in ("pca", "kmeans"):
+    for algo in algos:
         r = res[algo]
         print("%-6s sparse: %.2f s, %.1f M values/s, peak RSS %.0f MB | dense d=16: %.2f s, "
               "%.1f M values/s | dense/sparse per value %.2fx | equality max rel diff %.2g"
