@@ -82,7 +82,7 @@ SMG_MUST_CHECK enum smg_status smg_channel_open(const struct smg_channel_config 
                                                 struct smg_channel **out, struct smg_error *err);
 
 /* Start reading epoch `epoch` (Pipe: FIFO <name>_<epoch>); ends a current one first. */
-SMG_MUST_CHECK enum smg_status smg_channel_begin_epoch(struct smg_channel *ch, unsigned epoch,
+SMG_MUST_CHECK enum smg_status smg_channel_begin_epoch(struct smg_channel *ch, uint64_t epoch,
                                                        struct smg_error *err);
 
 /*

@@ -58,6 +58,7 @@
  * GEMM per request (algorithms/kmeans_assign.h); every response format,
  * CSV included.
  */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,7 @@
 #include "io/base/log.h"
 #include "runtime/algorithm.h"
 #include "runtime/job.h"
+#include "runtime/job_memory.h"
 
 #define SMG_KMEANS_TRAIN_SEED       0x5EEDC0DEull
 #define SMG_KMEANS_INIT_LLOYD_ITERS 20
@@ -197,8 +199,23 @@ static enum smg_kmeans_kernel kernel_choice(void)
                                                 : SMG_KMEANS_KERNEL_AUTO;
 }
 
+/* The big buffers the settings imply, checked before any is allocated (job_memory.h). */
+static int check_memory(struct smg_job *job, const struct smg_kmeans_config *cfg, size_t batch_rows,
+                        struct smg_error *err)
+{
+    const double d = (double)cfg->dim;
+    const struct smg_mem_term terms[] = {
+        {"3 batch buffers of mini_batch_size x feature_dim floats",
+         3.0 * (double)batch_rows * d * 4},
+        {"k x extra_center_factor x feature_dim centers as doubles",
+         (double)cfg->k * (double)cfg->extra_center_factor * d * 8},
+    };
+
+    return smg_job_check_memory(job, terms, 2, cfg->dim, err);
+}
+
 static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_t *batch_rows,
-                       unsigned *epochs, unsigned *metrics, struct smg_error *err)
+                       uint64_t *epochs, unsigned *metrics, struct smg_error *err)
 {
     bool log = job->rank_on_host == 0 && job->comm.rank == 0;
     struct kmeans_hp hp;
@@ -211,7 +228,7 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
     cfg->k = (size_t)hp.k;
     cfg->dim = (size_t)hp.feature_dim;
     *batch_rows = (size_t)hp.mini_batch_size;
-    *epochs = (unsigned)hp.epochs;
+    *epochs = (uint64_t)hp.epochs;
     cfg->init_method =
         hp.init_method == INIT_KMEANSPP ? SMG_KMEANS_INIT_KMEANSPP : SMG_KMEANS_INIT_RANDOM;
     cfg->lloyd_init_method = hp.local_lloyd_init_method == INIT_RANDOM ? SMG_KMEANS_INIT_RANDOM
@@ -230,10 +247,10 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
             smg_log_info("'local_lloyd_num_trials' was set to 'auto', evaluated to %d.",
                          SMG_KMEANS_AUTO_LLOYD_TRIALS);
     } else {
-        cfg->lloyd_trials = (unsigned)hp.local_lloyd_num_trials.value;
+        cfg->lloyd_trials = (uint64_t)hp.local_lloyd_num_trials.value;
     }
     cfg->half_life = (uint64_t)hp.half_life_time_size;
-    cfg->lloyd_max_iter = (unsigned)hp.local_lloyd_max_iter;
+    cfg->lloyd_max_iter = (uint64_t)hp.local_lloyd_max_iter;
     cfg->lloyd_tol = hp.local_lloyd_tol;
     cfg->seed = SMG_KMEANS_TRAIN_SEED;
     cfg->init_lloyd_iters = SMG_KMEANS_INIT_LLOYD_ITERS;
@@ -244,11 +261,11 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
         return smg_error_set(err, SMG_ECONFIG,
                              "hyperparameter eval_metrics names no metric; allowed: [\"msd\"], "
                              "[\"ssd\"] or [\"msd\", \"ssd\"]");
-    return SMG_OK;
+    return check_memory(job, cfg, *batch_rows, err);
 }
 
 /* One epoch of collective steps. Rank 0 initialises from its first batch in epoch 0. */
-static int run_epoch(struct smg_job *job, struct smg_channel *ch, unsigned e, size_t batch_rows,
+static int run_epoch(struct smg_job *job, struct smg_channel *ch, uint64_t e, size_t batch_rows,
                      struct smg_kmeans *km, struct smg_kmeans_sample *smp, double *init_ms,
                      struct smg_error *err)
 {
@@ -302,7 +319,7 @@ static int run_epoch(struct smg_job *job, struct smg_channel *ch, unsigned e, si
 }
 
 static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_kmeans_sample *smp,
-                        size_t batch_rows, unsigned epochs, uint64_t *rows_epoch0,
+                        size_t batch_rows, uint64_t epochs, uint64_t *rows_epoch0,
                         struct smg_error *err)
 {
     const struct smg_kmeans_config *cfg = smg_kmeans_config(km);
@@ -313,7 +330,7 @@ static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_k
     rc = smg_job_open_channel(job, "train", cfg->dim, batch_rows, job->comm.size > 1, &ch, err);
     if (rc != SMG_OK)
         return rc;
-    for (unsigned e = 0; e < epochs; e++) {
+    for (uint64_t e = 0; e < epochs; e++) {
         uint64_t before = smg_kmeans_rows_seen(km);
         rc = run_epoch(job, ch, e, batch_rows, km, smp, &init_ms, err);
         if (rc != SMG_OK)
@@ -335,7 +352,7 @@ static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_k
             }
         }
         if (job->comm.rank == 0)
-            smg_log_info("epoch %u: %llu records, %llu centers reseeded so far", e,
+            smg_log_info("epoch %" PRIu64 ": %llu records, %llu centers reseeded so far", e,
                          (unsigned long long)(smg_kmeans_rows_seen(km) - before),
                          (unsigned long long)smg_kmeans_reseeds(km));
         smg_job_progress_metric(job, 100.0 * (double)(e + 1) / (double)epochs);
@@ -442,7 +459,7 @@ static int polish_centers(struct smg_job *job, const struct smg_kmeans *km,
             return rc;
         if (job->comm.rank == 0)
             smg_log_info("k-means polish: on (default; SMALGO_KMEANS_POLISH=0 turns it off): "
-                         "Lloyd on a %zu-row sample of rank 0 (%zu-row cap per rank), %u "
+                         "Lloyd on a %zu-row sample of rank 0 (%zu-row cap per rank), %" PRIu64 " "
                          "iteration(s), sample mean square distance %g -> %g",
                          smg_kmeans_sample_rows(smp), cap, smg_kmeans_polish_iters(smp), before,
                          *after);
@@ -465,7 +482,8 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     struct smg_kmeans_sample *smp = NULL;
     float *centers = NULL;
     size_t batch_rows, cap;
-    unsigned epochs, metrics = 0;
+    uint64_t epochs;
+    unsigned metrics = 0;
     uint64_t rows0 = 0;
     double loss = 0.0, after = 0.0, t0;
     bool polish;

@@ -48,6 +48,7 @@
 #include "io/codec.h"
 #include "runtime/algorithm.h"
 #include "runtime/job.h"
+#include "runtime/job_memory.h"
 #include "runtime/ndarray_value.h"
 
 #include <math.h>
@@ -109,6 +110,29 @@ static const struct smg_hp_spec pca_hparams[] = {
 
 /* ---- train --------------------------------------------------------------- */
 
+/*
+ * The big buffers the settings imply, checked before any is allocated
+ * (job_memory.h): regular mode's d x d matrix, randomized mode's sketch of
+ * num_components + extra_components rows (-1 means at least 10 more).
+ */
+static int check_memory(struct smg_job *job, const struct smg_pca_config *cfg, size_t batch_rows,
+                        struct smg_error *err)
+{
+    const double d = (double)cfg->feature_dim;
+    double extra = cfg->extra_components < 0 ? 10.0 : (double)cfg->extra_components;
+    const struct smg_mem_term terms[] = {
+        {"3 batch buffers of mini_batch_size x feature_dim floats",
+         3.0 * (double)batch_rows * d * 4},
+        cfg->mode == SMG_PCA_REGULAR
+            ? (struct smg_mem_term){"a feature_dim x feature_dim matrix of doubles", d * d * 8}
+            : (struct smg_mem_term){"a (num_components + extra_components) x feature_dim sketch "
+                                    "of doubles",
+                                    ((double)cfg->num_components + extra) * d * 8},
+    };
+
+    return smg_job_check_memory(job, terms, 2, cfg->feature_dim, err);
+}
+
 static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *batch_rows,
                        struct smg_error *err)
 {
@@ -129,7 +153,7 @@ static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *
     *batch_rows = (size_t)hp.mini_batch_size;
     if (hp.epochs > 1)
         smg_log_info("PCA makes one pass over the data; epochs=%lld is ignored", hp.epochs);
-    return SMG_OK;
+    return check_memory(job, cfg, *batch_rows, err);
 }
 
 static int update_batch(void *p, const struct smg_batch *b, struct smg_error *err)

@@ -85,3 +85,126 @@ def test_second_server_on_same_port_fails_at_start(tmp_path, smalgo_bin):
             assert r.json()["predictions"][0]["distance_to_cluster"] < 1
     finally:
         stop(first)
+
+
+# ---- points 5 and 9: 64-bit hyperparameters, memory a setting implies --------------------
+
+def blobs_csv(ml_root, n=400, d=8, seed=3, channel_name="train"):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d)) + 6 * rng.integers(0, 3, size=(n, 1))
+    np.savetxt(ml_root.channel_dir(channel_name) / "part-0.csv", x, fmt="%.6f", delimiter=",")
+    return x
+
+
+def train(smalgo_bin, ml_root, env=None, timeout=120):
+    return subprocess.run([str(smalgo_bin), "train", "--ml-root", str(ml_root.root)],
+                          capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **(env or {})))
+
+
+def train_until(smalgo_bin, ml_root, needle, timeout=60):
+    """Start a train, read its log until needle appears (True) or it exits (False), then stop it."""
+    proc = subprocess.Popen([str(smalgo_bin), "train", "--ml-root", str(ml_root.root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    deadline, seen, lines = time.time() + timeout, False, []
+    try:
+        for line in proc.stdout:
+            lines.append(line)
+            if needle in line:
+                seen = True
+                break
+            assert time.time() < deadline, f"{needle!r} not seen in {timeout} s"
+    finally:
+        proc.kill()
+        proc.wait(timeout=20)
+    return seen, "".join(lines)
+
+
+KM = {"k": "3", "feature_dim": "8", "mini_batch_size": "100", "extra_center_factor": "4"}
+
+
+def test_epochs_2_pow_32_is_not_cut_to_zero(ml_root, smalgo_bin):
+    setup_job(ml_root, dict(KM, epochs=str(2**32)), content_type=CSV)
+    blobs_csv(ml_root)
+    seen, log = train_until(smalgo_bin, ml_root, "epoch 2:")
+    assert seen, log
+
+
+def test_num_trials_2_pow_32_makes_more_than_one_attempt(ml_root, smalgo_bin):
+    setup_job(ml_root, dict(KM, local_lloyd_num_trials=str(2**32 + 1)), content_type=CSV)
+    blobs_csv(ml_root)
+    seen, log = train_until(smalgo_bin, ml_root, "local kmeans attempt #1.")
+    assert seen, log
+
+
+def test_max_iter_2_pow_32_runs_lloyd_to_convergence(ml_root, smalgo_bin, tmp_path):
+    models = []
+    for max_iter in (2**32, 10**6):
+        setup_job(ml_root, dict(KM, local_lloyd_max_iter=str(max_iter)), content_type=CSV)
+        blobs_csv(ml_root)
+        r = train(smalgo_bin, ml_root)
+        assert r.returncode == 0, r.stdout + r.stderr
+        models.append(ndarray.read(ml_root.model_file())[0][0])
+        assert "0 iteration(s)" not in r.stdout + r.stderr
+    np.testing.assert_array_equal(models[0], models[1])
+
+
+@pytest.mark.parametrize("key,value,allowed", [
+    ("k", str(2**53 + 1), "an integer >= 2"),
+    ("epochs", "0", "a positive integer"),
+    ("mini_batch_size", str(2**63), "a positive integer"),
+])
+def test_out_of_range_names_key_and_range(ml_root, smalgo_bin, key, value, allowed):
+    setup_job(ml_root, dict(KM, **{key: value}), content_type=CSV)
+    blobs_csv(ml_root)
+    r = train(smalgo_bin, ml_root)
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert r.returncode != 0 and first.startswith("ClientError: "), first
+    assert f"'{key}' = '{value}'" in first and allowed in first, first
+
+
+def test_huge_mini_batch_is_a_client_error_with_the_figure(ml_root, smalgo_bin):
+    setup_job(ml_root, dict(KM, mini_batch_size=str(2**31 - 1)), content_type=CSV)
+    blobs_csv(ml_root)
+    r = train(smalgo_bin, ml_root, env={"SMALGO_MEMORY_LIMIT_BYTES": str(8 << 30)})
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert r.returncode != 0 and first.startswith("ClientError: "), first
+    assert "need at least 192 GiB" in first and "allows 8 GiB" in first, first
+    assert "mini_batch_size x feature_dim" in first
+
+
+@pytest.mark.parametrize("algo_hp", [
+    {"k": "3", "feature_dim": "10000000", "mini_batch_size": "5000"},
+    {"num_components": "2", "feature_dim": "10000000", "mini_batch_size": "100"},
+])
+def test_feature_dim_far_above_the_data_is_the_dimension_mismatch(ml_root, smalgo_bin, algo_hp):
+    setup_job(ml_root, algo_hp, content_type=CSV)
+    blobs_csv(ml_root)
+    r = train(smalgo_bin, ml_root, env={"SMALGO_MEMORY_LIMIT_BYTES": str(8 << 30)})
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert r.returncode != 0 and first.startswith("ClientError: "), first
+    assert "feature_dim=10000000 does not match the data" in first, first
+    assert "has 8 features" in first, first
+
+
+def test_pca_d_squared_over_memory_is_refused_before_allocating(ml_root, smalgo_bin):
+    setup_job(ml_root, {"num_components": "2", "feature_dim": "8", "mini_batch_size": "100"},
+              content_type=CSV)
+    blobs_csv(ml_root)
+    r = train(smalgo_bin, ml_root, env={"SMALGO_MEMORY_LIMIT_BYTES": "1000"})
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert r.returncode != 0 and "feature_dim x feature_dim matrix" in first, first
+
+
+# ---- point 10: text after a NUL in hyperparameters.json -----------------------------------
+
+def test_text_after_nul_in_hyperparameters_is_refused(ml_root, smalgo_bin):
+    setup_job(ml_root, KM, content_type=CSV)
+    blobs_csv(ml_root)
+    path = ml_root.config / "hyperparameters.json"
+    good = path.read_bytes()
+    path.write_bytes(good + b"\0" + b'{"k": "not a number"}')
+    r = train(smalgo_bin, ml_root)
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert r.returncode != 0 and first.startswith("ClientError: "), first
+    assert f"NUL byte at byte {len(good)}" in first and "hyperparameters.json" in first, first
