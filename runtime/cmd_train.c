@@ -25,6 +25,7 @@
 #include "runtime/failure.h"
 #include "runtime/job.h"
 #include "runtime/jsonfile.h"
+#include "runtime/model_dir.h"
 #include "runtime/mpi_process.h"
 #include "runtime/signals.h"
 
@@ -284,9 +285,8 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
                      job->n_hosts, job->current_host);
     if ((rc = read_hparams(job, o, err)) != SMG_OK || (rc = check_channels(job, err)) != SMG_OK)
         return rc;
-    if (mkdir(job->model_dir, 0755) != 0 && errno != EEXIST)
-        return smg_error_set(err, SMG_EIO, "cannot create the model folder %s: %s", job->model_dir,
-                             strerror(errno));
+    if ((rc = smg_model_dir_prepare(job->model_dir, job->rank_on_host == 0, err)) != SMG_OK)
+        return rc;
     t0 = smg_now();
     smg_job_add_timing(job, "setuptime", (t0 - job->start_time) * 1000.0);
     rc = job->algorithm->train(job, err);

@@ -208,3 +208,72 @@ def test_text_after_nul_in_hyperparameters_is_refused(ml_root, smalgo_bin):
     first = ml_root.failure.read_text().splitlines()[0]
     assert r.returncode != 0 and first.startswith("ClientError: "), first
     assert f"NUL byte at byte {len(good)}" in first and "hyperparameters.json" in first, first
+
+
+# ---- point 10 and 9: stale temporary model files, unusable model folder -------------------
+
+def test_stale_temporary_model_file_is_removed_at_start(ml_root, smalgo_bin):
+    setup_job(ml_root, KM, content_type=CSV)
+    blobs_csv(ml_root)
+    stale = ml_root.model / ".model_algo-1.tmp-Ab3xYz"
+    stale.write_bytes(b"half a model")
+    keep = ml_root.model / ".model_notes"
+    keep.write_text("not ours")
+    r = train(smalgo_bin, ml_root)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert not stale.exists() and keep.exists() and ml_root.model_file().exists()
+    assert "left by an earlier model write" in r.stdout + r.stderr
+
+
+@pytest.fixture
+def tiny_mount(tmp_path):
+    """Mount a 64 KiB tmpfs at a folder (options given), skipping where mounting is not allowed."""
+    mounted = []
+
+    def mount(folder, options):
+        folder.mkdir(parents=True, exist_ok=True)
+        r = subprocess.run(["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(folder)],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+        mounted.append(folder)
+
+    yield mount
+    for folder in mounted:
+        subprocess.run(["umount", str(folder)], check=False)
+
+
+@pytest.mark.parametrize("kind", ["full", "read-only"])
+def test_unusable_model_folder_is_found_before_training(ml_root, smalgo_bin, tiny_mount, kind):
+    setup_job(ml_root, dict(KM, epochs="1000000"), content_type=CSV)  # hours if it trained
+    blobs_csv(ml_root)
+    if kind == "full":
+        tiny_mount(ml_root.model, "size=64k")
+        fd = os.open(ml_root.model / "filler", os.O_WRONLY | os.O_CREAT)
+        try:
+            while os.write(fd, b"\0" * 4096) > 0:
+                pass
+        except OSError:
+            pass
+        os.close(fd)
+    else:
+        tiny_mount(ml_root.model, "size=64k,ro")
+    t0 = time.time()
+    r = train(smalgo_bin, ml_root, timeout=60)
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert r.returncode != 0 and first.startswith("ClientError: "), first
+    reason = "No space left on device" if kind == "full" else "Read-only file system"
+    assert "cannot take the model" in first and reason in first, first
+    assert "epoch 0:" not in r.stdout + r.stderr and time.time() - t0 < 30
+
+
+def test_failure_file_escapes_invalid_utf8(ml_root, smalgo_bin):
+    setup_job(ml_root, KM, content_type=CSV)
+    blobs_csv(ml_root)
+    with open(ml_root.channel_dir("train") / "part-0.csv", "ab") as f:
+        f.write(b"1,2,3,4,5,6,7,\xff\xfe\xc3\n")
+    r = train(smalgo_bin, ml_root)
+    raw = ml_root.failure.read_bytes()
+    assert r.returncode != 0
+    text = raw.decode("utf-8")  # raises on invalid UTF-8
+    assert "not a number" in text and '"\\xFF\\xFE\\xC3"' in text, text
