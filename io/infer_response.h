@@ -65,7 +65,12 @@ struct smg_infer_result {
 
 /*
  * Append the encoding of res by codec (from smg_infer_accept_parse) to out.
- * SMG_ENOMEM on allocation failure or past out's cap.
+ * SMG_ENOMEM on allocation failure or past out's cap. A value that is not
+ * finite (a distance or projection that overflows float32, from input values
+ * near float32's limit) is SMG_EFORMAT naming the row and the field, in
+ * every format: JSON has no Infinity or NaN,
+ * and a client would rather be told than parse an invalid document or get a
+ * silently clamped number.
  */
 SMG_MUST_CHECK enum smg_status smg_infer_response_encode(const struct smg_codec *codec,
                                                          const struct smg_infer_result *res,

@@ -59,6 +59,7 @@
  * CSV included.
  */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,6 +536,7 @@ out:
 
 struct served_kmeans {
     size_t k, d;
+    const float *centers;                 /* the model file's (k, d) array; it outlives this */
     struct smg_kmeans_assigner *assigner; /* over the (k, d) centroids */
 };
 
@@ -562,6 +564,7 @@ static enum smg_status serve_open(const struct smg_ndarray_file *f, const char *
         return smg_error_set(err, SMG_ENOMEM, "out of memory loading the model");
     m->k = (size_t)c->shape[0];
     m->d = (size_t)c->shape[1];
+    m->centers = c->data;
     if ((rc = smg_kmeans_assigner_new(c->data, m->k, m->d, &m->assigner, err)) != SMG_OK) {
         smg_free(m);
         return rc;
@@ -581,6 +584,33 @@ static void serve_close(struct smg_served *served)
         smg_kmeans_assigner_free(m->assigner);
     smg_free(m);
     served->state = NULL;
+}
+
+/*
+ * A row whose float32 distance overflowed (values near float32's limit: the
+ * GEMM form squares them), scored again exactly in double. The result is
+ * still infinite only when the true distance is beyond float32, which the
+ * response encoder then refuses naming the row (infer_response.h).
+ */
+static void score_exactly(const struct served_kmeans *m, const float *row, float *closest,
+                          float *dist)
+{
+    double best = INFINITY;
+    size_t best_j = 0;
+
+    for (size_t j = 0; j < m->k; j++) {
+        double s = 0.0;
+        for (size_t f = 0; f < m->d; f++) {
+            double t = (double)row[f] - (double)m->centers[j * m->d + f];
+            s += t * t;
+        }
+        if (s < best) {
+            best = s;
+            best_j = j;
+        }
+    }
+    *closest = (float)best_j;
+    *dist = (float)sqrt(best);
 }
 
 static enum smg_status predict(const struct smg_served *served, const float *x, size_t n,
@@ -603,8 +633,11 @@ static enum smg_status predict(const struct smg_served *served, const float *x, 
     }
     rc = smg_kmeans_assign(m->assigner, x, n, closest, res + n, err);
     if (rc == SMG_OK) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             res[i] = (float)closest[i];
+            if (!isfinite(res[n + i]))
+                score_exactly(m, x + i * m->d, &res[i], &res[n + i]);
+        }
         fields[0] = (struct smg_infer_field){"closest_cluster", res, 1, true};
         fields[1] = (struct smg_infer_field){"distance_to_cluster", res + n, 1, true};
         r = (struct smg_infer_result){"predictions", n, 2, fields};

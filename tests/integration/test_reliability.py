@@ -277,3 +277,36 @@ def test_failure_file_escapes_invalid_utf8(ml_root, smalgo_bin):
     assert r.returncode != 0
     text = raw.decode("utf-8")  # raises on invalid UTF-8
     assert "not a number" in text and '"\\xFF\\xFE\\xC3"' in text, text
+
+
+# ---- point 4: no Infinity or NaN in responses --------------------------------------------
+
+@pytest.mark.parametrize("accept", ["application/json", "application/jsonlines", "text/csv",
+                                    "application/x-recordio-protobuf"])
+def test_kmeans_overflowing_distance_is_a_400_naming_the_row(tmp_path, smalgo_bin, accept):
+    proc, url, _ = start_server(smalgo_bin, kmeans_model(tmp_path / "m", [[0, 0], [1, 1]]))
+    try:
+        headers = {"Content-Type": "text/csv", "Accept": accept}
+        r = requests.post(url + "/invocations", data="1,2\n3.4e38,-3.4e38\n", headers=headers,
+                          timeout=10)
+        assert r.status_code == 400, r.text
+        assert "row 2 of the request: distance_to_cluster overflows float32" in r.json()["error"]
+        ok = requests.post(url + "/invocations", data="1,2\n3.4e38,0\n", headers=headers,
+                           timeout=10)
+        assert ok.status_code == 200 and b"Infinity" not in ok.content
+    finally:
+        stop(proc)
+
+
+def test_pca_overflowing_projection_is_a_400_naming_the_row(tmp_path, smalgo_bin):
+    proc, url, _ = start_server(smalgo_bin, pca_model(tmp_path / "m", [[1, 1], [1, -1]]))
+    try:
+        body = json.dumps({"instances": [{"features": [1, 2]}, {"features": [2, 1]},
+                                         {"features": [3.4e38, 3.4e38]}]})
+        r = requests.post(url + "/invocations", data=body, timeout=10,
+                          headers={"Content-Type": "application/json",
+                                   "Accept": "application/json"})
+        assert r.status_code == 400, r.text
+        assert "row 3 of the request: projection overflows float32" in r.json()["error"]
+    finally:
+        stop(proc)
