@@ -139,6 +139,7 @@ static int open_source(struct smg_channel *ch, size_t i, struct smg_stream **out
         o.stop = ch->cfg.stop;
         o.cancel = &ch->cancel;
         o.context = context;
+        o.stall_ms = ch->cfg.pipe_stall_ms > 0 ? ch->cfg.pipe_stall_ms : SMG_DEFAULT_PIPE_STALL_MS;
         rc = smg_fifo_open(path, &o, &raw, err);
     } else {
         rc = smg_file_open_sequential(ch->files.paths[i], &raw, err);

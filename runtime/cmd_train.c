@@ -51,9 +51,11 @@ static void usage(FILE *out)
     for (size_t i = 0; smg_algorithms[i] != NULL; i++)
         fprintf(out, "%s\n                        %s means %s", i ? "," : "",
                 smg_algorithms[i]->identifying_hp, smg_algorithms[i]->name);
-    fprintf(out, ")\n"
-                 "  --help              this text\n\n"
-                 "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO).\n");
+    fprintf(out,
+            ")\n"
+            "  --help              this text\n\n"
+            "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
+            "SMALGO_PIPE_STALL_TIMEOUT (seconds without data from its writer; default 300).\n");
 }
 
 /* 0: run; 1: help printed; -1: usage error (printed). */
@@ -214,6 +216,26 @@ static int pipe_timeout(struct smg_job *job, struct smg_error *err)
     return SMG_OK;
 }
 
+/* SMALGO_PIPE_STALL_TIMEOUT: seconds (fractions allowed) without data before a writer has stalled.
+ */
+static int pipe_stall_timeout(struct smg_job *job, struct smg_error *err)
+{
+    const char *s = getenv("SMALGO_PIPE_STALL_TIMEOUT");
+    char *end = NULL;
+    double v;
+
+    if (s == NULL || *s == '\0')
+        return SMG_OK;
+    v = strtod(s, &end);
+    if (strspn(s, "0123456789.") != strlen(s) || *end != '\0' || !(v >= 0.001 && v <= 86400.0))
+        return smg_error_set(err, SMG_ECONFIG,
+                             "SMALGO_PIPE_STALL_TIMEOUT='%.40s' is not a number of seconds from "
+                             "0.001 to 86400",
+                             s);
+    job->pipe_stall_ms = (int)(v * 1000.0 + 0.5);
+    return SMG_OK;
+}
+
 static int check_channels(struct smg_job *job, struct smg_error *err)
 {
     char dir[8192];
@@ -276,7 +298,8 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
     job->stop = smg_signals_install(job->output_dir);
     smg_failure_clear(job->output_dir);
     smg_job_assign_ranks(job); /* from mpirun's variables, so only one rank per host logs */
-    if ((rc = pipe_timeout(job, err)) != SMG_OK || (rc = smg_config_load(job, err)) != SMG_OK)
+    if ((rc = pipe_timeout(job, err)) != SMG_OK || (rc = pipe_stall_timeout(job, err)) != SMG_OK ||
+        (rc = smg_config_load(job, err)) != SMG_OK)
         return rc;
     smg_job_assign_ranks(job);
     if (job->n_hosts > 1 && job->comm.size == 1 && job->rank_on_host == 0)

@@ -64,6 +64,7 @@ enum smg_status smg_job_open_channel(struct smg_job *job, const char *name, size
     cfg.compression = info->compression;
     cfg.batch_rows = batch_rows;
     cfg.pipe_timeout_ms = job->pipe_timeout_ms;
+    cfg.pipe_stall_ms = job->pipe_stall_ms;
     cfg.allow_empty = allow_empty;
     cfg.stop = job->stop;
     rc = smg_format_parse_content_type(info->content_type, &cfg.format, err);

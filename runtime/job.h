@@ -48,6 +48,7 @@ struct smg_job {
     char network_interface[64];
     struct smg_comm comm;        /* rank 0 is the leader */
     int pipe_timeout_ms;         /* SMALGO_PIPE_TIMEOUT_MS, else the default */
+    int pipe_stall_ms;           /* SMALGO_PIPE_STALL_TIMEOUT (seconds), else the default */
     volatile sig_atomic_t *stop; /* set by SIGTERM */
     double start_time;           /* seconds since the epoch, at job start */
     struct smg_timings *timings; /* owned by the runtime; see smg_job_add_timing */

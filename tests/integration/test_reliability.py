@@ -310,3 +310,91 @@ def test_pca_overflowing_projection_is_a_400_naming_the_row(tmp_path, smalgo_bin
         assert "row 3 of the request: projection overflows float32" in r.json()["error"]
     finally:
         stop(proc)
+
+
+# ---- point 6: Pipe mode, a writer that stalls or never writes ----------------------------
+
+class StallingWriter:
+    """Opens the FIFO for writing (a real writer, in a thread), writes `data`, then holds the
+    write end open without writing for `hold` seconds."""
+
+    def __init__(self, path, data, hold):
+        import threading
+        os.mkfifo(path)
+        self.path, self.data, self.hold = path, data, hold
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            try:
+                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
+                break
+            except OSError:
+                time.sleep(0.01)
+        else:
+            return
+        os.set_blocking(fd, True)
+        try:
+            view = memoryview(self.data)
+            while len(view):
+                view = view[os.write(fd, view):]
+            self.done.wait(self.hold)
+        except BrokenPipeError:
+            pass
+        finally:
+            os.close(fd)
+
+    def stop(self):
+        self.done.set()
+        self.thread.join(10)
+
+
+def pipe_job(ml_root):
+    setup_job(ml_root, KM, content_type=CSV, mode="Pipe")
+    rows = np.random.default_rng(0).normal(size=(20000, 8))
+    return "".join(",".join(f"{v:.5f}" for v in r) + "\n" for r in rows).encode()
+
+
+def test_pipe_writer_that_stalls_after_1mib_times_out_from_the_last_byte(ml_root, smalgo_bin):
+    data = pipe_job(ml_root)
+    assert len(data) > (1 << 20)
+    writer = StallingWriter(ml_root.fifo("train"), data[:1 << 20], hold=60)
+    try:
+        t0 = time.time()
+        r = train(smalgo_bin, ml_root, env={"SMALGO_PIPE_STALL_TIMEOUT": "0.5"}, timeout=60)
+        elapsed = time.time() - t0
+    finally:
+        writer.stop()
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert r.returncode != 0 and "the writer stalled: no data for 0.5 s after 1048576 bytes" \
+        in first, first
+    assert elapsed < 30  # not the 60 s the writer holds on
+
+
+def test_pipe_writer_that_opens_and_never_writes_is_named_as_such(ml_root, smalgo_bin):
+    pipe_job(ml_root)
+    writer = StallingWriter(ml_root.fifo("train"), b"", hold=60)
+    try:
+        r = train(smalgo_bin, ml_root, env={"SMALGO_PIPE_TIMEOUT_MS": "1000"}, timeout=60)
+    finally:
+        writer.stop()
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert r.returncode != 0 and "a writer opened it but wrote nothing" in first, first
+
+
+def test_pipe_fifo_without_writer_is_named_as_such(ml_root, smalgo_bin):
+    pipe_job(ml_root)
+    os.mkfifo(ml_root.fifo("train"))
+    r = train(smalgo_bin, ml_root, env={"SMALGO_PIPE_TIMEOUT_MS": "500"}, timeout=60)
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert r.returncode != 0 and "it exists but no writer opened it" in first, first
+
+
+def test_pipe_stall_timeout_setting_is_checked(ml_root, smalgo_bin):
+    pipe_job(ml_root)
+    r = train(smalgo_bin, ml_root, env={"SMALGO_PIPE_STALL_TIMEOUT": "soon"})
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert r.returncode != 0 and "SMALGO_PIPE_STALL_TIMEOUT='soon'" in first, first
