@@ -26,6 +26,7 @@
 #include "runtime/job.h"
 #include "runtime/jsonfile.h"
 #include "runtime/model_dir.h"
+#include "runtime/mpi_peers.h"
 #include "runtime/mpi_process.h"
 #include "runtime/signals.h"
 
@@ -302,6 +303,7 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
         (rc = smg_config_load(job, err)) != SMG_OK)
         return rc;
     smg_job_assign_ranks(job);
+    smg_mpi_peers_share(job); /* so a stop handler can name a rank that died */
     if (job->n_hosts > 1 && job->comm.size == 1 && job->rank_on_host == 0)
         smg_log_warn("%zu hosts are listed but this process is not under mpirun: host %s trains "
                      "on its own data only",
@@ -336,7 +338,14 @@ int smg_cmd_train(int argc, char **argv)
     if (rc == SMG_OK)
         rc = run(&job, &opts, &err);
     if (rc != SMG_OK) {
-        if (job.stop != NULL && *job.stop != 0) {
+        if (job.stop != NULL && *job.stop != 0 && job.model_written[0] != '\0') {
+            smg_error_clear(&err);
+            smg_error_set(&err, SMG_ESTOPPED,
+                          "training stopped by %s (StopTrainingJob, MaxRuntimeInSeconds or "
+                          "Ctrl-C) after the model was written to %s (it is complete); what "
+                          "followed it (such as scoring the test channel) did not finish",
+                          smg_signal_name((int)*job.stop), job.model_written);
+        } else if (job.stop != NULL && *job.stop != 0) {
             smg_error_clear(&err);
             smg_error_set(&err, SMG_ESTOPPED,
                           "training stopped by %s (StopTrainingJob, MaxRuntimeInSeconds or "

@@ -21,6 +21,7 @@
 
 #include "runtime/job.h"
 #include "io/base/log.h"
+#include "runtime/signals.h"
 
 const struct smg_channel_info *smg_job_channel(const struct smg_job *job, const char *name)
 {
@@ -144,5 +145,7 @@ enum smg_status smg_job_write_model(struct smg_job *job, const struct smg_ndarra
         return rc;
     smg_job_add_timing(job, "model.serialize.time", (smg_now() - t0) * 1000.0);
     smg_log_info("Wrote the model to %s", path);
+    snprintf(job->model_written, sizeof(job->model_written), "%.4000s", path);
+    smg_signals_model_written(path); /* a later stop must not say "no model was written" */
     return SMG_OK;
 }

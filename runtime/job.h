@@ -56,8 +56,9 @@ struct smg_job {
      * between them, and only the first prints metric lines. 0 and 1 by default. */
     int rank_on_host;
     int ranks_on_host;
-    bool channels_inferred; /* no inputdataconfig.json: channels are input/data's folders */
-    bool metrics_emitted;   /* the #metrics line was printed */
+    bool channels_inferred;   /* no inputdataconfig.json: channels are input/data's folders */
+    bool metrics_emitted;     /* the #metrics line was printed */
+    char model_written[4096]; /* where smg_job_write_model wrote the model; "" before */
 };
 
 /*

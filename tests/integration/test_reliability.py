@@ -398,3 +398,85 @@ def test_pipe_stall_timeout_setting_is_checked(ml_root, smalgo_bin):
     r = train(smalgo_bin, ml_root, env={"SMALGO_PIPE_STALL_TIMEOUT": "soon"})
     first = ml_root.failure.read_text().splitlines()[0]
     assert r.returncode != 0 and "SMALGO_PIPE_STALL_TIMEOUT='soon'" in first, first
+
+
+# ---- point 7: what the failure file says after a late stop or a dead rank -----------------
+
+def test_sigterm_while_scoring_test_channel_says_the_model_is_complete(ml_root, smalgo_bin):
+    """The test channel is a FIFO whose writer sends a little and stalls, so the job is
+    scoring it (the model already written) when SIGTERM arrives."""
+    from smgkit.mlroot import channel
+    setup_job(ml_root, KM, content_type=CSV)
+    ml_root.write_inputdataconfig({"train": channel(CSV), "test": channel(CSV, "Pipe")})
+    blobs_csv(ml_root)
+    writer = StallingWriter(ml_root.fifo("test"), b"1,2,3,4,5,6,7,8\n" * 10, hold=60)
+    proc = subprocess.Popen([str(smalgo_bin), "train", "--ml-root", str(ml_root.root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 30
+        while not ml_root.model_file().exists():
+            assert proc.poll() is None and time.time() < deadline
+            time.sleep(0.05)
+        time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+    finally:
+        writer.stop()
+        if proc.poll() is None:
+            proc.kill()
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert proc.returncode != 0
+    assert "no model was written" not in first, first
+    assert "after the model was written to" in first and "(it is complete)" in first, first
+    assert ndarray.read(ml_root.model_file())[0][0].shape == (3, 8)
+
+
+def rank_pids(ml_root):
+    """{rank: pid} of the smalgo processes mpirun started on this ML root."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            cmd = open(f"/proc/{entry}/cmdline", "rb").read().split(b"\0")
+            env = open(f"/proc/{entry}/environ", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if str(ml_root.root).encode() not in cmd or b"train" not in cmd or b"mpirun" in cmd[0]:
+            continue
+        for var in env:
+            if var.startswith(b"OMPI_COMM_WORLD_RANK="):
+                found[int(var.split(b"=")[1])] = int(entry)
+    return found
+
+
+def test_kill_9_of_one_mpi_rank_names_it_in_the_failure_file(ml_root, smalgo_bin):
+    from smgkit.mpi import MPI_ENV, have_mpirun, mpirun
+    if not have_mpirun():
+        pytest.skip("mpirun not installed")
+    setup_job(ml_root, dict(KM, epochs="1000000"), content_type=CSV)
+    blobs_csv(ml_root, n=2000)
+    blobs_csv(ml_root, n=2000, seed=4, channel_name="train/more")
+    cmd = mpirun(2, [smalgo_bin, "train", "--ml-root", ml_root.root])
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            env=dict(os.environ, **MPI_ENV))
+    try:
+        lines, deadline = [], time.time() + 60
+        for line in proc.stdout:  # rank 0 logs each epoch: both ranks are training
+            lines.append(line)
+            if "epoch 3:" in line:
+                break
+            assert time.time() < deadline, "".join(lines)
+        pids = rank_pids(ml_root)
+        assert set(pids) == {0, 1}, pids
+        os.kill(pids[1], signal.SIGKILL)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=20)
+    assert proc.returncode != 0
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert first == (f"AlgorithmError: rank 1 (pid {pids[1]} on host algo-1) ended unexpectedly "
+                     "(killed or crashed) and mpirun stopped the other ranks; the job did not "
+                     "finish"), first
