@@ -6,6 +6,7 @@
 #include "io/infer_response.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "io/codec.h"
 #include "io/media_type.h"
@@ -38,6 +39,25 @@ static enum smg_status all_finite(const struct smg_infer_result *res, struct smg
                                      i / fl->width + 1, fl->name);
     }
     return SMG_OK;
+}
+
+enum smg_status smg_infer_response_join(const struct smg_codec *codec, const char *part, size_t len,
+                                        bool first, bool last, struct smg_buf *out)
+{
+    const char *open, *close;
+
+    if (codec != &smg_codec_json)
+        return smg_buf_append(out, part, len);
+    open = memchr(part, '[', len);
+    close = len >= 2 ? part + len - 2 : NULL; /* the "]}" every JSON response ends with */
+    if (open == NULL || close == NULL || close <= open || memcmp(close, "]}", 2) != 0)
+        return SMG_EINTERNAL;
+    if (first ? smg_buf_append(out, part, (size_t)(open + 1 - part)) != SMG_OK
+              : smg_buf_append(out, ", ", 2) != SMG_OK)
+        return SMG_ENOMEM;
+    if (smg_buf_append(out, open + 1, (size_t)(close - open - 1)) != SMG_OK)
+        return SMG_ENOMEM;
+    return last ? smg_buf_append(out, "]}", 2) : SMG_OK;
 }
 
 enum smg_status smg_infer_response_encode(const struct smg_codec *codec,

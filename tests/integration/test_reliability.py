@@ -480,3 +480,88 @@ def test_kill_9_of_one_mpi_rank_names_it_in_the_failure_file(ml_root, smalgo_bin
     assert first == (f"AlgorithmError: rank 1 (pid {pids[1]} on host algo-1) ended unexpectedly "
                      "(killed or crashed) and mpirun stopped the other ranks; the job did not "
                      "finish"), first
+
+
+# ---- point 2: memory per request, streamed answers, /ping under load ---------------------
+
+def vm_hwm_bytes(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+def bodies_at_the_limit(limit):
+    """Request bodies just under `limit` bytes for a 1-feature model, the most rows per byte."""
+    csv = b"1\n" * (limit // 2 - 1)
+    js = json.dumps({"instances": [[1]] * (limit // 4)}).encode()
+    js = json.dumps({"instances": [[1]] * int(limit // 4 * limit / len(js) * 0.99)}).encode()
+    rows = json.dumps({"features": [1]}).encode() + b"\n"
+    jsl = rows * (limit // len(rows) - 1)
+    return {"text/csv": csv, "application/json": js, "application/jsonlines": jsl}
+
+
+def test_memory_per_request_is_at_most_4x_the_payload_limit(tmp_path, smalgo_bin):
+    mb = 6
+    limit = mb << 20
+    proc, url, _ = start_server(smalgo_bin, kmeans_model(tmp_path / "m", [[0.0], [5.0]]),
+                                env={"SAGEMAKER_MAX_PAYLOAD_IN_MB": str(mb)})
+    try:
+        s = requests.Session()
+        s.post(url + "/invocations", data=b"1\n2\n", headers={"Content-Type": "text/csv"},
+               timeout=10)
+        base = vm_hwm_bytes(proc.pid)
+        for ctype, body in bodies_at_the_limit(limit).items():
+            assert len(body) <= limit
+            r = s.post(url + "/invocations", data=body, timeout=300,
+                       headers={"Content-Type": ctype, "Accept": "application/json"})
+            assert r.status_code == 200, r.text[:200]
+            # A 6 MB body of one-feature rows answers ~160 MB of JSON: streamed, not held.
+            if ctype == "text/csv":
+                assert len(r.content) > 20 * len(body)
+                assert r.json()["predictions"][-1] == {"closest_cluster": 0.0,
+                                                       "distance_to_cluster": 1.0}
+            peak = vm_hwm_bytes(proc.pid) - base
+            print(f"{ctype}: body {len(body) >> 20} MB, answer {len(r.content) >> 20} MB, "
+                  f"peak above idle {peak / 2**20:.1f} MB")
+            assert peak <= 4 * limit, (ctype, peak)
+    finally:
+        stop(proc)
+
+
+def test_ping_is_answered_while_scoring_threads_are_saturated(tmp_path, smalgo_bin):
+    """Four clients keep both scoring threads busy with maximum-size requests (20 MB) while
+    /ping is timed. Before the scoring pool, /ping waited behind them (p50 4.9 s). The bound
+    here is loose because the test machine may be shared; the figures are printed."""
+    mb, d = 20, 10
+    rng = np.random.default_rng(1)
+    centers = rng.normal(size=(20, d))
+    proc, url, _ = start_server(smalgo_bin, kmeans_model(tmp_path / "m", centers), threads=2,
+                                env={"SAGEMAKER_MAX_PAYLOAD_IN_MB": str(mb)})
+    body = tmp_path / "body.csv"
+    row = b",".join(b"%.4f" % v for v in rng.normal(size=d)) + b"\n"
+    body.write_bytes(row * ((mb << 20) // len(row) - 1))
+    loaders, lat = [], []
+    try:
+        for _ in range(4):
+            loaders.append(subprocess.Popen(
+                ["sh", "-c", "for i in 1 2; do curl -s -o /dev/null -H 'Content-Type: text/csv' "
+                 f"--data-binary @{body} {url}/invocations; done"]))
+        s = requests.Session()
+        deadline = time.time() + 240
+        while any(p.poll() is None for p in loaders) and time.time() < deadline:
+            t = time.time()
+            assert s.get(url + "/ping", timeout=10).status_code == 200
+            lat.append(time.time() - t)
+            time.sleep(0.01)
+    finally:
+        for p in loaders:
+            if p.poll() is None:
+                p.kill()
+            p.wait(timeout=20)
+        stop(proc)
+    lat.sort()
+    p50, p99 = lat[len(lat) // 2], lat[min(len(lat) - 1, int(len(lat) * 0.99))]
+    print(f"/ping under load: {len(lat)} pings, p50 {p50 * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms, "
+          f"max {lat[-1] * 1000:.1f} ms")
+    assert len(lat) >= 50 and p50 < 0.1 and p99 < 1.0
