@@ -72,6 +72,12 @@ fuzz-test: build-fuzz
 	  rm -rf $$tmp $$tmp.log; \
 	done
 
+# Longer fuzzing: every target for FUZZ_LONG_SECONDS (default 10 minutes each).
+FUZZ_LONG_SECONDS ?= 600
+.PHONY: fuzz
+fuzz: build-fuzz
+	@$(MAKE) --no-print-directory fuzz-test FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
+
 py-test: build venv
 	SMALGO_BIN=$(SMALGO_BIN) $(PY) -m pytest -q tests/integration
 
