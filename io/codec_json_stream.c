@@ -109,11 +109,16 @@ static enum smg_status find_instances(struct json_walk *w, const char *p, const 
     if (blanks(p, w->end) < w->end && *blanks(p, w->end) == '}')
         return SMG_OK;
     for (;;) {
+        const char *key_at = blanks(p, w->end);
         cJSON *key = parse_one(w, &p, err);
         bool is_instances;
         if (key == NULL)
             return SMG_EFORMAT;
-        is_instances = cJSON_IsString(key) && strcmp(key->valuestring, "instances") == 0;
+        if (!cJSON_IsString(key)) { /* object keys are strings */
+            cJSON_Delete(key);
+            return not_json(w, key_at, err);
+        }
+        is_instances = strcmp(key->valuestring, "instances") == 0;
         cJSON_Delete(key);
         p = blanks(p, w->end);
         if (p >= w->end || *p != ':')
