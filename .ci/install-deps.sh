@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config git
   libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
   libcurl4-openssl-dev libopenmpi-dev openmpi-bin libcjson-dev zlib1g-dev
-  libmicrohttpd-dev libcmocka-dev
+  libmicrohttpd-dev libcmocka-dev libssl-dev
   clang clang-format clang-tidy libclang-rt-14-dev
   python3 python3-venv
   debootstrap wrk curl docker-compose
