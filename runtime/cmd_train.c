@@ -27,11 +27,13 @@
 #include "runtime/jsonfile.h"
 #include "runtime/mpi_process.h"
 #include "runtime/signals.h"
+#include "runtime/train_s3.h"
 
 struct train_opts {
     const char *root;
     const char *algorithm;
     const char *algorithm_from; /* "--algorithm", "SMALGO_ALGORITHM" or NULL */
+    struct smg_train_s3 s3;     /* --channel NAME=s3://..., --output s3://..., --job-name */
 };
 
 static void usage(FILE *out)
@@ -51,6 +53,9 @@ static void usage(FILE *out)
         fprintf(out, "%s\n                        %s means %s", i ? "," : "",
                 smg_algorithms[i]->identifying_hp, smg_algorithms[i]->name);
     fprintf(out, ")\n"
+                 "  --channel NAME=s3://bucket/prefix/   read channel NAME from S3 (repeatable)\n"
+                 "  --output s3://bucket/prefix/   upload <prefix>/<job>/output/model.tar.gz\n"
+                 "  --job-name NAME     the <job> of --output (default: $TRAINING_JOB_NAME)\n"
                  "  --help              this text\n\n"
                  "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO).\n");
 }
@@ -72,6 +77,19 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
                 o->root = argv[++i];
             else
                 o->algorithm = argv[++i];
+        } else if (strcmp(a, "--channel") == 0 && i + 1 < argc) {
+            if (!smg_train_s3_add_channel(&o->s3, argv[++i])) {
+                fprintf(stderr,
+                        "smalgo train: --channel wants NAME=s3://bucket/prefix/ (at most "
+                        "%d)\n",
+                        SMG_TRAIN_S3_MAX_CHANNELS);
+                return -1;
+            }
+        } else if ((strcmp(a, "--output") == 0 || strcmp(a, "--job-name") == 0) && i + 1 < argc) {
+            if (a[2] == 'o')
+                o->s3.output = argv[++i];
+            else
+                o->s3.job_name = argv[++i];
         } else if (strncmp(a, "--ml-root=", 10) == 0) {
             o->root = a + 10;
         } else if (strncmp(a, "--algorithm=", 12) == 0) {
@@ -81,6 +99,10 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
             usage(stderr);
             return -1;
         }
+    }
+    if (o->s3.output != NULL && strncmp(o->s3.output, "s3://", 5) != 0) {
+        fprintf(stderr, "smalgo train: --output wants s3://bucket/prefix/\n");
+        return -1;
     }
     if (o->algorithm != NULL)
         o->algorithm_from = "--algorithm";
@@ -275,6 +297,9 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
     job->stop = smg_signals_install(job->output_dir);
     smg_failure_clear(job->output_dir);
     smg_job_assign_ranks(job); /* from mpirun's variables, so only one rank per host logs */
+    if (job->rank_on_host == 0 && job->comm.rank == 0 &&
+        (rc = smg_train_s3_channels(&o->s3, job->data_dir, err)) != SMG_OK)
+        return rc;
     if ((rc = pipe_timeout(job, err)) != SMG_OK || (rc = smg_config_load(job, err)) != SMG_OK)
         return rc;
     smg_job_assign_ranks(job);
@@ -291,6 +316,9 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
     smg_job_add_timing(job, "setuptime", (t0 - job->start_time) * 1000.0);
     rc = job->algorithm->train(job, err);
     if (rc != SMG_OK)
+        return rc;
+    if (o->s3.output != NULL && job->comm.rank == 0 &&
+        (rc = smg_train_s3_upload(&o->s3, job->model_dir, job->output_dir, err)) != SMG_OK)
         return rc;
     smg_job_add_timing(job, "totaltime", (smg_now() - job->start_time) * 1000.0);
     smg_job_emit_metrics(job);

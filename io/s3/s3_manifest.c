@@ -96,8 +96,11 @@ enum smg_status smg_s3_scan(const char *uri, struct smg_file_list *out, struct s
     struct smg_buf text;
     int rc;
 
-    if (!is_manifest_uri(uri))
-        return smg_s3_list(uri, out, err);
+    if (!is_manifest_uri(uri)) {
+        if ((rc = smg_s3_list(uri, out, err)) == SMG_OK && out->count == 0)
+            rc = smg_error_set(err, SMG_ECONFIG, "no S3 objects found under %s", uri);
+        return rc;
+    }
     if ((rc = smg_s3_get_all(uri, SMG_S3_MANIFEST_MAX_BYTES, &text, err)) == SMG_OK)
         rc = smg_s3_manifest_parse(text.data ? text.data : "", text.len, uri, out, err);
     smg_buf_free(&text);
