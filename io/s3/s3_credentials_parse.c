@@ -142,7 +142,8 @@ static bool json_string(const cJSON *o, const char *name, char *dst, size_t cap,
 
     if (v == NULL)
         return !required;
-    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap || v->valuestring[0] == '\0')
+    if (!cJSON_IsString(v) || strlen(v->valuestring) >= cap ||
+        (required && v->valuestring[0] == '\0'))
         return false;
     strcpy(dst, v->valuestring);
     return true;

@@ -152,8 +152,10 @@ static struct curl_slist *sign_headers(const struct smg_s3_env *e, const struct 
     snprintf(line, sizeof(line), "Authorization: %s", auth);
     l = curl_slist_append(l, line);
     l = curl_slist_append(l, "Expect:");
-    if (r->content_type != NULL) {
-        snprintf(line, sizeof(line), "Content-Type: %s", r->content_type);
+    if (r->content_type != NULL || r->body != NULL) {
+        /* Never libcurl's default form type for a body: servers would parse it as a form. */
+        snprintf(line, sizeof(line), "Content-Type: %s",
+                 r->content_type ? r->content_type : "application/octet-stream");
         l = curl_slist_append(l, line);
     }
     if (r->ranged) {
