@@ -73,6 +73,7 @@ fuzz-test: build-fuzz
 	done
 
 py-test: build venv
+	bash tests/s3/ensure-s3s-fs.sh > /dev/null
 	SMALGO_BIN=$(SMALGO_BIN) $(PY) -m pytest -q tests/integration
 
 docker-test: build venv
@@ -92,7 +93,7 @@ check: deps venv unit-test py-test
 
 # clang-tidy (.clang-tidy: the function-size limit) over the libraries' sources;
 # the layering probes are left out, they are meant not to compile.
-TIDY_FILES = '^$(CURDIR)/(io|io/base|algorithms|runtime|runtime/algos)/[^/]*\.c$$'
+TIDY_FILES = '^$(CURDIR)/(io|io/base|io/s3|algorithms|runtime|runtime/algos)/[^/]*\.c$$'
 tidy: build
 	@run-clang-tidy -quiet -p build $(TIDY_FILES) > build/tidy.log 2>&1 \
 	  && echo "tidy: clean" || { sed 's/\x1b\[[0-9;]*m//g' build/tidy.log | grep -A3 'warning\|error'; exit 1; }
