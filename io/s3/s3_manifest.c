@@ -79,6 +79,10 @@ enum smg_status smg_s3_manifest_parse(const char *text, size_t len, const char *
             rc = smg_error_set(err, SMG_ENOMEM, "out of memory reading manifest %s", where);
             goto out;
         }
+        if ((rc = smg_s3_uri_parse(out->paths[out->count - 1], &u, err)) != SMG_OK) {
+            smg_error_prefix(err, "manifest %s, element %d: ", where, i - 1);
+            goto out;
+        }
     }
 out:
     cJSON_Delete(doc);

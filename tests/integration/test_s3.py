@@ -7,7 +7,6 @@ loopback fault proxy (smgkit.faultproxy) injects 503 SlowDown, resets and
 stalls. Every model trained from S3 is compared byte for byte with the model
 trained from the same files on local disk.
 """
-import gzip
 import io
 import json
 import os
@@ -354,3 +353,78 @@ def test_credentials_from_file_profile_and_container_provider(tmp_path, smalgo_b
         stub.shutdown()
         t.join(5)
     assert seen and seen[0] == "tok-123"
+
+
+def start_serve(smalgo_bin, args, env, timeout=15):
+    """`smalgo serve ARGS` on a free loopback port; (process, URL) once /ping answers."""
+    import requests
+    from smgkit.net import free_port
+    port = free_port()
+    proc = subprocess.Popen([str(smalgo_bin), "serve", "--port", str(port), "--bind",
+                             "127.0.0.1", "--threads", "1", *args], env=clean_env(env),
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.time() + timeout
+    while time.time() < deadline and proc.poll() is None:
+        try:
+            if requests.get(url + "/ping", timeout=1).status_code == 200:
+                return proc, url
+        except requests.RequestException:
+            time.sleep(0.05)
+    return proc, None
+
+
+def stop_serve(proc):
+    proc.terminate()
+    return proc.communicate(timeout=15)[0].decode()
+
+
+def test_serve_model_data_from_s3_and_local(tmp_path, smalgo_bin, dataset, moto):
+    import requests
+    client = moto.client()
+    upload(client, "serve-bkt", "in/", dataset)
+    root = new_root(tmp_path, "s3", "kmeans", channels=False)
+    env = s3_env(moto.endpoint)
+    ok(train(smalgo_bin, root, "kmeans", env, "--channel", "train=s3://serve-bkt/in/",
+             "--output", "s3://serve-bkt/out/", "--job-name", "j"))
+    row = "1.0,2.0,3.0,4.0"
+    answers = []
+    for source in ["s3://serve-bkt/out/j/output/model.tar.gz", root.root / "output/model.tar.gz"]:
+        model_dir = tmp_path / f"model-{len(answers)}"
+        proc, url = start_serve(smalgo_bin, ["--model-data", str(source), "--model-dir",
+                                             str(model_dir)], env)
+        try:
+            assert url is not None, stop_serve(proc)
+            r = requests.post(url + "/invocations", data=row,
+                              headers={"Content-Type": "text/csv", "Accept": "application/json"})
+            assert r.status_code == 200, r.text
+            answers.append(r.json())
+        finally:
+            stop_serve(proc)
+        assert (model_dir / "model_algo-1").read_bytes() == root.model_file().read_bytes()
+    assert answers[0] == answers[1]
+
+
+def test_serve_model_data_refuses_paths_outside_the_model_dir(tmp_path, smalgo_bin):
+    evil = tmp_path / "evil.tar.gz"
+    with tarfile.open(evil, "w:gz") as tar:
+        info = tarfile.TarInfo("../escaped")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"abc"))
+    proc, url = start_serve(smalgo_bin, ["--model-data", str(evil), "--model-dir",
+                                         str(tmp_path / "m")], {})
+    out = stop_serve(proc) if url else proc.communicate(timeout=15)[0].decode()
+    assert url is None and proc.returncode != 0
+    assert "not a plain file name" in out, out
+    assert not (tmp_path / "escaped").exists()
+
+
+def test_serve_model_data_missing_object_fails_fast(tmp_path, smalgo_bin, moto):
+    moto.client().create_bucket(Bucket="serve-missing")
+    t0 = time.monotonic()
+    proc, url = start_serve(smalgo_bin, ["--model-data", "s3://serve-missing/model.tar.gz",
+                                         "--model-dir", str(tmp_path / "m")],
+                            s3_env(moto.endpoint))
+    out = proc.communicate(timeout=15)[0].decode()
+    assert url is None and proc.returncode != 0 and time.monotonic() - t0 < 5
+    assert "s3://serve-missing/model.tar.gz: NoSuchKey" in out, out

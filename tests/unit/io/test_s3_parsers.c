@@ -194,13 +194,11 @@ static void test_json_credentials(void **state)
 static void test_manifest(void **state)
 {
     const char *ok = "[{\"prefix\": \"s3://bkt/data/\"}, \"b.csv\", \"a/x.csv\"]";
-    const char *bad[] = {"{}",
-                         "[]",
-                         "[\"x\"]",
-                         "[{\"prefix\": 3}]",
-                         "[{\"prefix\": \"http://x/\"}]",
-                         "[{\"prefix\": \"s3://bkt/\"}, 5]",
-                         "[{\"prefix\": \"s3://bkt/\"}, \"a\""};
+    const char *bad[] = {"{}", "[]", "[\"x\"]", "[{\"prefix\": 3}]",
+                         "[{\"prefix\": \"http://x/\"}]", "[{\"prefix\": \"s3://bkt/\"}, 5]",
+                         "[{\"prefix\": \"s3://bkt/\"}, \"a\"",
+                         /* without a slash, prefix + key would name another bucket */
+                         "[{\"prefix\": \"s3://bkt\"}, \":x/y\"]"};
     struct smg_file_list l = {NULL, 0};
     struct smg_error err;
 
