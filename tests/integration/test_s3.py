@@ -428,3 +428,72 @@ def test_serve_model_data_missing_object_fails_fast(tmp_path, smalgo_bin, moto):
     out = proc.communicate(timeout=15)[0].decode()
     assert url is None and proc.returncode != 0 and time.monotonic() - t0 < 5
     assert "s3://serve-missing/model.tar.gz: NoSuchKey" in out, out
+
+
+class _CredentialStub:
+    """A loopback stand-in for IMDSv2 and the container provider: it serves
+    credentials that expire at `expires`, and records every request."""
+
+    def __init__(self, expires):
+        import http.server
+        import threading
+        from smgkit.s3servers import ACCESS_KEY, SECRET_KEY
+        seen = self.seen = []
+        creds = json.dumps({"AccessKeyId": ACCESS_KEY, "SecretAccessKey": SECRET_KEY,
+                            "Token": "", "Expiration": expires}).encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _send(self, code, body):
+                self.send_response(code)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_PUT(self):  # noqa: N802 - http.server's naming
+                seen.append(("PUT", self.path, self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")))
+                self._send(200, b"imds-token-1")
+
+            def do_GET(self):  # noqa: N802
+                seen.append(("GET", self.path, self.headers.get("X-aws-ec2-metadata-token")))
+                if self.path.endswith("/security-credentials/"):
+                    self._send(200, b"smalgo-role\n")
+                elif self.path.endswith("/smalgo-role"):
+                    self._send(200, creds)
+                else:
+                    self._send(404, b"")
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(5)
+
+
+@pytest.mark.parametrize("minutes,min_fetches", [(600, 1), (2, 2)])
+def test_imds_v2_credentials_and_refresh_before_expiry(tmp_path, smalgo_bin, dataset, s3s,
+                                                       minutes, min_fetches):
+    """IMDSv2 (token first, then the role's credentials), on a loopback stub. Credentials
+    that expire within five minutes are fetched again before the next request."""
+    upload(s3s.client(), "strict-bkt", "csv/", dataset)
+    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60 * minutes))
+    stub = _CredentialStub(expires)
+    try:
+        root = new_root(tmp_path, "imds", "kmeans", channels=False)
+        ok(train(smalgo_bin, root, "kmeans",
+                 {"AWS_ENDPOINT_URL_S3": s3s.endpoint, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+                  "AWS_EC2_METADATA_SERVICE_ENDPOINT": stub.url},
+                 "--channel", "train=s3://strict-bkt/csv/"))
+    finally:
+        stub.stop()
+    assert stub.seen[0] == ("PUT", "/latest/api/token", "21600")
+    assert ("GET", "/latest/meta-data/iam/security-credentials/", "imds-token-1") in stub.seen
+    fetches = [s for s in stub.seen if s[1].endswith("/smalgo-role")]
+    assert len(fetches) >= min_fetches
+    if minutes > 5:
+        assert len(fetches) == 1  # long-lived credentials are fetched once per process
