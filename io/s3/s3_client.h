@@ -28,9 +28,10 @@ SMG_MUST_CHECK enum smg_status smg_s3_list(const char *uri, struct smg_file_list
                                            struct smg_error *err);
 
 /*
- * A stream over one object: ranged GETs of smg_s3_part_bytes(), each
- * retried and resumed at the first byte not yet received. Memory is bounded
- * by one part whatever the object's size.
+ * A stream over one object: ranged GETs of smg_s3_part_bytes(), two in
+ * flight (the next part is fetched ahead while the current one is read),
+ * each retried and resumed at the first byte not yet received. Memory is
+ * bounded by two parts whatever the object's size.
  */
 SMG_MUST_CHECK enum smg_status smg_s3_open_read(const char *uri, struct smg_stream **out,
                                                 struct smg_error *err);

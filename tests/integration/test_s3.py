@@ -497,3 +497,27 @@ def test_imds_v2_credentials_and_refresh_before_expiry(tmp_path, smalgo_bin, dat
     assert len(fetches) >= min_fetches
     if minutes > 5:
         assert len(fetches) == 1  # long-lived credentials are fetched once per process
+
+
+def test_reset_in_a_part_fetched_ahead(tmp_path, smalgo_bin, moto):
+    """A 22 MiB object in parts of 5 MiB (two in flight): the third part's connection
+    is reset half-way; the stream is still every byte once, in order."""
+    data = np.random.default_rng(5).bytes(22 << 20)
+    client = moto.client()
+    client.create_bucket(Bucket="ahead-bkt")
+    client.put_object(Bucket="ahead-bkt", Key="obj", Body=data)
+    proxy = FaultProxy(moto.port, ["pass", "pass", "reset:0.5"], match="GET /ahead-bkt/obj")
+    try:
+        got, out, rc = pipe_once(smalgo_bin, tmp_path, "s3://ahead-bkt/obj",
+                                 s3_env(proxy.endpoint, SMALGO_S3_PART_MB=5))
+    finally:
+        proxy.stop()
+    assert rc == 0, out
+    assert got == data
+    gets = [e for e in proxy.requests() if e[1].startswith("/ahead-bkt/obj")]
+    part = 5 << 20
+    assert [e[2] for e in gets[:3]] == [f"bytes={i * part}-{(i + 1) * part - 1}"
+                                        for i in range(3)]
+    retry = [e for e in gets[3:] if int(e[2].split("=")[1].split("-")[0]) % part != 0]
+    assert len(retry) == 1 and int(retry[0][2].split("=")[1].split("-")[0]) > 2 * part
+    assert sum(e[3] for e in gets) - len(data) <= gets[2][3]  # at most the in-flight loss

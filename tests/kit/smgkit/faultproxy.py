@@ -8,6 +8,7 @@ request, in order, then plain forwarding:
   "503"         answer 503 SlowDown (S3's XML) without asking the server;
   "reset:F"     forward, relay the answer's head and a fraction F of its body,
                 then reset the connection (RST, SO_LINGER 0);
+  "pass"        forward as it is (to let some requests through first);
   "stall:F"     relay a fraction F of the body, then send nothing (for at most
                 30 s, or until the client gives up).
 
@@ -115,6 +116,8 @@ class FaultProxy:
                 return
             total = int(_header(rhead, "content-length") or 0)
             limit = total
+            if fault == "pass":
+                fault = None
             if fault and ":" in fault:
                 limit = int(total * float(fault.split(":")[1]))
             conn.sendall(_with_close(rhead))
