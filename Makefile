@@ -106,6 +106,7 @@ image: deps
 bench: build venv
 	$(VENV)/bin/pip install -q -r benchmarks/requirements.txt
 	$(PY) benchmarks/run.py --scale $(BENCH_SCALE)
+	$(PY) benchmarks/bench_s3.py --scale $(BENCH_SCALE)
 
 clean:
 	rm -rf build build-asan build-fuzz
