@@ -11,6 +11,7 @@
 
 #include "io/base/alloc.h"
 #include "io/s3/s3_client.h"
+#include "io/s3/s3_http.h"
 #include "io/s3/s3_request.h"
 #include "io/s3/s3_uri.h"
 #include "io/s3/s3_xml.h"
@@ -93,6 +94,7 @@ enum smg_status smg_s3_list(const char *uri, struct smg_file_list *out, struct s
 
     if ((rc = smg_s3_uri_parse(uri, &u, err)) != SMG_OK)
         return rc;
+    smg_s3_curl_init(); /* before the first easy handle: curl's global init is not thread-safe */
     if ((h = curl_easy_init()) == NULL)
         return smg_error_set(err, SMG_ENOMEM, "cannot start an S3 request");
     bucket = u;

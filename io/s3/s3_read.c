@@ -16,6 +16,7 @@
 
 #include "io/base/alloc.h"
 #include "io/s3/s3_client.h"
+#include "io/s3/s3_http.h"
 #include "io/s3/s3_request.h"
 #include "io/s3/s3_uri.h"
 
@@ -182,6 +183,7 @@ enum smg_status smg_s3_open_read(const char *uri, struct smg_stream **out, struc
     }
     if ((rc = smg_s3_uri_parse(uri, &rd->u, err)) != SMG_OK)
         goto fail;
+    smg_s3_curl_init(); /* before the first easy handle: curl's global init is not thread-safe */
     if ((rd->slots[0].h = curl_easy_init()) == NULL ||
         (rd->slots[1].h = curl_easy_init()) == NULL) {
         rc = smg_error_set(err, SMG_ENOMEM, "cannot start an S3 request for %s", uri);
@@ -209,6 +211,7 @@ enum smg_status smg_s3_get_all(const char *uri, size_t max, struct smg_buf *body
     smg_buf_init(body, max);
     if ((rc = smg_s3_uri_parse(uri, &u, err)) != SMG_OK)
         return rc;
+    smg_s3_curl_init();
     if ((h = curl_easy_init()) == NULL)
         return smg_error_set(err, SMG_ENOMEM, "cannot start an S3 request for %s", uri);
     r.method = "GET";

@@ -226,6 +226,19 @@ static bool retryable(CURLcode cc, long status)
            cc == CURLE_HTTP2 || cc == CURLE_HTTP2_STREAM;
 }
 
+/* A uniform draw in [0, 1) from a per-thread xorshift generator (rand() is not thread-safe). */
+static double jitter(void)
+{
+    static _Thread_local uint64_t x;
+
+    if (x == 0)
+        x = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)&x ^ 0x9E3779B97F4A7C15ULL;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return (double)(x >> 11) / 9007199254740992.0;
+}
+
 static void backoff(const struct smg_s3_env *e, int attempt)
 {
     double ms = (double)e->backoff_ms * (double)(1L << (attempt < 16 ? attempt : 16));
@@ -233,7 +246,7 @@ static void backoff(const struct smg_s3_env *e, int attempt)
 
     if (ms > 5000)
         ms = 5000;
-    ms = ms / 2 + ms / 2 * ((double)rand() / RAND_MAX); /* equal jitter */
+    ms = ms / 2 + ms / 2 * jitter(); /* equal jitter */
     ts.tv_sec = (time_t)(ms / 1000);
     ts.tv_nsec = (long)((ms - (double)ts.tv_sec * 1000) * 1e6);
     nanosleep(&ts, NULL);

@@ -15,6 +15,7 @@
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 #include "io/s3/s3_client.h"
+#include "io/s3/s3_http.h"
 #include "io/s3/s3_request.h"
 #include "io/s3/s3_uri.h"
 #include "io/s3/s3_xml.h"
@@ -157,6 +158,7 @@ enum smg_status smg_s3_upload_file(const char *path, const char *uri, struct smg
         rc = smg_error_set(err, SMG_EIO, "cannot open %s to upload it", path);
         goto out;
     }
+    smg_s3_curl_init();
     if ((buf = smg_malloc(part)) == NULL || (up.h = curl_easy_init()) == NULL) {
         rc = smg_error_set(err, SMG_ENOMEM, "out of memory uploading %s", path);
         goto out;
