@@ -230,12 +230,13 @@ def test_object_missing_at_read_time_names_key(tmp_path, smalgo_bin, moto):
     assert "s3://gone-bkt/nothing-here.csv" in failure and "NoSuchKey" in failure, failure
 
 
-def pipe_once(smalgo_bin, tmp_path, source, env, timeout=60):
+def pipe_once(smalgo_bin, tmp_path, source, env, *extra, timeout=60):
     """Run `smalgo pipe` for one epoch and return (bytes read from the FIFO, agent output)."""
     d = tmp_path / "fifos"
-    d.mkdir(exist_ok=True)
+    d.mkdir(parents=True, exist_ok=True)
     agent = subprocess.Popen([str(smalgo_bin), "pipe", "--dir", str(d), "--channel",
-                              f"train={source}", "--epochs", "1", "--open-timeout", "20"],
+                              f"train={source}", "--epochs", "1", "--open-timeout", "20",
+                              *extra],
                              env=clean_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     fifo = d / "train_0"
     deadline = time.time() + 20
@@ -521,3 +522,27 @@ def test_reset_in_a_part_fetched_ahead(tmp_path, smalgo_bin, moto):
     retry = [e for e in gets[3:] if int(e[2].split("=")[1].split("-")[0]) % part != 0]
     assert len(retry) == 1 and int(retry[0][2].split("=")[1].split("-")[0]) > 2 * part
     assert sum(e[3] for e in gets) - len(data) <= gets[2][3]  # at most the in-flight loss
+
+
+@pytest.mark.parametrize("options", [
+    ("--shuffle-seed", "3"),
+    ("--host-index", "1", "--host-count", "3", "--gunzip"),
+    ("--shuffle-seed", "9", "--host-index", "0", "--host-count", "2", "--gunzip",
+     "--recordio-wrap"),
+])
+def test_pipe_options_same_from_s3_as_local(tmp_path, smalgo_bin, moto, options):
+    """Shuffle, ShardedByS3Key host split, gunzip and recordIO wrapping give the same
+    bytes from an S3 prefix as from a local folder of the same files."""
+    import gzip
+    folder = tmp_path / "local"
+    folder.mkdir()
+    rng = np.random.default_rng(11)
+    for i in range(10):
+        body = rng.bytes(int(rng.integers(1, 50000)))
+        (folder / f"f{i:02d}.bin.gz").write_bytes(gzip.compress(body))
+    upload(moto.client(), "opts-bkt", "data/", folder)
+    local, out1, rc1 = pipe_once(smalgo_bin, tmp_path / "a", folder, {}, *options)
+    remote, out2, rc2 = pipe_once(smalgo_bin, tmp_path / "b", "s3://opts-bkt/data/",
+                                  s3_env(moto.endpoint), *options)
+    assert rc1 == 0 and rc2 == 0, out1 + out2
+    assert len(local) > 0 and remote == local
