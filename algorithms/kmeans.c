@@ -17,10 +17,13 @@
  * Every rank writes only its own slot and zeros elsewhere, so a plain sum
  * over ranks is the exact union.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/kmeans_split.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 
@@ -40,6 +43,7 @@ struct smg_kmeans {
     size_t cap_stats;
     uint64_t rows_seen, reseeds;
     double sse;
+    double comm_s; /* wall seconds in the step allreduce */
 };
 
 static size_t step_candidates(const struct smg_kmeans *km)
@@ -67,7 +71,8 @@ static void refresh_float(struct smg_kmeans *km, size_t j)
         km->cf[j * km->d + f] = v;
         norm += v * v;
     }
-    km->cnorm[j] = km->active[j] ? norm : INFINITY;
+    /* +INF marks inactive; an active norm that overflows is clamped (exact kernel). */
+    km->cnorm[j] = km->active[j] ? (norm < FLT_MAX ? norm : FLT_MAX) : INFINITY;
 }
 
 enum smg_status smg_kmeans_new(const struct smg_kmeans_config *cfg, struct smg_kmeans **out,
@@ -143,12 +148,33 @@ static int ensure_rows(struct smg_kmeans *km, size_t rows, struct smg_error *err
     return SMG_OK;
 }
 
-/* Rank 0: shift = mean of the first batch, K seeds from it (shifted, weight 0). */
+/*
+ * The kernel for this job: the configured one while the first batch's largest
+ * |x - shift| (max_abs) keeps float32 squared distances normal numbers with a
+ * wide margin, SMG_KMEANS_KERNEL_EXACT outside (see SMG_KMEANS_FLOAT_SAFE_MIN).
+ */
+static enum smg_kmeans_kernel kernel_for_range(const struct smg_kmeans *km, double max_abs)
+{
+    double hi = SMG_KMEANS_FLOAT_SAFE_MAX / sqrt((double)km->d);
+    if (max_abs == 0.0 || (max_abs >= SMG_KMEANS_FLOAT_SAFE_MIN && max_abs <= hi))
+        return km->cfg.kernel;
+    if (!km->cfg.quiet)
+        smg_log_info("k-means: the first mini-batch spans |x - mean| up to %g, outside the range "
+                     "float32 squared distances keep ([%g, %g]); computing distances in double.",
+                     max_abs, SMG_KMEANS_FLOAT_SAFE_MIN, hi);
+    return SMG_KMEANS_KERNEL_EXACT;
+}
+
+/*
+ * Rank 0: shift = mean of the first batch, the job's kernel (from its range),
+ * K seeds from it (shifted, weight 0).
+ */
 static int pick_initial(struct smg_kmeans *km, const struct smg_batch *b, double *buf,
                         struct smg_error *err)
 {
     size_t n = b->rows, d = km->d, chosen = 0, nd;
     double *pts = NULL, *ones = NULL, *shift = buf, *c = buf + d, *act = buf + d + km->K * d;
+    double max_abs = 0.0;
     size_t *idx = NULL;
     struct smg_rng rng;
     int rc;
@@ -158,6 +184,10 @@ static int pick_initial(struct smg_kmeans *km, const struct smg_batch *b, double
             shift[f] += b->x[i * d + f];
     for (size_t f = 0; f < d; f++)
         shift[f] /= (double)n;
+    for (size_t i = 0; i < n * d; i++)
+        max_abs = fmax(max_abs, fabs((double)b->x[i] - shift[i % d]));
+    km->cfg.kernel = kernel_for_range(km, max_abs);
+    act[km->K] = (double)km->cfg.kernel;
     if (!smg_mul_size(n, d, &nd) || (pts = smg_malloc(nd * sizeof(double))) == NULL ||
         (ones = smg_malloc(n * sizeof(double))) == NULL ||
         (idx = smg_malloc(km->K * sizeof(size_t))) == NULL) {
@@ -198,7 +228,7 @@ out:
 enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
                                 const struct smg_batch *first, struct smg_error *err)
 {
-    size_t len = km->d + km->K * km->d + km->K;
+    size_t len = km->d + km->K * km->d + km->K + 1; /* shift, centers, active, kernel */
     double *buf = smg_calloc(len, sizeof(double));
     int rc = SMG_OK;
 
@@ -222,6 +252,8 @@ enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
     if (rc != SMG_OK)
         goto out;
     memcpy(km->shift, buf, km->d * sizeof(double));
+    if (buf[len - 1] == (double)SMG_KMEANS_KERNEL_EXACT)
+        km->cfg.kernel = SMG_KMEANS_KERNEL_EXACT;
     memcpy(km->c, buf + km->d, km->K * km->d * sizeof(double));
     for (size_t j = 0; j < km->K; j++) {
         km->active[j] = buf[km->d + km->K * km->d + j] != 0.0;
@@ -271,21 +303,17 @@ enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_b
     rc = ensure_rows(km, b->rows, err);
     if (rc != SMG_OK)
         return rc;
-    rc = smg_kmeans_nearest(km->cf, km->cnorm, km->c, K, d, km->shift, b->x, b->rows, km->labels,
-                            km->dist, km->cfg.kernel, err);
+    rc = smg_kmeans_nearest_pool(km->cfg.pool, km->cf, km->cnorm, km->c, K, d, km->shift, b->x,
+                                 b->rows, km->labels, km->dist, km->cfg.kernel, err);
     if (rc != SMG_OK)
         return rc;
     stats[0] = (double)b->rows;
     for (size_t i = 0; i < b->rows; i++) {
-        uint32_t l = km->labels[i];
         stats[1] += km->dist[i];
         top_insert(td, ti, &ntop, m, km->dist[i], i);
-        if (l == SMG_KMEANS_NO_LABEL)
-            continue;
-        counts[l] += 1.0;
-        for (size_t f = 0; f < d; f++)
-            sums[l * d + f] += (double)b->x[i * d + f] - km->shift[f];
     }
+    smg_kmeans_accumulate_pool(km->cfg.pool, b->x, b->rows, d, K, km->shift, km->labels, counts,
+                               sums);
     slot = sums + K * d + (size_t)rank * m * (2 + d);
     for (size_t t = 0; t < ntop; t++) {
         double *e = slot + t * (2 + d);
@@ -426,7 +454,11 @@ enum smg_status smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm,
     if (rc != SMG_OK)
         return rc;
     if (comm != NULL) {
+        struct timespec a, z;
+        clock_gettime(CLOCK_MONOTONIC, &a);
         rc = smg_comm_sum_f64(comm, km->stats, len, err);
+        clock_gettime(CLOCK_MONOTONIC, &z);
+        km->comm_s += (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) * 1e-9;
         if (rc != SMG_OK)
             return rc;
     }
@@ -466,6 +498,11 @@ uint64_t smg_kmeans_rows_seen(const struct smg_kmeans *km)
 double smg_kmeans_stream_sse(const struct smg_kmeans *km)
 {
     return km->sse;
+}
+
+double smg_kmeans_comm_seconds(const struct smg_kmeans *km)
+{
+    return km->comm_s;
 }
 
 uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km)

@@ -10,6 +10,9 @@
  *     distance arithmetic runs on shifted data x - shift, which keeps the
  *     float32 GEMM expansion accurate on data far from the origin (taxi
  *     coordinates near (-73.9, 40.7)). Each center starts with weight 0.
+ *     The same broadcast carries the job's kernel: float32 while that batch's
+ *     range keeps squared distances inside float32, double otherwise, so data
+ *     scaled by anything from 1e-30 to 1e30 clusters as the rescaled data.
  *   - Step: every rank assigns its batch (or nothing, once its stream has
  *     ended) to the nearest center (smg_kmeans_nearest: a fused AVX2 kernel
  *     for feature_dim <= 64, blocked sgemm above), and fills a flat
@@ -38,7 +41,8 @@
  *
  * Everything is deterministic for a fixed seed, rank count and BLAS thread
  * count: the only randomness is a seeded xoshiro256** generator, and ranks
- * combine through a sum of doubles in a fixed layout.
+ * combine through a sum of doubles in a fixed layout. The number of workers
+ * in cfg.pool does not change a bit (kmeans_split.h).
  */
 #ifndef SMG_KMEANS_H
 #define SMG_KMEANS_H
@@ -49,6 +53,7 @@
 
 #include "algorithms/comm.h"
 #include "io/base/batch.h"
+#include "io/base/pool.h"
 #include "io/base/status.h"
 
 /* extra_center_factor=auto and local_lloyd_num_trials=auto resolve to these. */
@@ -73,7 +78,24 @@ enum smg_kmeans_init { SMG_KMEANS_INIT_RANDOM = 0, SMG_KMEANS_INIT_KMEANSPP = 1 
  * one when the CPU has AVX2+FMA; PORTABLE always takes the plain C loop (for
  * tests and comparisons; the runtime sets it from SMALGO_KMEANS_NO_AVX2=1).
  */
-enum smg_kmeans_kernel { SMG_KMEANS_KERNEL_AUTO = 0, SMG_KMEANS_KERNEL_PORTABLE = 1 };
+enum smg_kmeans_kernel {
+    SMG_KMEANS_KERNEL_AUTO = 0,
+    SMG_KMEANS_KERNEL_PORTABLE = 1,
+    /* Every distance in double (no float32 expansion): data outside the safe range below. */
+    SMG_KMEANS_KERNEL_EXACT = 2
+};
+/*
+ * The float32 kernels are used while the largest |x - shift| of the first
+ * mini-batch lies in [SMG_KMEANS_FLOAT_SAFE_MIN, SMG_KMEANS_FLOAT_SAFE_MAX /
+ * sqrt(dim)] (or is 0): squared distances then stay normal float32 numbers with
+ * a wide margin (2^-40 squared is 8e-25; 2^40 squared is 1.2e24, 1e14 below
+ * FLT_MAX) for rows later in the stream; outside it smg_kmeans_init switches
+ * the job to SMG_KMEANS_KERNEL_EXACT on every rank. Ordinary data (taxi
+ * coordinates and fares, pixel values, ...) is far inside, so its models do
+ * not change.
+ */
+#define SMG_KMEANS_FLOAT_SAFE_MIN 0x1p-40
+#define SMG_KMEANS_FLOAT_SAFE_MAX 0x1p40
 
 struct smg_kmeans_config {
     size_t k;                   /* final clusters, >= 1 */
@@ -91,6 +113,10 @@ struct smg_kmeans_config {
     unsigned lloyd_trials;
     bool quiet; /* no log lines (ranks other than 0) */
     enum smg_kmeans_kernel kernel;
+    /* Workers for the step's assignment and sums (kmeans_split.h); NULL = this
+     * thread only. Borrowed: the owner frees it after the state. The model is
+     * bit-identical whatever its size. */
+    struct smg_pool *pool;
 };
 
 struct smg_kmeans;
@@ -149,6 +175,8 @@ const double *smg_kmeans_weights(const struct smg_kmeans *km);
 uint64_t smg_kmeans_rows_seen(const struct smg_kmeans *km);
 double smg_kmeans_stream_sse(const struct smg_kmeans *km);
 uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km);
+/* Wall seconds spent in the steps' allreduce so far (the benchmark's stage split). */
+double smg_kmeans_comm_seconds(const struct smg_kmeans *km);
 
 /*
  * Shrink K -> k (kmeans_lloyd.c): weighted Lloyd on the non-empty streaming
