@@ -10,7 +10,7 @@ set -euo pipefail
 
 if [[ ${1:-} == --exec ]]; then
   shift
-  "$0" > /dev/null
+  bash "$0" > /dev/null
   exec "$@"
 fi
 
