@@ -21,6 +21,8 @@
 #include "algorithms/comm.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
+#include "io/file_list.h"
+#include "io/s3/s3_manifest.h"
 #include "runtime/commands.h"
 #include "runtime/config.h"
 #include "runtime/config_walk.h"
@@ -249,6 +251,23 @@ static int check_readable_size(const char *path, void *ctx, struct smg_error *er
 }
 
 /*
+ * A channel folder holding a SageMaker manifest (io/s3/s3_manifest.h) has data
+ * when the manifest lists an object: count it as one byte (its size is S3's
+ * to tell; a missing object fails when it is read, naming its URI).
+ */
+static int count_manifest_objects(const char *dir, double *bytes, struct smg_error *err)
+{
+    struct smg_file_list listed = {NULL, 0};
+    bool found;
+    int rc = smg_s3_manifest_scan_folder(dir, &listed, &found, err);
+
+    if (rc == SMG_OK && found && listed.count > 0 && *bytes == 0.0)
+        *bytes = 1.0;
+    smg_file_list_clear(&listed);
+    return rc;
+}
+
+/*
  * A File-mode channel with no data bytes on any host (summed over all ranks:
  * with ShardedByS3Key one host may rightly get no file) is a ClientError now,
  * before training, rather than after the model is written (the `test` channel
@@ -306,7 +325,8 @@ static int check_channels(struct smg_job *job, struct smg_error *err)
             return smg_error_set(err, SMG_ECONFIG,
                                  "channel '%s' is in %s mode but %s is not a folder", ch->name,
                                  ch->mode == SMG_MODE_FASTFILE ? "FastFile" : "File", dir);
-        if ((rc = smg_config_walk(dir, check_readable_size, &bytes[i], err)) != SMG_OK)
+        if ((rc = smg_config_walk(dir, check_readable_size, &bytes[i], err)) != SMG_OK ||
+            (rc = count_manifest_objects(dir, &bytes[i], err)) != SMG_OK)
             return rc;
         if (job->rank_on_host == 0)
             smg_log_info("The channel '%s' is in %s input mode under %s, content type %s.",
