@@ -32,6 +32,7 @@ struct train_opts {
     const char *root;
     const char *algorithm;
     const char *algorithm_from; /* "--algorithm", "SMALGO_ALGORITHM" or NULL */
+    const char *checkpoint_dir; /* --checkpoint-dir, or NULL */
 };
 
 static void usage(FILE *out)
@@ -51,8 +52,12 @@ static void usage(FILE *out)
         fprintf(out, "%s\n                        %s means %s", i ? "," : "",
                 smg_algorithms[i]->identifying_hp, smg_algorithms[i]->name);
     fprintf(out, ")\n"
+                 "  --checkpoint-dir DIR  write checkpoints to DIR and resume from them (default:\n"
+                 "                      $SMALGO_CHECKPOINT_DIR, else DIR/checkpoints of the ML\n"
+                 "                      root when that folder exists, else none)\n"
                  "  --help              this text\n\n"
-                 "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO).\n");
+                 "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
+                 "SMALGO_CHECKPOINT_INTERVAL_S (seconds between checkpoints; fractions allowed).\n");
 }
 
 /* 0: run; 1: help printed; -1: usage error (printed). */
@@ -72,6 +77,10 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
                 o->root = argv[++i];
             else
                 o->algorithm = argv[++i];
+        } else if (strcmp(a, "--checkpoint-dir") == 0 && i + 1 < argc) {
+            o->checkpoint_dir = argv[++i];
+        } else if (strncmp(a, "--checkpoint-dir=", 17) == 0) {
+            o->checkpoint_dir = a + 17;
         } else if (strncmp(a, "--ml-root=", 10) == 0) {
             o->root = a + 10;
         } else if (strncmp(a, "--algorithm=", 12) == 0) {
@@ -272,6 +281,10 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
                              "folder holding input/config and input/data",
                              job->root, exists ? "is not a folder" : "does not exist");
     }
+    if (o->checkpoint_dir != NULL &&
+        snprintf(job->checkpoint_dir, sizeof(job->checkpoint_dir), "%s", o->checkpoint_dir) >=
+            (int)sizeof(job->checkpoint_dir))
+        return smg_error_set(err, SMG_ECONFIG, "--checkpoint-dir is too long");
     job->stop = smg_signals_install(job->output_dir);
     smg_failure_clear(job->output_dir);
     smg_job_assign_ranks(job); /* from mpirun's variables, so only one rank per host logs */

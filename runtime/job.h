@@ -38,6 +38,7 @@ struct smg_job {
     char model_dir[4096];  /* <root>/model */
     char output_dir[4096]; /* <root>/output */
     char data_dir[4096];   /* <root>/input/data */
+    char checkpoint_dir[4096]; /* --checkpoint-dir; "" = SMALGO_CHECKPOINT_DIR or <root>/checkpoints */
     const struct smg_algorithm *algorithm;
     struct smg_hparams *hp;
     struct smg_channel_info channels[SMG_MAX_CHANNELS];
