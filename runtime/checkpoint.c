@@ -251,6 +251,7 @@ enum smg_status smg_checkpoint_write(struct smg_checkpoint *c, const struct smg_
     secs = smg_now() - t0;
     if (failed == 0) {
         c->generation = g; /* every rank holds g: the next write may replace g - 1's slot */
+        c->job->checkpoints++;
         if (c->job->comm.rank == 0)
             smg_log_info("checkpoint %llu written: epoch %u, %s records, %.1f MB in %.3f s",
                          (unsigned long long)g, at->epoch,

@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "io/base/status.h"
 #include "io/channel.h"
@@ -112,6 +113,15 @@ SMG_MUST_CHECK enum smg_status smg_checkpoint_write(struct smg_checkpoint *c,
 SMG_MUST_CHECK enum smg_status smg_checkpoint_seek(struct smg_checkpoint *c,
                                                    struct smg_channel *ch, uint32_t epoch,
                                                    uint64_t records, struct smg_error *err);
+
+/*
+ * `smalgo inspect` of a checkpoint (checkpoint_inspect.c): whether path starts
+ * with the checkpoint magic, and its header, progress, configuration and
+ * sections printed as one JSON object to stream (after a full check of the
+ * file; SMG_EFORMAT naming the damage otherwise).
+ */
+bool smg_checkpoint_sniff(const char *path);
+SMG_MUST_CHECK int smg_checkpoint_inspect(const char *path, FILE *stream, struct smg_error *err);
 
 /* "1,234,567" into buf. */
 const char *smg_checkpoint_thousands(uint64_t v, char *buf, size_t size);

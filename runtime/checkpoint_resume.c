@@ -186,9 +186,16 @@ enum smg_status smg_checkpoint_resume(struct smg_checkpoint *c, struct smg_ckpt_
     memset(s, 0, sizeof(s));
     if ((rc = load_slot(c, 0, &s[0], err)) != SMG_OK || (rc = load_slot(c, 1, &s[1], err)) != SMG_OK)
         goto out;
-    for (int i = 0; i < 2; i++)
-        if (s[i].bytes != NULL && s[i].h.generation > newest)
+    /* Every checkpoint present must be this job's, before the ranks agree on one. */
+    for (int i = 0; i < 2; i++) {
+        if (s[i].bytes == NULL)
+            continue;
+        smg_checkpoint_path(c, (uint64_t)i, path, sizeof(path));
+        if ((rc = check_match(c, &s[i], path, err)) != SMG_OK)
+            goto out;
+        if (s[i].h.generation > newest)
             newest = s[i].h.generation;
+    }
     if ((rc = agree(c, newest, &g, err)) != SMG_OK || g == 0)
         goto out;
     for (int i = 0; i < 2; i++)
@@ -201,8 +208,6 @@ enum smg_status smg_checkpoint_resume(struct smg_checkpoint *c, struct smg_ckpt_
                            (unsigned long long)g, path, c->dir);
         goto out;
     }
-    if ((rc = check_match(c, &s[pick], path, err)) != SMG_OK)
-        goto out;
     log_resume(c, &s[pick].h);
     take(c, &s[pick], r);
 out:

@@ -330,8 +330,11 @@ int smg_cmd_train(int argc, char **argv)
             smg_error_clear(&err);
             smg_error_set(&err, SMG_ESTOPPED,
                           "training stopped by %s (StopTrainingJob, MaxRuntimeInSeconds or "
-                          "Ctrl-C) at a mini-batch boundary; no model was written",
-                          smg_signal_name((int)*job.stop));
+                          "Ctrl-C) at a mini-batch boundary; no model was written%s",
+                          smg_signal_name((int)*job.stop),
+                          job.checkpoints > 0 ? "; its progress is in a checkpoint: restart the "
+                                                "job with the same checkpoint folder to resume"
+                                              : "");
         }
         if (err.status == SMG_OK)
             smg_error_set(&err, rc, "training failed: %s", smg_status_str(rc));

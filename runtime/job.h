@@ -58,6 +58,7 @@ struct smg_job {
     int ranks_on_host;
     bool channels_inferred; /* no inputdataconfig.json: channels are input/data's folders */
     bool metrics_emitted;   /* the #metrics line was printed */
+    uint64_t checkpoints;   /* checkpoints written by this run (runtime/checkpoint.h) */
 };
 
 /*

@@ -230,3 +230,105 @@ def test_stopped_and_restarted_job_gives_the_same_model(ml_root, smalgo_bin, tmp
         assert model == reference, f"stop at {trigger or kill_after}: model differs"
     # Not vacuous: most stops landed while the job ran and the restart resumed.
     assert interrupted >= 3 and resumed >= 3, (interrupted, resumed)
+
+
+# ---- what a checkpoint must match, damage, inspect, where it goes ------------------------
+
+
+def small_job(ml_root, smalgo_bin, tmp_path, hp=None):
+    job = Job(ml_root, smalgo_bin, "kmeans", "File", 1, tmp_path)
+    if hp:
+        ml_root.write_hyperparameters(dict(HP["kmeans"], **hp))
+    return job
+
+
+def failure(ml_root):
+    return ml_root.failure.read_text() if ml_root.failure.exists() else ""
+
+
+def test_resume_log_and_inspect(ml_root, smalgo_bin, tmp_path, run_smalgo):
+    job = small_job(ml_root, smalgo_bin, tmp_path)
+    rc, log, sent = job.run(trigger="checkpoint 2 written")
+    assert sent and rc == 1, log[-3000:]
+    assert "its progress is in a checkpoint" in failure(ml_root)
+    files = sorted(job.ckpt.glob("smalgo-kmeans-rank0.*.ckpt"))
+    assert files, list(job.ckpt.iterdir())
+    newest = max(files, key=lambda p: p.stat().st_mtime)
+    out = run_smalgo("inspect", newest)
+    assert out.returncode == 0, out.stderr
+    info = __import__("json").loads(out.stdout)
+    assert info["algorithm"] == "kmeans" and info["ranks"] == 1 and info["generation"] >= 3
+    assert info["phase"] == "streaming" and info["input_mode"] == "File"
+    assert info["data_files"] == N_FILES
+    assert [s["tag"] for s in info["sections"]] == ["CONF", "KMST", "SMPL"]
+    rc, log, _ = job.run()
+    assert rc == 0, log[-3000:]
+    m = re.search(r"resuming from checkpoint: epoch (\d+), ([\d,]+) records", log)
+    assert m and int(m.group(1)) == info["epoch"]
+    assert int(m.group(2).replace(",", "")) == info["epoch_records"]
+
+
+@pytest.mark.parametrize("change,needle", [
+    ("hp", "the hyperparameters differ"),
+    ("data", "the data differ"),
+    ("ranks", "made by 1 ranks and this job has 2"),
+])
+def test_mismatching_checkpoint_is_client_error(ml_root, smalgo_bin, tmp_path, change, needle):
+    if change == "ranks" and not have_mpirun():
+        pytest.skip("mpirun not installed")
+    job = small_job(ml_root, smalgo_bin, tmp_path)
+    rc, log, _ = job.run(trigger="checkpoint 1 written")
+    assert rc == 1, log[-3000:]
+    if change == "hp":
+        ml_root.write_hyperparameters(dict(HP["kmeans"], k="7"))
+    elif change == "data":
+        write_parts(ml_root.channel_dir("train"), data(1)[:1000], 1, ext="extra.pbr")
+    else:
+        job.ranks = 2
+    rc, log, _ = job.run()
+    assert rc != 0, log[-3000:]
+    text = failure(ml_root)
+    assert text.startswith("ClientError") and needle in text, text
+    assert "to start fresh, delete the smalgo-*.ckpt files in" in text
+    assert not ml_root.model_file().exists()
+
+
+def test_corrupt_checkpoint_is_reported_not_used(ml_root, smalgo_bin, tmp_path):
+    job = small_job(ml_root, smalgo_bin, tmp_path)
+    rc, log, _ = job.run(trigger="checkpoint 2 written")
+    assert rc == 1, log[-3000:]
+    victim = sorted(job.ckpt.glob("*.ckpt"))[0]
+    raw = bytearray(victim.read_bytes())
+    raw[len(raw) // 2] ^= 0x40
+    victim.write_bytes(bytes(raw))
+    rc, log, _ = job.run()
+    text = failure(ml_root)
+    assert rc == 1 and "CRC32C" in text and "damaged and was not used" in text, text
+    victim.write_bytes(bytes(raw[: len(raw) // 3]))  # truncated
+    rc, log, _ = job.run()
+    assert rc == 1 and "truncated" in failure(ml_root), failure(ml_root)
+
+
+def test_checkpoints_folder_of_the_ml_root_is_used(ml_root, smalgo_bin, tmp_path):
+    job = small_job(ml_root, smalgo_bin, tmp_path)
+    folder = ml_root.root / "checkpoints"
+    folder.mkdir()
+    env = dict(job.env)
+    cmd = [str(smalgo_bin), "train", "--ml-root", str(ml_root.root), "--algorithm", "kmeans"]
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert sorted(p.name for p in folder.iterdir()) == ["smalgo-kmeans-rank0.a.ckpt",
+                                                        "smalgo-kmeans-rank0.b.ckpt"]
+    assert "Checkpoints: on" in proc.stdout + proc.stderr
+    shutil.rmtree(folder)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=RUN_TIMEOUT)
+    assert proc.returncode == 0 and "Checkpoints: on" not in proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon", "1e9"])
+def test_bad_interval_is_client_error(ml_root, smalgo_bin, tmp_path, value):
+    job = small_job(ml_root, smalgo_bin, tmp_path)
+    job.env["SMALGO_CHECKPOINT_INTERVAL_S"] = value
+    rc, log, _ = job.run()
+    assert rc == 1
+    assert "SMALGO_CHECKPOINT_INTERVAL_S" in failure(ml_root), failure(ml_root)
