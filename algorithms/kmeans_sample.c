@@ -223,8 +223,8 @@ out:
  * generator (4 x u64); the kept rows (kept * dim float32). iters is the last
  * polish's, which a checkpoint taken while streaming has not run.
  */
-enum smg_status smg_kmeans_sample_state_save(const struct smg_kmeans_sample *s,
-                                             struct smg_buf *out, struct smg_error *err)
+enum smg_status smg_kmeans_sample_state_save(const struct smg_kmeans_sample *s, struct smg_buf *out,
+                                             struct smg_error *err)
 {
     const uint64_t head[5] = {s->dim, s->cap, s->kept, s->seen, s->next};
     int rc = smg_buf_append(out, head, sizeof(head));

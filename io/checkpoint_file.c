@@ -122,8 +122,7 @@ enum smg_status smg_ckpt_encode(const struct smg_ckpt_header *h,
         if (smg_buf_append(out, sec, 16) != SMG_OK ||
             smg_buf_append(out, sections[i].data, sections[i].len) != SMG_OK ||
             smg_buf_append(out, zeros, pad8(sections[i].len)) != SMG_OK)
-            return smg_error_set(err, SMG_ENOMEM, "out of memory for a %zu-byte checkpoint",
-                                 total);
+            return smg_error_set(err, SMG_ENOMEM, "out of memory for a %zu-byte checkpoint", total);
     }
     put_le(tail, smg_crc32c(0, out->data + start, out->len - start), 4);
     memcpy(tail + 4, END_MAGIC, 4);
@@ -181,8 +180,8 @@ enum smg_status smg_ckpt_parse(const void *data, size_t len, const char *what,
     end = len - SMG_CKPT_TRAILER;
     count = (size_t)get_le(p + 12, 4);
     if (count > max || count > SMG_CKPT_MAX_SECTIONS)
-        return smg_error_set(err, SMG_EFORMAT, "%s has %zu sections, at most %zu are allowed",
-                             what, count, max < SMG_CKPT_MAX_SECTIONS ? max : SMG_CKPT_MAX_SECTIONS);
+        return smg_error_set(err, SMG_EFORMAT, "%s has %zu sections, at most %zu are allowed", what,
+                             count, max < SMG_CKPT_MAX_SECTIONS ? max : SMG_CKPT_MAX_SECTIONS);
     for (size_t i = 0; i < count; i++) {
         uint64_t l;
         if (end - off < 16)
@@ -200,8 +199,8 @@ enum smg_status smg_ckpt_parse(const void *data, size_t len, const char *what,
         off += 16 + (size_t)l + pad8((size_t)l);
     }
     if (off != end)
-        return smg_error_set(err, SMG_EFORMAT, "%s: %zu unexplained bytes after the sections",
-                             what, end - off);
+        return smg_error_set(err, SMG_EFORMAT, "%s: %zu unexplained bytes after the sections", what,
+                             end - off);
     header_get(p + 24, h);
     *n = count;
     return SMG_OK;

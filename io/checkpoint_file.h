@@ -54,7 +54,7 @@
 /* Where training was when the state was taken. */
 enum smg_ckpt_phase {
     SMG_CKPT_PHASE_STREAM = 0, /* inside or between epochs: resume the stream */
-    SMG_CKPT_PHASE_DONE = 1    /* every epoch done: only the finish (solve, shrink, write) remains */
+    SMG_CKPT_PHASE_DONE = 1 /* every epoch done: only the finish (solve, shrink, write) remains */
 };
 
 struct smg_ckpt_header {

@@ -64,8 +64,9 @@ static int choose_dir(struct smg_checkpoint *c, struct smg_error *err)
         return smg_error_set(err, SMG_ECONFIG, "the checkpoint folder path (from %s) is too long",
                              c->from);
     if (c->dir[0] != '\0' && mkdir(c->dir, 0755) != 0 && errno != EEXIST)
-        return smg_error_set(err, SMG_ECONFIG, "cannot create the checkpoint folder %s (from %s): %s",
-                             c->dir, c->from, strerror(errno));
+        return smg_error_set(err, SMG_ECONFIG,
+                             "cannot create the checkpoint folder %s (from %s): %s", c->dir,
+                             c->from, strerror(errno));
     return SMG_OK;
 }
 

@@ -80,9 +80,8 @@ void smg_checkpoint_free(struct smg_checkpoint *c); /* accepts NULL */
  * and check it matches the job; r->found is false for a fresh start. Logs
  * "resuming from checkpoint: epoch 2, 1,234,567 records".
  */
-SMG_MUST_CHECK enum smg_status smg_checkpoint_resume(struct smg_checkpoint *c,
-                                                     struct smg_ckpt_resume *r,
-                                                     struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_checkpoint_resume(struct smg_checkpoint *c, struct smg_ckpt_resume *r, struct smg_error *err);
 
 /*
  * At a mini-batch boundary: whether to write a checkpoint now (*write) and
@@ -110,9 +109,9 @@ SMG_MUST_CHECK enum smg_status smg_checkpoint_write(struct smg_checkpoint *c,
  * when the channel ends early or its batches do not land on `records` (other
  * data than the checkpoint's).
  */
-SMG_MUST_CHECK enum smg_status smg_checkpoint_seek(struct smg_checkpoint *c,
-                                                   struct smg_channel *ch, uint32_t epoch,
-                                                   uint64_t records, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_checkpoint_seek(struct smg_checkpoint *c, struct smg_channel *ch,
+                                                   uint32_t epoch, uint64_t records,
+                                                   struct smg_error *err);
 
 /*
  * `smalgo inspect` of a checkpoint (checkpoint_inspect.c): whether path starts

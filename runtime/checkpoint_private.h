@@ -11,14 +11,14 @@
 struct smg_checkpoint {
     struct smg_job *job;
     char dir[4096];
-    const char *from;     /* what named dir: "--checkpoint-dir", ... */
-    char channel[128];    /* the channel whose progress is recorded */
-    char *config;         /* owned: the text hp_hash hashes */
+    const char *from;  /* what named dir: "--checkpoint-dir", ... */
+    char channel[128]; /* the channel whose progress is recorded */
+    char *config;      /* owned: the text hp_hash hashes */
     uint64_t hp_hash;
     bool coordinated;
-    double interval;      /* seconds; 0 = adaptive (the default) */
-    double next_due;      /* smg_now() time */
-    uint64_t generation;  /* newest generation written (or resumed) by every rank */
+    double interval;     /* seconds; 0 = adaptive (the default) */
+    double next_due;     /* smg_now() time */
+    uint64_t generation; /* newest generation written (or resumed) by every rank */
     enum smg_input_mode mode;
     uint64_t data_hash, data_files, data_bytes;
     unsigned char *loaded; /* owned bytes of the resumed file (sections point into it) */

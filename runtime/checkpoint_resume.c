@@ -17,7 +17,7 @@
 #include "runtime/checkpoint_private.h"
 
 #define FRESH_HINT                                                                                 \
-    "to start fresh, delete the smalgo-*.ckpt files in %s (or point --checkpoint-dir / "          \
+    "to start fresh, delete the smalgo-*.ckpt files in %s (or point --checkpoint-dir / "           \
     "SMALGO_CHECKPOINT_DIR at an empty folder)"
 
 /* The whole file; *missing when it does not exist. */
@@ -71,8 +71,10 @@ static int load_slot(const struct smg_checkpoint *c, int i, struct slot *s, stru
         return rc;
     rc = smg_ckpt_parse(s->bytes, s->len, path, &s->h, s->s, SMG_CKPT_MAX_SECTIONS, &s->n, err);
     if (rc == SMG_OK && s->h.generation % 2 != (uint64_t)i)
-        rc = smg_error_set(err, SMG_EFORMAT, "%s holds generation %llu, which belongs in the "
-                           "other slot", path, (unsigned long long)s->h.generation);
+        rc = smg_error_set(err, SMG_EFORMAT,
+                           "%s holds generation %llu, which belongs in the "
+                           "other slot",
+                           path, (unsigned long long)s->h.generation);
     if (rc != SMG_OK) {
         char why[SMG_ERROR_MSG_MAX];
         snprintf(why, sizeof(why), "%s", err != NULL ? err->msg : "damaged");
@@ -106,8 +108,10 @@ static int check_match(const struct smg_checkpoint *c, const struct slot *s, con
     else if (h->byte_order != SMG_CKPT_BYTE_ORDER)
         snprintf(what, sizeof(what), "it was written on a machine of another byte order");
     else if (h->hp_hash != c->hp_hash)
-        snprintf(what, sizeof(what), "the hyperparameters differ: the checkpoint's were %.*s; "
-                 "this job's are %s", conf ? (int)(conf->len < 400 ? conf->len : 400) : 4,
+        snprintf(what, sizeof(what),
+                 "the hyperparameters differ: the checkpoint's were %.*s; "
+                 "this job's are %s",
+                 conf ? (int)(conf->len < 400 ? conf->len : 400) : 4,
                  conf ? (const char *)conf->data : "(none)", c->config);
     else if (h->n_ranks != (uint32_t)c->job->comm.size)
         snprintf(what, sizeof(what), "it was made by %u ranks and this job has %d", h->n_ranks,
@@ -116,14 +120,16 @@ static int check_match(const struct smg_checkpoint *c, const struct slot *s, con
         snprintf(what, sizeof(what), "channel %s was in %s mode and is now in %s mode", c->channel,
                  mode_name(h->mode), mode_name((uint32_t)c->mode));
     else if (h->data_hash != c->data_hash)
-        snprintf(what, sizeof(what), "the data differ: channel %s had %llu files, %llu bytes; it "
-                 "now has %llu files, %llu bytes (or other names or sizes)", c->channel,
-                 (unsigned long long)h->data_files, (unsigned long long)h->data_bytes,
+        snprintf(what, sizeof(what),
+                 "the data differ: channel %s had %llu files, %llu bytes; it "
+                 "now has %llu files, %llu bytes (or other names or sizes)",
+                 c->channel, (unsigned long long)h->data_files, (unsigned long long)h->data_bytes,
                  (unsigned long long)c->data_files, (unsigned long long)c->data_bytes);
     if (what[0] == '\0')
         return SMG_OK;
-    return smg_error_set(err, SMG_ECONFIG, "the checkpoint %s does not match this job: %s; " FRESH_HINT,
-                         path, what, c->dir);
+    return smg_error_set(err, SMG_ECONFIG,
+                         "the checkpoint %s does not match this job: %s; " FRESH_HINT, path, what,
+                         c->dir);
 }
 
 /* Coordinated: the newest generation every rank holds. */
@@ -155,7 +161,8 @@ static void log_resume(const struct smg_checkpoint *c, const struct smg_ckpt_hea
                      h->epoch, smg_checkpoint_thousands(h->total_records, b, sizeof(b)));
     else
         smg_log_info("resuming from checkpoint: epoch %u, %s records (%s in all; checkpoint %llu "
-                     "in %s)", h->epoch, smg_checkpoint_thousands(h->epoch_records, a, sizeof(a)),
+                     "in %s)",
+                     h->epoch, smg_checkpoint_thousands(h->epoch_records, a, sizeof(a)),
                      smg_checkpoint_thousands(h->total_records, b, sizeof(b)),
                      (unsigned long long)h->generation, c->dir);
 }
@@ -184,7 +191,8 @@ enum smg_status smg_checkpoint_resume(struct smg_checkpoint *c, struct smg_ckpt_
 
     memset(r, 0, sizeof(*r));
     memset(s, 0, sizeof(s));
-    if ((rc = load_slot(c, 0, &s[0], err)) != SMG_OK || (rc = load_slot(c, 1, &s[1], err)) != SMG_OK)
+    if ((rc = load_slot(c, 0, &s[0], err)) != SMG_OK ||
+        (rc = load_slot(c, 1, &s[1], err)) != SMG_OK)
         goto out;
     /* Every checkpoint present must be this job's, before the ranks agree on one. */
     for (int i = 0; i < 2; i++) {
@@ -203,7 +211,8 @@ enum smg_status smg_checkpoint_resume(struct smg_checkpoint *c, struct smg_ckpt_
             pick = i;
     smg_checkpoint_path(c, g, path, sizeof(path));
     if (pick < 0) {
-        rc = smg_error_set(err, SMG_ECONFIG, "the ranks' checkpoints disagree: generation %llu, "
+        rc = smg_error_set(err, SMG_ECONFIG,
+                           "the ranks' checkpoints disagree: generation %llu, "
                            "the newest every other rank holds, is not in %s; " FRESH_HINT,
                            (unsigned long long)g, path, c->dir);
         goto out;

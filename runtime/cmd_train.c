@@ -51,13 +51,14 @@ static void usage(FILE *out)
     for (size_t i = 0; smg_algorithms[i] != NULL; i++)
         fprintf(out, "%s\n                        %s means %s", i ? "," : "",
                 smg_algorithms[i]->identifying_hp, smg_algorithms[i]->name);
-    fprintf(out, ")\n"
-                 "  --checkpoint-dir DIR  write checkpoints to DIR and resume from them (default:\n"
-                 "                      $SMALGO_CHECKPOINT_DIR, else DIR/checkpoints of the ML\n"
-                 "                      root when that folder exists, else none)\n"
-                 "  --help              this text\n\n"
-                 "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
-                 "SMALGO_CHECKPOINT_INTERVAL_S (seconds between checkpoints; fractions allowed).\n");
+    fprintf(out,
+            ")\n"
+            "  --checkpoint-dir DIR  write checkpoints to DIR and resume from them (default:\n"
+            "                      $SMALGO_CHECKPOINT_DIR, else DIR/checkpoints of the ML\n"
+            "                      root when that folder exists, else none)\n"
+            "  --help              this text\n\n"
+            "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
+            "SMALGO_CHECKPOINT_INTERVAL_S (seconds between checkpoints; fractions allowed).\n");
 }
 
 /* 0: run; 1: help printed; -1: usage error (printed). */

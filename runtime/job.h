@@ -38,7 +38,6 @@ struct smg_job {
     char model_dir[4096];  /* <root>/model */
     char output_dir[4096]; /* <root>/output */
     char data_dir[4096];   /* <root>/input/data */
-    char checkpoint_dir[4096]; /* --checkpoint-dir; "" = SMALGO_CHECKPOINT_DIR or <root>/checkpoints */
     const struct smg_algorithm *algorithm;
     struct smg_hparams *hp;
     struct smg_channel_info channels[SMG_MAX_CHANNELS];
@@ -58,7 +57,10 @@ struct smg_job {
     int ranks_on_host;
     bool channels_inferred; /* no inputdataconfig.json: channels are input/data's folders */
     bool metrics_emitted;   /* the #metrics line was printed */
-    uint64_t checkpoints;   /* checkpoints written by this run (runtime/checkpoint.h) */
+    /* Checkpoints (runtime/checkpoint.h): --checkpoint-dir ("" = SMALGO_CHECKPOINT_DIR or
+     * <root>/checkpoints when it exists), and how many this run wrote. */
+    char checkpoint_dir[4096];
+    uint64_t checkpoints;
 };
 
 /*

@@ -482,8 +482,8 @@ static int checkpoints_open(struct smg_job *job, struct smg_kmeans_ckpt *ck, str
     int rc;
 
     smg_buf_init(&conf, 1 << 20);
-    if (hp == NULL || smg_buf_printf(&conf, "%s polish=%d kernel=%d", hp, polish,
-                                     (int)kernel_choice()) != SMG_OK)
+    if (hp == NULL ||
+        smg_buf_printf(&conf, "%s polish=%d kernel=%d", hp, polish, (int)kernel_choice()) != SMG_OK)
         rc = smg_error_set(err, SMG_ENOMEM, "out of memory setting up checkpoints");
     else
         rc = smg_kmeans_ckpt_open(ck, job, conf.data, km, smp, err);

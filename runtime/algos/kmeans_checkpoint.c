@@ -119,8 +119,9 @@ enum smg_status smg_kmeans_ckpt_poll(struct smg_kmeans_ckpt *k, bool stopped_her
         return rc;
     if (due && (rc = write_ckpt(k, SMG_CKPT_PHASE_STREAM, err)) != SMG_OK)
         return rc;
-    return stop ? smg_error_set(err, SMG_ESTOPPED, "training stopped by a signal; checkpoint "
-                                                   "written")
+    return stop ? smg_error_set(err, SMG_ESTOPPED,
+                                "training stopped by a signal; checkpoint "
+                                "written")
                 : SMG_OK;
 }
 

@@ -300,7 +300,8 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     smg_job_add_timing(job, "initialize.time", MS(t0));
     if ((rc = checkpoints_open(job, &ck, p, err)) != SMG_OK)
         goto out;
-    if ((!smg_pca_ckpt_stream_done(&ck) && (rc = stream_train(job, &cfg, &ck, batch_rows, err)) != SMG_OK) ||
+    if ((!smg_pca_ckpt_stream_done(&ck) &&
+         (rc = stream_train(job, &cfg, &ck, batch_rows, err)) != SMG_OK) ||
         (rc = finish(job, &cfg, p, &res, err)) != SMG_OK ||
         (rc = write_model(job, &res, err)) != SMG_OK)
         goto out;

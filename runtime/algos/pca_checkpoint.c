@@ -33,14 +33,16 @@ enum smg_status smg_pca_ckpt_open(struct smg_pca_ckpt *k, struct smg_job *job, c
         return rc;
     s = smg_ckpt_find(k->resume.sections, k->resume.n_sections, "PCAS");
     if (s == NULL)
-        return smg_error_set(err, SMG_ECONFIG, "the PCA checkpoint lacks its PCAS section; delete "
-                                               "the checkpoint files to start fresh");
+        return smg_error_set(err, SMG_ECONFIG,
+                             "the PCA checkpoint lacks its PCAS section; delete "
+                             "the checkpoint files to start fresh");
     if ((rc = smg_pca_state_load(p, s->data, s->len, err)) != SMG_OK) {
         err->status = SMG_ECONFIG;
         return SMG_ECONFIG;
     }
     if (smg_pca_rows(p) != k->resume.at.total_records)
-        return smg_error_set(err, SMG_ECONFIG, "the PCA checkpoint's state holds %llu rows but "
+        return smg_error_set(err, SMG_ECONFIG,
+                             "the PCA checkpoint's state holds %llu rows but "
                              "its header says %llu; delete the checkpoint files to start fresh",
                              (unsigned long long)smg_pca_rows(p),
                              (unsigned long long)k->resume.at.total_records);
@@ -79,8 +81,9 @@ static int poll(struct smg_pca_ckpt *k, bool stopped, struct smg_error *err)
         return rc;
     if (due && (rc = write_ckpt(k, SMG_CKPT_PHASE_STREAM, err)) != SMG_OK)
         return rc;
-    return stop ? smg_error_set(err, SMG_ESTOPPED, "training stopped by a signal; checkpoint "
-                                                   "written")
+    return stop ? smg_error_set(err, SMG_ESTOPPED,
+                                "training stopped by a signal; checkpoint "
+                                "written")
                 : SMG_OK;
 }
 

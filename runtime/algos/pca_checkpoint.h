@@ -41,7 +41,6 @@ bool smg_pca_ckpt_stream_done(const struct smg_pca_ckpt *k);
  */
 SMG_MUST_CHECK enum smg_status smg_pca_ckpt_read(struct smg_pca_ckpt *k, struct smg_job *job,
                                                  size_t feature_dim, size_t batch_rows,
-                                                 struct smg_job_pass *pass,
-                                                 struct smg_error *err);
+                                                 struct smg_job_pass *pass, struct smg_error *err);
 
 #endif
