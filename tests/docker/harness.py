@@ -130,6 +130,8 @@ class LocalJob:
                     if ch.distribution == "ShardedByS3Key" and j % n != i:
                         continue
                     target = dest / f.name
+                    if target.exists() and os.path.samefile(f, target):
+                        continue  # a job laid out again in the same folder (a restart)
                     try:
                         os.link(f, target)
                     except OSError:

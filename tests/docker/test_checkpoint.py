@@ -13,8 +13,8 @@ import time
 from harness import Channel, LocalJob
 from jobdata import KMEANS_HP
 
-HP = dict(KMEANS_HP, mini_batch_size=40, epochs=60)
-ENV = {"SMALGO_CHECKPOINT_INTERVAL_S": "0.3"}
+HP = dict(KMEANS_HP, mini_batch_size=40, epochs=600)
+ENV = {"SMALGO_CHECKPOINT_INTERVAL_S": "0.5"}
 
 
 def make_job(workdir, image, data):
@@ -41,14 +41,17 @@ def test_two_host_job_stopped_and_restarted_gives_the_same_model(tmp_path, image
     assert codes == {"algo-1": 0, "algo-2": 0}, reference.log_text()
     want = reference.model().read_bytes()
 
+    t0 = time.monotonic()
     first = make_job(tmp_path / "job", images["kmeans"], kmeans_data)
     with first:
         first.start()
         reached = wait_for_log(first, "algo-1", "checkpoint 3 written")
+        t1 = time.monotonic()
         stoppers = [first.stop(h, grace=120) for h in first.hosts]
         for s in stoppers:
             s.wait(timeout=180)
         first.wait(timeout=180)
+    print(f"start to 3rd checkpoint {t1 - t0:.1f} s, stop {time.monotonic() - t1:.1f} s")
     assert reached, "the job ended before its third checkpoint:\n" + first.log_text()
     assert not first.model().exists(), first.log_text()
     assert list((first.host_dir("algo-2") / "checkpoints").glob("smalgo-kmeans-rank1.*.ckpt"))
