@@ -140,7 +140,8 @@ enum smg_status smg_checkpoint_open(struct smg_job *job, const char *config, con
         smg_checkpoint_free(c);
         return rc;
     }
-    c->next_due = smg_now() + (c->interval > 0.0 ? c->interval : SMG_CKPT_DEFAULT_MIN_INTERVAL);
+    c->opened = smg_now();
+    c->next_due = c->opened + (c->interval > 0.0 ? c->interval : SMG_CKPT_DEFAULT_MIN_INTERVAL);
     if (job->comm.rank == 0 && job->rank_on_host == 0)
         smg_log_info("Checkpoints: on, in %s (from %s), every %s", c->dir, c->from,
                      c->interval > 0.0 ? "SMALGO_CHECKPOINT_INTERVAL_S seconds"
@@ -250,6 +251,7 @@ enum smg_status smg_checkpoint_write(struct smg_checkpoint *c, const struct smg_
         (rc = smg_comm_max_i64(&c->job->comm, &failed, 1, err)) != SMG_OK)
         return rc;
     secs = smg_now() - t0;
+    c->last_write = secs;
     if (failed == 0) {
         c->generation = g; /* every rank holds g: the next write may replace g - 1's slot */
         c->job->checkpoints++;
@@ -265,6 +267,25 @@ enum smg_status smg_checkpoint_write(struct smg_checkpoint *c, const struct smg_
         c->next_due = smg_now() + (SMG_CKPT_COST_FACTOR * secs > SMG_CKPT_DEFAULT_MIN_INTERVAL
                                        ? SMG_CKPT_COST_FACTOR * secs
                                        : SMG_CKPT_DEFAULT_MIN_INTERVAL);
+    return SMG_OK;
+}
+
+enum smg_status smg_checkpoint_final(struct smg_checkpoint *c, bool *write, struct smg_error *err)
+{
+    double floor = SMG_CKPT_COST_FACTOR * c->last_write;
+    int64_t flag;
+
+    if (floor < SMG_CKPT_DEFAULT_MIN_INTERVAL)
+        floor = SMG_CKPT_DEFAULT_MIN_INTERVAL;
+    flag = (!c->coordinated || c->job->comm.rank == 0) &&
+           (c->interval > 0.0 || smg_now() - c->opened >= floor);
+    *write = flag != 0;
+    if (c->coordinated && c->job->comm.size > 1) {
+        int rc = smg_comm_max_i64(&c->job->comm, &flag, 1, err);
+        if (rc != SMG_OK)
+            return rc;
+        *write = flag != 0;
+    }
     return SMG_OK;
 }
 

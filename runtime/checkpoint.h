@@ -7,8 +7,9 @@
  * syncs it to S3). A driver asks at each mini-batch boundary whether a
  * checkpoint is due: every SMALGO_CHECKPOINT_INTERVAL_S seconds (fractions
  * allowed), by default every max(60 s, 100 x the last write's duration) so
- * writing costs under 1% of training time; and once when SIGTERM has stopped
- * the job, before it exits.
+ * writing costs under 1% of training time; once when SIGTERM has stopped
+ * the job, before it exits; and once when every epoch is read
+ * (smg_checkpoint_final).
  *
  * Files: each rank writes its own complete state to
  * <dir>/smalgo-<algorithm>-rank<r>.<a|b>.ckpt, alternating between the two
@@ -101,6 +102,16 @@ SMG_MUST_CHECK enum smg_status smg_checkpoint_write(struct smg_checkpoint *c,
                                                     const struct smg_ckpt_progress *at,
                                                     const struct smg_ckpt_section *sections,
                                                     size_t n, struct smg_error *err);
+
+/*
+ * Whether to write the final (DONE) checkpoint once every epoch is read: always
+ * with SMALGO_CHECKPOINT_INTERVAL_S set; by default only when training has run
+ * at least as long as the default interval (a shorter job loses less than that
+ * by starting over, and the write stays under 1% of its time). Collective
+ * when coordinated (rank 0 decides).
+ */
+SMG_MUST_CHECK enum smg_status smg_checkpoint_final(struct smg_checkpoint *c, bool *write,
+                                                    struct smg_error *err);
 
 /*
  * Position ch at a resumed epoch: in Pipe mode open and close the FIFOs of the

@@ -18,6 +18,8 @@ struct smg_checkpoint {
     bool coordinated;
     double interval;     /* seconds; 0 = adaptive (the default) */
     double next_due;     /* smg_now() time */
+    double opened;       /* smg_now() at open */
+    double last_write;   /* seconds the last write took (0: none yet) */
     uint64_t generation; /* newest generation written (or resumed) by every rank */
     enum smg_input_mode mode;
     uint64_t data_hash, data_files, data_bytes;

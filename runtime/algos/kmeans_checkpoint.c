@@ -128,8 +128,13 @@ enum smg_status smg_kmeans_ckpt_poll(struct smg_kmeans_ckpt *k, bool stopped_her
 enum smg_status smg_kmeans_ckpt_done(struct smg_kmeans_ckpt *k, uint32_t epochs,
                                      struct smg_error *err)
 {
+    bool write;
+    int rc;
+
     if (k->c == NULL || smg_kmeans_ckpt_stream_done(k))
         return SMG_OK;
+    if ((rc = smg_checkpoint_final(k->c, &write, err)) != SMG_OK || !write)
+        return rc;
     k->epoch = epochs;
     k->stepped = 0;
     return write_ckpt(k, SMG_CKPT_PHASE_DONE, err);

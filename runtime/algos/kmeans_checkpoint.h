@@ -6,8 +6,8 @@
  * (epoch, records stepped in it on this rank). Ranks step together, so they
  * checkpoint together (coordinated). Taken at step boundaries, after the init
  * (which a resumed job therefore skips), and once more when every epoch is
- * done (phase DONE), so a job stopped in the shrink, the polish or the model
- * write resumes straight into them.
+ * done (phase DONE; see smg_checkpoint_final), so a job stopped in the
+ * shrink, the polish or the model write resumes straight into them.
  */
 #ifndef SMG_KMEANS_CHECKPOINT_H
 #define SMG_KMEANS_CHECKPOINT_H

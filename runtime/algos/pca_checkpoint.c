@@ -112,8 +112,12 @@ enum smg_status smg_pca_ckpt_read(struct smg_pca_ckpt *k, struct smg_job *job, s
         if (rc == SMG_OK)
             rc = smg_pca_update(k->p, &b, err);
     }
-    if (rc == SMG_EEOF)
-        rc = write_ckpt(k, SMG_CKPT_PHASE_DONE, err);
+    if (rc == SMG_EEOF) {
+        bool write;
+        rc = smg_checkpoint_final(k->c, &write, err);
+        if (rc == SMG_OK && write)
+            rc = write_ckpt(k, SMG_CKPT_PHASE_DONE, err);
+    }
     pass->bytes = smg_channel_bytes(ch);
     smg_channel_end_epoch(ch);
     smg_channel_free(ch);

@@ -5,8 +5,8 @@
  * mean and co-moment or the randomized sketch) and the records this rank has
  * consumed. Ranks read independently and meet only at the final allreduce,
  * so each checkpoints and resumes on its own. One more checkpoint is written
- * when the pass is done (phase DONE), so a job stopped in the combine, the
- * solve or the model write resumes straight into them.
+ * when the pass is done (phase DONE; see smg_checkpoint_final), so a job stopped in the combine,
+ * the solve or the model write resumes straight into them.
  */
 #ifndef SMG_PCA_CHECKPOINT_H
 #define SMG_PCA_CHECKPOINT_H

@@ -346,3 +346,14 @@ def test_bad_interval_is_client_error(ml_root, smalgo_bin, tmp_path, value):
     rc, log, _ = job.run()
     assert rc == 1
     assert "SMALGO_CHECKPOINT_INTERVAL_S" in failure(ml_root), failure(ml_root)
+
+
+def test_default_interval_spares_a_short_job(ml_root, smalgo_bin, tmp_path):
+    """At the default interval (60 s or more) a job of a few seconds writes no
+    checkpoint at all, not even the final one: starting it over costs less."""
+    job = small_job(ml_root, smalgo_bin, tmp_path)
+    del job.env["SMALGO_CHECKPOINT_INTERVAL_S"]
+    rc, log, _ = job.run()
+    assert rc == 0, log[-3000:]
+    assert "Checkpoints: on" in log and "60 s or more" in log
+    assert not list(job.ckpt.glob("*.ckpt")), log[-3000:]
