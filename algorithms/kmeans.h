@@ -57,6 +57,7 @@
 
 #include "algorithms/comm.h"
 #include "io/base/batch.h"
+#include "io/base/buffer.h"
 #include "io/base/pool.h"
 #include "io/base/status.h"
 
@@ -112,9 +113,9 @@ struct smg_kmeans_config {
     unsigned init_lloyd_iters;
     /* Final shrink. */
     enum smg_kmeans_init lloyd_init_method;
-    unsigned lloyd_max_iter;
+    uint64_t lloyd_max_iter; /* 64-bit: hyperparameters are never cut to 32 bits */
     double lloyd_tol;
-    unsigned lloyd_trials;
+    uint64_t lloyd_trials;
     bool quiet; /* no log lines (ranks other than 0) */
     enum smg_kmeans_kernel kernel;
     /* Workers for the step's assignment and sums (kmeans_split.h); NULL = this
@@ -197,9 +198,9 @@ struct smg_lloyd_config {
     size_t k;
     size_t dim;
     enum smg_kmeans_init init_method;
-    unsigned max_iter;
+    uint64_t max_iter;
     double tol; /* stop when the relative loss decrease is <= tol */
-    unsigned trials;
+    uint64_t trials;
     uint64_t seed;
     bool log_attempts; /* "local kmeans attempt #i. Current mean square distance ..." */
 };
@@ -272,10 +273,10 @@ void smg_kmeans_sample_free(struct smg_kmeans_sample *s); /* accepts NULL */
 void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *b);
 size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s);
 /* Lloyd updates the last smg_kmeans_polish applied (0 = the shrink result was kept). */
-unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s);
+uint64_t smg_kmeans_polish_iters(const struct smg_kmeans_sample *s);
 SMG_MUST_CHECK enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm,
                                                  float *centers, size_t k, const double *shift,
-                                                 unsigned max_iter, double tol, double *msd_before,
+                                                 uint64_t max_iter, double tol, double *msd_before,
                                                  double *msd_after, enum smg_kmeans_kernel kernel,
                                                  struct smg_error *err);
 
@@ -301,6 +302,25 @@ smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t
  * feature order, so every caller gets bit-identical inputs.
  */
 void smg_kmeans_float_centers(const double *cd, size_t k, size_t dim, float *cs, float *cnorm);
+
+/*
+ * Checkpoints: append the streaming state (shift, centers, weights, which
+ * centers are active, rows seen, reseeds, the stream sse) or the polish
+ * sample (rows kept, stream position, Algorithm L's state, its generator) to
+ * out; restore it into an object made with the same configuration, which then
+ * continues bit for bit as the saved one would. SMG_ENOMEM; SMG_EFORMAT when
+ * the bytes do not fit this configuration.
+ */
+SMG_MUST_CHECK enum smg_status smg_kmeans_state_save(const struct smg_kmeans *km,
+                                                     struct smg_buf *out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_state_load(struct smg_kmeans *km, const void *data,
+                                                     size_t len, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_sample_state_save(const struct smg_kmeans_sample *s,
+                                                            struct smg_buf *out,
+                                                            struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_sample_state_load(struct smg_kmeans_sample *s,
+                                                            const void *data, size_t len,
+                                                            struct smg_error *err);
 
 /* The shift (dim doubles) every distance computation subtracts. */
 const double *smg_kmeans_shift(const struct smg_kmeans *km);

@@ -78,16 +78,27 @@ void smg_pca_csr_update(struct smg_pca_csr *pc, struct smg_pca_sketch *sk,
     pc->dirty = true;
 }
 
-void smg_pca_csr_fold(struct smg_pca_csr *pc, struct smg_pca_sketch *sk)
+bool smg_pca_csr_pending(const struct smg_pca_csr *pc)
 {
-    double *B = smg_pca_sketch_state(sk);
+    return pc != NULL && pc->dirty;
+}
+
+void smg_pca_csr_add_to(const struct smg_pca_csr *pc, double *state)
+{
     const size_t d = pc->d, l = pc->l;
 
     if (!pc->dirty)
         return;
     for (size_t f = 0; f < d; f++)
         for (size_t j = 0; j < l; j++)
-            B[j * d + f] += pc->bt[f * l + j];
-    memset(pc->bt, 0, d * l * sizeof(double));
+            state[j * d + f] += pc->bt[f * l + j];
+}
+
+void smg_pca_csr_fold(struct smg_pca_csr *pc, struct smg_pca_sketch *sk)
+{
+    if (!pc->dirty)
+        return;
+    smg_pca_csr_add_to(pc, smg_pca_sketch_state(sk));
+    memset(pc->bt, 0, pc->d * pc->l * sizeof(double));
     pc->dirty = false;
 }

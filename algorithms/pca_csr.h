@@ -21,6 +21,7 @@
 #ifndef SMG_PCA_CSR_H
 #define SMG_PCA_CSR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,5 +42,12 @@ void smg_pca_csr_update(struct smg_pca_csr *pc, struct smg_pca_sketch *sk,
 
 /* Add what was accumulated into the sketch's B and start again from zero. */
 void smg_pca_csr_fold(struct smg_pca_csr *pc, struct smg_pca_sketch *sk);
+
+/*
+ * Whether sparse rows wait to be folded, and a copy of the sketch's state
+ * vector with them added (for a checkpoint taken without folding).
+ */
+bool smg_pca_csr_pending(const struct smg_pca_csr *pc);
+void smg_pca_csr_add_to(const struct smg_pca_csr *pc, double *state);
 
 #endif

@@ -21,20 +21,27 @@
 #include "algorithms/comm.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
+#include "io/file_list.h"
+#include "io/s3/s3_manifest.h"
 #include "runtime/commands.h"
 #include "runtime/config.h"
 #include "runtime/config_walk.h"
 #include "runtime/failure.h"
 #include "runtime/job.h"
 #include "runtime/jsonfile.h"
+#include "runtime/model_dir.h"
+#include "runtime/mpi_peers.h"
 #include "runtime/mpi_process.h"
 #include "runtime/threads.h"
 #include "runtime/signals.h"
+#include "runtime/train_s3.h"
 
 struct train_opts {
     const char *root;
     const char *algorithm;
     const char *algorithm_from; /* "--algorithm", "SMALGO_ALGORITHM" or NULL */
+    struct smg_train_s3 s3;     /* --channel NAME=s3://..., --output s3://..., --job-name */
+    const char *checkpoint_dir; /* --checkpoint-dir, or NULL */
 };
 
 static void usage(FILE *out)
@@ -54,8 +61,16 @@ static void usage(FILE *out)
         fprintf(out, "%s\n                        %s means %s", i ? "," : "",
                 smg_algorithms[i]->identifying_hp, smg_algorithms[i]->name);
     fprintf(out, ")\n"
+                 "  --channel NAME=s3://bucket/prefix/   read channel NAME from S3 (repeatable)\n"
+                 "  --output s3://bucket/prefix/   upload <prefix>/<job>/output/model.tar.gz\n"
+                 "  --job-name NAME     the <job> of --output (default: $TRAINING_JOB_NAME)\n"
+                 "  --checkpoint-dir DIR  write checkpoints to DIR and resume from them (default:\n"
+                 "                      $SMALGO_CHECKPOINT_DIR, else DIR/checkpoints of the ML\n"
+                 "                      root when that folder exists, else none)\n"
                  "  --help              this text\n\n"
-                 "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO).\n");
+                 "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
+                 "SMALGO_PIPE_STALL_TIMEOUT (seconds without data from its writer; default 300),\n"
+                 "SMALGO_CHECKPOINT_INTERVAL_S (seconds between checkpoints; fractions allowed).\n");
 }
 
 /* 0: run; 1: help printed; -1: usage error (printed). */
@@ -75,6 +90,23 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
                 o->root = argv[++i];
             else
                 o->algorithm = argv[++i];
+        } else if (strcmp(a, "--channel") == 0 && i + 1 < argc) {
+            if (!smg_train_s3_add_channel(&o->s3, argv[++i])) {
+                fprintf(stderr,
+                        "smalgo train: --channel wants NAME=s3://bucket/prefix/ (at most "
+                        "%d)\n",
+                        SMG_TRAIN_S3_MAX_CHANNELS);
+                return -1;
+            }
+        } else if ((strcmp(a, "--output") == 0 || strcmp(a, "--job-name") == 0) && i + 1 < argc) {
+            if (a[2] == 'o')
+                o->s3.output = argv[++i];
+            else
+                o->s3.job_name = argv[++i];
+        } else if (strcmp(a, "--checkpoint-dir") == 0 && i + 1 < argc) {
+            o->checkpoint_dir = argv[++i];
+        } else if (strncmp(a, "--checkpoint-dir=", 17) == 0) {
+            o->checkpoint_dir = a + 17;
         } else if (strncmp(a, "--ml-root=", 10) == 0) {
             o->root = a + 10;
         } else if (strncmp(a, "--algorithm=", 12) == 0) {
@@ -84,6 +116,10 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
             usage(stderr);
             return -1;
         }
+    }
+    if (o->s3.output != NULL && strncmp(o->s3.output, "s3://", 5) != 0) {
+        fprintf(stderr, "smalgo train: --output wants s3://bucket/prefix/\n");
+        return -1;
     }
     if (o->algorithm != NULL)
         o->algorithm_from = "--algorithm";
@@ -216,6 +252,26 @@ static int pipe_timeout(struct smg_job *job, struct smg_error *err)
     return SMG_OK;
 }
 
+/* SMALGO_PIPE_STALL_TIMEOUT: seconds (fractions allowed) without data before a writer has stalled.
+ */
+static int pipe_stall_timeout(struct smg_job *job, struct smg_error *err)
+{
+    const char *s = getenv("SMALGO_PIPE_STALL_TIMEOUT");
+    char *end = NULL;
+    double v;
+
+    if (s == NULL || *s == '\0')
+        return SMG_OK;
+    v = strtod(s, &end);
+    if (strspn(s, "0123456789.") != strlen(s) || *end != '\0' || !(v >= 0.001 && v <= 86400.0))
+        return smg_error_set(err, SMG_ECONFIG,
+                             "SMALGO_PIPE_STALL_TIMEOUT='%.40s' is not a number of seconds from "
+                             "0.001 to 86400",
+                             s);
+    job->pipe_stall_ms = (int)(v * 1000.0 + 0.5);
+    return SMG_OK;
+}
+
 /* smg_config_walk callback: the file must open for reading; adds its size to *(double *)ctx. */
 static int check_readable_size(const char *path, void *ctx, struct smg_error *err)
 {
@@ -223,6 +279,23 @@ static int check_readable_size(const char *path, void *ctx, struct smg_error *er
     struct stat st;
     if (rc == SMG_OK && stat(path, &st) == 0 && S_ISREG(st.st_mode))
         *(double *)ctx += (double)st.st_size;
+    return rc;
+}
+
+/*
+ * A channel folder holding a SageMaker manifest (io/s3/s3_manifest.h) has data
+ * when the manifest lists an object: count it as one byte (its size is S3's
+ * to tell; a missing object fails when it is read, naming its URI).
+ */
+static int count_manifest_objects(const char *dir, double *bytes, struct smg_error *err)
+{
+    struct smg_file_list listed = {NULL, 0};
+    bool found;
+    int rc = smg_s3_manifest_scan_folder(dir, &listed, &found, err);
+
+    if (rc == SMG_OK && found && listed.count > 0 && *bytes == 0.0)
+        *bytes = 1.0;
+    smg_file_list_clear(&listed);
     return rc;
 }
 
@@ -284,7 +357,8 @@ static int check_channels(struct smg_job *job, struct smg_error *err)
             return smg_error_set(err, SMG_ECONFIG,
                                  "channel '%s' is in %s mode but %s is not a folder", ch->name,
                                  ch->mode == SMG_MODE_FASTFILE ? "FastFile" : "File", dir);
-        if ((rc = smg_config_walk(dir, check_readable_size, &bytes[i], err)) != SMG_OK)
+        if ((rc = smg_config_walk(dir, check_readable_size, &bytes[i], err)) != SMG_OK ||
+            (rc = count_manifest_objects(dir, &bytes[i], err)) != SMG_OK)
             return rc;
         if (job->rank_on_host == 0)
             smg_log_info("The channel '%s' is in %s input mode under %s, content type %s.",
@@ -309,12 +383,21 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
                              "folder holding input/config and input/data",
                              job->root, exists ? "is not a folder" : "does not exist");
     }
+    if (o->checkpoint_dir != NULL &&
+        snprintf(job->checkpoint_dir, sizeof(job->checkpoint_dir), "%s", o->checkpoint_dir) >=
+            (int)sizeof(job->checkpoint_dir))
+        return smg_error_set(err, SMG_ECONFIG, "--checkpoint-dir is too long");
     job->stop = smg_signals_install(job->output_dir);
     smg_failure_clear(job->output_dir);
     smg_job_assign_ranks(job); /* from mpirun's variables, so only one rank per host logs */
-    if ((rc = pipe_timeout(job, err)) != SMG_OK || (rc = smg_config_load(job, err)) != SMG_OK)
+    if (job->rank_on_host == 0 && job->comm.rank == 0 &&
+        (rc = smg_train_s3_channels(&o->s3, job->data_dir, err)) != SMG_OK)
+        return rc;
+    if ((rc = pipe_timeout(job, err)) != SMG_OK || (rc = pipe_stall_timeout(job, err)) != SMG_OK ||
+        (rc = smg_config_load(job, err)) != SMG_OK)
         return rc;
     smg_job_assign_ranks(job);
+    smg_mpi_peers_share(job); /* so a stop handler can name a rank that died */
     if (job->n_hosts > 1 && job->comm.size == 1 && job->rank_on_host == 0)
         smg_log_warn("%zu hosts are listed but this process is not under mpirun: host %s trains "
                      "on its own data only",
@@ -323,13 +406,15 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
         (rc = smg_threads_pool(job->ranks_on_host, job->rank_on_host == 0, &job->pool, err)) !=
             SMG_OK)
         return rc;
-    if (mkdir(job->model_dir, 0755) != 0 && errno != EEXIST)
-        return smg_error_set(err, SMG_EIO, "cannot create the model folder %s: %s", job->model_dir,
-                             strerror(errno));
+    if ((rc = smg_model_dir_prepare(job->model_dir, job->rank_on_host == 0, err)) != SMG_OK)
+        return rc;
     t0 = smg_now();
     smg_job_add_timing(job, "setuptime", (t0 - job->start_time) * 1000.0);
     rc = job->algorithm->train(job, err);
     if (rc != SMG_OK)
+        return rc;
+    if (o->s3.output != NULL && job->comm.rank == 0 &&
+        (rc = smg_train_s3_upload(&o->s3, job->model_dir, job->output_dir, err)) != SMG_OK)
         return rc;
     smg_job_add_timing(job, "totaltime", (smg_now() - job->start_time) * 1000.0);
     smg_job_emit_metrics(job);
@@ -352,12 +437,22 @@ int smg_cmd_train(int argc, char **argv)
     if (rc == SMG_OK)
         rc = run(&job, &opts, &err);
     if (rc != SMG_OK) {
-        if (job.stop != NULL && *job.stop != 0) {
+        if (job.stop != NULL && *job.stop != 0 && job.model_written[0] != '\0') {
             smg_error_clear(&err);
             smg_error_set(&err, SMG_ESTOPPED,
                           "training stopped by %s (StopTrainingJob, MaxRuntimeInSeconds or "
-                          "Ctrl-C) at a mini-batch boundary; no model was written",
-                          smg_signal_name((int)*job.stop));
+                          "Ctrl-C) after the model was written to %s (it is complete); what "
+                          "followed it (such as scoring the test channel) did not finish",
+                          smg_signal_name((int)*job.stop), job.model_written);
+        } else if (job.stop != NULL && *job.stop != 0) {
+            smg_error_clear(&err);
+            smg_error_set(&err, SMG_ESTOPPED,
+                          "training stopped by %s (StopTrainingJob, MaxRuntimeInSeconds or "
+                          "Ctrl-C) at a mini-batch boundary; no model was written%s",
+                          smg_signal_name((int)*job.stop),
+                          job.checkpoints > 0 ? "; its progress is in a checkpoint: restart the "
+                                                "job with the same checkpoint folder to resume"
+                                              : "");
         }
         if (err.status == SMG_OK)
             smg_error_set(&err, rc, "training failed: %s", smg_status_str(rc));

@@ -51,7 +51,9 @@
 #include "io/base/log.h"
 #include "io/codec.h"
 #include "runtime/algorithm.h"
+#include "runtime/algos/pca_checkpoint.h"
 #include "runtime/job.h"
+#include "runtime/job_memory.h"
 #include "runtime/ndarray_value.h"
 
 #include <math.h>
@@ -132,6 +134,33 @@ static int sketch_choice(enum smg_pca_sketch_kind *kind, struct smg_error *err)
                          "environment variable SMALGO_PCA_SKETCH='%.40s' is not gram or signs", v);
 }
 
+/*
+ * The big buffers the settings imply, checked before any is allocated
+ * (job_memory.h): regular mode's d x d matrix, randomized mode's sketch of
+ * l = num_components + extra_components rows (-1 means max(10, num_components)):
+ * the Gram sketch holds 2 (3 l + 1) x d doubles, the sign sketch l x d.
+ */
+static int check_memory(struct smg_job *job, const struct smg_pca_config *cfg, size_t batch_rows,
+                        struct smg_error *err)
+{
+    const double d = (double)cfg->feature_dim;
+    const double k = (double)cfg->num_components;
+    const double l =
+        k + (cfg->extra_components < 0 ? (k > 10.0 ? k : 10.0) : (double)cfg->extra_components);
+    const double sketch = cfg->sketch == SMG_PCA_SKETCH_GRAM ? 2.0 * (3.0 * l + 1.0) : l;
+    const struct smg_mem_term terms[] = {
+        {"3 batch buffers of mini_batch_size x feature_dim floats",
+         3.0 * (double)batch_rows * d * 4},
+        cfg->mode == SMG_PCA_REGULAR
+            ? (struct smg_mem_term){"a feature_dim x feature_dim matrix of doubles", d * d * 8}
+            : (struct smg_mem_term){"a randomized sketch of feature_dim x "
+                                    "(num_components + extra_components) doubles",
+                                    sketch * d * 8},
+    };
+
+    return smg_job_check_memory(job, terms, 2, cfg->feature_dim, err);
+}
+
 static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *batch_rows,
                        struct smg_error *err)
 {
@@ -155,7 +184,7 @@ static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *
     *batch_rows = (size_t)hp.mini_batch_size;
     if (hp.epochs > 1)
         smg_log_info("PCA makes one pass over the data; epochs=%lld is ignored", hp.epochs);
-    return SMG_OK;
+    return check_memory(job, cfg, *batch_rows, err);
 }
 
 static int update_batch(void *p, const struct smg_batch *b, struct smg_error *err)
@@ -240,15 +269,19 @@ static void log_sketch(const struct smg_pca_config *cfg, const struct smg_pca *p
 }
 
 /* One pass over this rank's share of `train` (with several ranks it may get no files). */
-static int stream_train(struct smg_job *job, const struct smg_pca_config *cfg, struct smg_pca *p,
-                        size_t batch_rows, struct smg_error *err)
+static int stream_train(struct smg_job *job, const struct smg_pca_config *cfg,
+                        struct smg_pca_ckpt *ck, size_t batch_rows, struct smg_error *err)
 {
+    struct smg_pca *p = ck->p;
     struct smg_job_pass pass = {0, 0.0, 0.0, 0.0};
     uint64_t local_rows;
     int rc;
 
-    rc = smg_job_read_channel(job, "train", cfg->feature_dim, batch_rows, update_batch, p, &pass,
-                              err);
+    if (smg_pca_ckpt_on(ck))
+        rc = smg_pca_ckpt_read(ck, job, cfg->feature_dim, batch_rows, &pass, err);
+    else
+        rc = smg_job_read_channel(job, "train", cfg->feature_dim, batch_rows, update_batch, p,
+                                  &pass, err);
     if (rc != SMG_OK)
         return rc;
     local_rows = smg_pca_rows(p);
@@ -293,16 +326,32 @@ static int finish(struct smg_job *job, const struct smg_pca_config *cfg, struct 
     return SMG_OK;
 }
 
+/* Checkpoints (pca_checkpoint.h): what must match is the resolved configuration. */
+static int checkpoints_open(struct smg_job *job, struct smg_pca_ckpt *ck, struct smg_pca *p,
+                            struct smg_error *err)
+{
+    char *hp = smg_hparams_to_json(job->hp);
+    int rc;
+
+    if (hp == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory setting up checkpoints");
+    rc = smg_pca_ckpt_open(ck, job, hp, p, err);
+    smg_free(hp);
+    return rc;
+}
+
 static enum smg_status train(struct smg_job *job, struct smg_error *err)
 {
     struct smg_pca_config cfg;
     struct smg_pca *p = NULL;
     struct smg_pca_result res;
+    struct smg_pca_ckpt ck;
     size_t batch_rows;
     double t0 = smg_now();
     int rc;
 
     memset(&res, 0, sizeof(res));
+    memset(&ck, 0, sizeof(ck));
     if ((rc = read_config(job, &cfg, &batch_rows, err)) != SMG_OK)
         return rc;
     job->accept_csr = true; /* sparse channels arrive as CSR (smg_pca_update takes both) */
@@ -312,12 +361,16 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     if (cfg.mode == SMG_PCA_RANDOMIZED && job->rank_on_host == 0)
         log_sketch(&cfg, p);
     smg_job_add_timing(job, "initialize.time", MS(t0));
-    if ((rc = stream_train(job, &cfg, p, batch_rows, err)) != SMG_OK ||
+    if ((rc = checkpoints_open(job, &ck, p, err)) != SMG_OK)
+        goto out;
+    if ((!smg_pca_ckpt_stream_done(&ck) &&
+         (rc = stream_train(job, &cfg, &ck, batch_rows, err)) != SMG_OK) ||
         (rc = finish(job, &cfg, p, &res, err)) != SMG_OK ||
         (rc = write_model(job, &res, err)) != SMG_OK)
         goto out;
     rc = test_metric(job, &res, batch_rows, err);
 out:
+    smg_pca_ckpt_close(&ck);
     smg_pca_result_free(&res);
     smg_pca_free(p);
     return rc;

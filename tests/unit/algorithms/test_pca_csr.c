@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "algorithms/pca.h"
+#include "io/base/buffer.h"
 
 #define N 3000
 #define D 400
@@ -183,6 +184,52 @@ static void test_csr_pool_identical(void **state)
     free_data(&c);
 }
 
+/*
+ * A checkpoint taken after CSR batches (the sign sketch keeps them apart
+ * until a flush) and resumed in a fresh accumulator gives the uninterrupted
+ * model, for both sketches.
+ */
+static void test_csr_state_resume(void **state)
+{
+    static const enum smg_pca_sketch_kind kinds[] = {SMG_PCA_SKETCH_GRAM, SMG_PCA_SKETCH_SIGNS};
+    struct csr c = make_data();
+    (void)state;
+    for (size_t t = 0; t < 2; t++) {
+        struct smg_pca_config cfg = {.feature_dim = D,
+                                     .num_components = 5,
+                                     .subtract_mean = true,
+                                     .mode = SMG_PCA_RANDOMIZED,
+                                     .extra_components = -1,
+                                     .seed = 7,
+                                     .sketch = kinds[t]};
+        struct smg_pca *a, *b;
+        struct smg_pca_result ra, rb;
+        struct smg_buf st;
+        assert_int_equal(smg_pca_new(&cfg, &a, NULL), SMG_OK);
+        assert_int_equal(smg_pca_new(&cfg, &b, NULL), SMG_OK);
+        for (size_t r = 0; r < N; r += 500) {
+            struct smg_batch bt = csr_batch(&c, r, 500);
+            if (r == 1500) {
+                smg_buf_init(&st, (size_t)1 << 20);
+                assert_int_equal(smg_pca_state_save(a, &st, NULL), SMG_OK);
+                assert_int_equal(smg_pca_state_load(b, st.data, st.len, NULL), SMG_OK);
+                smg_buf_free(&st);
+            }
+            assert_int_equal(smg_pca_update(a, &bt, NULL), SMG_OK);
+            if (r >= 1500)
+                assert_int_equal(smg_pca_update(b, &bt, NULL), SMG_OK);
+        }
+        assert_int_equal(smg_pca_solve(a, &ra, NULL), SMG_OK);
+        assert_int_equal(smg_pca_solve(b, &rb, NULL), SMG_OK);
+        assert_close(&ra, &rb);
+        smg_pca_result_free(&ra);
+        smg_pca_result_free(&rb);
+        smg_pca_free(a);
+        smg_pca_free(b);
+    }
+    free_data(&c);
+}
+
 static void test_regular_budget(void **state)
 {
     struct smg_pca_config cfg = {
@@ -215,6 +262,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_csr_equals_dense),
         cmocka_unit_test(test_csr_pool_identical),
+        cmocka_unit_test(test_csr_state_resume),
         cmocka_unit_test(test_regular_budget),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
