@@ -119,8 +119,12 @@ def test_regular_pca_refuses_huge_d(ml_root, smalgo_bin):
     rc, out = run_train(smalgo_bin, ml_root, "pca")
     assert rc != 0
     failure = ml_root.failure.read_text()
-    assert "80000000000 bytes" in failure, failure
-    assert "algorithm_mode=randomized" in failure
+    # Whichever check refuses first: the runtime's memory check against what
+    # this machine allows (hard13, runtime/job_memory.h), or PCA's own d x d
+    # budget (tests/unit/algorithms/test_pca_csr.c covers its message).
+    assert failure.startswith("ClientError"), failure
+    assert ("80000000000 bytes" in failure and "algorithm_mode=randomized" in failure) or \
+        "feature_dim x feature_dim matrix of doubles = 74.5 GiB" in failure, failure
     assert not (ml_root.model / "model_algo-1").exists()
 
 
