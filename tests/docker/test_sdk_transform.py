@@ -11,7 +11,7 @@ and posts each batch to the serving container:
 
 - CSV, SplitType=Line, AssembleWith=Line, MultiRecord with MaxPayloadInMB=1 over
   an input larger than 2 MiB (at least three requests), and SingleRecord (one
-  request per row);
+  request per row; 20 rows, as the SDK spends a good part of a second per request);
 - recordIO-protobuf, SplitType=RecordIO, SingleRecord: local mode strips each
   record's recordIO header and sends the bare protobuf Record (SageMaker keeps the
   framing), which smalgo accepts (io/codec_recordio.c, decode_bare). MultiRecord
@@ -48,7 +48,7 @@ def data():
     rng = np.random.default_rng(17)
     centres = rng.normal(scale=6.0, size=(10, FEATURES))
     return {"train": blobs(rng, 600, centres), "big": blobs(rng, 3000, centres),
-            "small": blobs(rng, 150, centres)}
+            "small": blobs(rng, 20, centres)}
 
 
 def put(s3, key, body):
