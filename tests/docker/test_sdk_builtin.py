@@ -17,7 +17,6 @@ Also here: the images' ECR names as the SDK computes them, and the local S3 serv
 reached with the same endpoint and keys from this machine and from a container on
 the sagemaker-local network.
 """
-import json
 import re
 import subprocess
 
@@ -102,13 +101,13 @@ def test_kmeans_sdk_flow(sdk, tmp_path):
     session, s3 = sdk
     x = blobs(1, 200, 32, 10)
     kmeans = kmeans_estimator(session, 1)
-    assert kmeans.hyperparameters() == dict(  # as the SDK's integration test has it
-        k=str(kmeans.k), force_dense="True", init_method=kmeans.init_method,
-        max_iterations=str(kmeans.max_iterations), tol=str(kmeans.tol),
-        num_trials=str(kmeans.num_trials), local_init_method=kmeans.local_init_method,
-        half_life_time_size=str(kmeans.half_life_time_size), epochs=str(kmeans.epochs),
-        extra_center_factor=str(kmeans.center_factor),
-        eval_metrics=json.dumps(kmeans.eval_metrics))
+    # What SDK 2.257.7 (tests/requirements.txt) sends for them: max_iterations, tol,
+    # num_trials and local_init_method go out as local_lloyd_* names.
+    assert kmeans.hyperparameters() == {
+        "k": "10", "force_dense": "True", "init_method": "random",
+        "local_lloyd_max_iter": "1", "local_lloyd_tol": "1.0", "local_lloyd_num_trials": "1",
+        "local_lloyd_init_method": "kmeans++", "half_life_time_size": "1", "epochs": "1",
+        "extra_center_factor": "1", "eval_metrics": '["ssd", "msd"]'}
     kmeans.fit(kmeans.record_set(x[:100], distribution="FullyReplicated"))
 
     model = KMeansModel(kmeans.model_data, role=ROLE, sagemaker_session=session)
