@@ -19,8 +19,10 @@
  */
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/kmeans_split.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 
@@ -40,6 +42,7 @@ struct smg_kmeans {
     size_t cap_stats;
     uint64_t rows_seen, reseeds;
     double sse;
+    double comm_s; /* wall seconds in the step allreduce */
 };
 
 static size_t step_candidates(const struct smg_kmeans *km)
@@ -271,21 +274,17 @@ enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_b
     rc = ensure_rows(km, b->rows, err);
     if (rc != SMG_OK)
         return rc;
-    rc = smg_kmeans_nearest(km->cf, km->cnorm, km->c, K, d, km->shift, b->x, b->rows, km->labels,
-                            km->dist, km->cfg.kernel, err);
+    rc = smg_kmeans_nearest_pool(km->cfg.pool, km->cf, km->cnorm, km->c, K, d, km->shift, b->x,
+                                 b->rows, km->labels, km->dist, km->cfg.kernel, err);
     if (rc != SMG_OK)
         return rc;
     stats[0] = (double)b->rows;
     for (size_t i = 0; i < b->rows; i++) {
-        uint32_t l = km->labels[i];
         stats[1] += km->dist[i];
         top_insert(td, ti, &ntop, m, km->dist[i], i);
-        if (l == SMG_KMEANS_NO_LABEL)
-            continue;
-        counts[l] += 1.0;
-        for (size_t f = 0; f < d; f++)
-            sums[l * d + f] += (double)b->x[i * d + f] - km->shift[f];
     }
+    smg_kmeans_accumulate_pool(km->cfg.pool, b->x, b->rows, d, K, km->shift, km->labels, counts,
+                               sums);
     slot = sums + K * d + (size_t)rank * m * (2 + d);
     for (size_t t = 0; t < ntop; t++) {
         double *e = slot + t * (2 + d);
@@ -426,7 +425,11 @@ enum smg_status smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm,
     if (rc != SMG_OK)
         return rc;
     if (comm != NULL) {
+        struct timespec a, z;
+        clock_gettime(CLOCK_MONOTONIC, &a);
         rc = smg_comm_sum_f64(comm, km->stats, len, err);
+        clock_gettime(CLOCK_MONOTONIC, &z);
+        km->comm_s += (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) * 1e-9;
         if (rc != SMG_OK)
             return rc;
     }
@@ -466,6 +469,11 @@ uint64_t smg_kmeans_rows_seen(const struct smg_kmeans *km)
 double smg_kmeans_stream_sse(const struct smg_kmeans *km)
 {
     return km->sse;
+}
+
+double smg_kmeans_comm_seconds(const struct smg_kmeans *km)
+{
+    return km->comm_s;
 }
 
 uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km)

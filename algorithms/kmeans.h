@@ -38,7 +38,8 @@
  *
  * Everything is deterministic for a fixed seed, rank count and BLAS thread
  * count: the only randomness is a seeded xoshiro256** generator, and ranks
- * combine through a sum of doubles in a fixed layout.
+ * combine through a sum of doubles in a fixed layout. The number of workers
+ * in cfg.pool does not change a bit (kmeans_split.h).
  */
 #ifndef SMG_KMEANS_H
 #define SMG_KMEANS_H
@@ -49,6 +50,7 @@
 
 #include "algorithms/comm.h"
 #include "io/base/batch.h"
+#include "io/base/pool.h"
 #include "io/base/status.h"
 
 /* extra_center_factor=auto and local_lloyd_num_trials=auto resolve to these. */
@@ -91,6 +93,10 @@ struct smg_kmeans_config {
     unsigned lloyd_trials;
     bool quiet; /* no log lines (ranks other than 0) */
     enum smg_kmeans_kernel kernel;
+    /* Workers for the step's assignment and sums (kmeans_split.h); NULL = this
+     * thread only. Borrowed: the owner frees it after the state. The model is
+     * bit-identical whatever its size. */
+    struct smg_pool *pool;
 };
 
 struct smg_kmeans;
@@ -149,6 +155,8 @@ const double *smg_kmeans_weights(const struct smg_kmeans *km);
 uint64_t smg_kmeans_rows_seen(const struct smg_kmeans *km);
 double smg_kmeans_stream_sse(const struct smg_kmeans *km);
 uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km);
+/* Wall seconds spent in the steps' allreduce so far (the benchmark's stage split). */
+double smg_kmeans_comm_seconds(const struct smg_kmeans *km);
 
 /*
  * Shrink K -> k (kmeans_lloyd.c): weighted Lloyd on the non-empty streaming

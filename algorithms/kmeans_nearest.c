@@ -39,6 +39,7 @@
 #include <string.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/kmeans_split.h"
 #include "io/base/alloc.h"
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -59,6 +60,11 @@ static size_t block_rows(size_t k, size_t dim)
     if (b > 4096)
         b = 4096;
     return b;
+}
+
+size_t smg_kmeans_nearest_block(size_t k, size_t dim)
+{
+    return dim <= SMG_NEAREST_FUSED_MAX_DIM ? FUSED_BLOCK_ROWS : block_rows(k, dim);
 }
 
 /* Portable fused scores + argmin for nb rows; s holds kp floats of scratch. */

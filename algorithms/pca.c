@@ -2,16 +2,21 @@
  * Streaming PCA, regular mode, and the parts both modes share: the block
  * stager, the rank combine and the result helpers (see pca.h for the maths).
  *
- * Rows are copied into a float stage of block_rows rows (or, when a batch
- * covers a whole block and the stage is empty, used in place); a full block is
- * handed to the mode's block function. Block boundaries therefore sit at fixed
- * positions of the row stream, whatever the caller's batch sizes, which is
- * what makes the result independent of mini_batch_size bit for bit.
+ * Rows are copied into a float stage of `slots` blocks of block_rows rows;
+ * a full stage is handed to the mode's block function. Block boundaries
+ * therefore sit at fixed positions of the row stream, whatever the caller's
+ * batch sizes, which is what makes the result independent of
+ * mini_batch_size bit for bit.
  *
- * Regular block update, in double: the block's mean b (exact to rounding),
- * Xc = X - 1 b^T into a double buffer, M2 += Xc^T Xc by one dsyrk (upper
- * triangle of a row-major matrix), then Chan's merge of (n_a, mean) with
- * (m, b): delta = b - mean, mean += delta m / n, M2 += delta delta^T n_a m / n.
+ * Regular block update, in double, in two steps. On the worker pool (one
+ * slot, i.e. one block, per worker): the block's mean b (exact to rounding),
+ * Xc = X - 1 b^T into a double buffer and its own co-moment M2_b = Xc^T Xc
+ * from zero by one dsyrk (upper triangle of a row-major matrix). Then on
+ * the calling thread, block after block in stream order, Chan's merge of
+ * (n_a, mean, M2) with (m, b, M2_b): delta = b - mean, M2 += M2_b +
+ * delta delta^T n_a m / n, mean += delta m / n. Every block's statistics
+ * depend on its rows alone and the merges run in one fixed order, so the
+ * result is bit-identical whatever the number of workers (and slots).
  *
  * Why double dsyrk, measured with benchmarks/bench_pca_update.c (2 shared
  * cores, OPENBLAS_CORETYPE=Haswell): at d=316 the dsyrk is ~2.2 us/row, about
@@ -23,9 +28,9 @@
  * cannot hold 1e-6 on the small eigenvalues, so it is not used (on the d=6
  * taxi case it gives 1.2e-7 with blocks up to 4096, 1.4e-6 at 16k, but there
  * decoding, not the update, is the bottleneck anyway). Block
- * sizes 256..4096 cost the same within noise. OpenBLAS keeps its default
- * thread count: end to end at d=316 two threads took 0.34-0.42 s against
- * 0.46 s for one (200k rows, load ~2.7).
+ * sizes 256..4096 cost the same within noise. The runtime sets OpenBLAS to
+ * one thread (runtime/threads.h): the cores are used by the pool, a block
+ * per worker, which also keeps the model independent of the thread count.
  */
 #include "algorithms/pca.h"
 #include "algorithms/pca_sketch.h"
@@ -42,15 +47,18 @@ struct smg_pca {
     struct smg_pca_config cfg;
     size_t d;
     size_t block_rows;
-    float *stage; /* block_rows * d */
+    size_t slots; /* blocks staged before they are processed (regular: one per worker) */
+    float *stage; /* slots * block_rows * d */
     size_t staged;
     uint64_t rows; /* rows added here (after combine: the total) */
     /* regular mode */
     double n;
     double *mean; /* d */
     double *m2;   /* d * d, upper triangle (row-major) valid */
-    double *bmean;
-    double *xc; /* block_rows * d */
+    /* per slot: a block's mean, its centred rows and its co-moment from zero */
+    double *bmean; /* slots * d */
+    double *xc;    /* slots * block_rows * d */
+    double *m2b;   /* slots * d * d */
     /* randomized mode */
     struct smg_pca_sketch *sk;
 };
@@ -63,6 +71,23 @@ static size_t auto_block_rows(size_t width)
     if (m > 4096)
         m = 4096;
     return m;
+}
+
+/*
+ * Blocks staged and computed at once in regular mode: one per worker, as
+ * long as their d x d co-moments fit in SMG_PCA_PARALLEL_BYTES. The model
+ * does not depend on it: blocks sit at the same stream positions and merge
+ * in the same order whatever the count.
+ */
+static size_t regular_slots(const struct smg_pool *pool, size_t d, size_t block_rows)
+{
+    size_t w = smg_pool_size(pool), dd, bd, per;
+    if (w <= 1 || !smg_mul_size(d, d, &dd) || !smg_mul_size(block_rows, d, &bd) ||
+        !smg_mul_size(dd + bd, sizeof(double), &per) || per == 0)
+        return 1;
+    if (w > SMG_PCA_PARALLEL_BYTES / per)
+        w = SMG_PCA_PARALLEL_BYTES / per;
+    return w >= 1 ? w : 1;
 }
 
 static int check_config(const struct smg_pca_config *cfg, struct smg_error *err)
@@ -118,11 +143,13 @@ enum smg_status smg_pca_new(const struct smg_pca_config *cfg, struct smg_pca **o
             goto out;
     } else {
         p->block_rows = cfg->block_rows ? cfg->block_rows : auto_block_rows(p->d);
+        p->slots = regular_slots(cfg->pool, p->d, p->block_rows);
         p->mean = alloc_doubles(p->d, 1);
-        p->bmean = alloc_doubles(p->d, 1);
+        p->bmean = alloc_doubles(p->slots, p->d);
         p->m2 = alloc_doubles(p->d, p->d);
-        p->xc = alloc_doubles(p->block_rows, p->d);
-        if (!p->mean || !p->bmean || !p->m2 || !p->xc) {
+        p->xc = alloc_doubles(p->slots * p->block_rows, p->d);
+        p->m2b = alloc_doubles(p->slots * p->d, p->d);
+        if (!p->mean || !p->bmean || !p->m2 || !p->xc || !p->m2b) {
             rc = smg_error_set(err, SMG_ENOMEM,
                                "pca: out of memory for the %zu x %zu covariance matrix of "
                                "regular mode (algorithm_mode=randomized needs O(d) memory)",
@@ -130,7 +157,9 @@ enum smg_status smg_pca_new(const struct smg_pca_config *cfg, struct smg_pca **o
             goto out;
         }
     }
-    if (!smg_mul_size(p->block_rows, p->d, &stage_n) ||
+    if (p->slots == 0)
+        p->slots = 1;
+    if (!smg_mul_size(p->slots * p->block_rows, p->d, &stage_n) ||
         !smg_mul_size(stage_n, sizeof(float), &stage_bytes) ||
         (p->stage = smg_malloc(stage_bytes)) == NULL) {
         rc =
@@ -153,16 +182,16 @@ void smg_pca_free(struct smg_pca *p)
     smg_free(p->m2);
     smg_free(p->bmean);
     smg_free(p->xc);
+    smg_free(p->m2b);
     smg_pca_sketch_free(p->sk);
     smg_free(p);
 }
 
-/* Chan merge of m rows at x (row-major) into (n, mean, m2). */
-static void regular_block(struct smg_pca *p, const float *x, size_t m)
+/* A block's mean (exact to rounding) and co-moment from zero, into a slot. */
+static void block_stats(struct smg_pca *p, size_t slot, const float *x, size_t m)
 {
     const size_t d = p->d;
-    double *b = p->bmean, *xc = p->xc;
-    double n_a = p->n, n = p->n + (double)m, f;
+    double *b = p->bmean + slot * d, *xc = p->xc + slot * p->block_rows * d;
 
     for (size_t j = 0; j < d; j++)
         b[j] = 0.0;
@@ -174,12 +203,25 @@ static void regular_block(struct smg_pca *p, const float *x, size_t m)
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < d; j++)
             xc[i * d + j] = (double)x[i * d + j] - b[j];
-    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, xc, (int)d, 1.0, p->m2,
-                (int)d);
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)d, (int)m, 1.0, xc, (int)d, 0.0,
+                p->m2b + slot * d * d, (int)d);
+}
+
+/* Chan merge of a slot's block of m rows into (n, mean, m2). */
+static void merge_block(struct smg_pca *p, size_t slot, size_t m)
+{
+    const size_t d = p->d;
+    double *b = p->bmean + slot * d;
+    const double *m2b = p->m2b + slot * d * d;
+    double n_a = p->n, n = p->n + (double)m, f;
+
     /* b becomes delta = b - mean; the merge term uses it twice. */
     for (size_t j = 0; j < d; j++)
         b[j] -= p->mean[j];
     f = n_a * (double)m / n;
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = i; j < d; j++)
+            p->m2[i * d + j] += m2b[i * d + j];
     if (f > 0.0)
         for (size_t i = 0; i < d; i++)
             for (size_t j = i; j < d; j++)
@@ -189,24 +231,39 @@ static void regular_block(struct smg_pca *p, const float *x, size_t m)
     p->n = n;
 }
 
-static void process_block(struct smg_pca *p, const float *x, size_t m)
+/* Block `part` of the stage (the last may be short): one worker's share. */
+static void stats_part(void *ctx, size_t part, size_t begin, size_t end)
 {
-    if (p->sk != NULL)
-        smg_pca_sketch_block(p->sk, x, m, p->rows - m);
-    else
-        regular_block(p, x, m);
+    struct smg_pca *p = ctx;
+    size_t m = p->block_rows, r0 = part * m, rows = p->staged - r0 < m ? p->staged - r0 : m;
+    (void)begin, (void)end;
+    block_stats(p, part, p->stage + r0 * p->d, rows);
 }
 
+/*
+ * Process every staged row: regular mode computes the blocks' statistics on
+ * the pool, one block per worker, then merges them in stream order on this
+ * thread; randomized mode updates its sketch with the (single) block.
+ */
 static void flush(struct smg_pca *p)
 {
-    if (p->staged > 0)
-        process_block(p, p->stage, p->staged);
+    size_t m = p->block_rows, blocks = (p->staged + m - 1) / m;
+
+    if (p->staged == 0)
+        return;
+    if (p->sk != NULL) {
+        smg_pca_sketch_block(p->sk, p->stage, p->staged, p->rows - p->staged);
+    } else {
+        smg_pool_run(p->cfg.pool, blocks, blocks, stats_part, p);
+        for (size_t i = 0; i < blocks; i++)
+            merge_block(p, i, p->staged - i * m < m ? p->staged - i * m : m);
+    }
     p->staged = 0;
 }
 
 enum smg_status smg_pca_update(struct smg_pca *p, const struct smg_batch *b, struct smg_error *err)
 {
-    const size_t d = p->d, m = p->block_rows;
+    const size_t d = p->d, cap = p->slots * p->block_rows;
     const float *x = b->x;
     size_t left = b->rows;
 
@@ -215,24 +272,14 @@ enum smg_status smg_pca_update(struct smg_pca *p, const struct smg_batch *b, str
                              "pca: a batch has %zu features per row, expected %zu (feature_dim)",
                              b->cols, d);
     while (left > 0) {
-        if (p->staged == 0 && left >= m) {
-            /* A whole block in place: no copy, same boundaries as staging. */
-            p->rows += m;
-            process_block(p, x, m);
-            x += m * d;
-            left -= m;
-            continue;
-        }
-        size_t take = m - p->staged < left ? m - p->staged : left;
+        size_t take = cap - p->staged < left ? cap - p->staged : left;
         memcpy(p->stage + p->staged * d, x, take * d * sizeof(float));
         p->staged += take;
         p->rows += take;
         x += take * d;
         left -= take;
-        if (p->staged == m) {
-            process_block(p, p->stage, m);
-            p->staged = 0;
-        }
+        if (p->staged == cap)
+            flush(p);
     }
     return SMG_OK;
 }

@@ -37,7 +37,7 @@
  *
  * Determinism: for fixed data, configuration, rank count and BLAS thread
  * count, every result is bit for bit the same; in regular mode it does not
- * depend on the mini-batch boundaries either.
+ * depend on the mini-batch boundaries or on the size of cfg.pool either.
  */
 #ifndef SMG_PCA_H
 #define SMG_PCA_H
@@ -48,6 +48,7 @@
 
 #include "algorithms/comm.h"
 #include "io/base/batch.h"
+#include "io/base/pool.h"
 #include "io/base/status.h"
 
 enum smg_pca_mode { SMG_PCA_REGULAR = 0, SMG_PCA_RANDOMIZED = 1 };
@@ -64,7 +65,14 @@ struct smg_pca_config {
     uint64_t seed;              /* randomized: sign matrix seed */
     int rank;                   /* randomized: mixed into the signs so ranks differ */
     size_t block_rows;          /* rows per internal block; 0 = automatic */
+    /* Workers for regular mode's block statistics (one block each); NULL =
+     * this thread only. Borrowed: the owner frees it after the accumulator.
+     * The result is bit-identical whatever its size. */
+    struct smg_pool *pool;
 };
+
+/* Regular mode stages at most this many bytes of per-worker block scratch. */
+#define SMG_PCA_PARALLEL_BYTES ((size_t)256 << 20)
 
 struct smg_pca_result {
     size_t feature_dim;

@@ -13,7 +13,8 @@
  * --first-read bytes (default 16 KiB, more than any config file smalgo reads),
  * i.e. when the job starts reading its training data, in File and Pipe mode
  * alike. On exit, write one JSON object to OUT:
- *   {"status": 0, "wall_s": 1.23, "first_read_s": 0.01, "maxrss_kb": 10336}
+ *   {"status": 0, "wall_s": 1.23, "first_read_s": 0.01, "maxrss_kb": 10336, "cpu_s": 0.98}
+ * (cpu_s: the program's user + system CPU time, children it reaped included)
  * (first_read_s is -1 if never seen) and exit with the child's exit code.
  *
  *   bench_spawn OUT [--first-read BYTES] -- command [args...]
@@ -122,8 +123,12 @@ int main(int argc, char **argv)
         perror("bench_spawn: output file");
         return 127;
     }
-    fprintf(out, "{\"status\": %d, \"wall_s\": %.6f, \"first_read_s\": %.6f, \"maxrss_kb\": %ld}\n",
-            code, wall, first, ru.ru_maxrss);
+    fprintf(out,
+            "{\"status\": %d, \"wall_s\": %.6f, \"first_read_s\": %.6f, \"maxrss_kb\": %ld, "
+            "\"cpu_s\": %.6f}\n",
+            code, wall, first, ru.ru_maxrss,
+            (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+                (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6);
     fclose(out);
     return code;
 usage:

@@ -41,6 +41,7 @@ class Child:
         self.stdout = stdout
         self.stderr = stderr
         self.t_start = t_start  # time.monotonic() at launch
+        self.cpu_s = None  # user + system CPU of the program, when bench_spawn reports it
 
     def check(self):
         if self.rc != 0:
@@ -86,7 +87,9 @@ def finish(handle):
     finally:
         os.unlink(res)
     first = r["first_read_s"] if r["first_read_s"] >= 0 else None
-    return Child(cmd, p.returncode, r["wall_s"], r["maxrss_kb"], first, texts[0], texts[1], t0)
+    c = Child(cmd, p.returncode, r["wall_s"], r["maxrss_kb"], first, texts[0], texts[1], t0)
+    c.cpu_s = r.get("cpu_s")
+    return c
 
 
 def run(cmd, env=None):

@@ -45,14 +45,14 @@ PEERS = ["sklearn_pca", "sklearn_ipca", "sklearnex_pca", "sklearn_kmeans", "skle
 KIND = {p: ("pca" if p.endswith("pca") else "kmeans") for p in PEERS}
 
 
-def load(folder):
-    """All shards of folder, in name order, decoded into one float32 array."""
+def load(folder, d=taxi_gen.FEATURE_DIM):
+    """All shards of folder, in name order, decoded into one float32 array of d columns."""
     parts = []
     for name in sorted(os.listdir(folder)):
         if name.startswith("."):
             continue
         with open(os.path.join(folder, name), "rb") as f:
-            parts.append(taxi_gen.decode_recordio(f.read()))
+            parts.append(taxi_gen.decode_recordio(f.read(), d))
     return np.concatenate(parts)
 
 
@@ -122,6 +122,7 @@ def main():
     p.add_argument("mode", choices=["fit", "eval"])
     p.add_argument("--peer")
     p.add_argument("--data", required=True)
+    p.add_argument("--dim", type=int, default=taxi_gen.FEATURE_DIM, help="features per record")
     p.add_argument("--components", type=int, default=5)
     p.add_argument("--k", type=int, default=10)
     p.add_argument("--epochs", type=int, default=3)
@@ -132,7 +133,7 @@ def main():
     a = p.parse_args()
 
     t0 = time.perf_counter()
-    x = load(a.data)
+    x = load(a.data, a.dim)
     load_s = time.perf_counter() - t0
     out = {"rows": int(x.shape[0]), "d": int(x.shape[1]), "load_s": load_s,
            "data_mb": x.nbytes / 1e6}

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The benchmark suite behind `make bench`: one command, every figure, one run.
 
-What it runs, in order (each part writes benchmarks/results/<part>.json):
+What it runs, in order (each part writes <results>/<part>.json; --results is
+build/bench/ by default, untracked; benchmarks/results/ holds the committed run):
   limits  bench_limits (C): memcpy, FIFO with a 1 MiB pipe, SGEMM, BLAS config
   data    taxi_gen.py: NYC-taxi-like recordIO-protobuf shards at 1x, 4x, 16x
   study   the SageMaker Pipe-mode study at our scale: smalgo PCA and k-means
@@ -14,8 +15,11 @@ What it runs, in order (each part writes benchmarks/results/<part>.json):
           faiss.Kmeans, scikit-learn-intelex PCA/KMeans at 1x, each in its own
           process: load and fit time, peak RSS, quality; smalgo's models scored
           by the same code; PCA and faiss again at 4x and 16x for the RSS curve
+  real    bench_real.py: the real NYC taxi trips of ../shared/data/nyc-taxi
+          (skipped when absent): smalgo convert, smalgo vs the same peers, 1 vs
+          2 workers with the stage split, the map and PCA-spectrum pictures
 Then charts.py draws PNGs and a summary table is printed (and saved as
-results/summary.md).
+<results>/summary.md).
 
 How: every measured program is a child process (common.py) reaped with
 os.wait4 for its own peak RSS; start-up is read from /proc/<pid>/io. Figures are
@@ -329,14 +333,16 @@ def main():
     p.add_argument("--scale", type=int, default=1, help="multiply every data size")
     p.add_argument("--repeats", type=int, default=3, help="runs per figure at 1x (median)")
     p.add_argument("--peer-repeats", type=int, default=0, help="runs per peer (default: --repeats)")
-    p.add_argument("--only", default="limits,data,study,mpi,peers,charts")
+    p.add_argument("--only", default="limits,data,study,mpi,peers,real,charts")
     p.add_argument("--skip-peers", default="", help="comma-separated peer names")
     p.add_argument("--seed", type=int, default=2015)
     p.add_argument("--quick", action="store_true", help="short limits run (for testing)")
     p.add_argument("--work", default=None, help="scratch folder (default: a new temp folder)")
     p.add_argument("--keep", action="store_true", help="keep the scratch folder")
-    p.add_argument("--results", default=os.path.join(common.HERE, "results"))
+    # build/bench is untracked; `make bench BENCH_REFRESH=1` passes benchmarks/results.
+    p.add_argument("--results", default=os.path.join(common.HERE, "..", "build", "bench"))
     a = p.parse_args()
+    os.makedirs(a.results, exist_ok=True)
     a.skip_peers = set(filter(None, a.skip_peers.split(",")))
     a.mpi_always = False
     parts = a.only.split(",")
@@ -357,6 +363,13 @@ def main():
             s.mpi()
         if "peers" in parts:
             s.peers()
+        if "real" in parts:  # real NYC taxi trips (bench_real.py); skipped without the data
+            import bench_real
+
+            for path in bench_real.run(argparse.Namespace(
+                    repeats=a.repeats, skip_peers=a.skip_peers, no_peers=False), s.smalgo,
+                    os.path.join(s.work, "real"), a.results):
+                log("chart %s" % path)
     finally:
         if not a.keep and a.work is None:
             shutil.rmtree(s.work, ignore_errors=True)

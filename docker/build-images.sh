@@ -33,7 +33,9 @@ if [ -z "$base" ]; then
     fi
 fi
 
-set -- --build-arg BASE_IMAGE="$base" --build-arg JOBS="$jobs"
+set -- --build-arg BASE_IMAGE="$base" --build-arg JOBS="$jobs" \
+    --build-arg SMALGO_BUILD_STAGE_LABEL="$tag" \
+    --build-arg SMALGO_GIT_REVISION="$(git -C "$repo" describe --always --dirty --abbrev=12 2>/dev/null || echo unknown)"
 case "$base" in
 debian:*) ;;
 *)
@@ -59,6 +61,9 @@ for target in $targets; do
         --target "$target" -t "$target:$tag" "$@" $extra "$repo" >&2
 done
 echo "build-images: built in $(($(date +%s) - start)) s" >&2
+# The build stage's image is left untagged (dangling, ~650 MB): remove ours, found
+# by the label the Dockerfile gives it with this tag, and nobody else's.
+docker image prune -f --filter "label=org.smalgo.build-stage=$tag" >/dev/null || true
 for target in $targets; do
     docker image inspect -f "$target:$tag {{.Size}}" "$target:$tag" |
         awk '{printf "%s %.1f MB\n", $1, $2 / 1e6}'

@@ -75,6 +75,8 @@ struct smg_channel {
     uint64_t produced;  /* rows published (producer only) */
     uint64_t delivered; /* rows handed to the consumer */
     _Atomic uint64_t bytes;
+    double producer_cpu_s; /* CPU time of the producer threads of all epochs, under mu */
+    double wait_s;         /* consumer time blocked in next_batch, all epochs */
 };
 
 static bool stopped(const struct smg_channel *ch)
@@ -108,9 +110,26 @@ static void publish(struct smg_channel *ch, size_t rows)
     pthread_mutex_unlock(&ch->mu);
 }
 
+/* CPU seconds of the calling thread. */
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
 static void finish(struct smg_channel *ch, int rc, const struct smg_error *err)
 {
+    double cpu = thread_cpu_s();
     pthread_mutex_lock(&ch->mu);
+    ch->producer_cpu_s += cpu;
     ch->producer_rc = rc;
     if (rc != SMG_OK && err != NULL)
         ch->producer_err = *err;
@@ -322,13 +341,18 @@ enum smg_status smg_channel_next_batch(struct smg_channel *ch, struct smg_batch 
         ch->held = false;
         pthread_cond_broadcast(&ch->cv);
     }
-    for (;;) {
+    for (double t0 = 0.0;;) {
         if (stopped(ch)) {
             rc = smg_error_set(err, SMG_ESTOPPED, "channel %s: stopped", ch->name);
             goto out;
         }
-        if (ch->count > 0 || ch->done)
+        if (ch->count > 0 || ch->done) {
+            if (t0 > 0.0)
+                ch->wait_s += mono_s() - t0;
             break;
+        }
+        if (t0 == 0.0)
+            t0 = mono_s();
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += WAIT_TICK_NS;
@@ -380,6 +404,14 @@ void smg_channel_end_epoch(struct smg_channel *ch)
 uint64_t smg_channel_records(const struct smg_channel *ch)
 {
     return ch->delivered;
+}
+
+void smg_channel_times(struct smg_channel *ch, double *producer_cpu_s, double *wait_s)
+{
+    pthread_mutex_lock(&ch->mu);
+    *producer_cpu_s = ch->producer_cpu_s;
+    *wait_s = ch->wait_s;
+    pthread_mutex_unlock(&ch->mu);
 }
 
 uint64_t smg_channel_bytes(const struct smg_channel *ch)

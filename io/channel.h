@@ -100,6 +100,14 @@ void smg_channel_end_epoch(struct smg_channel *ch);
 uint64_t smg_channel_records(const struct smg_channel *ch);
 /* Bytes decoded so far in this epoch (after inflation; includes read-ahead). */
 uint64_t smg_channel_bytes(const struct smg_channel *ch);
+
+/*
+ * Where the time went, summed over the epochs so far: CPU seconds of the
+ * producer thread (reading and decoding, measured when each epoch's producer
+ * ends) and wall seconds the consumer spent blocked in next_batch waiting for
+ * a batch (the part of reading and decoding the consumer could not hide).
+ */
+void smg_channel_times(struct smg_channel *ch, double *producer_cpu_s, double *wait_s);
 const char *smg_channel_name(const struct smg_channel *ch);
 void smg_channel_free(struct smg_channel *ch); /* accepts NULL */
 

@@ -11,6 +11,14 @@
  * row). With --shards N the rows are split as the SDK's _build_shards does
  * (N-1 shards of floor(rows/N) rows, the last takes the rest) into
  * OUT/matrix_<i>.pbr; CSV input is then read twice (once to count rows).
+ *
+ * CSV as published by others (the NYC TLC trip files): --header skips a
+ * header row and lets --columns pick columns by name (case-insensitive) or
+ * 1-based number, in any order (io/csv_select.h); text columns left out are
+ * never parsed. A row whose selected cell is empty or not a number stops the
+ * conversion with the file, line, column and cell, unless --skip-bad-rows is
+ * given: such rows are then left out and counted, and the count with the
+ * first reason is printed at the end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +29,7 @@
 #include <unistd.h>
 
 #include "io/base/alloc.h"
+#include "io/csv_select.h"
 #include "io/npy.h"
 #include "io/record_encode.h"
 #include "io/recordio.h"
@@ -30,10 +39,23 @@
 
 #define CONVERT_BATCH 256
 
+#define CONVERT_MAX_LINE ((size_t)1 << 20)
+
 struct convert_opts {
     const char *input, *output;
     size_t label_size, shards, feature_dim;
     bool sparse;
+    const char *columns; /* --columns, or NULL */
+    bool header, skip_bad;
+};
+
+/* --header / --columns / --skip-bad-rows: CSV through a column selection. */
+struct table {
+    struct smg_csv_select *sel;
+    char *line;
+    size_t cap;
+    uint64_t line_no, skipped;
+    char first_bad[SMG_ERROR_MSG_MAX + 32];
 };
 
 /* A source of rows: CSV through a row reader, or a .npy file. */
@@ -48,27 +70,38 @@ struct source {
     enum smg_tensor_type type;
     uint8_t *rows; /* CONVERT_BATCH rows in the input's item type */
     size_t nrows, next;
+    const struct convert_opts *o;
+    struct table *t; /* CSV with a selection, else NULL */
 };
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: smalgo convert --input FILE --output FILE_OR_DIR [options]\n"
-                 "\n"
-                 "Convert CSV (no header, numbers only) or a 2-D .npy array to recordIO-protobuf\n"
-                 "as the SageMaker SDK writes it: one Record per row, features[\"values\"] dense\n"
-                 "(write_numpy_to_dense_tensor) or sparse (write_spmatrix_to_sparse_tensor).\n"
-                 "CSV becomes Float32Tensor; .npy keeps its type (float32, float64, int32;\n"
-                 "int64 is written as Int32Tensor like the SDK).\n"
-                 "\n"
-                 "options:\n"
-                 "  --input FILE       CSV file, or .npy (recognised by its magic)\n"
-                 "  --output PATH      output file; a directory with --shards N > 1 or when PATH\n"
-                 "                     is an existing directory (files matrix_<i>.pbr)\n"
-                 "  --label-size N     0 (default) or 1: the first column is the label\n"
-                 "  --shards N         split rows into N files as the SDK's record_set does\n"
-                 "  --sparse           write sparse tensors (keys + shape [cols]); zeros dropped\n"
-                 "  --feature-dim D    expected features per row (default: from the first row)\n"
-                 "  --help             this text\n");
+    fprintf(out,
+            "usage: smalgo convert --input FILE --output FILE_OR_DIR [options]\n"
+            "\n"
+            "Convert CSV (no header, numbers only) or a 2-D .npy array to recordIO-protobuf\n"
+            "as the SageMaker SDK writes it: one Record per row, features[\"values\"] dense\n"
+            "(write_numpy_to_dense_tensor) or sparse (write_spmatrix_to_sparse_tensor).\n"
+            "CSV becomes Float32Tensor; .npy keeps its type (float32, float64, int32;\n"
+            "int64 is written as Int32Tensor like the SDK).\n"
+            "\n"
+            "options:\n"
+            "  --input FILE       CSV file, or .npy (recognised by its magic)\n"
+            "  --output PATH      output file; a directory with --shards N > 1 or when PATH\n"
+            "                     is an existing directory (files matrix_<i>.pbr)\n"
+            "  --label-size N     0 (default) or 1: the first column is the label\n"
+            "  --shards N         split rows into N files as the SDK's record_set does\n"
+            "  --sparse           write sparse tensors (keys + shape [cols]); zeros dropped\n"
+            "  --feature-dim D    expected features per row (default: from the first row)\n"
+            "  --header           CSV: the first line names the columns; it is skipped\n"
+            "  --columns LIST     CSV: keep these columns, in this order: names from the\n"
+            "                     header (case-insensitive) or numbers from 1, comma-separated,\n"
+            "                     e.g. pickup_longitude,pickup_latitude,5; the others may\n"
+            "                     hold any text\n"
+            "  --skip-bad-rows    CSV: leave out rows whose kept cells are empty or not\n"
+            "                     numbers, and report how many (default: stop at the first,\n"
+            "                     naming its line and column)\n"
+            "  --help             this text\n");
 }
 
 static int parse_size(const char *opt, const char *v, size_t *out)
@@ -99,6 +132,14 @@ static int parse_args(int argc, char **argv, struct convert_opts *o)
         } else if (strcmp(a, "--sparse") == 0) {
             o->sparse = true;
             continue;
+        } else if (strcmp(a, "--header") == 0) {
+            o->header = true;
+            continue;
+        } else if (strcmp(a, "--skip-bad-rows") == 0) {
+            o->skip_bad = true;
+            continue;
+        } else if (strcmp(a, "--columns") == 0 && v != NULL) {
+            o->columns = v;
         } else if (strcmp(a, "--input") == 0 && v != NULL) {
             o->input = v;
         } else if (strcmp(a, "--output") == 0 && v != NULL) {
@@ -160,8 +201,100 @@ static int csv_columns(FILE *f, const char *path, size_t *cols, struct smg_error
     return SMG_OK;
 }
 
+/* The next line without its LF into t->line; its length, or -1 at the end. */
+static int table_line(struct source *src, long *len, struct smg_error *err)
+{
+    struct table *t = src->t;
+    ssize_t n = getline(&t->line, &t->cap, src->f);
+
+    if (n < 0) {
+        *len = -1;
+        return ferror(src->f) ? smg_error_set(err, SMG_EIO, "%s: read failed", src->path) : SMG_OK;
+    }
+    t->line_no++;
+    if (n > 0 && t->line[n - 1] == '\n')
+        n--;
+    if ((size_t)n > CONVERT_MAX_LINE)
+        return smg_error_set(err, SMG_EFORMAT, "%s: line %llu is longer than %zu bytes", src->path,
+                             (unsigned long long)t->line_no, CONVERT_MAX_LINE);
+    *len = (long)n;
+    return SMG_OK;
+}
+
+static bool blank(const char *line, long len)
+{
+    return len == 0 || (len == 1 && line[0] == '\r');
+}
+
+/* Resolve the selection on the first non-blank line (the header, or the first row). */
+static int table_open(struct source *src, struct smg_error *err)
+{
+    struct table *t = smg_calloc(1, sizeof(*t));
+    long len = 0;
+    int rc;
+
+    if (t == NULL || (t->sel = smg_malloc(sizeof(*t->sel))) == NULL) {
+        smg_free(t);
+        return smg_error_set(err, SMG_ENOMEM, "out of memory");
+    }
+    src->t = t;
+    do {
+        if ((rc = table_line(src, &len, err)) != SMG_OK)
+            return rc;
+    } while (len >= 0 && blank(t->line, len));
+    if (len < 0)
+        return smg_error_set(err, SMG_EFORMAT, "%s: no rows", src->path);
+    rc = smg_csv_select_init(t->sel, src->o->columns, t->line, (size_t)len, src->o->header, err);
+    if (rc != SMG_OK) {
+        smg_error_prefix(err, "%s: line %llu: ", src->path, (unsigned long long)t->line_no);
+        return rc;
+    }
+    if (!src->o->header) {
+        rewind(src->f);
+        t->line_no = 0;
+    }
+    src->cols = t->sel->nsel;
+    src->type = SMG_TENSOR_FLOAT32;
+    return SMG_OK;
+}
+
+/* The next good row into src->rows; *row NULL at the end. Bad rows stop or are counted. */
+static int table_next(struct source *src, const uint8_t **row, struct smg_error *err)
+{
+    struct table *t = src->t;
+    struct smg_error why;
+    long len = -1;
+    int rc;
+
+    *row = NULL;
+    for (;;) {
+        if ((rc = table_line(src, &len, err)) != SMG_OK || len < 0)
+            return rc;
+        if (blank(t->line, len))
+            continue;
+        smg_error_clear(&why);
+        if (smg_csv_select_pick(t->sel, t->line, (size_t)len, (float *)src->rows, &why) == SMG_OK) {
+            *row = src->rows;
+            return SMG_OK;
+        }
+        if (!src->o->skip_bad)
+            return smg_error_set(err, SMG_EFORMAT,
+                                 "%s: line %llu: %s (give --skip-bad-rows to leave such rows out)",
+                                 src->path, (unsigned long long)t->line_no, why.msg);
+        if (t->skipped++ == 0)
+            snprintf(t->first_bad, sizeof(t->first_bad), "line %llu: %s",
+                     (unsigned long long)t->line_no, why.msg);
+    }
+}
+
 static void source_close(struct source *src)
 {
+    if (src->t != NULL) {
+        smg_free(src->t->sel);
+        free(src->t->line); /* getline's memory */
+        smg_free(src->t);
+        src->t = NULL;
+    }
     smg_row_reader_free(src->rr);
     smg_stream_free(src->s);
     if (src->f != NULL)
@@ -194,6 +327,10 @@ static int source_open(struct source *src, const char *path, struct smg_error *e
                     : src->hdr.dtype == SMG_NPY_F8 ? SMG_TENSOR_FLOAT64
                                                    : SMG_TENSOR_INT32;
         bytes = src->hdr.item;
+    } else if (src->o->header || src->o->columns != NULL || src->o->skip_bad) {
+        if ((rc = table_open(src, err)) != SMG_OK)
+            return rc;
+        bytes = sizeof(float);
     } else {
         struct smg_format fmt = {SMG_ROWS_CSV, 0, 0, false, 0};
         if ((rc = csv_columns(src->f, path, &src->cols, err)) != SMG_OK)
@@ -228,6 +365,8 @@ static int source_next(struct source *src, const uint8_t **row, struct smg_error
     int rc;
 
     *row = NULL;
+    if (src->t != NULL)
+        return table_next(src, row, err);
     if (src->next == src->nrows) {
         src->next = src->nrows = 0;
         if (src->npy) {
@@ -455,6 +594,7 @@ static int convert(const struct convert_opts *o, struct smg_error *err)
     int rc;
 
     memset(&src, 0, sizeof(src));
+    src.o = o;
     w.dir = o->shards > 1 || is_dir(o->output);
     if ((rc = source_open(&src, o->input, err)) != SMG_OK ||
         (rc = check_columns(o, &src, err)) != SMG_OK ||
@@ -476,6 +616,11 @@ static int convert(const struct convert_opts *o, struct smg_error *err)
 out:
     if (w.f != NULL && fclose(w.f) != 0 && rc == SMG_OK)
         rc = smg_error_set(err, SMG_EIO, "%s: write failed", w.path);
+    if (rc == SMG_OK && src.t != NULL && src.t->skipped > 0)
+        fprintf(stderr,
+                "smalgo convert: skipped %llu row(s) with empty or non-numeric cells "
+                "(first: %s)\n",
+                (unsigned long long)src.t->skipped, src.t->first_bad);
     if (rc == SMG_OK)
         fprintf(stderr, "smalgo convert: %zu rows of %zu features -> %s%s\n", written,
                 src.cols - o->label_size, o->output, w.dir ? "/" : "");

@@ -26,6 +26,7 @@
 #include "runtime/job.h"
 #include "runtime/jsonfile.h"
 #include "runtime/mpi_process.h"
+#include "runtime/threads.h"
 #include "runtime/signals.h"
 
 struct train_opts {
@@ -282,7 +283,9 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
         smg_log_warn("%zu hosts are listed but this process is not under mpirun: host %s trains "
                      "on its own data only",
                      job->n_hosts, job->current_host);
-    if ((rc = read_hparams(job, o, err)) != SMG_OK || (rc = check_channels(job, err)) != SMG_OK)
+    if ((rc = read_hparams(job, o, err)) != SMG_OK || (rc = check_channels(job, err)) != SMG_OK ||
+        (rc = smg_threads_pool(job->ranks_on_host, job->rank_on_host == 0, &job->pool, err)) !=
+            SMG_OK)
         return rc;
     if (mkdir(job->model_dir, 0755) != 0 && errno != EEXIST)
         return smg_error_set(err, SMG_EIO, "cannot create the model folder %s: %s", job->model_dir,

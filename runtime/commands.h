@@ -13,5 +13,6 @@ int smg_cmd_convert(int argc, char **argv); /* CSV or .npy to recordIO-protobuf 
 int smg_cmd_pipe(int argc, char **argv);    /* Pipe-mode agent: feed channel FIFOs */
 int smg_cmd_serve(int argc, char **argv);   /* SageMaker inference server */
 int smg_cmd_launch(int argc, char **argv);  /* the image entrypoint: train on one or many hosts */
+int smg_cmd_version(int argc, char **argv); /* version, git revision, libraries */
 
 #endif

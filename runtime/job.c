@@ -118,6 +118,8 @@ smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_dim, 
     if (pass != NULL)
         pass->bytes = smg_channel_bytes(ch);
     smg_channel_end_epoch(ch);
+    if (pass != NULL)
+        smg_channel_times(ch, &pass->decode_cpu_s, &pass->wait_s);
     smg_channel_free(ch);
     if (pass != NULL)
         pass->seconds = smg_now() - t0;

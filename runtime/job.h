@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "algorithms/comm.h"
+#include "io/base/pool.h"
 #include "io/base/status.h"
 #include "io/channel.h"
 #include "io/ndarray.h"
@@ -51,6 +52,7 @@ struct smg_job {
     volatile sig_atomic_t *stop; /* set by SIGTERM */
     double start_time;           /* seconds since the epoch, at job start */
     struct smg_timings *timings; /* owned by the runtime; see smg_job_add_timing */
+    struct smg_pool *pool;       /* the training workers (runtime/threads.h); NULL = one */
     /* Ranks on this host (mpirun -np N on one machine): File-mode files are split
      * between them, and only the first prints metric lines. 0 and 1 by default. */
     int rank_on_host;
@@ -96,6 +98,8 @@ SMG_MUST_CHECK enum smg_status smg_job_open_channel(struct smg_job *job, const c
 struct smg_job_pass {
     uint64_t bytes;
     double seconds;
+    double decode_cpu_s; /* the channel's producer thread: read and decode (smg_channel_times) */
+    double wait_s;       /* blocked waiting for batches */
 };
 
 /*

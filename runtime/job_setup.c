@@ -61,6 +61,8 @@ void smg_job_release(struct smg_job *job)
     job->hp = NULL;
     smg_timings_free(job->timings);
     job->timings = NULL;
+    smg_pool_free(job->pool);
+    job->pool = NULL;
 }
 
 /* A non-negative int from the environment, or -1. */

@@ -11,7 +11,9 @@
  * SMG_KMEANS_KERNEL_PORTABLE, and sgemm for large dim) agree with a brute-force
  * double argmin wherever the margin is clear, never pick an inactive center,
  * break exact ties to the lowest index and report exact distances; the
- * reservoir sample is uniform. Data come from a fixed-seed generator.
+ * reservoir sample is uniform; a worker pool of 1, 2 or 3 threads gives the
+ * same model bytes as no pool (fused and sgemm kernels, several batches).
+ * Data come from a fixed-seed generator.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -193,6 +195,50 @@ static void test_deterministic(void **state)
     smg_kmeans_free(b);
     free(x);
     free(truth);
+}
+
+/* One model streamed with pools of 0 (none) .. 3 workers: every byte the same. */
+static void check_pool_identity(size_t n, size_t d, size_t k, size_t factor, size_t bs)
+{
+    uint32_t *truth = malloc(n * sizeof(uint32_t));
+    float *x = blobs(n, d, k, 5, truth), *out[4];
+    struct smg_kmeans *km[4];
+    struct smg_pool *pool[4] = {NULL, NULL, NULL, NULL};
+    struct smg_error err = {0};
+    double loss[4];
+
+    for (unsigned w = 0; w <= 3; w++) {
+        struct smg_kmeans_config cfg = base_cfg(k, factor, d);
+        if (w > 0)
+            assert_int_equal(smg_pool_new(w, &pool[w], &err), SMG_OK);
+        cfg.pool = pool[w];
+        km[w] = stream(&cfg, x, n, bs);
+        out[w] = malloc(k * d * sizeof(float));
+        assert_int_equal(smg_kmeans_shrink(km[w], out[w], &loss[w], &err), SMG_OK);
+    }
+    for (unsigned w = 1; w <= 3; w++) {
+        assert_memory_equal(smg_kmeans_centers(km[0]), smg_kmeans_centers(km[w]),
+                            k * factor * d * sizeof(double));
+        assert_memory_equal(smg_kmeans_weights(km[0]), smg_kmeans_weights(km[w]),
+                            k * factor * sizeof(double));
+        assert_true(smg_kmeans_stream_sse(km[0]) == smg_kmeans_stream_sse(km[w]));
+        assert_memory_equal(out[0], out[w], k * d * sizeof(float));
+        assert_true(loss[0] == loss[w]);
+    }
+    for (unsigned w = 0; w <= 3; w++) {
+        smg_kmeans_free(km[w]);
+        smg_pool_free(pool[w]);
+        free(out[w]);
+    }
+    free(x);
+    free(truth);
+}
+
+static void test_pool_bit_identical(void **state)
+{
+    (void)state;
+    check_pool_identity(30000, 16, 10, 10, 5000); /* fused kernel, K = 100 */
+    check_pool_identity(12000, 100, 5, 4, 3001);  /* sgemm kernel, odd batch size */
 }
 
 static void test_half_life_weights(void **state)
@@ -482,6 +528,7 @@ int main(void)
         cmocka_unit_test(test_blobs_found),
         cmocka_unit_test(test_reseed_duplicates_and_starving),
         cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_pool_bit_identical),
         cmocka_unit_test(test_half_life_weights),
         cmocka_unit_test(test_rank_combine),
         cmocka_unit_test(test_no_shrink_factor_one),

@@ -4,7 +4,8 @@
  *
  * The reference everywhere is a float64 two-pass computation on the very same
  * float32 values (mean first, then sum (x - mean)(x - mean)^T) and a full
- * LAPACKE eigen-solve. Tolerances are stated at each assertion.
+ * LAPACKE eigen-solve. Tolerances are stated at each assertion. Worker
+ * pools of any size give the same bytes.
  */
 #include <float.h>
 #include <lapacke.h>
@@ -262,6 +263,43 @@ static void test_batch_size_independent(void **state)
         smg_pca_result_free(&res);
     }
     smg_pca_result_free(&first);
+    free(x);
+}
+
+/*
+ * Regular mode on a worker pool: 1, 2 and 3 workers (and none), with batch
+ * sizes that cut blocks anywhere, give the same bytes: at the taxi width and
+ * at d = 150, where the block co-moments dominate the work.
+ */
+static void check_pool_identity(size_t n, size_t d, size_t k, float *x)
+{
+    const size_t batches[4] = {999, 4096, 1, 50000};
+    struct smg_pca_result first, res;
+    struct smg_pca_config cfg = regular(d, k);
+
+    train(&cfg, x, n, 777, &first);
+    for (unsigned w = 1; w <= 3; w++) {
+        struct smg_pool *pool = NULL;
+        assert_int_equal(smg_pool_new(w, &pool, NULL), SMG_OK);
+        cfg.pool = pool;
+        train(&cfg, x, n, batches[w], &res);
+        assert_memory_equal(first.s, res.s, k * sizeof(double));
+        assert_memory_equal(first.v, res.v, k * d * sizeof(double));
+        assert_memory_equal(first.mean, res.mean, d * sizeof(double));
+        smg_pca_result_free(&res);
+        smg_pool_free(pool);
+    }
+    smg_pca_result_free(&first);
+}
+
+static void test_pool_bit_identical(void **state)
+{
+    (void)state;
+    float *x = taxi_rows(60001, 7);
+    check_pool_identity(60001, TAXI_D, 3, x);
+    free(x);
+    x = low_rank_rows(20000, 150, 12, 0.1, 5);
+    check_pool_identity(20000, 150, 10, x);
     free(x);
 }
 
@@ -583,6 +621,7 @@ int main(void)
         cmocka_unit_test(test_taxi_numerics),
         cmocka_unit_test(test_batch_size_independent),
         cmocka_unit_test(test_chan_block_sizes),
+        cmocka_unit_test(test_pool_bit_identical),
         cmocka_unit_test(test_rank_combine),
         cmocka_unit_test(test_few_components_and_uncentred),
         cmocka_unit_test(test_order_and_signs),

@@ -1,0 +1,60 @@
+/*
+ * Worker threads for a training job (threads.h): the count from
+ * SMALGO_THREADS or the CPUs the process may use, and the pool.
+ */
+#include "runtime/threads.h"
+
+#include <cblas.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "io/base/log.h"
+#include "io/cpu_limit.h"
+
+enum smg_status smg_threads_count(int ranks_on_host, unsigned *out, struct smg_error *err)
+{
+    const char *s = getenv("SMALGO_THREADS");
+    unsigned long v = 0;
+    unsigned cpus;
+
+    if (s != NULL && *s != '\0') {
+        for (const char *p = s; *p != '\0'; p++) {
+            if (*p < '0' || *p > '9' || v > SMG_POOL_MAX_WORKERS)
+                goto bad;
+            v = v * 10 + (unsigned long)(*p - '0');
+        }
+        if (v < 1 || v > SMG_POOL_MAX_WORKERS)
+            goto bad;
+        *out = (unsigned)v;
+        return SMG_OK;
+    }
+    cpus = smg_cpu_limit_detect("/");
+    if (ranks_on_host > 1)
+        cpus /= (unsigned)ranks_on_host;
+    *out = cpus >= 1 ? cpus : 1;
+    return SMG_OK;
+bad:
+    return smg_error_set(err, SMG_ECONFIG,
+                         "SMALGO_THREADS='%.40s' is not a whole number of worker threads from 1 "
+                         "to %d",
+                         s, SMG_POOL_MAX_WORKERS);
+}
+
+enum smg_status smg_threads_pool(int ranks_on_host, bool log, struct smg_pool **out,
+                                 struct smg_error *err)
+{
+    unsigned n = 1;
+    int rc = smg_threads_count(ranks_on_host, &n, err);
+
+    *out = NULL;
+    if (rc != SMG_OK)
+        return rc;
+    openblas_set_num_threads(1);
+    rc = smg_pool_new(n, out, err);
+    if (rc == SMG_OK && log)
+        smg_log_info("Training on %u worker thread(s) (%s; OpenBLAS on 1 thread).", n,
+                     getenv("SMALGO_THREADS") != NULL && *getenv("SMALGO_THREADS") != '\0'
+                         ? "SMALGO_THREADS"
+                         : "the CPUs this process may use");
+    return rc;
+}
