@@ -28,6 +28,8 @@ RUN set -eu; missing=; \
       rm -rf /var/lib/apt/lists/*; \
     fi
 FROM python AS install
+ARG SMALGO_BUILD_STAGE_LABEL=smalgo-local-s3
+LABEL org.smalgo.build-stage=${SMALGO_BUILD_STAGE_LABEL}
 COPY requirements.txt /tmp/moto/requirements.txt
 COPY wheels /tmp/moto/wheels
 RUN set -eu; python3 -m venv /opt/moto; \

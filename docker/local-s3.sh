@@ -71,7 +71,9 @@ build() {
     "$python" -m pip download -q -d "$ctx/wheels" --only-binary=:all: \
         --python-version "$pyver" -r "$ctx/requirements.txt" >&2
     DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0} docker build -q --build-arg BASE_IMAGE="$base" \
-        -t "$image" "$ctx" >/dev/null
+        --build-arg SMALGO_BUILD_STAGE_LABEL="$image" -t "$image" "$ctx" >/dev/null
+    # The install stage (the wheels, ~400 MB) is left dangling: remove ours only.
+    docker image prune -f --filter "label=org.smalgo.build-stage=$image" >/dev/null || true
     rm -rf "$ctx"
     trap - EXIT
 }
