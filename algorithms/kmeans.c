@@ -17,6 +17,7 @@
  * Every rank writes only its own slot and zeros elsewhere, so a plain sum
  * over ranks is the exact union.
  */
+#include <float.h>
 #include <math.h>
 #include <string.h>
 #include <time.h>
@@ -70,7 +71,8 @@ static void refresh_float(struct smg_kmeans *km, size_t j)
         km->cf[j * km->d + f] = v;
         norm += v * v;
     }
-    km->cnorm[j] = km->active[j] ? norm : INFINITY;
+    /* +INF marks inactive; an active norm that overflows is clamped (exact kernel). */
+    km->cnorm[j] = km->active[j] ? (norm < FLT_MAX ? norm : FLT_MAX) : INFINITY;
 }
 
 enum smg_status smg_kmeans_new(const struct smg_kmeans_config *cfg, struct smg_kmeans **out,
@@ -146,12 +148,33 @@ static int ensure_rows(struct smg_kmeans *km, size_t rows, struct smg_error *err
     return SMG_OK;
 }
 
-/* Rank 0: shift = mean of the first batch, K seeds from it (shifted, weight 0). */
+/*
+ * The kernel for this job: the configured one while the first batch's largest
+ * |x - shift| (max_abs) keeps float32 squared distances normal numbers with a
+ * wide margin, SMG_KMEANS_KERNEL_EXACT outside (see SMG_KMEANS_FLOAT_SAFE_MIN).
+ */
+static enum smg_kmeans_kernel kernel_for_range(const struct smg_kmeans *km, double max_abs)
+{
+    double hi = SMG_KMEANS_FLOAT_SAFE_MAX / sqrt((double)km->d);
+    if (max_abs == 0.0 || (max_abs >= SMG_KMEANS_FLOAT_SAFE_MIN && max_abs <= hi))
+        return km->cfg.kernel;
+    if (!km->cfg.quiet)
+        smg_log_info("k-means: the first mini-batch spans |x - mean| up to %g, outside the range "
+                     "float32 squared distances keep ([%g, %g]); computing distances in double.",
+                     max_abs, SMG_KMEANS_FLOAT_SAFE_MIN, hi);
+    return SMG_KMEANS_KERNEL_EXACT;
+}
+
+/*
+ * Rank 0: shift = mean of the first batch, the job's kernel (from its range),
+ * K seeds from it (shifted, weight 0).
+ */
 static int pick_initial(struct smg_kmeans *km, const struct smg_batch *b, double *buf,
                         struct smg_error *err)
 {
     size_t n = b->rows, d = km->d, chosen = 0, nd;
     double *pts = NULL, *ones = NULL, *shift = buf, *c = buf + d, *act = buf + d + km->K * d;
+    double max_abs = 0.0;
     size_t *idx = NULL;
     struct smg_rng rng;
     int rc;
@@ -161,6 +184,10 @@ static int pick_initial(struct smg_kmeans *km, const struct smg_batch *b, double
             shift[f] += b->x[i * d + f];
     for (size_t f = 0; f < d; f++)
         shift[f] /= (double)n;
+    for (size_t i = 0; i < n * d; i++)
+        max_abs = fmax(max_abs, fabs((double)b->x[i] - shift[i % d]));
+    km->cfg.kernel = kernel_for_range(km, max_abs);
+    act[km->K] = (double)km->cfg.kernel;
     if (!smg_mul_size(n, d, &nd) || (pts = smg_malloc(nd * sizeof(double))) == NULL ||
         (ones = smg_malloc(n * sizeof(double))) == NULL ||
         (idx = smg_malloc(km->K * sizeof(size_t))) == NULL) {
@@ -201,7 +228,7 @@ out:
 enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
                                 const struct smg_batch *first, struct smg_error *err)
 {
-    size_t len = km->d + km->K * km->d + km->K;
+    size_t len = km->d + km->K * km->d + km->K + 1; /* shift, centers, active, kernel */
     double *buf = smg_calloc(len, sizeof(double));
     int rc = SMG_OK;
 
@@ -225,6 +252,8 @@ enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
     if (rc != SMG_OK)
         goto out;
     memcpy(km->shift, buf, km->d * sizeof(double));
+    if (buf[len - 1] == (double)SMG_KMEANS_KERNEL_EXACT)
+        km->cfg.kernel = SMG_KMEANS_KERNEL_EXACT;
     memcpy(km->c, buf + km->d, km->K * km->d * sizeof(double));
     for (size_t j = 0; j < km->K; j++) {
         km->active[j] = buf[km->d + km->K * km->d + j] != 0.0;

@@ -10,6 +10,9 @@
  *     distance arithmetic runs on shifted data x - shift, which keeps the
  *     float32 GEMM expansion accurate on data far from the origin (taxi
  *     coordinates near (-73.9, 40.7)). Each center starts with weight 0.
+ *     The same broadcast carries the job's kernel: float32 while that batch's
+ *     range keeps squared distances inside float32, double otherwise, so data
+ *     scaled by anything from 1e-30 to 1e30 clusters as the rescaled data.
  *   - Step: every rank assigns its batch (or nothing, once its stream has
  *     ended) to the nearest center (smg_kmeans_nearest: a fused AVX2 kernel
  *     for feature_dim <= 64, blocked sgemm above), and fills a flat
@@ -75,7 +78,24 @@ enum smg_kmeans_init { SMG_KMEANS_INIT_RANDOM = 0, SMG_KMEANS_INIT_KMEANSPP = 1 
  * one when the CPU has AVX2+FMA; PORTABLE always takes the plain C loop (for
  * tests and comparisons; the runtime sets it from SMALGO_KMEANS_NO_AVX2=1).
  */
-enum smg_kmeans_kernel { SMG_KMEANS_KERNEL_AUTO = 0, SMG_KMEANS_KERNEL_PORTABLE = 1 };
+enum smg_kmeans_kernel {
+    SMG_KMEANS_KERNEL_AUTO = 0,
+    SMG_KMEANS_KERNEL_PORTABLE = 1,
+    /* Every distance in double (no float32 expansion): data outside the safe range below. */
+    SMG_KMEANS_KERNEL_EXACT = 2
+};
+/*
+ * The float32 kernels are used while the largest |x - shift| of the first
+ * mini-batch lies in [SMG_KMEANS_FLOAT_SAFE_MIN, SMG_KMEANS_FLOAT_SAFE_MAX /
+ * sqrt(dim)] (or is 0): squared distances then stay normal float32 numbers with
+ * a wide margin (2^-40 squared is 8e-25; 2^40 squared is 1.2e24, 1e14 below
+ * FLT_MAX) for rows later in the stream; outside it smg_kmeans_init switches
+ * the job to SMG_KMEANS_KERNEL_EXACT on every rank. Ordinary data (taxi
+ * coordinates and fares, pixel values, ...) is far inside, so its models do
+ * not change.
+ */
+#define SMG_KMEANS_FLOAT_SAFE_MIN 0x1p-40
+#define SMG_KMEANS_FLOAT_SAFE_MAX 0x1p40
 
 struct smg_kmeans_config {
     size_t k;                   /* final clusters, >= 1 */

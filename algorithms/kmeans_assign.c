@@ -12,13 +12,16 @@
  * one such candidate, each is re-measured exactly as Σ(x − c)² in double and
  * the smallest wins (lowest index on ties). The reported distance is the
  * float32 expansion of the winner (SageMaker-like), unless its bound exceeds
- * 1e-3 of the value, when the exact distance is reported instead.
+ * 1e-3 of the value, when the exact distance is reported instead. A row or
+ * model whose squared norms leave float32's comfortable range (in_float_range)
+ * is measured exactly in double for every centroid.
  */
 #include "algorithms/kmeans_assign.h"
 
 #include <cblas.h>
 #include <float.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <math.h>
 #include <string.h>
 
@@ -32,7 +35,19 @@ struct smg_kmeans_assigner {
     float *centroids; /* k × d */
     float *norms;     /* ‖c_j‖², float32 accumulation */
     double *roots;    /* ‖c_j‖ in double, for the bound */
+    bool in_range;    /* every ‖c_j‖² in_float_range: the expansion can be used */
 };
+
+/*
+ * Squared norms where the float32 expansion keeps its rounding bound: 0 or
+ * normal with a wide margin on both sides. Outside (data scaled by 1e-20 or
+ * 1e20, say) squares underflow into subnormals or overflow to +INF, and the
+ * row is measured exactly in double instead (issue 12: scale safety).
+ */
+static bool in_float_range(float sq)
+{
+    return sq == 0.0f || (sq >= 0x1p-100f && sq <= 0x1p100f);
+}
 
 static float sqnorm(const float *v, size_t d)
 {
@@ -101,9 +116,11 @@ enum smg_status smg_kmeans_assigner_new(const float *centroids, size_t k, size_t
     if (a->centroids == NULL || a->norms == NULL || a->roots == NULL)
         goto nomem;
     memcpy(a->centroids, centroids, bytes);
+    a->in_range = true;
     for (size_t j = 0; j < k; j++) {
         a->norms[j] = sqnorm(a->centroids + j * d, d);
         a->roots[j] = sqrt(dnorm(a->centroids + j * d, d));
+        a->in_range = a->in_range && in_float_range(a->norms[j]);
     }
     *out = a;
     return SMG_OK;
@@ -117,6 +134,22 @@ static double bound_of(const struct smg_kmeans_assigner *a, double rx, size_t j)
 {
     double gamma = (double)(a->d + 4) * FLT_EPSILON;
     return gamma * (rx + a->roots[j]) * (rx + a->roots[j]);
+}
+
+/* The exact nearest centroid in double (lowest index on ties) and its distance. */
+static void assign_row_exact(const struct smg_kmeans_assigner *a, const float *x, uint32_t *closest,
+                             float *distance)
+{
+    double best = -1.0;
+    for (size_t j = 0; j < a->k; j++) {
+        double e = exact_sq(x, a->centroids + j * a->d, a->d);
+        if (best < 0.0 || e < best) {
+            best = e;
+            *closest = (uint32_t)j;
+        }
+    }
+    if (distance != NULL)
+        *distance = (float)sqrt(best);
 }
 
 /*
@@ -134,6 +167,10 @@ static void assign_row(const struct smg_kmeans_assigner *a, const float *x, floa
         *closest = 0;
         if (distance != NULL)
             *distance = NAN;
+        return;
+    }
+    if (!a->in_range || !in_float_range(xx)) {
+        assign_row_exact(a, x, closest, distance);
         return;
     }
     for (size_t j = 0; j < a->k; j++) {

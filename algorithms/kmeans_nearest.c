@@ -29,10 +29,18 @@
  * go another way on a CPU without AVX2: runs are reproducible on one machine,
  * not bit-identical across CPU families. Both pick the lowest index among
  * equal scores; an inactive center
- * (|c|^2 = +INF) never wins, and a row whose scores are all NaN or +INF gets
- * no label.
+ * (|c|^2 = +INF) never wins; an active center's |c|^2 is clamped to FLT_MAX.
+ *
+ * Scale safety: float32 squares overflow above ~1.8e19 and lose all precision
+ * below ~1e-19, so the runtime's k-means picks SMG_KMEANS_KERNEL_EXACT (every
+ * distance in double, which holds the square of any finite float32) when the
+ * first mini-batch's shifted values leave SMG_KMEANS_FLOAT_SAFE_MIN/MAX, and a
+ * row whose float32 scores may have overflowed (a later outlier: no label, or
+ * a winner beyond FLOAT_SCORE_LIMIT) is ranked exactly too, so every row gets
+ * its true nearest center whenever one is active.
  */
 #include <cblas.h>
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -319,18 +327,78 @@ out:
     return rc;
 }
 
-enum smg_status smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t k,
-                                   size_t dim, const double *shift, const float *x, size_t rows,
-                                   uint32_t *labels, double *dist, enum smg_kmeans_kernel kernel,
-                                   struct smg_error *err)
+/*
+ * Row r's nearest active center (cnorm[j] != +INF) by exact squared distances
+ * in double, lowest index on ties. Double holds the square of any finite
+ * float32 difference (at most (2 * FLT_MAX)^2 ~ 4.6e77, at least ~2e-90), so
+ * this ranks rows the float32 expansion cannot: SMG_KMEANS_KERNEL_EXACT and
+ * rows whose float scores all overflowed.
+ */
+static void exact_row(const float *cnorm, const double *cd, size_t k, size_t dim,
+                      const double *shift, const float *x, size_t r, uint32_t *labels, double *dist)
+{
+    const float *xr = x + r * dim;
+    size_t best = NO_BEST;
+    double bestd = INFINITY;
+
+    for (size_t j = 0; j < k; j++) {
+        const double *c = cd + j * dim;
+        double s = 0.0;
+        if (cnorm[j] == INFINITY)
+            continue;
+        for (size_t f = 0; f < dim; f++) {
+            double v = ((double)xr[f] - (shift ? shift[f] : 0.0)) - c[f];
+            s += v * v;
+        }
+        if (best == NO_BEST || s < bestd) {
+            bestd = s;
+            best = j;
+        }
+    }
+    finish_row(x, r, dim, shift, cd, best, labels, dist);
+}
+
+/*
+ * Beyond this a float32 score |c|^2 - 2 x.c may overflow: |x|^2 <= 2 (|x - c|^2
+ * + |c|^2) stays below 2^102, far under FLT_MAX (~2^128), while both the
+ * winner's exact distance and its squared norm are at most 2^100.
+ */
+#define FLOAT_SCORE_LIMIT 0x1p100
+
+/*
+ * After a float32 pass: a row whose ranking float32 cannot be trusted (no
+ * label although a center is active: all scores +INF or NaN; or a winner so
+ * far or so large that the scores may have overflowed) is ranked exactly
+ * instead. Ordinary data never comes near the limit, so this only reads each
+ * row's label and distance; a late outlier (|x| ~ 1e20 on a float32 job) gets
+ * its true nearest center.
+ */
+static void rescue_unranked(const float *cnorm, const double *cd, size_t k, size_t dim,
+                            const double *shift, const float *x, size_t rows, uint32_t *labels,
+                            double *dist)
+{
+    bool any_active = false;
+    for (size_t j = 0; j < k && !any_active; j++)
+        any_active = cnorm[j] != INFINITY;
+    if (!any_active)
+        return;
+    for (size_t r = 0; r < rows; r++) {
+        uint32_t l = labels[r];
+        if (l == SMG_KMEANS_NO_LABEL || dist[r] > FLOAT_SCORE_LIMIT ||
+            cnorm[l] > (float)FLOAT_SCORE_LIMIT)
+            exact_row(cnorm, cd, k, dim, shift, x, r, labels, dist);
+    }
+}
+
+static int nearest_blocked(const float *cs, const float *cnorm, const double *cd, size_t k,
+                           size_t dim, const double *shift, const float *x, size_t rows,
+                           uint32_t *labels, double *dist, struct smg_error *err)
 {
     size_t bmax = block_rows(k, dim), n_xs, n_dots;
     float *xs = NULL, *dots = NULL;
     bool any_active = false;
     int rc = SMG_OK;
 
-    if (dim <= SMG_NEAREST_FUSED_MAX_DIM)
-        return nearest_fused(cs, cnorm, cd, k, dim, shift, x, rows, labels, dist, kernel, err);
     for (size_t j = 0; j < k; j++)
         if (isfinite(cnorm[j]))
             any_active = true;
@@ -365,6 +433,27 @@ enum smg_status smg_kmeans_nearest(const float *cs, const float *cnorm, const do
 out:
     smg_free(xs);
     smg_free(dots);
+    return rc;
+}
+
+enum smg_status smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t k,
+                                   size_t dim, const double *shift, const float *x, size_t rows,
+                                   uint32_t *labels, double *dist, enum smg_kmeans_kernel kernel,
+                                   struct smg_error *err)
+{
+    int rc;
+
+    if (kernel == SMG_KMEANS_KERNEL_EXACT) {
+        for (size_t r = 0; r < rows; r++)
+            exact_row(cnorm, cd, k, dim, shift, x, r, labels, dist);
+        return SMG_OK;
+    }
+    if (dim <= SMG_NEAREST_FUSED_MAX_DIM)
+        rc = nearest_fused(cs, cnorm, cd, k, dim, shift, x, rows, labels, dist, kernel, err);
+    else
+        rc = nearest_blocked(cs, cnorm, cd, k, dim, shift, x, rows, labels, dist, err);
+    if (rc == SMG_OK)
+        rescue_unranked(cnorm, cd, k, dim, shift, x, rows, labels, dist);
     return rc;
 }
 
@@ -457,6 +546,7 @@ void smg_kmeans_float_centers(const double *cd, size_t k, size_t dim, float *cs,
             cs[j * dim + f] = (float)cd[j * dim + f];
             norm += cs[j * dim + f] * cs[j * dim + f];
         }
-        cnorm[j] = norm;
+        /* Finite even when the square overflows: +INF means "inactive". */
+        cnorm[j] = norm < FLT_MAX ? norm : FLT_MAX;
     }
 }

@@ -14,7 +14,9 @@
  *   positive semi-definite terms, no cancellation). The top num_components
  *   eigenpairs come from LAPACKE dsyevr (few) or dsyevd (many).
  *
- * randomized: the one-pass sketch SageMaker documents (pca_randomized.c).
+ * randomized: a one-pass O(l d) sketch (pca_randomized.c): by default the
+ *   two-sided Gram sketch (pca_gram_sketch.c), or the H X sketch SageMaker
+ *   documents (struct smg_pca_config.sketch).
  *
  * Ranks combine exactly with one allreduce (smg_pca_allreduce): each rank
  * contributes its (n_r, mean_r) in its own slot of a table and its M2_r to a
@@ -52,6 +54,13 @@
 #include "io/base/status.h"
 
 enum smg_pca_mode { SMG_PCA_REGULAR = 0, SMG_PCA_RANDOMIZED = 1 };
+/*
+ * Randomized mode's sketch: GRAM (default) is the two-sided sketch of
+ * sum x x^T (pca_gram_sketch.c): accurate, and the same model on any number
+ * of hosts; SIGNS is the H X sketch SageMaker documents, its signs seeded per
+ * rank (so its model depends on the host count), kept for comparison.
+ */
+enum smg_pca_sketch_kind { SMG_PCA_SKETCH_GRAM = 0, SMG_PCA_SKETCH_SIGNS = 1 };
 
 /* The seed randomized mode uses unless told otherwise ("SMGPCA\0\1"). */
 #define SMG_PCA_DEFAULT_SEED UINT64_C(0x534d475043410001)
@@ -61,10 +70,11 @@ struct smg_pca_config {
     size_t num_components; /* 1 <= k <= d */
     bool subtract_mean;
     enum smg_pca_mode mode;
-    long long extra_components; /* randomized: >= 0, or -1 for max(10, k) */
-    uint64_t seed;              /* randomized: sign matrix seed */
-    int rank;                   /* randomized: mixed into the signs so ranks differ */
-    size_t block_rows;          /* rows per internal block; 0 = automatic */
+    long long extra_components;      /* randomized: >= 0, or -1 for max(10, k) */
+    uint64_t seed;                   /* randomized: sign matrix seed */
+    int rank;                        /* randomized: mixed into the signs so ranks differ */
+    enum smg_pca_sketch_kind sketch; /* randomized: which sketch */
+    size_t block_rows;               /* rows per internal block; 0 = automatic */
     /* Workers for regular mode's block statistics (one block each); NULL =
      * this thread only. Borrowed: the owner frees it after the accumulator.
      * The result is bit-identical whatever its size. */

@@ -1,25 +1,29 @@
 /*
- * Randomized PCA: the one-pass sketch SageMaker documents for
- * algorithm_mode=randomized ("How PCA works").
+ * Randomized PCA's sketch: one pass, O(l d) memory, ranks combined by summing
+ * one state vector (smg_pca_sketch_state) with an allreduce. l =
+ * num_components + extra_components (extra_components -1 means
+ * max(10, num_components)). Two sketches sit behind one interface:
  *
- * With l = num_components + extra_components (extra_components -1 means
- * max(10, num_components)), every block X_t of m rows is multiplied by an
- * l x m matrix H_t of random signs, and the accumulator keeps
+ * GRAM (default, pca_gram_sketch.c): a two-sided sketch of sum x x^T whose
+ * test matrix depends on the seed only; accurate (one power step built in),
+ * and the same model for any split of the rows between hosts.
+ *
+ * SIGNS: the sketch SageMaker documents ("How PCA works"). Every block X_t
+ * of m rows is multiplied by an l x m matrix H_t of random signs, and the
+ * accumulator keeps
  *     B = sum_t H_t X_t  (l x d),  h = sum_t H_t 1  (l),  s = sum of rows (d),  n,
- * stored back to back as one vector so ranks sum them with one allreduce.
- * The solve forms C = (B - h s^T / n) / sqrt(l) (just B / sqrt(l) when
- * subtract_mean is false), i.e. H applied to the centred data; since
- * E[H^T H] = l I, the singular values of C estimate those of the centred data
- * matrix, so s is on the same scale as regular mode (SageMaker does not say how
- * it scales its sketch). The top right singular vectors of C (LAPACKE dgesdd)
- * are the components, in descending order as SageMaker writes them. Memory is
- * O(l d) plus one block.
- *
+ * stored back to back as one vector. The solve forms C = (B - h s^T / n) /
+ * sqrt(l) (just B / sqrt(l) when subtract_mean is false), i.e. H applied to
+ * the centred data; since E[H^T H] = l I, the singular values of C estimate
+ * those of the centred data matrix, so s is on the same scale as regular mode.
+ * The top right singular vectors of C (LAPACKE dgesdd) are the components.
  * The sign of H[j, i] is bit j of a splitmix64 hash of (seed, rank, index of
  * row i in this rank's stream, j / 64): it depends neither on batch nor on
- * block boundaries, and ranks draw independent signs. B += H X is one dgemm
- * per block; all sums are in double (x is at most 2^24-ulp float data, so B's
- * rounding error stays far below the centred signal).
+ * block boundaries, but ranks draw independent signs, so the model depends on
+ * how many hosts share the data. B += H X is one dgemm per block; all sums
+ * are in double.
+ *
+ * Both write s descending, as SageMaker does.
  */
 #include <cblas.h>
 #include <float.h>
@@ -28,16 +32,24 @@
 #include <string.h>
 
 #include "algorithms/pca.h"
+#include "algorithms/pca_gram_sketch.h"
 #include "algorithms/pca_sketch.h"
 #include "io/base/alloc.h"
 
 struct smg_pca_sketch {
+    enum smg_pca_sketch_kind kind;
     size_t d, l, k, block_rows;
     bool subtract_mean;
-    uint64_t key;  /* seed mixed with rank */
-    double *state; /* B (l*d), h (l), s (d), n (1) */
-    double *h_blk; /* l * block_rows */
+    /* SIGNS: state = B (l*d), h (l), s (d), n (1); h_blk l * block_rows. */
+    uint64_t key; /* seed mixed with rank */
+    double *h_blk;
+    /* GRAM: state = G T (d*L), s (d), n (1); t = T (d*L); z_blk block_rows * L. */
+    size_t lq, l2; /* l and 2 l + 1, each capped at d */
+    double *t;
+    double *z_blk;
+    double *state;
     double *x_blk; /* block_rows * d */
+    size_t state_len;
 };
 
 static uint64_t splitmix64(uint64_t z)
@@ -56,36 +68,81 @@ static double *alloc_doubles(size_t a, size_t b)
     return smg_calloc(1, bytes ? bytes : 1);
 }
 
+static double *alloc_doubles3(size_t a, size_t b, size_t c)
+{
+    size_t n;
+    return smg_mul_size(a, b, &n) ? alloc_doubles(n, c) : NULL;
+}
+
+/* Sizes of the chosen sketch; false when they overflow. */
+static bool sketch_sizes(struct smg_pca_sketch *sk)
+{
+    size_t len;
+    if (sk->l < sk->k)
+        return false;
+    if (sk->kind == SMG_PCA_SKETCH_SIGNS) {
+        if (!smg_mul_size(sk->l, sk->d, &len) || !smg_add_size(len, sk->l, &len) ||
+            !smg_add_size(len, sk->d + 1, &len))
+            return false;
+    } else {
+        sk->lq = sk->l < sk->d ? sk->l : sk->d;
+        sk->l2 = sk->l < (sk->d - 1) / 2 ? 2 * sk->l + 1 : sk->d;
+        if (!smg_mul_size(sk->d, sk->lq + sk->l2, &len) || !smg_add_size(len, sk->d + 1, &len))
+            return false;
+    }
+    sk->state_len = len;
+    return true;
+}
+
+static int sketch_buffers(struct smg_pca_sketch *sk, uint64_t seed, struct smg_error *err)
+{
+    sk->state = alloc_doubles(sk->state_len, 1);
+    sk->x_blk = alloc_doubles(sk->block_rows, sk->d);
+    if (sk->kind == SMG_PCA_SKETCH_SIGNS) {
+        sk->h_blk = alloc_doubles(sk->l, sk->block_rows);
+        if (!sk->state || !sk->h_blk || !sk->x_blk)
+            return smg_error_set(err, SMG_ENOMEM,
+                                 "pca: out of memory for a %zu x %zu randomized sketch", sk->l,
+                                 sk->d);
+        return SMG_OK;
+    }
+    sk->t = alloc_doubles3(sk->d, sk->lq + sk->l2, 1);
+    sk->z_blk = alloc_doubles3(sk->block_rows, sk->lq + sk->l2, 1);
+    if (!sk->state || !sk->t || !sk->z_blk || !sk->x_blk)
+        return smg_error_set(err, SMG_ENOMEM,
+                             "pca: out of memory for a %zu x %zu randomized sketch", sk->l, sk->d);
+    return smg_pca_gram_test_matrix(seed, sk->d, sk->lq, sk->l2, sk->t, err);
+}
+
 enum smg_status smg_pca_sketch_new(const struct smg_pca_config *cfg, size_t block_rows,
                                    struct smg_pca_sketch **out, struct smg_error *err)
 {
     struct smg_pca_sketch *sk = smg_calloc(1, sizeof(*sk));
-    size_t extra, len;
+    size_t extra;
+    int rc;
 
     *out = NULL;
     if (sk == NULL)
         return smg_error_set(err, SMG_ENOMEM, "pca: out of memory");
     extra = cfg->extra_components < 0 ? (cfg->num_components > 10 ? cfg->num_components : 10)
                                       : (size_t)cfg->extra_components;
+    sk->kind = cfg->sketch;
     sk->d = cfg->feature_dim;
     sk->k = cfg->num_components;
     sk->l = cfg->num_components + extra;
     sk->block_rows = block_rows;
     sk->subtract_mean = cfg->subtract_mean;
     sk->key = splitmix64(cfg->seed ^ splitmix64((uint64_t)(int64_t)cfg->rank));
-    if (sk->l < sk->k || !smg_mul_size(sk->l, sk->d, &len) || !smg_add_size(len, sk->l, &len) ||
-        !smg_add_size(len, sk->d + 1, &len)) {
+    if (!sketch_sizes(sk)) {
         smg_pca_sketch_free(sk);
         return smg_error_set(err, SMG_ECONFIG, "pca: extra_components %lld is too large",
                              cfg->extra_components);
     }
-    sk->state = alloc_doubles(len, 1);
-    sk->h_blk = alloc_doubles(sk->l, block_rows);
-    sk->x_blk = alloc_doubles(block_rows, sk->d);
-    if (!sk->state || !sk->h_blk || !sk->x_blk) {
+    /* The message is complete before anything is freed (no use after free). */
+    rc = sketch_buffers(sk, cfg->seed, err);
+    if (rc != SMG_OK) {
         smg_pca_sketch_free(sk);
-        return smg_error_set(err, SMG_ENOMEM,
-                             "pca: out of memory for a %zu x %zu randomized sketch", sk->l, sk->d);
+        return rc;
     }
     *out = sk;
     return SMG_OK;
@@ -97,6 +154,8 @@ void smg_pca_sketch_free(struct smg_pca_sketch *sk)
         return;
     smg_free(sk->state);
     smg_free(sk->h_blk);
+    smg_free(sk->t);
+    smg_free(sk->z_blk);
     smg_free(sk->x_blk);
     smg_free(sk);
 }
@@ -108,7 +167,7 @@ size_t smg_pca_sketch_l(const struct smg_pca_sketch *sk)
 
 size_t smg_pca_sketch_state_len(const struct smg_pca_sketch *sk)
 {
-    return sk->l * sk->d + sk->l + sk->d + 1;
+    return sk->state_len;
 }
 
 double *smg_pca_sketch_state(struct smg_pca_sketch *sk)
@@ -116,8 +175,7 @@ double *smg_pca_sketch_state(struct smg_pca_sketch *sk)
     return sk->state;
 }
 
-void smg_pca_sketch_block(struct smg_pca_sketch *sk, const float *x, size_t m,
-                          uint64_t first_record)
+static void sign_block(struct smg_pca_sketch *sk, const float *x, size_t m, uint64_t first_record)
 {
     const size_t d = sk->d, l = sk->l, chunks = (l + 63) / 64;
     double *B = sk->state, *h = B + l * d, *s = h + l, *n = s + d;
@@ -144,8 +202,60 @@ void smg_pca_sketch_block(struct smg_pca_sketch *sk, const float *x, size_t m,
     *n += (double)m;
 }
 
+void smg_pca_sketch_block(struct smg_pca_sketch *sk, const float *x, size_t m,
+                          uint64_t first_record)
+{
+    if (sk->kind == SMG_PCA_SKETCH_SIGNS)
+        sign_block(sk, x, m, first_record);
+    else
+        smg_pca_gram_block(sk->t, sk->d, sk->lq + sk->l2, x, m, sk->x_blk, sk->z_blk, sk->state);
+}
+
+static int result_new(const struct smg_pca_sketch *sk, struct smg_pca_result *res)
+{
+    memset(res, 0, sizeof(*res));
+    res->feature_dim = sk->d;
+    res->num_components = sk->k;
+    res->s = alloc_doubles(sk->k, 1);
+    res->v = alloc_doubles(sk->d, sk->k);
+    if (sk->subtract_mean)
+        res->mean = alloc_doubles(sk->d, 1);
+    return res->s && res->v && (!sk->subtract_mean || res->mean);
+}
+
+static int gram_solve(const struct smg_pca_sketch *sk, struct smg_pca_result *res,
+                      struct smg_error *err)
+{
+    const double *s = sk->state + sk->d * (sk->lq + sk->l2), n = s[sk->d];
+    int rc;
+    if (!result_new(sk, res)) {
+        smg_pca_result_free(res);
+        return smg_error_set(err, SMG_ENOMEM, "pca: out of memory in the randomized solve");
+    }
+    rc = smg_pca_gram_solve(sk->t, sk->state, sk->d, sk->lq, sk->l2, sk->k, sk->subtract_mean,
+                            res->s, res->v, err);
+    if (rc != SMG_OK) {
+        smg_pca_result_free(res);
+        return rc;
+    }
+    smg_pca_fix_signs(res->v, sk->d, sk->k);
+    if (sk->subtract_mean)
+        for (size_t f = 0; f < sk->d; f++)
+            res->mean[f] = s[f] / n;
+    return SMG_OK;
+}
+
+static int sign_solve(const struct smg_pca_sketch *sk, struct smg_pca_result *res,
+                      struct smg_error *err);
+
 enum smg_status smg_pca_sketch_solve(const struct smg_pca_sketch *sk, struct smg_pca_result *res,
                                      struct smg_error *err)
+{
+    return sk->kind == SMG_PCA_SKETCH_SIGNS ? sign_solve(sk, res, err) : gram_solve(sk, res, err);
+}
+
+static int sign_solve(const struct smg_pca_sketch *sk, struct smg_pca_result *res,
+                      struct smg_error *err)
 {
     const size_t d = sk->d, l = sk->l, k = sk->k, r = l < d ? l : d;
     const double *B = sk->state, *h = B + l * d, *s = h + l, n = s[d];
@@ -155,14 +265,7 @@ enum smg_status smg_pca_sketch_solve(const struct smg_pca_sketch *sk, struct smg
     lapack_int info;
     int rc = SMG_OK;
 
-    memset(res, 0, sizeof(*res));
-    res->feature_dim = d;
-    res->num_components = k;
-    res->s = alloc_doubles(k, 1);
-    res->v = alloc_doubles(d, k);
-    if (sk->subtract_mean)
-        res->mean = alloc_doubles(d, 1);
-    if (!c || !sv || !u || !vt || !res->s || !res->v || (sk->subtract_mean && !res->mean)) {
+    if (!result_new(sk, res) || !c || !sv || !u || !vt) {
         rc = smg_error_set(err, SMG_ENOMEM, "pca: out of memory in the randomized solve");
         goto out;
     }

@@ -7,7 +7,8 @@
  * defaults); choose the algorithm (--algorithm, SMALGO_ALGORITHM, else from
  * the hyperparameters: each algorithm's identifying_hp, e.g. k for k-means); check the
  * hyperparameters against its table and log "Final configuration: {...}";
- * check every declared channel is there and its files can be read; train;
+ * check every declared channel is there, has a known content type, its files
+ * can be read and it is not empty (File mode: some bytes on some host); train;
  * print the #metrics line. Any failure becomes output/failure and a non-zero
  * exit; under MPI a failing rank aborts the others so no peer waits forever.
  */
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "algorithms/comm.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 #include "runtime/commands.h"
@@ -214,9 +216,42 @@ static int pipe_timeout(struct smg_job *job, struct smg_error *err)
     return SMG_OK;
 }
 
+/* smg_config_walk callback: the file must open for reading; adds its size to *(double *)ctx. */
+static int check_readable_size(const char *path, void *ctx, struct smg_error *err)
+{
+    int rc = smg_config_check_readable(path, NULL, err);
+    struct stat st;
+    if (rc == SMG_OK && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+        *(double *)ctx += (double)st.st_size;
+    return rc;
+}
+
+/*
+ * A File-mode channel with no data bytes on any host (summed over all ranks:
+ * with ShardedByS3Key one host may rightly get no file) is a ClientError now,
+ * before training, rather than after the model is written (the `test` channel
+ * is read last). Pipe-mode channels are counted as non-empty: their data has
+ * not arrived yet.
+ */
+static int check_not_empty(struct smg_job *job, double *bytes, struct smg_error *err)
+{
+    int rc = smg_comm_sum_f64(&job->comm, bytes, job->n_channels, err);
+    if (rc != SMG_OK)
+        return rc;
+    for (size_t i = 0; i < job->n_channels; i++)
+        if (bytes[i] == 0.0)
+            return smg_error_set(err, SMG_EFORMAT,
+                                 "channel '%s' is empty: no data in %s/%s%s; give it data or leave "
+                                 "it out of inputdataconfig.json",
+                                 job->channels[i].name, job->data_dir, job->channels[i].name,
+                                 job->comm.size > 1 ? " on any host" : "");
+    return SMG_OK;
+}
+
 static int check_channels(struct smg_job *job, struct smg_error *err)
 {
     char dir[8192];
+    double bytes[SMG_MAX_CHANNELS] = {0};
     struct stat st;
     int rc;
 
@@ -235,6 +270,7 @@ static int check_channels(struct smg_job *job, struct smg_error *err)
         }
         snprintf(dir, sizeof(dir), "%s/%s", job->data_dir, ch->name);
         if (ch->mode == SMG_MODE_PIPE) {
+            bytes[i] = 1.0;
             if (job->rank_on_host == 0)
                 smg_log_info("The channel '%s' is in pipe input mode under %s.", ch->name, dir);
             continue;
@@ -248,14 +284,14 @@ static int check_channels(struct smg_job *job, struct smg_error *err)
             return smg_error_set(err, SMG_ECONFIG,
                                  "channel '%s' is in %s mode but %s is not a folder", ch->name,
                                  ch->mode == SMG_MODE_FASTFILE ? "FastFile" : "File", dir);
-        if ((rc = smg_config_walk(dir, smg_config_check_readable, NULL, err)) != SMG_OK)
+        if ((rc = smg_config_walk(dir, check_readable_size, &bytes[i], err)) != SMG_OK)
             return rc;
         if (job->rank_on_host == 0)
             smg_log_info("The channel '%s' is in %s input mode under %s, content type %s.",
                          ch->name, ch->mode == SMG_MODE_FASTFILE ? "fastfile" : "file", dir,
                          ch->content_type[0] ? ch->content_type : "(default recordIO-protobuf)");
     }
-    return SMG_OK;
+    return check_not_empty(job, bytes, err);
 }
 
 static int run(struct smg_job *job, const struct train_opts *o, struct smg_error *err)

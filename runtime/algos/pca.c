@@ -37,8 +37,12 @@
  * column order, one GEMM per request (algorithms/pca_project.h); 's' is never
  * used (it may hold NaN). Responses: "projections" with a "projection" list
  * per row; CSV is refused (it is k-means' format).
+ *
+ * Environment: SMALGO_PCA_SKETCH=signs selects randomized mode's documented
+ * H X sketch instead of the default two-sided Gram sketch (algorithms/pca.h).
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "algorithms/pca.h"
@@ -109,6 +113,25 @@ static const struct smg_hp_spec pca_hparams[] = {
 
 /* ---- train --------------------------------------------------------------- */
 
+/*
+ * SMALGO_PCA_SKETCH: unset, "" or gram: the two-sided Gram sketch (default);
+ * signs: the H X sketch SageMaker documents (its model depends on the host
+ * count); anything else: a ClientError naming the variable.
+ */
+static int sketch_choice(enum smg_pca_sketch_kind *kind, struct smg_error *err)
+{
+    const char *v = getenv("SMALGO_PCA_SKETCH");
+    *kind = SMG_PCA_SKETCH_GRAM;
+    if (v == NULL || strcmp(v, "") == 0 || strcmp(v, "gram") == 0)
+        return SMG_OK;
+    if (strcmp(v, "signs") == 0) {
+        *kind = SMG_PCA_SKETCH_SIGNS;
+        return SMG_OK;
+    }
+    return smg_error_set(err, SMG_ECONFIG,
+                         "environment variable SMALGO_PCA_SKETCH='%.40s' is not gram or signs", v);
+}
+
 static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *batch_rows,
                        struct smg_error *err)
 {
@@ -127,6 +150,8 @@ static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *
     cfg->seed = SMG_PCA_DEFAULT_SEED;
     cfg->rank = job->comm.rank;
     cfg->pool = job->pool;
+    if (cfg->mode == SMG_PCA_RANDOMIZED && (rc = sketch_choice(&cfg->sketch, err)) != SMG_OK)
+        return rc;
     *batch_rows = (size_t)hp.mini_batch_size;
     if (hp.epochs > 1)
         smg_log_info("PCA makes one pass over the data; epochs=%lld is ignored", hp.epochs);
@@ -203,8 +228,12 @@ static void log_sketch(const struct smg_pca_config *cfg, const struct smg_pca *p
 {
     size_t l = smg_pca_sketch_rows(p);
 
-    smg_log_info("Randomized PCA: a %zu x %zu sketch (num_components %zu + extra_components %zu)",
-                 l, cfg->feature_dim, cfg->num_components, l - cfg->num_components);
+    smg_log_info("Randomized PCA: a %zu x %zu %s sketch (num_components %zu + extra_components "
+                 "%zu)",
+                 l, cfg->feature_dim,
+                 cfg->sketch == SMG_PCA_SKETCH_SIGNS ? "sign (SMALGO_PCA_SKETCH=signs)"
+                                                     : "two-sided Gram",
+                 cfg->num_components, l - cfg->num_components);
     if (l >= cfg->feature_dim)
         smg_log_warn("The total number of components and extra components should be less "
                      "than the number of features.");

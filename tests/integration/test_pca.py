@@ -220,7 +220,7 @@ def test_bad_input_is_client_error(ml_root, run_smalgo, case):
     if case == "too_many_components":
         hp, expect = hparams(6, 7), "num_components (7) is greater than feature_dim (6)"
     elif case == "empty_channel":
-        data, expect = None, "no records in channel train"
+        data, expect = None, "channel 'train' is empty"
     elif case == "wrong_feature_count":
         hp, expect = hparams(5, 3), "expected 5"
     else:

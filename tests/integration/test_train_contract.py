@@ -234,6 +234,39 @@ def test_channel_declared_but_absent(run_smalgo, ml_root):
                         "does not exist")
 
 
+@pytest.mark.parametrize("hp", [KMEANS_HP, PCA_HP], ids=["kmeans", "pca"])
+@pytest.mark.parametrize("zero_byte_file", [False, True], ids=["no-file", "zero-byte-file"])
+def test_empty_test_channel_fails_before_training(run_smalgo, ml_root, hp, zero_byte_file):
+    """Issue 12 point 6: an empty `test` channel used to fail only after the model
+    was written, leaving model_algo-1 and output/failure together."""
+    ml_root.write_hyperparameters(hp)
+    write_csv(ml_root)
+    t = ml_root.channel_dir("test")
+    if zero_byte_file:
+        (t / "empty.csv").write_text("")
+    csv = {"ContentType": "text/csv;label_size=0", "TrainingInputMode": "File"}
+    ml_root.write_inputdataconfig({"train": csv, "test": csv})
+    proc = run_smalgo("train", "--ml-root", ml_root.root)
+    assert_client_error(proc, ml_root, "channel 'test' is empty")
+    assert not ml_root.model_file().exists()
+    assert "Final configuration" in proc.stdout and "epoch 0" not in proc.stdout
+
+
+def test_empty_train_channel_two_ranks(smalgo_bin, ml_root):
+    """Summed over ranks: empty everywhere is refused by every rank before training."""
+    from smgkit.mpi import MPI_ENV, have_mpirun, mpirun
+    if not have_mpirun():
+        pytest.skip("mpirun not installed")
+    ml_root.write_hyperparameters(KMEANS_HP)
+    ml_root.channel_dir("train")
+    ml_root.write_inputdataconfig({"train": {"ContentType": "text/csv", "TrainingInputMode": "File"}})
+    env = dict(os.environ, **MPI_ENV)
+    proc = subprocess.run(mpirun(2, [str(smalgo_bin), "train", "--ml-root", str(ml_root.root),
+                                     "--algorithm", "kmeans"]),
+                          capture_output=True, text=True, timeout=120, env=env)
+    assert_client_error(proc, ml_root, "channel 'train' is empty")
+
+
 def test_no_train_channel(run_smalgo, ml_root):
     ml_root.write_hyperparameters(KMEANS_HP)
     proc = run_smalgo("train", "--ml-root", ml_root.root)

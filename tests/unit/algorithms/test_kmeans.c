@@ -486,12 +486,92 @@ static void test_nearest_kernels(void **state)
 {
     static const size_t dims[] = {1, 3, 8, 16, 17, 64, 70};
     static const size_t ks[] = {1, 2, 9, 13, 100};
+    static const enum smg_kmeans_kernel kernels[] = {
+        SMG_KMEANS_KERNEL_AUTO, SMG_KMEANS_KERNEL_PORTABLE, SMG_KMEANS_KERNEL_EXACT};
     (void)state;
-    for (int portable = 0; portable < 2; portable++)
+    for (size_t kn = 0; kn < 3; kn++)
         for (size_t a = 0; a < sizeof(dims) / sizeof(dims[0]); a++)
             for (size_t b = 0; b < sizeof(ks) / sizeof(ks[0]); b++)
-                check_nearest(601, dims[a], ks[b], 100 + a * 10 + b,
-                              portable ? SMG_KMEANS_KERNEL_PORTABLE : SMG_KMEANS_KERNEL_AUTO);
+                check_nearest(601, dims[a], ks[b], 100 + a * 10 + b, kernels[kn]);
+}
+
+/*
+ * Scale safety (issue 12): the blobs scaled by 1e-30 and 1e30 (float32 squares
+ * underflow / overflow) switch the job to the exact kernel and are all found
+ * (ARI >= 0.99, as unscaled); at scale 1 the configured kernel stays.
+ */
+static void test_extreme_scales(void **state)
+{
+    static const double scales[] = {1e-30, 1e-20, 1.0, 1e20, 1e30};
+    const size_t n = 4000, d = 4, c = 6;
+    uint32_t *truth = malloc(n * sizeof(uint32_t)), *lab = malloc(n * sizeof(uint32_t));
+    float *x0 = blobs(n, d, c, 9, truth), *x = malloc(n * d * sizeof(float)), out[6 * 4];
+    (void)state;
+    for (size_t s = 0; s < sizeof(scales) / sizeof(scales[0]); s++) {
+        struct smg_kmeans_config cfg = base_cfg(c, 4, d);
+        struct smg_kmeans *km;
+        struct smg_batch all = {.x = x, .rows = n, .cols = d};
+        struct smg_error err = {0};
+        double loss, sse = 0;
+        uint64_t rows = 0;
+        /* Centre first (blobs sit near 1000): then 1e20 takes |x - mean| past 2^40 too. */
+        for (size_t i = 0; i < n * d; i++)
+            x[i] = (float)(((double)x0[i] - 1000.0) * scales[s]);
+        km = stream(&cfg, x, n, 500);
+        assert_int_equal(smg_kmeans_config(km)->kernel,
+                         scales[s] == 1.0 ? SMG_KMEANS_KERNEL_AUTO : SMG_KMEANS_KERNEL_EXACT);
+        assert_int_equal(smg_kmeans_shrink(km, out, &loss, &err), SMG_OK);
+        for (size_t j = 0; j < c * d; j++)
+            assert_true(isfinite(out[j]));
+        assert_int_equal(smg_kmeans_score(out, c, d, smg_kmeans_shift(km), &all, &sse, &rows, lab,
+                                          smg_kmeans_config(km)->kernel, &err),
+                         SMG_OK);
+        assert_true(ari(truth, lab, n, c, c) >= 0.99);
+        /* Noise variance 1 per feature, rescaled: msd close to d * scale^2. */
+        assert_true(sse / (double)rows / (scales[s] * scales[s]) < 1.2 * (double)d);
+        smg_kmeans_free(km);
+    }
+    free(x0);
+    free(x);
+    free(truth);
+    free(lab);
+}
+
+/*
+ * A row whose float32 scores all overflow (|x| ~ 1e20 on the float kernel, as a
+ * late outlier would be) still gets its exact nearest center, never
+ * SMG_KMEANS_NO_LABEL (that label indexed past the sums: SIGSEGV before).
+ */
+static void test_overflowing_row_gets_a_label(void **state)
+{
+    static const size_t dims[] = {2, 80}; /* fused and sgemm paths */
+    (void)state;
+    for (size_t a = 0; a < 2; a++) {
+        size_t d = dims[a];
+        float *x = calloc(2 * d, sizeof(float)), *cs = calloc(2 * d, sizeof(float)), cn[2];
+        double *cd = calloc(2 * d, sizeof(double)), dist[2];
+        uint32_t lab[2];
+        struct smg_error err = {0};
+        x[0] = 1e20f;
+        x[d] = 2e20f;
+        cd[0] = (double)1e20f;
+        cd[d] = (double)2e20f;
+        smg_kmeans_float_centers(cd, 2, d, cs, cn);
+        assert_true(isfinite(cn[0]) && isfinite(cn[1])); /* clamped, still active */
+        for (int portable = 0; portable < 2; portable++) {
+            assert_int_equal(
+                smg_kmeans_nearest(cs, cn, cd, 2, d, NULL, x, 2, lab, dist,
+                                   portable ? SMG_KMEANS_KERNEL_PORTABLE : SMG_KMEANS_KERNEL_AUTO,
+                                   &err),
+                SMG_OK);
+            assert_int_equal(lab[0], 0);
+            assert_int_equal(lab[1], 1);
+            assert_true(dist[0] == 0.0 && dist[1] == 0.0);
+        }
+        free(x);
+        free(cs);
+        free(cd);
+    }
 }
 
 static void test_reservoir_uniform(void **state)
@@ -535,6 +615,8 @@ int main(void)
         cmocka_unit_test(test_weighted_lloyd),
         cmocka_unit_test(test_polish_improves),
         cmocka_unit_test(test_nearest_kernels),
+        cmocka_unit_test(test_extreme_scales),
+        cmocka_unit_test(test_overflowing_row_gets_a_label),
         cmocka_unit_test(test_reservoir_uniform),
     };
     smg_log_set_level(SMG_LOG_WARNING);

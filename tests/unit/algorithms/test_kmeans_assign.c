@@ -89,6 +89,30 @@ static void test_random(void **state)
     free(x);
 }
 
+/*
+ * Issue 12 (scale safety, inference side): the same random problem scaled by
+ * 1e-25 .. 1e25, where float32 squares underflow or overflow, still gets the
+ * exact nearest centroid and its distance within 1e-5.
+ */
+static void test_extreme_scales(void **state)
+{
+    enum { K = 7, D = 5, N = 600 };
+    static const double scales[] = {1e-25, 1e-18, 1e18, 1e25};
+    float *c = malloc(K * D * sizeof(float)), *x = malloc(N * D * sizeof(float));
+    (void)state;
+
+    for (size_t s = 0; s < sizeof(scales) / sizeof(scales[0]); s++) {
+        rng_state = 99;
+        for (size_t i = 0; i < K * D; i++)
+            c[i] = (float)((uniform() * 2 - 1) * scales[s]);
+        for (size_t i = 0; i < N * D; i++)
+            x[i] = (float)((uniform() * 2 - 1) * scales[s]);
+        check_against_reference(c, K, D, x, N, 1e-5);
+    }
+    free(c);
+    free(x);
+}
+
 static void test_near_ties_far_from_origin(void **state)
 {
     enum { K = 2, D = 4, N = 500 };
@@ -192,11 +216,9 @@ static void test_alloc_failure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_random),
-        cmocka_unit_test(test_near_ties_far_from_origin),
-        cmocka_unit_test(test_ties_and_on_centroid),
-        cmocka_unit_test(test_blocking),
-        cmocka_unit_test(test_nan_and_bad_args),
+        cmocka_unit_test(test_random),         cmocka_unit_test(test_near_ties_far_from_origin),
+        cmocka_unit_test(test_extreme_scales), cmocka_unit_test(test_ties_and_on_centroid),
+        cmocka_unit_test(test_blocking),       cmocka_unit_test(test_nan_and_bad_args),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
