@@ -97,6 +97,12 @@ fuzz-test: build-fuzz
 	  rm -rf $$tmp $$tmp.log; \
 	done; exit $${fail:-0}'
 
+# Longer fuzzing: every target for FUZZ_LONG_SECONDS (default 10 minutes each).
+FUZZ_LONG_SECONDS ?= 600
+.PHONY: fuzz
+fuzz: build-fuzz
+	@$(MAKE) --no-print-directory fuzz-test FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
+
 py-test: build venv
 	@$(STAGE) py-test pytest env SMALGO_BIN=$(SMALGO_BIN) $(PY) -m pytest -q tests/integration
 

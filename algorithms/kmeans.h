@@ -108,9 +108,9 @@ struct smg_kmeans_config {
     unsigned init_lloyd_iters;
     /* Final shrink. */
     enum smg_kmeans_init lloyd_init_method;
-    unsigned lloyd_max_iter;
+    uint64_t lloyd_max_iter; /* 64-bit: hyperparameters are never cut to 32 bits */
     double lloyd_tol;
-    unsigned lloyd_trials;
+    uint64_t lloyd_trials;
     bool quiet; /* no log lines (ranks other than 0) */
     enum smg_kmeans_kernel kernel;
     /* Workers for the step's assignment and sums (kmeans_split.h); NULL = this
@@ -193,9 +193,9 @@ struct smg_lloyd_config {
     size_t k;
     size_t dim;
     enum smg_kmeans_init init_method;
-    unsigned max_iter;
+    uint64_t max_iter;
     double tol; /* stop when the relative loss decrease is <= tol */
-    unsigned trials;
+    uint64_t trials;
     uint64_t seed;
     bool log_attempts; /* "local kmeans attempt #i. Current mean square distance ..." */
 };
@@ -268,10 +268,10 @@ void smg_kmeans_sample_free(struct smg_kmeans_sample *s); /* accepts NULL */
 void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *b);
 size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s);
 /* Lloyd updates the last smg_kmeans_polish applied (0 = the shrink result was kept). */
-unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s);
+uint64_t smg_kmeans_polish_iters(const struct smg_kmeans_sample *s);
 SMG_MUST_CHECK enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm,
                                                  float *centers, size_t k, const double *shift,
-                                                 unsigned max_iter, double tol, double *msd_before,
+                                                 uint64_t max_iter, double tol, double *msd_before,
                                                  double *msd_after, enum smg_kmeans_kernel kernel,
                                                  struct smg_error *err);
 

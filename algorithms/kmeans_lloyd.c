@@ -18,6 +18,7 @@
  * speed, is what matters here. Ties go to the lower index; with a fixed seed
  * the result is the same on every rank and run.
  */
+#include <inttypes.h>
 #include <math.h>
 #include <string.h>
 
@@ -196,7 +197,7 @@ static int one_trial(const struct smg_lloyd_config *cfg, const double *p, const 
         return rc;
     for (size_t j = 0; j < k; j++) /* fewer distinct points than k: repeat seeds */
         memcpy(c + j * d, p + idx[chosen > 0 ? j % chosen : 0] * d, d * sizeof(double));
-    for (unsigned it = 0;; it++) {
+    for (uint64_t it = 0;; it++) {
         cur = assign(p, w, n, c, k, d, lab, dist) / wsum;
         if (it >= cfg->max_iter || cur == 0.0 || (it > 0 && prev - cur <= cfg->tol * prev))
             break;
@@ -242,7 +243,7 @@ enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const doubl
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < d; f++)
             p[i * d + f] = points[i * d + f] - mean[f];
-    for (unsigned t = 0; t < cfg->trials; t++) {
+    for (uint64_t t = 0; t < cfg->trials; t++) {
         struct smg_rng rng;
         double l;
         smg_rng_seed(&rng, cfg->seed ^ (0x9E3779B97F4A7C15ull * (t + 1)));
@@ -250,7 +251,8 @@ enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const doubl
         if (rc != SMG_OK)
             goto out;
         if (cfg->log_attempts)
-            smg_log_info("local kmeans attempt #%u. Current mean square distance %f", t, l);
+            smg_log_info("local kmeans attempt #%" PRIu64 ". Current mean square distance %f", t,
+                         l);
         if (l < best) {
             best = l;
             for (size_t j = 0; j < k; j++)

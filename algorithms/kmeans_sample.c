@@ -35,7 +35,7 @@ struct smg_kmeans_sample {
     uint64_t seen;  /* rows offered so far */
     uint64_t next;  /* once full: stream position of the next replacement */
     double w;       /* Algorithm L's running maximum-key bound */
-    unsigned iters; /* Lloyd updates applied by the last polish */
+    uint64_t iters; /* Lloyd updates applied by the last polish */
     float *x;
     struct smg_rng rng;
 };
@@ -134,13 +134,13 @@ size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s)
     return s ? s->kept : 0;
 }
 
-unsigned smg_kmeans_polish_iters(const struct smg_kmeans_sample *s)
+uint64_t smg_kmeans_polish_iters(const struct smg_kmeans_sample *s)
 {
     return s ? s->iters : 0;
 }
 
 enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm,
-                                  float *centers, size_t k, const double *shift, unsigned max_iter,
+                                  float *centers, size_t k, const double *shift, uint64_t max_iter,
                                   double tol, double *msd_before, double *msd_after,
                                   enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
@@ -165,7 +165,7 @@ enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *
     }
     for (size_t j = 0; j < k * d; j++)
         cd[j] = (double)centers[j] - shift[j % d];
-    for (unsigned it = 0;; it++) {
+    for (uint64_t it = 0;; it++) {
         double *sums = acc, *wts = acc + k * d, msd;
         smg_kmeans_float_centers(cd, k, d, cs, cn);
         memset(acc, 0, len * sizeof(double));

@@ -430,19 +430,29 @@ static int top_eigenpairs(double *a, size_t d, size_t k, double *w, double *v,
     lapack_int info, found = 0;
 
     if (4 * k < d) {
-        double *z = alloc_doubles(d, k);
-        lapack_int *isuppz = smg_calloc(2 * k, sizeof(lapack_int));
-        if (z == NULL || isuppz == NULL) {
+        double *z = alloc_doubles(d, k), *wall = alloc_doubles(d, 1);
+        /*
+         * dsyevr's W must hold N values even when fewer are asked for, and
+         * ISUPPZ is given 2 * N rather than the documented 2 * M: with k
+         * values in W, fuzz_algorithms saw LAPACK (not instrumented) write
+         * past it (d = 8, k = 1, identical rows), ending in a bad free.
+         */
+        lapack_int *isuppz = smg_calloc(2 * d, sizeof(lapack_int));
+        if (z == NULL || isuppz == NULL || wall == NULL) {
             smg_free(z);
+            smg_free(wall);
             smg_free(isuppz);
             return smg_error_set(err, SMG_ENOMEM, "pca: out of memory in the eigen-solve");
         }
         info = LAPACKE_dsyevr(LAPACK_ROW_MAJOR, 'V', 'I', 'U', (lapack_int)d, a, (lapack_int)d, 0.0,
-                              0.0, (lapack_int)(d - k + 1), (lapack_int)d, 0.0, &found, w, z,
+                              0.0, (lapack_int)(d - k + 1), (lapack_int)d, 0.0, &found, wall, z,
                               (lapack_int)k, isuppz);
-        if (info == 0 && (size_t)found == k)
+        if (info == 0 && (size_t)found == k) {
             memcpy(v, z, d * k * sizeof(double));
+            memcpy(w, wall, k * sizeof(double));
+        }
         smg_free(z);
+        smg_free(wall);
         smg_free(isuppz);
         if (info != 0 || (size_t)found != k)
             return smg_error_set(err, SMG_EINTERNAL,

@@ -42,7 +42,7 @@ static double maxrss_mib(void)
 
 static int bench_raw(const char *path)
 {
-    struct smg_fifo_opts o = {60000, NULL, NULL, "bench"};
+    struct smg_fifo_opts o = {60000, NULL, NULL, "bench", 0};
     struct smg_stream *s;
     struct smg_error err;
     size_t cap = (size_t)1 << 20, got;

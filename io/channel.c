@@ -31,6 +31,7 @@
 #include "io/channel.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -62,7 +63,7 @@ struct smg_channel {
     /* The current epoch. */
     bool in_epoch;
     bool thread_started;
-    unsigned epoch;
+    uint64_t epoch;
     pthread_t thread;
     pthread_mutex_t mu;
     pthread_cond_t cv;
@@ -148,15 +149,16 @@ static int open_source(struct smg_channel *ch, size_t i, struct smg_stream **out
     if (ch->cfg.mode == SMG_MODE_PIPE) {
         char path[4096], context[256];
         struct smg_fifo_opts o;
-        int n = snprintf(path, sizeof(path), "%s/%s_%u", ch->data_dir, ch->name, ch->epoch);
+        int n = snprintf(path, sizeof(path), "%s/%s_%" PRIu64, ch->data_dir, ch->name, ch->epoch);
         if (n < 0 || (size_t)n >= sizeof(path))
             return smg_error_set(err, SMG_ECONFIG, "FIFO path too long for channel %s", ch->name);
-        snprintf(context, sizeof(context), "channel %s, epoch %u", ch->name, ch->epoch);
+        snprintf(context, sizeof(context), "channel %s, epoch %" PRIu64, ch->name, ch->epoch);
         o.timeout_ms =
             ch->cfg.pipe_timeout_ms > 0 ? ch->cfg.pipe_timeout_ms : SMG_DEFAULT_PIPE_TIMEOUT_MS;
         o.stop = ch->cfg.stop;
         o.cancel = &ch->cancel;
         o.context = context;
+        o.stall_ms = ch->cfg.pipe_stall_ms > 0 ? ch->cfg.pipe_stall_ms : SMG_DEFAULT_PIPE_STALL_MS;
         rc = smg_fifo_open(path, &o, &raw, err);
     } else {
         rc = smg_file_open_sequential(ch->files.paths[i], &raw, err);
@@ -295,7 +297,7 @@ out:
     return SMG_OK;
 }
 
-enum smg_status smg_channel_begin_epoch(struct smg_channel *ch, unsigned epoch,
+enum smg_status smg_channel_begin_epoch(struct smg_channel *ch, uint64_t epoch,
                                         struct smg_error *err)
 {
     if (ch->in_epoch)
@@ -374,8 +376,9 @@ enum smg_status smg_channel_next_batch(struct smg_channel *ch, struct smg_batch 
         rc = take_error(ch, err);
     } else if (ch->delivered == 0 && !ch->cfg.allow_empty) {
         if (ch->cfg.mode == SMG_MODE_PIPE)
-            rc = smg_error_set(err, SMG_EFORMAT, "no records in channel %s (FIFO %s/%s_%u)",
-                               ch->name, ch->data_dir, ch->name, ch->epoch);
+            rc =
+                smg_error_set(err, SMG_EFORMAT, "no records in channel %s (FIFO %s/%s_%" PRIu64 ")",
+                              ch->name, ch->data_dir, ch->name, ch->epoch);
         else
             rc = smg_error_set(err, SMG_EFORMAT, "no records in channel %s (%zu files under %s/%s)",
                                ch->name, ch->files.count, ch->data_dir, ch->name);

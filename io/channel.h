@@ -55,6 +55,8 @@ enum smg_input_mode { SMG_MODE_FILE = 0, SMG_MODE_FASTFILE = 1, SMG_MODE_PIPE = 
 enum smg_compression { SMG_COMPRESSION_NONE = 0, SMG_COMPRESSION_GZIP = 1 };
 
 #define SMG_DEFAULT_PIPE_TIMEOUT_MS (5 * 60 * 1000)
+/* A Pipe-mode writer that sends nothing for this long after its last byte has stalled. */
+#define SMG_DEFAULT_PIPE_STALL_MS (5 * 60 * 1000)
 
 struct smg_channel_config {
     const char *name;     /* "train" */
@@ -64,6 +66,7 @@ struct smg_channel_config {
     enum smg_compression compression;
     size_t batch_rows;           /* mini_batch_size */
     int pipe_timeout_ms;         /* <= 0: SMG_DEFAULT_PIPE_TIMEOUT_MS */
+    int pipe_stall_ms;           /* <= 0: SMG_DEFAULT_PIPE_STALL_MS */
     int rank_on_host;            /* File mode: this rank's share of the files ... */
     int ranks_on_host;           /* ... out of this many (1 = all files) */
     bool allow_empty;            /* an epoch with no records is not an error */
@@ -82,7 +85,7 @@ SMG_MUST_CHECK enum smg_status smg_channel_open(const struct smg_channel_config 
                                                 struct smg_channel **out, struct smg_error *err);
 
 /* Start reading epoch `epoch` (Pipe: FIFO <name>_<epoch>); ends a current one first. */
-SMG_MUST_CHECK enum smg_status smg_channel_begin_epoch(struct smg_channel *ch, unsigned epoch,
+SMG_MUST_CHECK enum smg_status smg_channel_begin_epoch(struct smg_channel *ch, uint64_t epoch,
                                                        struct smg_error *err);
 
 /*

@@ -2,7 +2,8 @@
  * The application/json codec (codec.h); the Accept wildcards (any type, and
  * application with any subtype) are alias rows of it in the table.
  *
- * Requests, parsed with cJSON:
+ * Requests, parsed with cJSON one instance at a time (codec_json_stream.c),
+ * so a request costs its size plus its rows, not a tree of the whole body:
  *   {"instances": [<instance>, ...]}   SageMaker's documented form
  *   [[1.5, 16.0], ...]                 bare rows, JSONSerializer on a 2-D array
  *   [1.5, 16.0]                        one bare row, JSONSerializer on a 1-D array
@@ -14,81 +15,14 @@
 
 #include <string.h>
 
-#include <cjson/cJSON.h>
-
-#include "io/base/alloc.h"
 #include "io/codec_util.h"
-
-/* doc is a bare row, [1.5, 16.0, ...]: one instance. */
-static enum smg_status decode_bare_row(const cJSON *doc, size_t d, float **x, size_t *n,
-                                       struct smg_error *err)
-{
-    if ((*x = smg_codec_alloc_rows(1, d, err)) == NULL)
-        return SMG_ENOMEM;
-    *n = 1;
-    return smg_codec_json_dense(doc, "row", "instance", 0, d, *x, err);
-}
-
-/* instances is the list of instances: each into one row of a new *x. */
-static enum smg_status decode_instances(const cJSON *instances, size_t d, size_t max_rows,
-                                        float **x, size_t *n, struct smg_error *err)
-{
-    const cJSON *inst;
-    size_t i = 0;
-    enum smg_status rc;
-
-    if (!cJSON_IsArray(instances))
-        return smg_error_set(err, SMG_EFORMAT,
-                             "JSON request must be an object with an 'instances' array");
-    *n = (size_t)cJSON_GetArraySize(instances);
-    if (*n == 0)
-        return smg_error_set(err, SMG_EFORMAT, "'instances' is empty: request has no rows");
-    if (*n > max_rows)
-        return smg_error_set(err, SMG_EFORMAT,
-                             "request has %zu instances, more than the %zu this server accepts", *n,
-                             max_rows);
-    if ((*x = smg_codec_alloc_rows(*n, d, err)) == NULL)
-        return SMG_ENOMEM;
-    cJSON_ArrayForEach(inst, instances)
-    {
-        if ((rc = smg_codec_json_instance(inst, "instance", i, d, *x + i * d, err)) != SMG_OK)
-            return rc;
-        i++;
-    }
-    return SMG_OK;
-}
 
 static enum smg_status decode(const void *body, size_t len, size_t label_size, size_t d,
                               size_t max_rows, float **rows_out, size_t *nrows,
                               struct smg_error *err)
 {
-    const char *text = body, *end = NULL;
-    cJSON *doc;
-    float *x = NULL;
-    size_t n = 0;
-    enum smg_status rc;
-
     (void)label_size;
-    doc = cJSON_ParseWithLengthOpts(text, len, &end, false);
-    if (doc == NULL) {
-        size_t at = (end != NULL && end >= text && end <= text + len) ? (size_t)(end - text) : 0;
-        return smg_error_set(err, SMG_EFORMAT, "request body is not valid JSON (error at byte %zu)",
-                             at);
-    }
-    if (cJSON_IsArray(doc) && cJSON_IsNumber(doc->child))
-        rc = decode_bare_row(doc, d, &x, &n, err);
-    else /* {"instances": [...]}, or a bare list of rows */
-        rc = decode_instances(
-            cJSON_IsObject(doc) ? cJSON_GetObjectItemCaseSensitive(doc, "instances") : doc, d,
-            max_rows, &x, &n, err);
-    if (rc == SMG_OK) {
-        *rows_out = x;
-        *nrows = n;
-        x = NULL;
-    }
-    smg_free(x);
-    cJSON_Delete(doc);
-    return rc;
+    return smg_codec_json_decode(body, len, d, max_rows, rows_out, nrows, err);
 }
 
 static enum smg_status encode(const struct smg_infer_result *res, struct smg_buf *out,

@@ -41,6 +41,14 @@ float *smg_codec_alloc_rows(size_t n, size_t d, struct smg_error *err);
  * of the headers) into row[0..d). Errors name "<where> <index>", e.g.
  * "instance 3: ..." or "line 2: ...".
  */
+/*
+ * An application/json request body, one instance at a time
+ * (codec_json_stream.c): rows of d floats into a new *rows_out.
+ */
+SMG_MUST_CHECK enum smg_status smg_codec_json_decode(const char *text, size_t len, size_t d,
+                                                     size_t max_rows, float **rows_out,
+                                                     size_t *nrows, struct smg_error *err);
+
 SMG_MUST_CHECK enum smg_status smg_codec_json_instance(const void *inst, const char *where,
                                                        size_t index, size_t d, float *row,
                                                        struct smg_error *err);

@@ -7,8 +7,12 @@
  * w / 10^-q) is the correctly rounded double, i.e. exactly what strtod
  * returns (Clinger's fast path); casting that double to float then equals
  * (float)strtod. Anything else (more than 15-16 significant digits, large
- * exponents, hex, inf/nan, odd spellings) goes to strtod on a NUL-terminated
- * copy of the field. Both paths are compared in tests/unit/test_csv.c.
+ * exponents, inf/nan) goes to strtod on a NUL-terminated copy of the field.
+ * Both paths are compared in tests/unit/test_csv.c. strtod reads more than
+ * SageMaker's reader (Python's float()) does: hex ("0x10" is 16, "0x1p3" is
+ * 8) and "nan(...)"; those are refused before strtod sees them, so a field
+ * is a number here exactly when it is one there (inf/nan are then refused
+ * with their own message, as before).
  *
  * Lines are found with memchr and parsed in place; a field is parsed while
  * scanning, so the common row is read once.
@@ -112,6 +116,28 @@ static const char *fast_number(const char *p, const char *end, double *out)
     return p;
 }
 
+static bool equals_nocase(const char *s, size_t n, const char *word)
+{
+    size_t i = 0;
+    for (; i < n && word[i] != '\0'; i++)
+        if ((s[i] | 0x20) != word[i])
+            return false;
+    return i == n && word[i] == '\0';
+}
+
+/* Decimal digits, sign, point and exponent only; or [sign] inf, infinity or nan. */
+static bool decimal_spelling(const char *s, size_t n)
+{
+    if (strspn(s, "0123456789+-.eE") == n)
+        return true;
+    if (*s == '+' || *s == '-') {
+        s++;
+        n--;
+    }
+    return equals_nocase(s, n, "inf") || equals_nocase(s, n, "infinity") ||
+           equals_nocase(s, n, "nan");
+}
+
 /* strtod on [p, end) exactly (after trimming blanks); false if not a number. */
 static bool slow_number(const char *p, const char *end, double *out)
 {
@@ -127,7 +153,7 @@ static bool slow_number(const char *p, const char *end, double *out)
         return false;
     memcpy(tmp, p, n);
     tmp[n] = '\0';
-    if (memchr(tmp, '\0', n) != NULL)
+    if (memchr(tmp, '\0', n) != NULL || !decimal_spelling(tmp, n))
         return false;
     errno = 0;
     *out = strtod(tmp, &stop);

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -27,6 +28,9 @@
 
 struct fifo_ctx {
     int fd;
+    int stall_ms;           /* <= 0: none */
+    long long last_data_ms; /* when the last byte (or the open) was seen */
+    unsigned long long bytes;
     volatile sig_atomic_t *stop;
     atomic_bool *cancel;
     unsigned char *buf;
@@ -69,6 +73,8 @@ static int raw_read(struct fifo_ctx *f, void *dst, size_t cap, size_t *got, stru
 
         if (n >= 0) {
             *got = (size_t)n;
+            f->bytes += (size_t)n;
+            f->last_data_ms = smg_fifo_now_ms();
             return SMG_OK;
         }
         if (errno == EINTR)
@@ -77,6 +83,11 @@ static int raw_read(struct fifo_ctx *f, void *dst, size_t cap, size_t *got, stru
             return smg_error_set(err, SMG_EIO, "%s: read failed: %s", f->name, strerror(errno));
         if ((rc = check_flags(f->stop, f->cancel, f->name, err)) != SMG_OK)
             return rc;
+        if (f->stall_ms > 0 && smg_fifo_now_ms() - f->last_data_ms >= f->stall_ms)
+            return smg_error_set(err, SMG_ETIMEOUT,
+                                 "%s: the writer stalled: no data for %g s after %llu bytes (the "
+                                 "stall timeout, counted from the last byte received)",
+                                 f->name, f->stall_ms / 1000.0, f->bytes);
         struct pollfd p = {f->fd, POLLIN, 0};
         (void)poll(&p, 1, FIFO_TICK);
     }
@@ -119,13 +130,69 @@ static void fifo_free(void *ctx)
     smg_free(f);
 }
 
-static int timeout_error(const char *path, const struct smg_fifo_opts *o, bool exists,
+enum fifo_state { FIFO_ABSENT, FIFO_NO_WRITER, FIFO_SILENT_WRITER };
+
+static int timeout_error(const char *path, const struct smg_fifo_opts *o, enum fifo_state state,
                          struct smg_error *err)
 {
+    static const char *const what[] = {"", ": it exists but no writer opened it",
+                                       ": a writer opened it but wrote nothing"};
     const char *ctx = o->context != NULL ? o->context : "";
     return smg_error_set(err, SMG_ETIMEOUT, "timed out after %g s waiting for FIFO %s%s%s%s%s",
                          o->timeout_ms / 1000.0, path, *ctx ? " (" : "", ctx, *ctx ? ")" : "",
-                         exists ? ": it exists but no writer opened it" : "");
+                         what[state]);
+}
+
+/*
+ * Whether a writer has opened the FIFO: a thread blocks in open(O_RDONLY),
+ * which returns once one has. watch_end releases a thread still blocked by
+ * opening the write end itself (our non-blocking reader is open, so that
+ * cannot block or fail for want of a reader), joins it and closes what it
+ * opened.
+ */
+struct writer_watch {
+    const char *path;
+    pthread_t thread;
+    bool started;
+    atomic_bool opened;
+    int fd;
+};
+
+static void *watch_main(void *arg)
+{
+    struct writer_watch *w = arg;
+    int fd = open(w->path, O_RDONLY | O_CLOEXEC);
+
+    w->fd = fd;
+    atomic_store(&w->opened, true);
+    return NULL;
+}
+
+static void watch_begin(struct writer_watch *w, const char *path)
+{
+    w->path = path;
+    w->fd = -1;
+    atomic_init(&w->opened, false);
+    w->started = pthread_create(&w->thread, NULL, watch_main, w) == 0;
+}
+
+/* Whether a writer was seen opening the FIFO before now. */
+static bool watch_end(struct writer_watch *w)
+{
+    bool seen;
+    int release = -1;
+
+    if (!w->started)
+        return false;
+    seen = atomic_load(&w->opened);
+    if (!seen)
+        release = open(w->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    pthread_join(w->thread, NULL);
+    if (release >= 0)
+        close(release);
+    if (w->fd >= 0)
+        close(w->fd);
+    return seen;
 }
 
 /* Wait until path exists; fills *st. */
@@ -145,7 +212,7 @@ static int wait_exists(const char *path, const struct smg_fifo_opts *o, long lon
             return rc;
         long long now = smg_fifo_now_ms();
         if (deadline >= 0 && now >= deadline)
-            return timeout_error(path, o, false, err);
+            return timeout_error(path, o, FIFO_ABSENT, err);
         long wait = backoff;
         if (deadline >= 0 && deadline - now < wait)
             wait = (long)(deadline - now);
@@ -155,8 +222,8 @@ static int wait_exists(const char *path, const struct smg_fifo_opts *o, long lon
 }
 
 /* Wait until the FIFO has data or its writer has come and gone. */
-static int wait_writer(int fd, const char *path, const struct smg_fifo_opts *o, long long deadline,
-                       struct smg_error *err)
+static int wait_data(int fd, const char *path, const struct smg_fifo_opts *o, long long deadline,
+                     struct smg_error *err)
 {
     for (;;) {
         struct pollfd p = {fd, POLLIN, 0};
@@ -170,14 +237,30 @@ static int wait_writer(int fd, const char *path, const struct smg_fifo_opts *o, 
         if ((rc = check_flags(o->stop, o->cancel, path, err)) != SMG_OK)
             return rc;
         if (deadline >= 0 && smg_fifo_now_ms() >= deadline)
-            return timeout_error(path, o, true, err);
+            return timeout_error(path, o, FIFO_NO_WRITER, err);
     }
+}
+
+/* wait_data, telling a silent writer from none when it times out. */
+static int wait_writer(int fd, const char *path, const struct smg_fifo_opts *o, long long deadline,
+                       struct smg_error *err)
+{
+    struct writer_watch w;
+    int rc;
+
+    watch_begin(&w, path);
+    rc = wait_data(fd, path, o, deadline, err);
+    if (watch_end(&w) && rc == SMG_ETIMEOUT) {
+        smg_error_clear(err); /* the first message wins otherwise */
+        rc = timeout_error(path, o, FIFO_SILENT_WRITER, err);
+    }
+    return rc;
 }
 
 enum smg_status smg_fifo_open(const char *path, const struct smg_fifo_opts *opts,
                               struct smg_stream **out, struct smg_error *err)
 {
-    static const struct smg_fifo_opts defaults = {0, NULL, NULL, NULL};
+    static const struct smg_fifo_opts defaults = {0, NULL, NULL, NULL, 0};
     const struct smg_fifo_opts *o = opts != NULL ? opts : &defaults;
     long long deadline = o->timeout_ms > 0 ? smg_fifo_now_ms() + o->timeout_ms : -1;
     struct fifo_ctx *f = NULL;
@@ -197,6 +280,7 @@ enum smg_status smg_fifo_open(const char *path, const struct smg_fifo_opts *opts
     }
     f->stop = o->stop;
     f->cancel = o->cancel;
+    f->stall_ms = S_ISFIFO(st.st_mode) ? o->stall_ms : 0;
     f->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (f->fd < 0) {
         rc = smg_error_set(err, SMG_EIO, "cannot open FIFO %s: %s", path, strerror(errno));
@@ -211,6 +295,7 @@ enum smg_status smg_fifo_open(const char *path, const struct smg_fifo_opts *opts
         (void)posix_fadvise(f->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     }
     snprintf(name, sizeof(name), "%s%s", S_ISFIFO(st.st_mode) ? "FIFO " : "", path);
+    f->last_data_ms = smg_fifo_now_ms();
     rc = smg_stream_open_custom(f, fifo_read, fifo_free, name, out, err);
     if (rc == SMG_OK)
         f->name = smg_stream_name(*out);

@@ -9,8 +9,15 @@
  * have a writer, so a read of 0 bytes is a real end of epoch and not "no
  * writer yet". On expiry:
  *   SMG_ETIMEOUT "timed out after 5 s waiting for FIFO <path> (channel train, epoch 2)"
- * (or "... waiting for a writer on FIFO ..." when the FIFO exists but nobody
- * opened its write end).
+ * with ": it exists but no writer opened it" when the FIFO exists and nobody
+ * opened its write end, or ": a writer opened it but wrote nothing" when one
+ * did. (Linux tells a non-blocking reader nothing about a writer that is
+ * there but silent, so a helper thread makes a blocking open, which returns
+ * when a writer opens; it is released by a write-open of our own at the end.)
+ *
+ * Stall timeout: once open, a writer that sends nothing for stall_ms
+ * (counted from the last byte received) ends the read with SMG_ETIMEOUT
+ * "FIFO <path>: the writer stalled: no data for 300 s after 1048576 bytes".
  *
  * The pipe is enlarged to 1 MiB with F_SETPIPE_SZ (silently kept as it is if
  * the kernel refuses), which roughly triples throughput over the 64 KiB
@@ -41,6 +48,7 @@ struct smg_fifo_opts {
     volatile sig_atomic_t *stop; /* optional: SIGTERM flag */
     atomic_bool *cancel;         /* optional: set by another thread to abandon the read */
     const char *context;         /* optional, for messages: "channel train, epoch 2" */
+    int stall_ms;                /* no data for this long after the last byte: ETIMEOUT; <= 0 off */
 };
 
 /*

@@ -65,8 +65,25 @@ struct smg_infer_result {
 
 /*
  * Append the encoding of res by codec (from smg_infer_accept_parse) to out.
- * SMG_ENOMEM on allocation failure or past out's cap.
+ * SMG_ENOMEM on allocation failure or past out's cap. A value that is not
+ * finite (a distance or projection that overflows float32, from input values
+ * near float32's limit) is SMG_EFORMAT naming the row and the field, in
+ * every format: JSON has no Infinity or NaN,
+ * and a client would rather be told than parse an invalid document or get a
+ * silently clamped number.
  */
+/*
+ * Streaming a response in parts: part (len bytes) is the encoding by codec of
+ * one slice of the rows; append to out what makes the concatenation of all
+ * parts one valid document. For JSON that drops the '{"key": [' of every part
+ * but the first and the ']}' of every part but the last, and puts ", "
+ * between parts; every other format concatenates as it is (lines, records).
+ * SMG_ENOMEM past out's cap.
+ */
+SMG_MUST_CHECK enum smg_status smg_infer_response_join(const struct smg_codec *codec,
+                                                       const char *part, size_t len, bool first,
+                                                       bool last, struct smg_buf *out);
+
 SMG_MUST_CHECK enum smg_status smg_infer_response_encode(const struct smg_codec *codec,
                                                          const struct smg_infer_result *res,
                                                          struct smg_buf *out,

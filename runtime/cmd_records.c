@@ -155,7 +155,7 @@ static int read_path(const char *path, const struct smg_format *fmt, int timeout
         smg_file_list_clear(&files);
         return rc;
     }
-    struct smg_fifo_opts o = {timeout_ms, &records_stop, NULL, NULL};
+    struct smg_fifo_opts o = {timeout_ms, &records_stop, NULL, NULL, 0};
     struct smg_stream *s;
     if ((rc = smg_fifo_open(path, &o, &s, err)) != SMG_OK)
         return rc;

@@ -27,6 +27,8 @@
 #include "runtime/failure.h"
 #include "runtime/job.h"
 #include "runtime/jsonfile.h"
+#include "runtime/model_dir.h"
+#include "runtime/mpi_peers.h"
 #include "runtime/mpi_process.h"
 #include "runtime/threads.h"
 #include "runtime/signals.h"
@@ -53,9 +55,11 @@ static void usage(FILE *out)
     for (size_t i = 0; smg_algorithms[i] != NULL; i++)
         fprintf(out, "%s\n                        %s means %s", i ? "," : "",
                 smg_algorithms[i]->identifying_hp, smg_algorithms[i]->name);
-    fprintf(out, ")\n"
-                 "  --help              this text\n\n"
-                 "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO).\n");
+    fprintf(out,
+            ")\n"
+            "  --help              this text\n\n"
+            "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
+            "SMALGO_PIPE_STALL_TIMEOUT (seconds without data from its writer; default 300).\n");
 }
 
 /* 0: run; 1: help printed; -1: usage error (printed). */
@@ -216,6 +220,26 @@ static int pipe_timeout(struct smg_job *job, struct smg_error *err)
     return SMG_OK;
 }
 
+/* SMALGO_PIPE_STALL_TIMEOUT: seconds (fractions allowed) without data before a writer has stalled.
+ */
+static int pipe_stall_timeout(struct smg_job *job, struct smg_error *err)
+{
+    const char *s = getenv("SMALGO_PIPE_STALL_TIMEOUT");
+    char *end = NULL;
+    double v;
+
+    if (s == NULL || *s == '\0')
+        return SMG_OK;
+    v = strtod(s, &end);
+    if (strspn(s, "0123456789.") != strlen(s) || *end != '\0' || !(v >= 0.001 && v <= 86400.0))
+        return smg_error_set(err, SMG_ECONFIG,
+                             "SMALGO_PIPE_STALL_TIMEOUT='%.40s' is not a number of seconds from "
+                             "0.001 to 86400",
+                             s);
+    job->pipe_stall_ms = (int)(v * 1000.0 + 0.5);
+    return SMG_OK;
+}
+
 /* smg_config_walk callback: the file must open for reading; adds its size to *(double *)ctx. */
 static int check_readable_size(const char *path, void *ctx, struct smg_error *err)
 {
@@ -312,9 +336,11 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
     job->stop = smg_signals_install(job->output_dir);
     smg_failure_clear(job->output_dir);
     smg_job_assign_ranks(job); /* from mpirun's variables, so only one rank per host logs */
-    if ((rc = pipe_timeout(job, err)) != SMG_OK || (rc = smg_config_load(job, err)) != SMG_OK)
+    if ((rc = pipe_timeout(job, err)) != SMG_OK || (rc = pipe_stall_timeout(job, err)) != SMG_OK ||
+        (rc = smg_config_load(job, err)) != SMG_OK)
         return rc;
     smg_job_assign_ranks(job);
+    smg_mpi_peers_share(job); /* so a stop handler can name a rank that died */
     if (job->n_hosts > 1 && job->comm.size == 1 && job->rank_on_host == 0)
         smg_log_warn("%zu hosts are listed but this process is not under mpirun: host %s trains "
                      "on its own data only",
@@ -323,9 +349,8 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
         (rc = smg_threads_pool(job->ranks_on_host, job->rank_on_host == 0, &job->pool, err)) !=
             SMG_OK)
         return rc;
-    if (mkdir(job->model_dir, 0755) != 0 && errno != EEXIST)
-        return smg_error_set(err, SMG_EIO, "cannot create the model folder %s: %s", job->model_dir,
-                             strerror(errno));
+    if ((rc = smg_model_dir_prepare(job->model_dir, job->rank_on_host == 0, err)) != SMG_OK)
+        return rc;
     t0 = smg_now();
     smg_job_add_timing(job, "setuptime", (t0 - job->start_time) * 1000.0);
     rc = job->algorithm->train(job, err);
@@ -352,7 +377,14 @@ int smg_cmd_train(int argc, char **argv)
     if (rc == SMG_OK)
         rc = run(&job, &opts, &err);
     if (rc != SMG_OK) {
-        if (job.stop != NULL && *job.stop != 0) {
+        if (job.stop != NULL && *job.stop != 0 && job.model_written[0] != '\0') {
+            smg_error_clear(&err);
+            smg_error_set(&err, SMG_ESTOPPED,
+                          "training stopped by %s (StopTrainingJob, MaxRuntimeInSeconds or "
+                          "Ctrl-C) after the model was written to %s (it is complete); what "
+                          "followed it (such as scoring the test channel) did not finish",
+                          smg_signal_name((int)*job.stop), job.model_written);
+        } else if (job.stop != NULL && *job.stop != 0) {
             smg_error_clear(&err);
             smg_error_set(&err, SMG_ESTOPPED,
                           "training stopped by %s (StopTrainingJob, MaxRuntimeInSeconds or "

@@ -8,6 +8,11 @@
  * path never allocates: the text, its newline and the file names are built on
  * the stack, and the write goes through the allocation-free core of the
  * helper (smg_atomic_write_raw) with a temporary name unique to this process.
+ *
+ * Messages quote the user's input (a bad CSV field, a key), which may not be
+ * UTF-8; SageMaker's FailureReason and the tools that read it want UTF-8, so
+ * each byte that does not start a well-formed UTF-8 sequence is written as the
+ * four characters \xHH instead.
  */
 #include "runtime/failure.h"
 
@@ -27,6 +32,67 @@ void smg_failure_text(const struct smg_error *e, char *buf, size_t size)
     snprintf(buf, size, "%s: %s", klass, msg);
 }
 
+/* Length of the well-formed UTF-8 sequence at s (n bytes left), or 0 if there is none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t len;
+    unsigned lo = 0x80, hi = 0xBF;
+
+    if (s[0] < 0x80)
+        return 1;
+    if (s[0] >= 0xC2 && s[0] <= 0xDF)
+        len = 2;
+    else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+        len = 3;
+    else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+        len = 4;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    if (s[0] == 0xE0)
+        lo = 0xA0; /* no overlong forms */
+    else if (s[0] == 0xED)
+        hi = 0x9F; /* no surrogates */
+    else if (s[0] == 0xF0)
+        lo = 0x90;
+    else if (s[0] == 0xF4)
+        hi = 0x8F; /* nothing above U+10FFFF */
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+    return len;
+}
+
+size_t smg_failure_escape(const char *text, size_t n, char *out, size_t cap)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s = (const unsigned char *)text;
+    size_t i = 0, used = 0;
+
+    while (i < n) {
+        size_t len = utf8_len(s + i, n - i);
+        if (len == 0) {
+            if (used + 4 > cap)
+                break;
+            out[used++] = '\\';
+            out[used++] = 'x';
+            out[used++] = hex[s[i] >> 4];
+            out[used++] = hex[s[i] & 15];
+            i++;
+            continue;
+        }
+        if (used + len > cap)
+            break;
+        memcpy(out + used, s + i, len);
+        used += len;
+        i += len;
+    }
+    return used;
+}
+
 int smg_failure_write(const char *output_dir, const char *text)
 {
     char path[4096], tmp[4096], buf[SMG_FAILURE_TEXT_MAX + 1];
@@ -41,9 +107,7 @@ int smg_failure_write(const char *output_dir, const char *text)
         errno = ENAMETOOLONG;
         return SMG_EIO;
     }
-    if (n > SMG_FAILURE_TEXT_MAX)
-        n = SMG_FAILURE_TEXT_MAX;
-    memcpy(buf, text, n);
+    n = smg_failure_escape(text, n, buf, SMG_FAILURE_TEXT_MAX);
     buf[n] = '\n';
     e = smg_atomic_write_raw(path, tmp, output_dir, buf, n + 1, 0644, NULL);
     if (e != 0) {
@@ -55,9 +119,10 @@ int smg_failure_write(const char *output_dir, const char *text)
 
 enum smg_status smg_failure_report(const char *output_dir, const struct smg_error *e)
 {
-    char text[SMG_ERROR_MSG_MAX + 32];
+    char raw[SMG_ERROR_MSG_MAX + 32], text[SMG_FAILURE_TEXT_MAX + 1];
 
-    smg_failure_text(e, text, sizeof(text));
+    smg_failure_text(e, raw, sizeof(raw));
+    text[smg_failure_escape(raw, strlen(raw), text, SMG_FAILURE_TEXT_MAX)] = '\0'; /* log it too */
     smg_log_error("%s", text);
     if (output_dir == NULL || output_dir[0] == '\0')
         return SMG_EIO;

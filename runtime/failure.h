@@ -28,10 +28,18 @@ enum smg_status smg_failure_report(const char *output_dir, const struct smg_erro
 
 /*
  * Write text (plus a newline) to <output_dir>/failure atomically, without
- * allocating (so it works when memory has run out); text past
- * SMG_FAILURE_TEXT_MAX bytes is cut. SMG_EIO with errno set on failure.
+ * allocating (so it works when memory has run out); bytes that are not
+ * well-formed UTF-8 are written as \xHH; text past SMG_FAILURE_TEXT_MAX bytes
+ * is cut (at a character). SMG_EIO with errno set on failure.
  */
 int smg_failure_write(const char *output_dir, const char *text);
+
+/*
+ * Copy n bytes of text to out (cap bytes), well-formed UTF-8 as it is and any
+ * other byte as the four characters \xHH, stopping before a character that
+ * would not fit. Returns the bytes written (no terminator). No allocation.
+ */
+size_t smg_failure_escape(const char *text, size_t n, char *out, size_t cap);
 
 /* Remove a failure file left by an earlier local run in the same root. */
 void smg_failure_clear(const char *output_dir);

@@ -156,7 +156,8 @@ static int parse_int_value(const struct smg_hp_spec *spec, const char *s, struct
     if (!parse_int(s, &v->i))
         return bad_value(spec, s, "is not an integer", err);
     v->f = (double)v->i;
-    if (v->f < spec->min || v->f > spec->max)
+    /* Compared as integers: above 2^53 a double cannot tell max from max + 1. */
+    if (v->i < (long long)spec->min || v->i > (long long)spec->max)
         return bad_value(spec, s, "is out of range", err);
     return SMG_OK;
 }

@@ -21,6 +21,7 @@
 
 #include "runtime/job.h"
 #include "io/base/log.h"
+#include "runtime/signals.h"
 
 const struct smg_channel_info *smg_job_channel(const struct smg_job *job, const char *name)
 {
@@ -64,6 +65,7 @@ enum smg_status smg_job_open_channel(struct smg_job *job, const char *name, size
     cfg.compression = info->compression;
     cfg.batch_rows = batch_rows;
     cfg.pipe_timeout_ms = job->pipe_timeout_ms;
+    cfg.pipe_stall_ms = job->pipe_stall_ms;
     cfg.allow_empty = allow_empty;
     cfg.stop = job->stop;
     rc = smg_format_parse_content_type(info->content_type, &cfg.format, err);
@@ -145,5 +147,7 @@ enum smg_status smg_job_write_model(struct smg_job *job, const struct smg_ndarra
         return rc;
     smg_job_add_timing(job, "model.serialize.time", (smg_now() - t0) * 1000.0);
     smg_log_info("Wrote the model to %s", path);
+    snprintf(job->model_written, sizeof(job->model_written), "%.4000s", path);
+    smg_signals_model_written(path); /* a later stop must not say "no model was written" */
     return SMG_OK;
 }

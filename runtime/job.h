@@ -49,6 +49,7 @@ struct smg_job {
     char network_interface[64];
     struct smg_comm comm;        /* rank 0 is the leader */
     int pipe_timeout_ms;         /* SMALGO_PIPE_TIMEOUT_MS, else the default */
+    int pipe_stall_ms;           /* SMALGO_PIPE_STALL_TIMEOUT (seconds), else the default */
     volatile sig_atomic_t *stop; /* set by SIGTERM */
     double start_time;           /* seconds since the epoch, at job start */
     struct smg_timings *timings; /* owned by the runtime; see smg_job_add_timing */
@@ -57,8 +58,9 @@ struct smg_job {
      * between them, and only the first prints metric lines. 0 and 1 by default. */
     int rank_on_host;
     int ranks_on_host;
-    bool channels_inferred; /* no inputdataconfig.json: channels are input/data's folders */
-    bool metrics_emitted;   /* the #metrics line was printed */
+    bool channels_inferred;   /* no inputdataconfig.json: channels are input/data's folders */
+    bool metrics_emitted;     /* the #metrics line was printed */
+    char model_written[4096]; /* where smg_job_write_model wrote the model; "" before */
 };
 
 /*

@@ -25,6 +25,7 @@ void smg_job_init(struct smg_job *job)
     job->rank_on_host = 0;
     job->ranks_on_host = 1;
     job->pipe_timeout_ms = SMG_DEFAULT_PIPE_TIMEOUT_MS;
+    job->pipe_stall_ms = SMG_DEFAULT_PIPE_STALL_MS;
     job->start_time = smg_now();
 }
 

@@ -79,6 +79,13 @@ enum smg_status smg_file_read_text(const char *path, size_t max_bytes, char **te
         rc = smg_error_set(err, SMG_ECONFIG, "%s is larger than %zu bytes", path, max_bytes);
         goto out;
     }
+    if (memchr(buf, '\0', used) != NULL) {
+        rc = smg_error_set(err, SMG_ECONFIG,
+                           "%s is not valid JSON: it contains a NUL byte at byte %zu (text after "
+                           "it would be ignored)",
+                           path, (size_t)((char *)memchr(buf, '\0', used) - buf));
+        goto out;
+    }
     buf[used] = '\0';
     *text = buf;
     *len = used;

@@ -23,8 +23,9 @@ struct cJSON;
 /*
  * Read the file at path into a new NUL-terminated buffer (smg_free it).
  * SMG_EIO if it cannot be opened or read (*missing is set when it does not
- * exist, so callers can apply a default), SMG_ECONFIG if it exceeds max_bytes.
- * missing may be NULL.
+ * exist, so callers can apply a default), SMG_ECONFIG if it exceeds max_bytes
+ * or holds a NUL byte (a C string would silently end there, dropping what
+ * follows). missing may be NULL.
  */
 SMG_MUST_CHECK enum smg_status smg_file_read_text(const char *path, size_t max_bytes, char **text,
                                                   size_t *len, bool *missing,

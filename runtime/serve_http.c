@@ -8,9 +8,17 @@
  * when the request is answered. The /ping and /execution-parameters responses
  * never change, so they are built once and shared by every thread.
  *
- * Every answer to /invocations, good or bad, is produced by the same thread
- * that read the request; nothing is shared between requests but the read-only
- * model, so no locks are needed.
+ * An invocation whose body has arrived is suspended and queued to the
+ * scoring pool (serve_pool.h), so libmicrohttpd's threads stay free for /ping
+ * however busy scoring is. A pool thread decodes the body (then frees it),
+ * scores every row once without writing text, to find an error before the
+ * status line is sent (a value beyond float32 is a 400 naming the row), and
+ * resumes the connection. libmicrohttpd's thread then streams the answer:
+ * each call of the content reader scores and encodes the next slice of
+ * STREAM_ROWS rows (smg_infer_response_join stitches JSON slices into one
+ * document). So a request's memory is its body, then its decoded rows (at
+ * most 2x the payload limit, max_rows) and one slice of text, whatever the
+ * size of the response.
  */
 #include "runtime/serve_http.h"
 
@@ -30,17 +38,39 @@
 #include "io/infer_request.h"
 #include "io/infer_response.h"
 #include "io/json_string.h"
+#include "runtime/serve_pool.h"
 
 #ifdef SMALGO_HAVE_MHD
 #include <microhttpd.h>
 
+#define STREAM_ROWS 1024
+
+enum request_state { RQ_READING, RQ_QUEUED, RQ_READY };
+
+struct smg_serve_http;
+
 struct request {
+    struct smg_serve_job job; /* first: the pool hands it back */
+    struct smg_serve_http *h;
+    struct MHD_Connection *conn;
+    enum request_state state;
     struct smg_buf body; /* capped at the payload limit */
     bool too_big;
+    /* Set before queueing: */
+    struct smg_infer_format fmt;
+    const struct smg_codec *accept;
+    /* Set by the pool thread: an error to answer, or the rows to stream. */
+    unsigned status; /* 0: stream */
+    char errmsg[SMG_ERROR_MSG_MAX];
+    float *x;
+    size_t n, next_row;
+    struct smg_buf chunk;
+    size_t chunk_pos;
 };
 
 struct smg_serve_http {
     struct MHD_Daemon *daemon;
+    struct smg_serve_pool *pool;
     const struct smg_serve_model *model;
     struct smg_serve_config cfg;
     size_t max_rows;
@@ -101,47 +131,135 @@ static unsigned status_for(int rc)
     }
 }
 
+/* Encodes nothing: scoring through it only checks the values (infer_response.h). */
+static enum smg_status encode_nothing(const struct smg_infer_result *res, struct smg_buf *out,
+                                      struct smg_error *err)
+{
+    (void)res;
+    (void)out;
+    (void)err;
+    return SMG_OK;
+}
+
+static const struct smg_codec check_only = {.mime = "", .encode = encode_nothing};
+
+/* Score rows [from, from + rows) with codec, appending to out. */
+static int score_slice(const struct request *rq, const struct smg_codec *codec, size_t from,
+                       size_t rows, struct smg_buf *out, struct smg_error *err)
+{
+    size_t d = smg_serve_model_feature_dim(rq->h->model);
+    return smg_serve_model_predict(rq->h->model, rq->x + from * d, rows, codec, out, err);
+}
+
+/* On a pool thread: decode, free the body, check every row scores, resume. */
+static void run_request(struct smg_serve_job *job)
+{
+    struct request *rq = (struct request *)job;
+    struct smg_serve_http *h = rq->h;
+    struct smg_error err;
+    struct smg_buf none;
+    int rc;
+
+    smg_error_clear(&err);
+    smg_buf_init(&none, 0);
+    rc = smg_infer_request_decode(rq->body.data, rq->body.len, &rq->fmt,
+                                  smg_serve_model_feature_dim(h->model), h->max_rows, &rq->x,
+                                  &rq->n, &err);
+    smg_buf_free(&rq->body);
+    for (size_t i = 0; rc == SMG_OK && i < rq->n; i += STREAM_ROWS)
+        rc = score_slice(rq, &check_only, i, rq->n - i < STREAM_ROWS ? rq->n - i : STREAM_ROWS,
+                         &none, &err);
+    if (rc != SMG_OK) {
+        rq->status = status_for(rc);
+        snprintf(rq->errmsg, sizeof(rq->errmsg), "%s", err.msg);
+    }
+    rq->state = RQ_READY;
+    MHD_resume_connection(rq->conn);
+}
+
+/* libmicrohttpd's content reader: the next bytes of the answer, a slice at a time. */
+static ssize_t stream_answer(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    struct request *rq = cls;
+    struct smg_buf part;
+    struct smg_error err;
+    size_t avail;
+
+    (void)pos;
+    while (rq->chunk_pos == rq->chunk.len) {
+        size_t from = rq->next_row, rows = rq->n - from < STREAM_ROWS ? rq->n - from : STREAM_ROWS;
+        int rc;
+        if (from >= rq->n)
+            return MHD_CONTENT_READER_END_OF_STREAM;
+        smg_error_clear(&err);
+        smg_buf_init(&part, SIZE_MAX);
+        rq->chunk.len = rq->chunk_pos = 0;
+        rc = score_slice(rq, rq->accept, from, rows, &part, &err);
+        if (rc == SMG_OK)
+            rc = smg_infer_response_join(rq->accept, part.data, part.len, from == 0,
+                                         from + rows == rq->n, &rq->chunk);
+        smg_buf_free(&part);
+        if (rc != SMG_OK) {
+            smg_log_warn("response cut at row %zu of %zu: %s", from, rq->n,
+                         err.msg[0] ? err.msg : smg_status_str(rc));
+            return MHD_CONTENT_READER_END_WITH_ERROR;
+        }
+        rq->next_row = from + rows;
+    }
+    avail = rq->chunk.len - rq->chunk_pos;
+    if (avail > max)
+        avail = max;
+    memcpy(buf, rq->chunk.data + rq->chunk_pos, avail);
+    rq->chunk_pos += avail;
+    return (ssize_t)avail;
+}
+
+/* Back on libmicrohttpd's thread after run_request: the error, or the streamed answer. */
+static enum MHD_Result answer(struct MHD_Connection *c, struct request *rq)
+{
+    struct MHD_Response *r;
+    enum MHD_Result ret;
+
+    if (rq->status != 0)
+        return send_error(c, rq->status, "%s", rq->errmsg);
+    r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, stream_answer, rq, NULL);
+    if (r == NULL)
+        return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rq->accept->mime);
+    ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+/* The body has arrived: answer what the headers alone decide, else queue for scoring. */
 static enum MHD_Result invoke(struct smg_serve_http *h, struct MHD_Connection *c,
                               struct request *rq)
 {
     const char *ctype, *accept_hdr;
-    struct smg_infer_format fmt;
-    const struct smg_codec *accept;
-    struct smg_buf out;
     struct smg_error err;
-    float *x = NULL;
-    size_t n = 0;
-    int rc;
-    enum MHD_Result ret;
 
     smg_error_clear(&err);
-    smg_buf_init(&out, SIZE_MAX);
     if (rq->too_big)
         return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
                           "request body is larger than the payload limit of %zu bytes "
                           "(SAGEMAKER_MAX_PAYLOAD_IN_MB=%u)",
                           h->cfg.max_payload_bytes, h->cfg.max_payload_mb);
     ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (smg_infer_format_parse(ctype, &fmt, &err) != SMG_OK)
+    if (smg_infer_format_parse(ctype, &rq->fmt, &err) != SMG_OK)
         return send_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "%s", err.msg);
     accept_hdr = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT);
-    if (smg_infer_accept_parse(accept_hdr, &accept, &err) != SMG_OK ||
-        smg_serve_model_check_accept(h->model, accept, &err) != SMG_OK)
+    if (smg_infer_accept_parse(accept_hdr, &rq->accept, &err) != SMG_OK ||
+        smg_serve_model_check_accept(h->model, rq->accept, &err) != SMG_OK)
         return send_error(c, MHD_HTTP_NOT_ACCEPTABLE, "%s", err.msg);
     if (rq->body.len == 0)
         return send_error(c, MHD_HTTP_BAD_REQUEST, "request body is empty");
-
-    rc = smg_infer_request_decode(rq->body.data, rq->body.len, &fmt,
-                                  smg_serve_model_feature_dim(h->model), h->max_rows, &x, &n, &err);
-    if (rc == SMG_OK)
-        rc = smg_serve_model_predict(h->model, x, n, accept, &out, &err);
-    smg_free(x);
-    if (rc != SMG_OK) {
-        smg_buf_free(&out);
-        return send_error(c, status_for(rc), "%s", err.msg);
-    }
-    ret = send_buffer(c, MHD_HTTP_OK, &out, accept->mime);
-    return ret;
+    rq->h = h;
+    rq->conn = c;
+    rq->state = RQ_QUEUED;
+    rq->job.run = run_request;
+    MHD_suspend_connection(c);
+    smg_serve_pool_submit(h->pool, &rq->job);
+    return MHD_YES;
 }
 
 static bool is_get(const char *method)
@@ -190,6 +308,7 @@ static enum MHD_Result begin_invocation(struct smg_serve_http *h, struct MHD_Con
     if (rq == NULL)
         return send_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "out of memory for a new request");
     smg_buf_init(&rq->body, h->cfg.max_payload_bytes);
+    smg_buf_init(&rq->chunk, SIZE_MAX);
     if (known && announced > h->cfg.max_payload_bytes)
         rq->too_big = true;
     else if (known && announced > 0 && smg_buf_reserve(&rq->body, (size_t)announced) != SMG_OK)
@@ -258,6 +377,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         }
         return route_other(h, c, url, method);
     }
+    if (rq->state == RQ_READY)
+        return answer(c, rq);
+    if (rq->state == RQ_QUEUED)
+        return MHD_YES; /* not called while suspended; nothing to do if it were */
     if (*upload_data_size > 0) {
         append_body(rq, upload_data, *upload_data_size);
         *upload_data_size = 0;
@@ -275,6 +398,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)toe;
     if (rq != NULL && rq != &((struct smg_serve_http *)cls)->other) {
         smg_buf_free(&rq->body);
+        smg_buf_free(&rq->chunk);
+        smg_free(rq->x);
         smg_free(rq);
         *con_cls = NULL;
     }
@@ -321,9 +446,12 @@ enum smg_status smg_serve_http_start(const struct smg_serve_config *cfg,
         return smg_error_set(err, SMG_ENOMEM, "out of memory starting the server");
     h->cfg = *cfg;
     h->model = model;
-    /* Decoded rows may not take more than max(64 MiB, 4 x payload limit). */
-    budget = cfg->max_payload_bytes * 4 > ((size_t)64 << 20) ? cfg->max_payload_bytes * 4
-                                                             : ((size_t)64 << 20);
+    /*
+     * Decoded rows may not take more than 2 x the payload limit (a CSV value
+     * takes at least 2 bytes of text, "1,", and 4 as a float), so body plus
+     * rows stay within 3 x, and the answer streams in slices.
+     */
+    budget = cfg->max_payload_bytes * 2;
     h->max_rows = budget / (d * sizeof(float));
     if (h->max_rows == 0)
         h->max_rows = 1;
@@ -349,13 +477,16 @@ enum smg_status smg_serve_http_start(const struct smg_serve_config *cfg,
                              cfg->bind_addr);
     }
 
+    if (smg_serve_pool_new(cfg->threads ? cfg->threads : 1, &h->pool, err) != SMG_OK) {
+        smg_serve_http_stop(h);
+        return err->status;
+    }
     h->daemon = MHD_start_daemon(
-        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_TURBO, (uint16_t)cfg->port, NULL,
-        NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h, MHD_OPTION_SOCK_ADDR,
-        (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned int)(cfg->threads ? cfg->threads : 1), MHD_OPTION_NOTIFY_COMPLETED, completed, h,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned int)1, MHD_OPTION_END);
+        MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME,
+        (uint16_t)cfg->port, NULL, NULL, handle, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, h,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned int)(cfg->threads > 2 ? cfg->threads : 2), MHD_OPTION_NOTIFY_COMPLETED, completed,
+        h, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)120, MHD_OPTION_END);
     if (h->daemon == NULL) {
         smg_serve_http_stop(h);
         return smg_error_set(err, SMG_EIO,
@@ -377,6 +508,9 @@ void smg_serve_http_stop(struct smg_serve_http *h)
 {
     if (h == NULL)
         return;
+    if (h->daemon != NULL)
+        MHD_quiesce_daemon(h->daemon); /* no new connections */
+    smg_serve_pool_free(h->pool);      /* queued requests finish and resume */
     if (h->daemon != NULL)
         MHD_stop_daemon(h->daemon);
     if (h->ping != NULL)

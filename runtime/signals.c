@@ -12,6 +12,9 @@
  */
 #include "runtime/signals.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -25,6 +28,9 @@ static char failure_dir[8192];
 static char fallback_text[2][512]; /* [0]: SIGTERM, [1]: SIGINT */
 static size_t fallback_len[2];
 static volatile sig_atomic_t *plain_flag; /* smg_signals_catch_stop's */
+static struct smg_signal_peer peers[SMG_SIGNALS_MAX_PEERS];
+static char peer_stat[SMG_SIGNALS_MAX_PEERS][48]; /* "/proc/<pid>/stat" */
+static volatile sig_atomic_t n_peers;
 
 const char *smg_signal_name(int sig)
 {
@@ -49,12 +55,83 @@ static void give_up(void)
     _exit(code);
 }
 
+/* Whether the process is gone or a zombie (async-signal-safe: open, read, close). */
+static bool peer_dead(size_t i)
+{
+    char buf[256];
+    ssize_t n;
+    int fd;
+
+    if (kill(peers[i].pid, 0) != 0 && errno == ESRCH)
+        return true;
+    if ((fd = open(peer_stat[i], O_RDONLY | O_CLOEXEC)) < 0)
+        return errno == ENOENT;
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    for (ssize_t j = n - 2; j > 0; j--) /* "pid (comm) S ...": the state follows the last ')' */
+        if (buf[j] == ')')
+            return buf[j + 2] == 'Z';
+    return false;
+}
+
+/* A local rank has died: write its text now (mpirun's SIGKILL is a second away). */
+static void report_dead_peer(void)
+{
+    int saved = errno;
+
+    for (size_t i = 0; i < (size_t)n_peers; i++) {
+        if (!peer_dead(i))
+            continue;
+        size_t len = strlen(peers[i].text);
+        if (failure_path[0] != '\0')
+            (void)smg_atomic_write_raw(failure_path, failure_tmp, failure_dir, peers[i].text, len,
+                                       0644, NULL);
+        if (write(STDERR_FILENO, peers[i].text, len) < 0) {
+            /* the file says it */
+        }
+        break;
+    }
+    errno = saved;
+}
+
 static void on_signal(int sig)
 {
     if (sig == SIGALRM || stop_flag != 0)
         give_up();
     stop_flag = sig;
+    if (sig == SIGTERM && n_peers > 0)
+        report_dead_peer();
     alarm(SMG_STOP_GRACE_SECONDS);
+}
+
+void smg_signals_watch_peers(const struct smg_signal_peer *list, size_t n)
+{
+    n_peers = 0;
+    if (n > SMG_SIGNALS_MAX_PEERS)
+        n = SMG_SIGNALS_MAX_PEERS;
+    for (size_t i = 0; i < n; i++) {
+        peers[i] = list[i];
+        snprintf(peer_stat[i], sizeof(peer_stat[i]), "/proc/%ld/stat", (long)list[i].pid);
+    }
+    n_peers = (sig_atomic_t)n;
+}
+
+void smg_signals_model_written(const char *path)
+{
+    static const int sigs[2] = {SIGTERM, SIGINT};
+
+    for (int i = 0; i < 2; i++) {
+        char text[sizeof(fallback_text[i])];
+        int n = snprintf(text, sizeof(text),
+                         "ClientError: training stopped by %s after the model was written to %s "
+                         "(it is complete); what followed it did not finish within %d seconds\n",
+                         smg_signal_name(sigs[i]), path, SMG_STOP_GRACE_SECONDS);
+        if (n <= 0 || (size_t)n >= sizeof(text))
+            continue;
+        fallback_len[i] = 0; /* a signal in between writes nothing rather than half a text */
+        memcpy(fallback_text[i], text, (size_t)n + 1);
+        fallback_len[i] = (size_t)n;
+    }
 }
 
 volatile sig_atomic_t *smg_signals_install(const char *output_dir)
@@ -63,6 +140,7 @@ volatile sig_atomic_t *smg_signals_install(const char *output_dir)
     static const int sigs[2] = {SIGTERM, SIGINT};
 
     stop_flag = 0;
+    n_peers = 0;
     failure_path[0] = '\0';
     if (output_dir != NULL) {
         int a = snprintf(failure_path, sizeof(failure_path), "%s/failure", output_dir);

@@ -11,6 +11,8 @@
 #define SMG_SIGNALS_H
 
 #include <signal.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #define SMG_STOP_GRACE_SECONDS 10
 
@@ -28,6 +30,26 @@ volatile sig_atomic_t *smg_signals_install(const char *output_dir);
  * (a static). Not to be combined with smg_signals_install.
  */
 void smg_signals_catch_stop(volatile sig_atomic_t *flag);
+
+/*
+ * Ranks of this job on this machine, each with the failure text to write if
+ * it is found gone (mpi_peers.h): on SIGTERM the handler checks each pid (no
+ * such process, or a zombie) and writes the first dead peer's text at once,
+ * since mpirun's SIGKILL follows within a second. Copied; n is capped at
+ * SMG_SIGNALS_MAX_PEERS.
+ */
+#define SMG_SIGNALS_MAX_PEERS 64
+struct smg_signal_peer {
+    pid_t pid;
+    char text[256];
+};
+void smg_signals_watch_peers(const struct smg_signal_peer *peers, size_t n);
+
+/*
+ * The model is complete at path: from now on a stop that gives up says so
+ * rather than "no model was written".
+ */
+void smg_signals_model_written(const char *path);
 
 /* "SIGTERM", "SIGINT", or "signal". */
 const char *smg_signal_name(int sig);

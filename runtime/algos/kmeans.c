@@ -58,6 +58,8 @@
  * GEMM per request (algorithms/kmeans_assign.h); every response format,
  * CSV included.
  */
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +70,7 @@
 #include "io/base/log.h"
 #include "runtime/algorithm.h"
 #include "runtime/job.h"
+#include "runtime/job_memory.h"
 
 #define SMG_KMEANS_TRAIN_SEED       0x5EEDC0DEull
 #define SMG_KMEANS_INIT_LLOYD_ITERS 20
@@ -197,8 +200,23 @@ static enum smg_kmeans_kernel kernel_choice(void)
                                                 : SMG_KMEANS_KERNEL_AUTO;
 }
 
+/* The big buffers the settings imply, checked before any is allocated (job_memory.h). */
+static int check_memory(struct smg_job *job, const struct smg_kmeans_config *cfg, size_t batch_rows,
+                        struct smg_error *err)
+{
+    const double d = (double)cfg->dim;
+    const struct smg_mem_term terms[] = {
+        {"3 batch buffers of mini_batch_size x feature_dim floats",
+         3.0 * (double)batch_rows * d * 4},
+        {"k x extra_center_factor x feature_dim centers as doubles",
+         (double)cfg->k * (double)cfg->extra_center_factor * d * 8},
+    };
+
+    return smg_job_check_memory(job, terms, 2, cfg->dim, err);
+}
+
 static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_t *batch_rows,
-                       unsigned *epochs, unsigned *metrics, struct smg_error *err)
+                       uint64_t *epochs, unsigned *metrics, struct smg_error *err)
 {
     bool log = job->rank_on_host == 0 && job->comm.rank == 0;
     struct kmeans_hp hp;
@@ -211,7 +229,7 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
     cfg->k = (size_t)hp.k;
     cfg->dim = (size_t)hp.feature_dim;
     *batch_rows = (size_t)hp.mini_batch_size;
-    *epochs = (unsigned)hp.epochs;
+    *epochs = (uint64_t)hp.epochs;
     cfg->init_method =
         hp.init_method == INIT_KMEANSPP ? SMG_KMEANS_INIT_KMEANSPP : SMG_KMEANS_INIT_RANDOM;
     cfg->lloyd_init_method = hp.local_lloyd_init_method == INIT_RANDOM ? SMG_KMEANS_INIT_RANDOM
@@ -230,10 +248,10 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
             smg_log_info("'local_lloyd_num_trials' was set to 'auto', evaluated to %d.",
                          SMG_KMEANS_AUTO_LLOYD_TRIALS);
     } else {
-        cfg->lloyd_trials = (unsigned)hp.local_lloyd_num_trials.value;
+        cfg->lloyd_trials = (uint64_t)hp.local_lloyd_num_trials.value;
     }
     cfg->half_life = (uint64_t)hp.half_life_time_size;
-    cfg->lloyd_max_iter = (unsigned)hp.local_lloyd_max_iter;
+    cfg->lloyd_max_iter = (uint64_t)hp.local_lloyd_max_iter;
     cfg->lloyd_tol = hp.local_lloyd_tol;
     cfg->seed = SMG_KMEANS_TRAIN_SEED;
     cfg->init_lloyd_iters = SMG_KMEANS_INIT_LLOYD_ITERS;
@@ -245,11 +263,11 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
         return smg_error_set(err, SMG_ECONFIG,
                              "hyperparameter eval_metrics names no metric; allowed: [\"msd\"], "
                              "[\"ssd\"] or [\"msd\", \"ssd\"]");
-    return SMG_OK;
+    return check_memory(job, cfg, *batch_rows, err);
 }
 
 /* One epoch of collective steps. Rank 0 initialises from its first batch in epoch 0. */
-static int run_epoch(struct smg_job *job, struct smg_channel *ch, unsigned e, size_t batch_rows,
+static int run_epoch(struct smg_job *job, struct smg_channel *ch, uint64_t e, size_t batch_rows,
                      struct smg_kmeans *km, struct smg_kmeans_sample *smp, double *init_ms,
                      struct smg_error *err)
 {
@@ -303,7 +321,7 @@ static int run_epoch(struct smg_job *job, struct smg_channel *ch, unsigned e, si
 }
 
 static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_kmeans_sample *smp,
-                        size_t batch_rows, unsigned epochs, uint64_t *rows_epoch0,
+                        size_t batch_rows, uint64_t epochs, uint64_t *rows_epoch0,
                         struct smg_error *err)
 {
     const struct smg_kmeans_config *cfg = smg_kmeans_config(km);
@@ -315,7 +333,7 @@ static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_k
     rc = smg_job_open_channel(job, "train", cfg->dim, batch_rows, job->comm.size > 1, &ch, err);
     if (rc != SMG_OK)
         return rc;
-    for (unsigned e = 0; e < epochs; e++) {
+    for (uint64_t e = 0; e < epochs; e++) {
         uint64_t before = smg_kmeans_rows_seen(km);
         rc = run_epoch(job, ch, e, batch_rows, km, smp, &init_ms, err);
         if (rc != SMG_OK)
@@ -337,7 +355,7 @@ static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_k
             }
         }
         if (job->comm.rank == 0)
-            smg_log_info("epoch %u: %llu records, %llu centers reseeded so far", e,
+            smg_log_info("epoch %" PRIu64 ": %llu records, %llu centers reseeded so far", e,
                          (unsigned long long)(smg_kmeans_rows_seen(km) - before),
                          (unsigned long long)smg_kmeans_reseeds(km));
         smg_job_progress_metric(job, 100.0 * (double)(e + 1) / (double)epochs);
@@ -449,7 +467,7 @@ static int polish_centers(struct smg_job *job, const struct smg_kmeans *km,
             return rc;
         if (job->comm.rank == 0)
             smg_log_info("k-means polish: on (default; SMALGO_KMEANS_POLISH=0 turns it off): "
-                         "Lloyd on a %zu-row sample of rank 0 (%zu-row cap per rank), %u "
+                         "Lloyd on a %zu-row sample of rank 0 (%zu-row cap per rank), %" PRIu64 " "
                          "iteration(s), sample mean square distance %g -> %g",
                          smg_kmeans_sample_rows(smp), cap, smg_kmeans_polish_iters(smp), before,
                          *after);
@@ -472,7 +490,8 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     struct smg_kmeans_sample *smp = NULL;
     float *centers = NULL;
     size_t batch_rows, cap;
-    unsigned epochs, metrics = 0;
+    uint64_t epochs;
+    unsigned metrics = 0;
     uint64_t rows0 = 0;
     double loss = 0.0, after = 0.0, t0;
     bool polish;
@@ -524,6 +543,7 @@ out:
 
 struct served_kmeans {
     size_t k, d;
+    const float *centers;                 /* the model file's (k, d) array; it outlives this */
     struct smg_kmeans_assigner *assigner; /* over the (k, d) centroids */
 };
 
@@ -551,6 +571,7 @@ static enum smg_status serve_open(const struct smg_ndarray_file *f, const char *
         return smg_error_set(err, SMG_ENOMEM, "out of memory loading the model");
     m->k = (size_t)c->shape[0];
     m->d = (size_t)c->shape[1];
+    m->centers = c->data;
     if ((rc = smg_kmeans_assigner_new(c->data, m->k, m->d, &m->assigner, err)) != SMG_OK) {
         smg_free(m);
         return rc;
@@ -570,6 +591,33 @@ static void serve_close(struct smg_served *served)
         smg_kmeans_assigner_free(m->assigner);
     smg_free(m);
     served->state = NULL;
+}
+
+/*
+ * A row whose float32 distance overflowed (values near float32's limit: the
+ * GEMM form squares them), scored again exactly in double. The result is
+ * still infinite only when the true distance is beyond float32, which the
+ * response encoder then refuses naming the row (infer_response.h).
+ */
+static void score_exactly(const struct served_kmeans *m, const float *row, float *closest,
+                          float *dist)
+{
+    double best = INFINITY;
+    size_t best_j = 0;
+
+    for (size_t j = 0; j < m->k; j++) {
+        double s = 0.0;
+        for (size_t f = 0; f < m->d; f++) {
+            double t = (double)row[f] - (double)m->centers[j * m->d + f];
+            s += t * t;
+        }
+        if (s < best) {
+            best = s;
+            best_j = j;
+        }
+    }
+    *closest = (float)best_j;
+    *dist = (float)sqrt(best);
 }
 
 static enum smg_status predict(const struct smg_served *served, const float *x, size_t n,
@@ -592,8 +640,11 @@ static enum smg_status predict(const struct smg_served *served, const float *x, 
     }
     rc = smg_kmeans_assign(m->assigner, x, n, closest, res + n, err);
     if (rc == SMG_OK) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             res[i] = (float)closest[i];
+            if (!isfinite(res[n + i]))
+                score_exactly(m, x + i * m->d, &res[i], &res[n + i]);
+        }
         fields[0] = (struct smg_infer_field){"closest_cluster", res, 1, true};
         fields[1] = (struct smg_infer_field){"distance_to_cluster", res + n, 1, true};
         r = (struct smg_infer_result){"predictions", n, 2, fields};

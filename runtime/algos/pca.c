@@ -52,6 +52,7 @@
 #include "io/codec.h"
 #include "runtime/algorithm.h"
 #include "runtime/job.h"
+#include "runtime/job_memory.h"
 #include "runtime/ndarray_value.h"
 
 #include <math.h>
@@ -132,6 +133,33 @@ static int sketch_choice(enum smg_pca_sketch_kind *kind, struct smg_error *err)
                          "environment variable SMALGO_PCA_SKETCH='%.40s' is not gram or signs", v);
 }
 
+/*
+ * The big buffers the settings imply, checked before any is allocated
+ * (job_memory.h): regular mode's d x d matrix, randomized mode's sketch of
+ * l = num_components + extra_components rows (-1 means max(10, num_components)):
+ * the Gram sketch holds 2 (3 l + 1) x d doubles, the sign sketch l x d.
+ */
+static int check_memory(struct smg_job *job, const struct smg_pca_config *cfg, size_t batch_rows,
+                        struct smg_error *err)
+{
+    const double d = (double)cfg->feature_dim;
+    const double k = (double)cfg->num_components;
+    const double l =
+        k + (cfg->extra_components < 0 ? (k > 10.0 ? k : 10.0) : (double)cfg->extra_components);
+    const double sketch = cfg->sketch == SMG_PCA_SKETCH_GRAM ? 2.0 * (3.0 * l + 1.0) : l;
+    const struct smg_mem_term terms[] = {
+        {"3 batch buffers of mini_batch_size x feature_dim floats",
+         3.0 * (double)batch_rows * d * 4},
+        cfg->mode == SMG_PCA_REGULAR
+            ? (struct smg_mem_term){"a feature_dim x feature_dim matrix of doubles", d * d * 8}
+            : (struct smg_mem_term){"a randomized sketch of feature_dim x "
+                                    "(num_components + extra_components) doubles",
+                                    sketch * d * 8},
+    };
+
+    return smg_job_check_memory(job, terms, 2, cfg->feature_dim, err);
+}
+
 static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *batch_rows,
                        struct smg_error *err)
 {
@@ -155,7 +183,7 @@ static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *
     *batch_rows = (size_t)hp.mini_batch_size;
     if (hp.epochs > 1)
         smg_log_info("PCA makes one pass over the data; epochs=%lld is ignored", hp.epochs);
-    return SMG_OK;
+    return check_memory(job, cfg, *batch_rows, err);
 }
 
 static int update_batch(void *p, const struct smg_batch *b, struct smg_error *err)

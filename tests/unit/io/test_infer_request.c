@@ -278,6 +278,18 @@ static void test_json_errors(void **state)
                       3, "value for key 0 is not a finite float32 number");
     expect_text_error(ct, "{\"instances\": [{\"data\": {\"features\": {\"values\": [1, 2]}}}]}", 3,
                       "'values' has 2 values, expected 3");
+    /* The one-instance-at-a-time walk (codec_json_stream.c): malformed anywhere is found. */
+    expect_text_error(ct, "{\"instances\": [[1, 2, 3],]}", 3, "not valid JSON (error at byte 25)");
+    expect_text_error(ct, "{\"instances\": [[1, 2, 3] [1, 2, 3]]}", 3,
+                      "not valid JSON (error at byte 25)");
+    expect_text_error(ct, "{\"instances\" [[1, 2, 3]]}", 3, "not valid JSON (error at byte 13)");
+    expect_text_error(ct, "{\"instances\": [[1, 2, 3]], \"x\": [1,}", 3, "not valid JSON");
+    expect_text_error(ct, "{\"instances\": [[1, 2, 3]] \"x\": 1}", 3, "not valid JSON");
+    expect_text_error(ct, "{7: [[1, 2, 3]]}", 3, "not valid JSON");
+    expect_text_error(ct, "{\"instances\": [[1, 2, 3]", 3, "not valid JSON");
+    expect_text_error(ct, "{\"other\": [[1, 2, 3]]}", 3, "'instances' array");
+    expect_text_error(ct, "[[1, 2, 3], [1, 2, \"x\"]]", 3, "instance 1:");
+    expect_text_error(ct, "   ", 3, "not valid JSON");
 }
 
 static void test_json_row_limit(void **state)

@@ -176,6 +176,26 @@ static void test_clear(void **state)
     assert_int_not_equal(stat(path, &st), 0);
 }
 
+/* Issue 13 point 10: invalid UTF-8 from the input is escaped, valid UTF-8 kept. */
+static void test_invalid_utf8_is_escaped(void **state)
+{
+    char buf[512], out[16];
+    (void)state;
+    assert_int_equal(smg_failure_write(out_dir, "ClientError: field '\xff\xfe' \xc3\xa9t\xc3 "
+                                                "\xe0\x80\x80 \xed\xa0\x80 \xf4\x90\x80\x80 "
+                                                "\xf0\x9f\x98\x80"),
+                     SMG_OK);
+    read_failure(buf, sizeof(buf));
+    assert_string_equal(buf, "ClientError: field '\\xFF\\xFE' \xc3\xa9t\\xC3 "
+                             "\\xE0\\x80\\x80 \\xED\\xA0\\x80 \\xF4\\x90\\x80\\x80 "
+                             "\xf0\x9f\x98\x80\n");
+    /* A character that does not fit is not cut in half; neither is an escape. */
+    assert_int_equal(smg_failure_escape("ab\xc3\xa9", 4, out, 3), 2);
+    assert_int_equal(smg_failure_escape("ab\xff", 3, out, 5), 2);
+    assert_int_equal(smg_failure_escape("ab\xff", 3, out, 6), 6);
+    assert_memory_equal(out, "ab\\xFF", 6);
+}
+
 static void test_signal_sets_flag(void **state)
 {
     (void)state;
@@ -205,6 +225,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_long_message_first_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unwritable_output, setup, teardown),
         cmocka_unit_test_setup_teardown(test_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_invalid_utf8_is_escaped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_signal_sets_flag, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
