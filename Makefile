@@ -104,7 +104,8 @@ fuzz: build-fuzz
 	@$(MAKE) --no-print-directory fuzz-test FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
 
 py-test: build venv
-	@$(STAGE) py-test pytest env SMALGO_BIN=$(SMALGO_BIN) $(PY) -m pytest -q tests/integration
+	@$(STAGE) py-test pytest env SMALGO_BIN=$(SMALGO_BIN) \
+	  bash tests/s3/ensure-s3s-fs.sh --exec $(PY) -m pytest -q tests/integration
 
 # Builds the images first; with no Docker engine the tests show as skipped, or
 # fail the run under CI=true (tests/docker-test.sh).
@@ -130,7 +131,7 @@ test check:
 
 # clang-tidy (.clang-tidy: the function-size limit) over the libraries' sources;
 # the layering probes are left out, they are meant not to compile.
-TIDY_FILES = '^$(CURDIR)/(io|io/base|algorithms|runtime|runtime/algos)/[^/]*\.c$$'
+TIDY_FILES = '^$(CURDIR)/(io|io/base|io/s3|algorithms|runtime|runtime/algos)/[^/]*\.c$$'
 tidy: build deps-test
 	@$(STAGE) tidy check bash -c "run-clang-tidy -quiet -p build $(TIDY_FILES) > build/tidy.log 2>&1 \
 	  || { sed 's/\x1b\[[0-9;]*m//g' build/tidy.log | grep -A3 'warning\|error'; exit 1; }"
@@ -159,7 +160,8 @@ bench: build venv
 	  "committed run (scale 4, quiet 2-core machine) took 150 s, a scale-1 run at load" \
 	  "average 10 took 368 s; a busy machine can take several times longer"; \
 	mkdir -p $(BENCH_RESULTS) && \
-	$(PY) benchmarks/run.py --scale $(BENCH_SCALE) --results $(BENCH_RESULTS)
+	$(PY) benchmarks/run.py --scale $(BENCH_SCALE) --results $(BENCH_RESULTS) && \
+	$(PY) benchmarks/bench_s3.py --scale $(BENCH_SCALE) --results $(BENCH_RESULTS)
 	@if [ "$(BENCH_REFRESH)" = 1 ]; then python3 benchmarks/readme_results.py; \
 	  echo "make bench: refreshed benchmarks/results and benchmarks/README.md's results"; fi
 

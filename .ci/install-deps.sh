@@ -19,7 +19,7 @@ demo_packages=(
   gcc libc6-dev make cmake pkg-config git
   libopenblas-dev liblapacke-dev libprotobuf-c-dev protobuf-c-compiler
   libcurl4-openssl-dev libopenmpi-dev openmpi-bin libcjson-dev zlib1g-dev
-  libmicrohttpd-dev libcmocka-dev
+  libmicrohttpd-dev libcmocka-dev libssl-dev
   curl ca-certificates
 )
 # What `make test` and `make bench` add: sanitizer and fuzzing builds, the format

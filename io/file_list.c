@@ -16,10 +16,14 @@
 #include <unistd.h>
 
 #include "io/base/alloc.h"
+#include "io/s3/s3_client.h"
+#include "io/s3/s3_manifest.h"
+#include "io/s3/s3_uri.h"
 
 struct builder {
     struct smg_file_list *list;
     size_t cap;
+    bool sorted; /* a manifest's order, kept as it is */
 };
 
 /* Visitor for smg_file_walk: append a copy of path to the builder's list. */
@@ -121,28 +125,61 @@ static int by_path(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A file that is data, not a manifest: counted when a folder holds manifests. */
+static int count_data(const char *path, void *ctx, struct smg_error *err)
+{
+    size_t n = strlen(path);
+
+    (void)err;
+    if (n < 9 || strcmp(path + n - 9, ".manifest") != 0)
+        ++*(size_t *)ctx;
+    return SMG_OK;
+}
+
+/* A folder: its manifests' S3 objects (in manifest order) if it has any, else its files. */
+static int scan_folder(const char *root, struct builder *b, struct smg_error *err)
+{
+    bool manifest;
+    size_t data = 0;
+    int rc = smg_s3_manifest_scan_folder(root, b->list, &manifest, err);
+
+    if (rc != SMG_OK || !manifest)
+        return rc != SMG_OK ? rc : smg_file_walk(root, SMG_WALK_REGULAR, push, b, err);
+    if ((rc = smg_file_walk(root, SMG_WALK_REGULAR, count_data, &data, err)) != SMG_OK)
+        return rc;
+    if (data > 0)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "%s holds a manifest and %zu data file%s: a channel is either the "
+                             "objects a manifest lists or local files, not both",
+                             root, data, data > 1 ? "s" : "");
+    b->sorted = true;
+    return SMG_OK;
+}
+
 enum smg_status smg_file_list_scan(const char *root, struct smg_file_list *out,
                                    struct smg_error *err)
 {
-    struct builder b = {out, 0};
+    struct builder b = {out, 0, false};
     struct stat st;
     int rc;
 
     out->paths = NULL;
     out->count = 0;
+    if (smg_s3_is_uri(root))
+        return smg_s3_scan(root, out, err);
     if (stat(root, &st) != 0)
         return smg_error_set(err, SMG_EIO, "cannot read %s: %s", root, strerror(errno));
     if (S_ISREG(st.st_mode))
         rc = push(root, &b, err);
     else if (S_ISDIR(st.st_mode))
-        rc = smg_file_walk(root, SMG_WALK_REGULAR, push, &b, err);
+        rc = scan_folder(root, &b, err);
     else
         rc = smg_error_set(err, SMG_EIO, "%s is neither a folder nor a regular file", root);
     if (rc != SMG_OK) {
         smg_file_list_clear(out);
         return rc;
     }
-    if (out->count > 1)
+    if (out->count > 1 && !b.sorted)
         qsort(out->paths, out->count, sizeof(*out->paths), by_path);
     return SMG_OK;
 }
@@ -174,10 +211,12 @@ void smg_file_list_clear(struct smg_file_list *list)
 enum smg_status smg_file_open_sequential(const char *path, struct smg_stream **out,
                                          struct smg_error *err)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    int rc;
+    int fd, rc;
 
     *out = NULL;
+    if (smg_s3_is_uri(path))
+        return smg_s3_open_read(path, out, err);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return smg_error_set(err, SMG_EIO, "cannot open %s: %s", path, strerror(errno));
     (void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);

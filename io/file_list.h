@@ -6,6 +6,12 @@
  * error rather than a hang. A path that is itself a regular file is a list of
  * one.
  *
+ * S3 (io/s3/s3_manifest.h): a root "s3://bucket/prefix" lists the objects
+ * under the prefix, "s3://.../x.manifest" the objects that manifest names; a
+ * folder holding a SageMaker manifest (.amazon.manifest, any *.manifest) is
+ * the objects it names, in manifest order. Their paths are s3:// URIs, which
+ * smg_file_open_sequential streams from S3.
+ *
  * The walk underneath is public too (smg_file_walk), so that everything that
  * looks at a channel folder (the channel reader, the content-type guess and
  * the readability check before training) sees the same files, by the same

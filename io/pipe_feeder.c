@@ -22,6 +22,7 @@
 #include "io/file_list.h"
 #include "io/gzip.h"
 #include "io/recordio.h"
+#include "io/s3/s3_uri.h"
 
 #define CHUNK       ((size_t)1 << 20)
 #define TICK_MS     100
@@ -146,10 +147,11 @@ static int open_inflating(struct worker *w, const char *file, struct smg_stream 
     return smg_gzip_detect(raw, s, NULL, &w->err);
 }
 
-static int send_inflated(struct worker *w, int fd, const char *file, uint64_t *sent)
+/* A file through a stream: inflated (--gunzip), or as it is (an s3:// object). */
+static int send_stream(struct worker *w, int fd, const char *file, bool inflate, uint64_t *sent)
 {
     struct smg_stream *s = NULL;
-    int rc = open_inflating(w, file, &s);
+    int rc = inflate ? open_inflating(w, file, &s) : smg_file_open_sequential(file, &s, &w->err);
 
     while (rc == SMG_OK) {
         size_t got;
@@ -305,8 +307,8 @@ static int serve_epoch(struct worker *w, const struct smg_file_list *files, size
             continue;
         if (o->recordio_wrap)
             rc = send_wrapped(w, fd, file, &sent);
-        else if (o->gunzip)
-            rc = send_inflated(w, fd, file, &sent);
+        else if (o->gunzip || smg_s3_is_uri(file))
+            rc = send_stream(w, fd, file, o->gunzip, &sent);
         else
             rc = send_plain(w, fd, file, &sent);
         nfiles++;

@@ -18,6 +18,8 @@
  * reader fails to open the next FIFO within open_timeout_ms, which is how it
  * learns that training is over; with epochs >= 0, that is an error.
  *
+ * S3 sources (io/s3/s3_manifest.h) list their objects once, in key or
+ * manifest order, and stream each through ranged GETs with retries.
  * Plain files go through splice() (page cache to pipe, no copy to user
  * space); gunzip inflates gzip files (detected by magic, others pass as they
  * are); recordio_wrap wraps each whole file in one RecordIO record the way
@@ -41,7 +43,8 @@
 
 struct smg_pipe_channel_spec {
     const char *name;   /* "train" */
-    const char *source; /* a folder (all regular files, recursively) or one file */
+    const char *source; /* a folder (all regular files, recursively, or the objects of the
+                           manifests in it), one file, an s3:// prefix or an s3://....manifest */
 };
 
 struct smg_pipe_options {

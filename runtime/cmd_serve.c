@@ -31,6 +31,7 @@
 #include "runtime/commands.h"
 #include "runtime/serve_http.h"
 #include "runtime/serve_model.h"
+#include "runtime/serve_model_data.h"
 
 #define DEFAULT_MODEL_DIR  "/opt/ml/model"
 #define DEFAULT_PORT       8080
@@ -48,6 +49,7 @@ static void usage(FILE *out)
     fprintf(out, ".\n"
                  "\n"
                  "  --model-dir DIR  folder holding model_algo-1 (default " DEFAULT_MODEL_DIR ")\n"
+                 "  --model-data SRC first unpack SRC, a model.tar.gz (s3:// or local), there\n"
                  "  --port N         port (default $SAGEMAKER_BIND_TO_PORT, else 8080)\n"
                  "  --bind ADDR      IPv4 address to listen on (default all)\n"
                  "  --threads N      worker threads (default $SAGEMAKER_MODEL_SERVER_WORKERS,\n"
@@ -113,7 +115,7 @@ static const char *batch_strategy(const char *v)
 }
 
 struct serve_opts {
-    const char *model_dir, *bind_addr, *strategy;
+    const char *model_dir, *bind_addr, *strategy, *model_data;
     unsigned long port, threads, mb, conc;
     bool port_set, threads_set;
 };
@@ -134,6 +136,8 @@ static int parse_args(int argc, char **argv, struct serve_opts *o)
         }
         if (strcmp(a, "--model-dir") == 0) {
             o->model_dir = val;
+        } else if (strcmp(a, "--model-data") == 0) {
+            o->model_data = val;
         } else if (strcmp(a, "--bind") == 0) {
             o->bind_addr = val;
         } else if (strcmp(a, "--port") == 0) {
@@ -245,7 +249,8 @@ int smg_cmd_serve(int argc, char **argv)
     if ((rc = parse_args(argc, argv, &o)) >= 0 || (rc = read_env(&o)) >= 0)
         return rc;
     smg_error_clear(&err);
-    if (smg_serve_model_load(o.model_dir, &model, &err) != SMG_OK) {
+    if ((o.model_data != NULL && smg_serve_model_data(o.model_data, o.model_dir, &err) != SMG_OK) ||
+        smg_serve_model_load(o.model_dir, &model, &err) != SMG_OK) {
         smg_log_error("cannot serve: %s", err.msg);
         fprintf(stderr, "smalgo serve: %s\n", err.msg);
         return 1;

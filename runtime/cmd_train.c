@@ -21,6 +21,8 @@
 #include "algorithms/comm.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
+#include "io/file_list.h"
+#include "io/s3/s3_manifest.h"
 #include "runtime/commands.h"
 #include "runtime/config.h"
 #include "runtime/config_walk.h"
@@ -32,11 +34,13 @@
 #include "runtime/mpi_process.h"
 #include "runtime/threads.h"
 #include "runtime/signals.h"
+#include "runtime/train_s3.h"
 
 struct train_opts {
     const char *root;
     const char *algorithm;
     const char *algorithm_from; /* "--algorithm", "SMALGO_ALGORITHM" or NULL */
+    struct smg_train_s3 s3;     /* --channel NAME=s3://..., --output s3://..., --job-name */
 };
 
 static void usage(FILE *out)
@@ -55,11 +59,13 @@ static void usage(FILE *out)
     for (size_t i = 0; smg_algorithms[i] != NULL; i++)
         fprintf(out, "%s\n                        %s means %s", i ? "," : "",
                 smg_algorithms[i]->identifying_hp, smg_algorithms[i]->name);
-    fprintf(out,
-            ")\n"
-            "  --help              this text\n\n"
-            "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
-            "SMALGO_PIPE_STALL_TIMEOUT (seconds without data from its writer; default 300).\n");
+    fprintf(out, ")\n"
+                 "  --channel NAME=s3://bucket/prefix/   read channel NAME from S3 (repeatable)\n"
+                 "  --output s3://bucket/prefix/   upload <prefix>/<job>/output/model.tar.gz\n"
+                 "  --job-name NAME     the <job> of --output (default: $TRAINING_JOB_NAME)\n"
+                 "  --help              this text\n\n"
+                 "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
+                 "SMALGO_PIPE_STALL_TIMEOUT (seconds without data from its writer; default 300).\n");
 }
 
 /* 0: run; 1: help printed; -1: usage error (printed). */
@@ -79,6 +85,19 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
                 o->root = argv[++i];
             else
                 o->algorithm = argv[++i];
+        } else if (strcmp(a, "--channel") == 0 && i + 1 < argc) {
+            if (!smg_train_s3_add_channel(&o->s3, argv[++i])) {
+                fprintf(stderr,
+                        "smalgo train: --channel wants NAME=s3://bucket/prefix/ (at most "
+                        "%d)\n",
+                        SMG_TRAIN_S3_MAX_CHANNELS);
+                return -1;
+            }
+        } else if ((strcmp(a, "--output") == 0 || strcmp(a, "--job-name") == 0) && i + 1 < argc) {
+            if (a[2] == 'o')
+                o->s3.output = argv[++i];
+            else
+                o->s3.job_name = argv[++i];
         } else if (strncmp(a, "--ml-root=", 10) == 0) {
             o->root = a + 10;
         } else if (strncmp(a, "--algorithm=", 12) == 0) {
@@ -88,6 +107,10 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
             usage(stderr);
             return -1;
         }
+    }
+    if (o->s3.output != NULL && strncmp(o->s3.output, "s3://", 5) != 0) {
+        fprintf(stderr, "smalgo train: --output wants s3://bucket/prefix/\n");
+        return -1;
     }
     if (o->algorithm != NULL)
         o->algorithm_from = "--algorithm";
@@ -251,6 +274,23 @@ static int check_readable_size(const char *path, void *ctx, struct smg_error *er
 }
 
 /*
+ * A channel folder holding a SageMaker manifest (io/s3/s3_manifest.h) has data
+ * when the manifest lists an object: count it as one byte (its size is S3's
+ * to tell; a missing object fails when it is read, naming its URI).
+ */
+static int count_manifest_objects(const char *dir, double *bytes, struct smg_error *err)
+{
+    struct smg_file_list listed = {NULL, 0};
+    bool found;
+    int rc = smg_s3_manifest_scan_folder(dir, &listed, &found, err);
+
+    if (rc == SMG_OK && found && listed.count > 0 && *bytes == 0.0)
+        *bytes = 1.0;
+    smg_file_list_clear(&listed);
+    return rc;
+}
+
+/*
  * A File-mode channel with no data bytes on any host (summed over all ranks:
  * with ShardedByS3Key one host may rightly get no file) is a ClientError now,
  * before training, rather than after the model is written (the `test` channel
@@ -308,7 +348,8 @@ static int check_channels(struct smg_job *job, struct smg_error *err)
             return smg_error_set(err, SMG_ECONFIG,
                                  "channel '%s' is in %s mode but %s is not a folder", ch->name,
                                  ch->mode == SMG_MODE_FASTFILE ? "FastFile" : "File", dir);
-        if ((rc = smg_config_walk(dir, check_readable_size, &bytes[i], err)) != SMG_OK)
+        if ((rc = smg_config_walk(dir, check_readable_size, &bytes[i], err)) != SMG_OK ||
+            (rc = count_manifest_objects(dir, &bytes[i], err)) != SMG_OK)
             return rc;
         if (job->rank_on_host == 0)
             smg_log_info("The channel '%s' is in %s input mode under %s, content type %s.",
@@ -336,6 +377,9 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
     job->stop = smg_signals_install(job->output_dir);
     smg_failure_clear(job->output_dir);
     smg_job_assign_ranks(job); /* from mpirun's variables, so only one rank per host logs */
+    if (job->rank_on_host == 0 && job->comm.rank == 0 &&
+        (rc = smg_train_s3_channels(&o->s3, job->data_dir, err)) != SMG_OK)
+        return rc;
     if ((rc = pipe_timeout(job, err)) != SMG_OK || (rc = pipe_stall_timeout(job, err)) != SMG_OK ||
         (rc = smg_config_load(job, err)) != SMG_OK)
         return rc;
@@ -355,6 +399,9 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
     smg_job_add_timing(job, "setuptime", (t0 - job->start_time) * 1000.0);
     rc = job->algorithm->train(job, err);
     if (rc != SMG_OK)
+        return rc;
+    if (o->s3.output != NULL && job->comm.rank == 0 &&
+        (rc = smg_train_s3_upload(&o->s3, job->model_dir, job->output_dir, err)) != SMG_OK)
         return rc;
     smg_job_add_timing(job, "totaltime", (smg_now() - job->start_time) * 1000.0);
     smg_job_emit_metrics(job);

@@ -23,6 +23,7 @@
 
 #include "io/base/alloc.h"
 #include "io/base/log.h"
+#include "io/s3/s3_manifest.h"
 #include "runtime/config_walk.h"
 #include "runtime/jsonfile.h"
 
@@ -197,8 +198,16 @@ static int compare_names(const void *a, const void *b)
 static int guess_content_type(struct smg_channel_info *ch, const char *dir, struct smg_error *err)
 {
     struct guess g = {0, 0};
-    int rc = smg_config_walk(dir, count_kind, &g, err);
+    struct smg_file_list listed = {NULL, 0};
+    bool manifest;
+    int rc = smg_s3_manifest_scan_folder(dir, &listed, &manifest, err);
 
+    /* A folder holding a SageMaker manifest: the names are those of the S3 objects it lists. */
+    for (size_t i = 0; rc == SMG_OK && i < listed.count; i++)
+        rc = count_kind(listed.paths[i], &g, err);
+    smg_file_list_clear(&listed);
+    if (rc == SMG_OK && !manifest)
+        rc = smg_config_walk(dir, count_kind, &g, err);
     if (rc != SMG_OK)
         return rc;
     if (g.csv > 0 && g.other > 0)
