@@ -28,7 +28,6 @@ REPO = paths.REPO
 REGION = "us-west-2"
 ROLE = "arn:aws:iam::111111111111:role/any"
 BUCKET = "sagemaker-local"
-NEEDS_MANIFEST = "needs S3 manifest support from issue 16"
 
 
 class LocalS3:

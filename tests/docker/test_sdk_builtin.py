@@ -23,11 +23,10 @@ import subprocess
 import numpy as np
 import pytest
 
-from sdkbuiltin import (BUCKET, NEEDS_MANIFEST, REGION, ROLE, ecr_name, image_id, model_arrays,
+from sdkbuiltin import (BUCKET, REGION, ROLE, ecr_name, image_id, model_arrays,
                         user_setup)
 from test_deploy import check_kmeans, check_pca
 
-needs_manifest = pytest.mark.skip(reason=NEEDS_MANIFEST)
 
 
 @pytest.fixture(scope="module")
@@ -94,7 +93,6 @@ def kmeans_estimator(session, count):
     return kmeans
 
 
-@needs_manifest
 def test_kmeans_sdk_flow(sdk, tmp_path):
     from sagemaker import KMeansModel
 
@@ -127,7 +125,6 @@ def test_kmeans_sdk_flow(sdk, tmp_path):
                  [r.label["distance_to_cluster"].float32_tensor.values[0] for r in result])
 
 
-@needs_manifest
 def test_kmeans_two_instances_with_test_channel(sdk, capfd):
     session, _ = sdk
     x = blobs(2, 400, 16, 10)
@@ -143,7 +140,6 @@ def test_kmeans_two_instances_with_test_channel(sdk, capfd):
     assert "starting mpirun" in log, log
 
 
-@needs_manifest
 def test_pca_sdk_flow(sdk, tmp_path):
     from sagemaker import PCA, PCAModel
 

@@ -21,7 +21,7 @@ import json
 import numpy as np
 import pytest
 
-from sdkbuiltin import NEEDS_MANIFEST, ROLE, model_arrays, user_setup
+from sdkbuiltin import ROLE, model_arrays, user_setup
 from smgkit import paths
 from test_deploy import check_kmeans, check_pca
 
@@ -50,7 +50,6 @@ def explained_variance(s, n):
     return float(np.square(s[len(s) - n:]).sum() / np.square(s).sum())
 
 
-@pytest.mark.skip(reason=NEEDS_MANIFEST)
 def test_census_pca_then_kmeans(local_s3, ecr_images, census, tmp_path):
     from sagemaker import PCA, KMeans
 

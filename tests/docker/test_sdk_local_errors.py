@@ -17,10 +17,9 @@ import sys
 
 import pytest
 
-from sdkbuiltin import (BUCKET, NEEDS_MANIFEST, REGION, REPO, ROLE, ecr_name, image_id,
+from sdkbuiltin import (BUCKET, REGION, REPO, ROLE, ecr_name, image_id,
                         sdk_environment, user_setup)
 
-needs_manifest = pytest.mark.skip(reason=NEEDS_MANIFEST)
 CHECK = str(REPO / "docker" / "sdk-local-check.py")
 
 
@@ -70,7 +69,6 @@ def test_no_endpoint(ecr_images, monkeypatch):
     assert code == 1 and "no S3 endpoint is set" in out, out
 
 
-@needs_manifest
 def test_training_with_a_loopback_endpoint_says_what_to_do(local_s3, ecr_images, tmp_path,
                                                           capfd):
     """The SDK itself accepts the loopback endpoint (its uploads work); the training
@@ -95,7 +93,6 @@ def test_training_with_a_loopback_endpoint_says_what_to_do(local_s3, ecr_images,
     assert "docker/local-s3.sh prints one" in log, log
 
 
-@needs_manifest
 def test_manifest_with_a_missing_key(local_s3, ecr_images, tmp_path, capfd):
     import numpy as np
     from sagemaker import KMeans
