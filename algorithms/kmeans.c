@@ -25,6 +25,7 @@
 #include "algorithms/kmeans.h"
 #include "algorithms/kmeans_split.h"
 #include "io/base/alloc.h"
+#include "io/base/bytes.h"
 #include "io/base/log.h"
 
 struct smg_kmeans {
@@ -508,4 +509,66 @@ double smg_kmeans_comm_seconds(const struct smg_kmeans *km)
 uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km)
 {
     return km->reseeds;
+}
+
+/* ---- checkpoint state ------------------------------------------------------ */
+
+/*
+ * Layout (machine byte order): u64 K, d, rows_seen, reseeds; f64 sse; shift
+ * (d), centers (K * d), weights (K) as f64; active (K bytes). The float copy
+ * and norms are derived, so they are rebuilt rather than stored.
+ */
+enum smg_status smg_kmeans_state_save(const struct smg_kmeans *km, struct smg_buf *out,
+                                      struct smg_error *err)
+{
+    const uint64_t head[4] = {km->K, km->d, km->rows_seen, km->reseeds};
+    int rc = smg_buf_append(out, head, sizeof(head));
+
+    if (rc == SMG_OK)
+        rc = smg_buf_append(out, &km->sse, sizeof(km->sse));
+    if (rc == SMG_OK)
+        rc = smg_buf_append(out, km->shift, km->d * sizeof(double));
+    if (rc == SMG_OK)
+        rc = smg_buf_append(out, km->c, km->K * km->d * sizeof(double));
+    if (rc == SMG_OK)
+        rc = smg_buf_append(out, km->w, km->K * sizeof(double));
+    if (rc == SMG_OK)
+        rc = smg_buf_append(out, km->active, km->K * sizeof(bool));
+    if (rc != SMG_OK)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory saving the state");
+    return SMG_OK;
+}
+
+enum smg_status smg_kmeans_state_load(struct smg_kmeans *km, const void *data, size_t len,
+                                      struct smg_error *err)
+{
+    struct smg_bytes r;
+    uint64_t head[4];
+
+    smg_bytes_init(&r, data, len);
+    smg_bytes_get(&r, head, sizeof(head));
+    if (r.bad || head[0] != km->K || head[1] != km->d)
+        return smg_error_set(err, SMG_EFORMAT,
+                             "k-means: the saved state holds %llu centers of %llu features; this "
+                             "job has %zu of %zu",
+                             (unsigned long long)head[0], (unsigned long long)head[1], km->K,
+                             km->d);
+    km->rows_seen = head[2];
+    km->reseeds = head[3];
+    km->sse = smg_bytes_f64(&r);
+    smg_bytes_get_array(&r, km->shift, km->d, sizeof(double));
+    smg_bytes_get_array(&r, km->c, km->K * km->d, sizeof(double));
+    smg_bytes_get_array(&r, km->w, km->K, sizeof(double));
+    for (size_t j = 0; j < km->K; j++) {
+        unsigned char a = 0;
+        smg_bytes_get(&r, &a, 1);
+        km->active[j] = a != 0;
+        refresh_float(km, j);
+    }
+    if (!smg_bytes_done(&r))
+        return smg_error_set(err, SMG_EFORMAT,
+                             "k-means: the saved state has %zu bytes, not what %zu centers of %zu "
+                             "features need",
+                             len, km->K, km->d);
+    return SMG_OK;
 }

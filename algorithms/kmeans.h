@@ -53,6 +53,7 @@
 
 #include "algorithms/comm.h"
 #include "io/base/batch.h"
+#include "io/base/buffer.h"
 #include "io/base/pool.h"
 #include "io/base/status.h"
 
@@ -297,6 +298,25 @@ smg_kmeans_nearest(const float *cs, const float *cnorm, const double *cd, size_t
  * feature order, so every caller gets bit-identical inputs.
  */
 void smg_kmeans_float_centers(const double *cd, size_t k, size_t dim, float *cs, float *cnorm);
+
+/*
+ * Checkpoints: append the streaming state (shift, centers, weights, which
+ * centers are active, rows seen, reseeds, the stream sse) or the polish
+ * sample (rows kept, stream position, Algorithm L's state, its generator) to
+ * out; restore it into an object made with the same configuration, which then
+ * continues bit for bit as the saved one would. SMG_ENOMEM; SMG_EFORMAT when
+ * the bytes do not fit this configuration.
+ */
+SMG_MUST_CHECK enum smg_status smg_kmeans_state_save(const struct smg_kmeans *km,
+                                                     struct smg_buf *out, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_state_load(struct smg_kmeans *km, const void *data,
+                                                     size_t len, struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_sample_state_save(const struct smg_kmeans_sample *s,
+                                                            struct smg_buf *out,
+                                                            struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_kmeans_sample_state_load(struct smg_kmeans_sample *s,
+                                                            const void *data, size_t len,
+                                                            struct smg_error *err);
 
 /* The shift (dim doubles) every distance computation subtracts. */
 const double *smg_kmeans_shift(const struct smg_kmeans *km);

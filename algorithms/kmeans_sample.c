@@ -29,6 +29,7 @@
 
 #include "algorithms/kmeans.h"
 #include "io/base/alloc.h"
+#include "io/base/bytes.h"
 
 struct smg_kmeans_sample {
     size_t dim, cap, kept;
@@ -213,4 +214,55 @@ out:
     smg_free(dist);
     smg_free(lab);
     return rc;
+}
+
+/* ---- checkpoint state ------------------------------------------------------ */
+
+/*
+ * Layout (machine byte order): u64 dim, cap, kept, seen, next; f64 w; the
+ * generator (4 x u64); the kept rows (kept * dim float32). iters is the last
+ * polish's, which a checkpoint taken while streaming has not run.
+ */
+enum smg_status smg_kmeans_sample_state_save(const struct smg_kmeans_sample *s, struct smg_buf *out,
+                                             struct smg_error *err)
+{
+    const uint64_t head[5] = {s->dim, s->cap, s->kept, s->seen, s->next};
+    int rc = smg_buf_append(out, head, sizeof(head));
+
+    if (rc == SMG_OK)
+        rc = smg_buf_append(out, &s->w, sizeof(s->w));
+    if (rc == SMG_OK)
+        rc = smg_buf_append(out, s->rng.s, sizeof(s->rng.s));
+    if (rc == SMG_OK)
+        rc = smg_buf_append(out, s->x, s->kept * s->dim * sizeof(float));
+    if (rc != SMG_OK)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory saving the sample");
+    return SMG_OK;
+}
+
+enum smg_status smg_kmeans_sample_state_load(struct smg_kmeans_sample *s, const void *data,
+                                             size_t len, struct smg_error *err)
+{
+    struct smg_bytes r;
+    uint64_t head[5];
+
+    smg_bytes_init(&r, data, len);
+    smg_bytes_get(&r, head, sizeof(head));
+    if (r.bad || head[0] != s->dim || head[1] != s->cap || head[2] > s->cap)
+        return smg_error_set(err, SMG_EFORMAT,
+                             "k-means: the saved polish sample is %llu rows of %llu features; "
+                             "this job keeps %zu of %zu (SMALGO_KMEANS_POLISH differs?)",
+                             (unsigned long long)head[1], (unsigned long long)head[0], s->cap,
+                             s->dim);
+    s->kept = (size_t)head[2];
+    s->seen = head[3];
+    s->next = head[4];
+    s->w = smg_bytes_f64(&r);
+    smg_bytes_get(&r, s->rng.s, sizeof(s->rng.s));
+    smg_bytes_get_array(&r, s->x, s->kept * s->dim, sizeof(float));
+    if (!smg_bytes_done(&r))
+        return smg_error_set(err, SMG_EFORMAT,
+                             "k-means: the saved polish sample has %zu bytes, not what it needs",
+                             len);
+    return SMG_OK;
 }

@@ -42,6 +42,7 @@
 #include <string.h>
 
 #include "io/base/alloc.h"
+#include "io/base/bytes.h"
 
 struct smg_pca {
     struct smg_pca_config cfg;
@@ -558,4 +559,112 @@ enum smg_status smg_pca_reconstruction_sse(const struct smg_pca_result *res,
     *count += (double)b->rows * (double)d;
     smg_free(proj);
     return SMG_OK;
+}
+
+/* ---- checkpoint state ------------------------------------------------------ */
+
+/*
+ * Layout (machine byte order): u64 d, block_rows, mode, rows, staged; the
+ * staged rows (staged * d float32); then the mode's sums: regular f64 n,
+ * mean (d), M2 (d * d); randomized u64 len and the sketch's state vector
+ * (sketch_state_save/_load: the one place that knows the sketch).
+ */
+static int sketch_state_save(const struct smg_pca *p, struct smg_buf *out)
+{
+    uint64_t len = smg_pca_sketch_state_len(p->sk);
+
+    if (smg_buf_append(out, &len, sizeof(len)) != SMG_OK)
+        return SMG_ENOMEM;
+    return smg_buf_append(out, smg_pca_sketch_state(p->sk), (size_t)len * sizeof(double));
+}
+
+static void sketch_state_load(struct smg_pca *p, struct smg_bytes *r)
+{
+    if (smg_bytes_u64(r) != smg_pca_sketch_state_len(p->sk)) {
+        r->bad = true;
+        return;
+    }
+    smg_bytes_get_array(r, smg_pca_sketch_state(p->sk), smg_pca_sketch_state_len(p->sk),
+                        sizeof(double));
+}
+
+enum smg_status smg_pca_state_save(const struct smg_pca *p, struct smg_buf *out,
+                                   struct smg_error *err)
+{
+    const uint64_t head[5] = {p->d, p->block_rows, (uint64_t)p->cfg.mode, p->rows, p->staged};
+    int rc = smg_buf_append(out, head, sizeof(head));
+
+    if (rc == SMG_OK)
+        rc = smg_buf_append(out, p->stage, p->staged * p->d * sizeof(float));
+    if (rc == SMG_OK && p->sk != NULL)
+        rc = sketch_state_save(p, out);
+    else if (rc == SMG_OK) {
+        rc = smg_buf_append(out, &p->n, sizeof(p->n));
+        if (rc == SMG_OK)
+            rc = smg_buf_append(out, p->mean, p->d * sizeof(double));
+        if (rc == SMG_OK)
+            rc = smg_buf_append(out, p->m2, p->d * p->d * sizeof(double));
+    }
+    if (rc != SMG_OK)
+        return smg_error_set(err, SMG_ENOMEM, "pca: out of memory saving the state");
+    return SMG_OK;
+}
+
+/*
+ * The staged rows are fed back through smg_pca_update after the sums are
+ * restored: a checkpoint written with more workers (more staging slots) than
+ * this process has then resumes here too, with the same blocks, since staging
+ * always starts at a block boundary.
+ */
+enum smg_status smg_pca_state_load(struct smg_pca *p, const void *data, size_t len,
+                                   struct smg_error *err)
+{
+    struct smg_bytes r;
+    uint64_t head[5];
+    size_t stage_bytes;
+    const void *staged;
+    struct smg_batch b;
+    float *copy;
+    enum smg_status rc;
+
+    smg_bytes_init(&r, data, len);
+    smg_bytes_get(&r, head, sizeof(head));
+    if (r.bad || head[0] != p->d || head[1] != p->block_rows || head[2] != (uint64_t)p->cfg.mode ||
+        head[4] > head[3] || !smg_mul_size((size_t)head[4], p->d * sizeof(float), &stage_bytes) ||
+        stage_bytes > len - r.off)
+        return smg_error_set(err, SMG_EFORMAT,
+                             "pca: the saved state is for another configuration (d %llu, block "
+                             "%llu, mode %llu; this job: %zu, %zu, %d)",
+                             (unsigned long long)head[0], (unsigned long long)head[1],
+                             (unsigned long long)head[2], p->d, p->block_rows, (int)p->cfg.mode);
+    p->rows = head[3] - head[4];
+    p->staged = 0;
+    staged = r.p + r.off;
+    r.off += stage_bytes;
+    if (p->sk != NULL)
+        sketch_state_load(p, &r);
+    else {
+        p->n = smg_bytes_f64(&r);
+        smg_bytes_get_array(&r, p->mean, p->d, sizeof(double));
+        smg_bytes_get_array(&r, p->m2, p->d * p->d, sizeof(double));
+    }
+    if (!smg_bytes_done(&r))
+        return smg_error_set(err, SMG_EFORMAT,
+                             "pca: the saved state has %zu bytes, not what this configuration "
+                             "needs",
+                             len);
+    b = (struct smg_batch){0};
+    b.rows = (size_t)head[4];
+    b.cols = p->d;
+    if (b.rows == 0)
+        return SMG_OK;
+    copy = smg_malloc(stage_bytes);
+    if (copy == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "pca: out of memory restoring %zu staged rows",
+                             b.rows);
+    memcpy(copy, staged, stage_bytes);
+    b.x = copy;
+    rc = smg_pca_update(p, &b, err);
+    smg_free(copy);
+    return rc;
 }

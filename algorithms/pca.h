@@ -50,6 +50,7 @@
 
 #include "algorithms/comm.h"
 #include "io/base/batch.h"
+#include "io/base/buffer.h"
 #include "io/base/pool.h"
 #include "io/base/status.h"
 
@@ -143,6 +144,17 @@ void smg_pca_result_free(struct smg_pca_result *res); /* accepts NULL; zeroes it
 SMG_MUST_CHECK enum smg_status smg_pca_reconstruction_sse(const struct smg_pca_result *res,
                                                           const struct smg_batch *b, double *sse,
                                                           double *count, struct smg_error *err);
+
+/*
+ * Checkpoints: append the accumulator's whole state (rows, the partly filled
+ * block, the mode's sums) to out; restore it into an accumulator made with the
+ * same configuration, which then continues bit for bit as the saved one
+ * would. SMG_ENOMEM; SMG_EFORMAT when the bytes do not fit this configuration.
+ */
+SMG_MUST_CHECK enum smg_status smg_pca_state_save(const struct smg_pca *p, struct smg_buf *out,
+                                                  struct smg_error *err);
+SMG_MUST_CHECK enum smg_status smg_pca_state_load(struct smg_pca *p, const void *data, size_t len,
+                                                  struct smg_error *err);
 
 /* Flip signs so the largest-magnitude coordinate of each column is positive. */
 void smg_pca_fix_signs(double *v, size_t d, size_t k);

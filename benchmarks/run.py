@@ -11,6 +11,8 @@ build/bench/ by default, untracked; benchmarks/results/ holds the committed run)
           streaming the same shards into FIFOs); start-up (job start to first
           data read), total time, read throughput, peak RSS, at every size
   mpi     smalgo with 1 and 2 MPI ranks (mpirun, File mode) at 4x
+  checkpoint  bench_checkpoint.py: what checkpoints cost (time at the default
+          interval and every second, file size) for k-means and PCA
   peers   scikit-learn PCA, IncrementalPCA, KMeans, MiniBatchKMeans,
           faiss.Kmeans, scikit-learn-intelex PCA/KMeans at 1x, each in its own
           process: load and fit time, peak RSS, quality; smalgo's models scored
@@ -333,7 +335,7 @@ def main():
     p.add_argument("--scale", type=int, default=1, help="multiply every data size")
     p.add_argument("--repeats", type=int, default=3, help="runs per figure at 1x (median)")
     p.add_argument("--peer-repeats", type=int, default=0, help="runs per peer (default: --repeats)")
-    p.add_argument("--only", default="limits,data,study,mpi,peers,real,charts")
+    p.add_argument("--only", default="limits,data,study,mpi,checkpoint,peers,real,charts")
     p.add_argument("--skip-peers", default="", help="comma-separated peer names")
     p.add_argument("--seed", type=int, default=2015)
     p.add_argument("--quick", action="store_true", help="short limits run (for testing)")
@@ -361,6 +363,12 @@ def main():
             s.study()
         if "mpi" in parts:
             s.mpi()
+        if "checkpoint" in parts:
+            import subprocess
+
+            subprocess.run([sys.executable, os.path.join(common.HERE, "bench_checkpoint.py"),
+                            "--repeats", str(a.repeats), "--json",
+                            os.path.join(a.results, "checkpoint.json")], check=True)
         if "peers" in parts:
             s.peers()
         if "real" in parts:  # real NYC taxi trips (bench_real.py); skipped without the data

@@ -26,6 +26,7 @@
 #include "io/json_string.h"
 #include "io/ndarray.h"
 #include "runtime/algorithm.h"
+#include "runtime/checkpoint.h"
 #include "runtime/cli_number.h"
 #include "runtime/commands.h"
 #include "runtime/ndarray_value.h"
@@ -152,7 +153,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: smalgo inspect FILE [--values N | --all]\n"
             "Print an MXNet NDArray file (a SageMaker model_algo-1 or state_* file) as "
-            "JSON.\n"
+            "JSON,\nor a smalgo checkpoint's header and progress.\n"
             "  --values N  print the first N values of each array (default %d)\n"
             "  --all       print every value, nested to the array's shape\n",
             DEFAULT_VALUES);
@@ -201,6 +202,13 @@ int smg_cmd_inspect(int argc, char **argv)
         return 1;
     }
     smg_error_clear(&err);
+    if (smg_checkpoint_sniff(path)) {
+        if (smg_checkpoint_inspect(path, stdout, &err) != SMG_OK) {
+            fprintf(stderr, "smalgo inspect: %s\n", err.msg);
+            return 1;
+        }
+        return fflush(stdout) == 0 ? 0 : 1;
+    }
     if (smg_ndarray_load(path, &f, &err) != SMG_OK) {
         fprintf(stderr, "smalgo inspect: %s\n", err.msg);
         return 1;

@@ -41,6 +41,7 @@ struct train_opts {
     const char *algorithm;
     const char *algorithm_from; /* "--algorithm", "SMALGO_ALGORITHM" or NULL */
     struct smg_train_s3 s3;     /* --channel NAME=s3://..., --output s3://..., --job-name */
+    const char *checkpoint_dir; /* --checkpoint-dir, or NULL */
 };
 
 static void usage(FILE *out)
@@ -63,9 +64,13 @@ static void usage(FILE *out)
                  "  --channel NAME=s3://bucket/prefix/   read channel NAME from S3 (repeatable)\n"
                  "  --output s3://bucket/prefix/   upload <prefix>/<job>/output/model.tar.gz\n"
                  "  --job-name NAME     the <job> of --output (default: $TRAINING_JOB_NAME)\n"
+                 "  --checkpoint-dir DIR  write checkpoints to DIR and resume from them (default:\n"
+                 "                      $SMALGO_CHECKPOINT_DIR, else DIR/checkpoints of the ML\n"
+                 "                      root when that folder exists, else none)\n"
                  "  --help              this text\n\n"
                  "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
-                 "SMALGO_PIPE_STALL_TIMEOUT (seconds without data from its writer; default 300).\n");
+                 "SMALGO_PIPE_STALL_TIMEOUT (seconds without data from its writer; default 300),\n"
+                 "SMALGO_CHECKPOINT_INTERVAL_S (seconds between checkpoints; fractions allowed).\n");
 }
 
 /* 0: run; 1: help printed; -1: usage error (printed). */
@@ -98,6 +103,10 @@ static int parse_args(int argc, char **argv, struct train_opts *o)
                 o->s3.output = argv[++i];
             else
                 o->s3.job_name = argv[++i];
+        } else if (strcmp(a, "--checkpoint-dir") == 0 && i + 1 < argc) {
+            o->checkpoint_dir = argv[++i];
+        } else if (strncmp(a, "--checkpoint-dir=", 17) == 0) {
+            o->checkpoint_dir = a + 17;
         } else if (strncmp(a, "--ml-root=", 10) == 0) {
             o->root = a + 10;
         } else if (strncmp(a, "--algorithm=", 12) == 0) {
@@ -374,6 +383,10 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
                              "folder holding input/config and input/data",
                              job->root, exists ? "is not a folder" : "does not exist");
     }
+    if (o->checkpoint_dir != NULL &&
+        snprintf(job->checkpoint_dir, sizeof(job->checkpoint_dir), "%s", o->checkpoint_dir) >=
+            (int)sizeof(job->checkpoint_dir))
+        return smg_error_set(err, SMG_ECONFIG, "--checkpoint-dir is too long");
     job->stop = smg_signals_install(job->output_dir);
     smg_failure_clear(job->output_dir);
     smg_job_assign_ranks(job); /* from mpirun's variables, so only one rank per host logs */
@@ -435,8 +448,11 @@ int smg_cmd_train(int argc, char **argv)
             smg_error_clear(&err);
             smg_error_set(&err, SMG_ESTOPPED,
                           "training stopped by %s (StopTrainingJob, MaxRuntimeInSeconds or "
-                          "Ctrl-C) at a mini-batch boundary; no model was written",
-                          smg_signal_name((int)*job.stop));
+                          "Ctrl-C) at a mini-batch boundary; no model was written%s",
+                          smg_signal_name((int)*job.stop),
+                          job.checkpoints > 0 ? "; its progress is in a checkpoint: restart the "
+                                                "job with the same checkpoint folder to resume"
+                                              : "");
         }
         if (err.status == SMG_OK)
             smg_error_set(&err, rc, "training failed: %s", smg_status_str(rc));

@@ -61,6 +61,10 @@ struct smg_job {
     bool channels_inferred;   /* no inputdataconfig.json: channels are input/data's folders */
     bool metrics_emitted;     /* the #metrics line was printed */
     char model_written[4096]; /* where smg_job_write_model wrote the model; "" before */
+    /* Checkpoints (runtime/checkpoint.h): --checkpoint-dir ("" = SMALGO_CHECKPOINT_DIR or
+     * <root>/checkpoints when it exists), and how many this run wrote. */
+    char checkpoint_dir[4096];
+    uint64_t checkpoints;
 };
 
 /*

@@ -74,7 +74,11 @@ static bool peer_dead(size_t i)
     return false;
 }
 
-/* A local rank has died: write its text now (mpirun's SIGKILL is a second away). */
+/*
+ * A local rank has died: write its text now (mpirun's SIGKILL is a second
+ * away), unless a failure file is there already: a rank that stopped on an
+ * error of its own wrote the real reason before it exited.
+ */
 static void report_dead_peer(void)
 {
     int saved = errno;
@@ -83,7 +87,7 @@ static void report_dead_peer(void)
         if (!peer_dead(i))
             continue;
         size_t len = strlen(peers[i].text);
-        if (failure_path[0] != '\0')
+        if (failure_path[0] != '\0' && access(failure_path, F_OK) != 0)
             (void)smg_atomic_write_raw(failure_path, failure_tmp, failure_dir, peers[i].text, len,
                                        0644, NULL);
         if (write(STDERR_FILENO, peers[i].text, len) < 0) {

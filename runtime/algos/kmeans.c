@@ -69,6 +69,7 @@
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 #include "runtime/algorithm.h"
+#include "runtime/algos/kmeans_checkpoint.h"
 #include "runtime/job.h"
 #include "runtime/job_memory.h"
 
@@ -266,18 +267,23 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
     return check_memory(job, cfg, *batch_rows, err);
 }
 
-/* One epoch of collective steps. Rank 0 initialises from its first batch in epoch 0. */
+/*
+ * One epoch of collective steps. Rank 0 initialises from its first batch in
+ * epoch 0 (not when resuming from a checkpoint, which holds the initialised
+ * state). ck checkpoints at step boundaries (kmeans_checkpoint.h).
+ */
 static int run_epoch(struct smg_job *job, struct smg_channel *ch, uint64_t e, size_t batch_rows,
-                     struct smg_kmeans *km, struct smg_kmeans_sample *smp, double *init_ms,
+                     struct smg_kmeans_ckpt *ck, struct smg_kmeans_sample *smp, double *init_ms,
                      struct smg_error *err)
 {
+    struct smg_kmeans *km = ck->km;
     struct smg_batch b;
     bool have = true, done = false, pending = false;
-    int rc = smg_channel_begin_epoch(ch, e, err);
+    int rc = smg_kmeans_ckpt_begin_epoch(ck, ch, e, err);
 
     if (rc != SMG_OK)
         return rc;
-    if (e == 0) {
+    if (e == 0 && !smg_kmeans_ckpt_resumed(ck)) {
         double t0 = smg_now();
         if (job->comm.rank == 0) {
             rc = smg_channel_next_batch(ch, &b, err);
@@ -298,6 +304,7 @@ static int run_epoch(struct smg_job *job, struct smg_channel *ch, uint64_t e, si
     }
     while (!done) {
         const struct smg_batch *pb = NULL;
+        bool stopped = false;
         if (pending) {
             pb = &b;
             pending = false;
@@ -307,23 +314,29 @@ static int run_epoch(struct smg_job *job, struct smg_channel *ch, uint64_t e, si
                 pb = &b;
             else if (rc == SMG_EEOF)
                 have = false;
+            else if (rc == SMG_ESTOPPED)
+                stopped = true;
             else
                 return rc;
         }
+        if ((rc = smg_kmeans_ckpt_poll(ck, stopped, err)) != SMG_OK)
+            return rc;
         if (e == 0 && pb != NULL)
             smg_kmeans_sample_add(smp, pb);
         rc = smg_kmeans_step(km, &job->comm, pb, &done, err);
         if (rc != SMG_OK)
             return rc;
+        smg_kmeans_ckpt_stepped(ck, pb != NULL ? pb->rows : 0);
     }
     smg_channel_end_epoch(ch);
     return SMG_OK;
 }
 
-static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_kmeans_sample *smp,
-                        size_t batch_rows, uint64_t epochs, uint64_t *rows_epoch0,
-                        struct smg_error *err)
+static int stream_train(struct smg_job *job, struct smg_kmeans_ckpt *ck,
+                        struct smg_kmeans_sample *smp, size_t batch_rows, uint64_t epochs,
+                        uint64_t *rows_epoch0, struct smg_error *err)
 {
+    struct smg_kmeans *km = ck->km;
     const struct smg_kmeans_config *cfg = smg_kmeans_config(km);
     struct smg_channel *ch = NULL;
     double t0 = smg_now(), init_ms = 0.0, secs, tally[2] = {0.0, 0.0}; /* bytes, records */
@@ -333,9 +346,9 @@ static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_k
     rc = smg_job_open_channel(job, "train", cfg->dim, batch_rows, job->comm.size > 1, &ch, err);
     if (rc != SMG_OK)
         return rc;
-    for (uint64_t e = 0; e < epochs; e++) {
+    for (uint64_t e = smg_kmeans_ckpt_first_epoch(ck); e < epochs; e++) {
         uint64_t before = smg_kmeans_rows_seen(km);
-        rc = run_epoch(job, ch, e, batch_rows, km, smp, &init_ms, err);
+        rc = run_epoch(job, ch, e, batch_rows, ck, smp, &init_ms, err);
         if (rc != SMG_OK)
             goto out;
         tally[0] += (double)smg_channel_bytes(ch);
@@ -360,6 +373,8 @@ static int stream_train(struct smg_job *job, struct smg_kmeans *km, struct smg_k
                          (unsigned long long)smg_kmeans_reseeds(km));
         smg_job_progress_metric(job, 100.0 * (double)(e + 1) / (double)epochs);
     }
+    if ((rc = smg_kmeans_ckpt_done(ck, epochs, err)) != SMG_OK)
+        goto out;
     secs = smg_now() - t0 - init_ms / 1000.0;
     smg_channel_times(ch, &decode_s, &wait_s);
     tally[1] = (double)smg_kmeans_rows_seen(km);
@@ -483,6 +498,25 @@ static int polish_centers(struct smg_job *job, const struct smg_kmeans *km,
     return SMG_OK;
 }
 
+/* Checkpoints (kmeans_checkpoint.h): what must match is the configuration and these settings. */
+static int checkpoints_open(struct smg_job *job, struct smg_kmeans_ckpt *ck, struct smg_kmeans *km,
+                            struct smg_kmeans_sample *smp, bool polish, struct smg_error *err)
+{
+    char *hp = smg_hparams_to_json(job->hp);
+    struct smg_buf conf;
+    int rc;
+
+    smg_buf_init(&conf, 1 << 20);
+    if (hp == NULL ||
+        smg_buf_printf(&conf, "%s polish=%d kernel=%d", hp, polish, (int)kernel_choice()) != SMG_OK)
+        rc = smg_error_set(err, SMG_ENOMEM, "out of memory setting up checkpoints");
+    else
+        rc = smg_kmeans_ckpt_open(ck, job, conf.data, km, smp, err);
+    smg_free(hp);
+    smg_buf_free(&conf);
+    return rc;
+}
+
 static enum smg_status train(struct smg_job *job, struct smg_error *err)
 {
     struct smg_kmeans_config cfg;
@@ -495,8 +529,10 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     uint64_t rows0 = 0;
     double loss = 0.0, after = 0.0, t0;
     bool polish;
+    struct smg_kmeans_ckpt ck;
     int rc;
 
+    memset(&ck, 0, sizeof(ck));
     rc = read_config(job, &cfg, &batch_rows, &epochs, &metrics, err);
     if (rc == SMG_OK)
         rc = polish_choice(&polish, err);
@@ -515,8 +551,10 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
         rc = smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for the centers");
         goto out;
     }
-    rc = stream_train(job, km, smp, batch_rows, epochs, &rows0, err);
-    if (rc != SMG_OK)
+    if ((rc = checkpoints_open(job, &ck, km, smp, polish, err)) != SMG_OK)
+        goto out;
+    if (!smg_kmeans_ckpt_stream_done(&ck) &&
+        (rc = stream_train(job, &ck, smp, batch_rows, epochs, &rows0, err)) != SMG_OK)
         goto out;
     t0 = smg_now();
     rc = smg_kmeans_shrink(km, centers, &loss, err);
@@ -533,6 +571,7 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
         goto out;
     rc = test_metrics(job, centers, km, batch_rows, metrics, err);
 out:
+    smg_kmeans_ckpt_close(&ck);
     smg_free(centers);
     smg_kmeans_sample_free(smp);
     smg_kmeans_free(km);

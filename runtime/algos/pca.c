@@ -51,6 +51,7 @@
 #include "io/base/log.h"
 #include "io/codec.h"
 #include "runtime/algorithm.h"
+#include "runtime/algos/pca_checkpoint.h"
 #include "runtime/job.h"
 #include "runtime/job_memory.h"
 #include "runtime/ndarray_value.h"
@@ -268,15 +269,19 @@ static void log_sketch(const struct smg_pca_config *cfg, const struct smg_pca *p
 }
 
 /* One pass over this rank's share of `train` (with several ranks it may get no files). */
-static int stream_train(struct smg_job *job, const struct smg_pca_config *cfg, struct smg_pca *p,
-                        size_t batch_rows, struct smg_error *err)
+static int stream_train(struct smg_job *job, const struct smg_pca_config *cfg,
+                        struct smg_pca_ckpt *ck, size_t batch_rows, struct smg_error *err)
 {
+    struct smg_pca *p = ck->p;
     struct smg_job_pass pass = {0, 0.0, 0.0, 0.0};
     uint64_t local_rows;
     int rc;
 
-    rc = smg_job_read_channel(job, "train", cfg->feature_dim, batch_rows, update_batch, p, &pass,
-                              err);
+    if (smg_pca_ckpt_on(ck))
+        rc = smg_pca_ckpt_read(ck, job, cfg->feature_dim, batch_rows, &pass, err);
+    else
+        rc = smg_job_read_channel(job, "train", cfg->feature_dim, batch_rows, update_batch, p,
+                                  &pass, err);
     if (rc != SMG_OK)
         return rc;
     local_rows = smg_pca_rows(p);
@@ -321,16 +326,32 @@ static int finish(struct smg_job *job, const struct smg_pca_config *cfg, struct 
     return SMG_OK;
 }
 
+/* Checkpoints (pca_checkpoint.h): what must match is the resolved configuration. */
+static int checkpoints_open(struct smg_job *job, struct smg_pca_ckpt *ck, struct smg_pca *p,
+                            struct smg_error *err)
+{
+    char *hp = smg_hparams_to_json(job->hp);
+    int rc;
+
+    if (hp == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory setting up checkpoints");
+    rc = smg_pca_ckpt_open(ck, job, hp, p, err);
+    smg_free(hp);
+    return rc;
+}
+
 static enum smg_status train(struct smg_job *job, struct smg_error *err)
 {
     struct smg_pca_config cfg;
     struct smg_pca *p = NULL;
     struct smg_pca_result res;
+    struct smg_pca_ckpt ck;
     size_t batch_rows;
     double t0 = smg_now();
     int rc;
 
     memset(&res, 0, sizeof(res));
+    memset(&ck, 0, sizeof(ck));
     if ((rc = read_config(job, &cfg, &batch_rows, err)) != SMG_OK)
         return rc;
     rc = smg_pca_new(&cfg, &p, err);
@@ -339,12 +360,16 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     if (cfg.mode == SMG_PCA_RANDOMIZED && job->rank_on_host == 0)
         log_sketch(&cfg, p);
     smg_job_add_timing(job, "initialize.time", MS(t0));
-    if ((rc = stream_train(job, &cfg, p, batch_rows, err)) != SMG_OK ||
+    if ((rc = checkpoints_open(job, &ck, p, err)) != SMG_OK)
+        goto out;
+    if ((!smg_pca_ckpt_stream_done(&ck) &&
+         (rc = stream_train(job, &cfg, &ck, batch_rows, err)) != SMG_OK) ||
         (rc = finish(job, &cfg, p, &res, err)) != SMG_OK ||
         (rc = write_model(job, &res, err)) != SMG_OK)
         goto out;
     rc = test_metric(job, &res, batch_rows, err);
 out:
+    smg_pca_ckpt_close(&ck);
     smg_pca_result_free(&res);
     smg_pca_free(p);
     return rc;

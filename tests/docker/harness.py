@@ -80,7 +80,7 @@ class Channel:
 
 class LocalJob:
     def __init__(self, workdir, image, hosts=1, hyperparameters=None, channels=None, env=None,
-                 start_hosts=None, name=None, interface="eth0"):
+                 start_hosts=None, name=None, interface="eth0", checkpoints=False):
         self.workdir = pathlib.Path(workdir)
         self.image = image
         self.hosts = [f"algo-{i}" for i in range(1, hosts + 1)]
@@ -91,6 +91,8 @@ class LocalJob:
         # Hosts whose containers start(): the others never come up (a fault test).
         self.start_hosts = list(start_hosts) if start_hosts is not None else list(self.hosts)
         self.interface = interface  # resourceconfig.json network_interface_name
+        # Mount <host>/checkpoints as /opt/ml/checkpoints (SageMaker's checkpoint_local_path).
+        self.checkpoints = checkpoints
         self.project = name or f"smg{os.getpid()}x{next(_counter)}"
         self.compose = compose_command()
         self.compose_file = self.workdir / "docker-compose.json"
@@ -128,6 +130,8 @@ class LocalJob:
                     if ch.distribution == "ShardedByS3Key" and j % n != i:
                         continue
                     target = dest / f.name
+                    if target.exists() and os.path.samefile(f, target):
+                        continue  # a job laid out again in the same folder (a restart)
                     try:
                         os.link(f, target)
                     except OSError:
@@ -135,6 +139,8 @@ class LocalJob:
         services = {}
         for host in self.hosts:
             root = self.host_dir(host)
+            if self.checkpoints:
+                (root / "checkpoints").mkdir(exist_ok=True)
             services[host] = {
                 "image": self.image,
                 "command": ["train"],
@@ -142,7 +148,9 @@ class LocalJob:
                 "networks": {"job": {"aliases": [host]}},
                 "environment": dict(self.env),
                 "volumes": [f"{root}/input:/opt/ml/input", f"{root}/output:/opt/ml/output",
-                            f"{root}/model:/opt/ml/model"],
+                            f"{root}/model:/opt/ml/model"] +
+                           ([f"{root}/checkpoints:/opt/ml/checkpoints"] if self.checkpoints
+                            else []),
                 "stop_grace_period": "120s",
             }
         self.compose_file.write_text(json.dumps(
