@@ -60,17 +60,18 @@ static void usage(FILE *out)
     for (size_t i = 0; smg_algorithms[i] != NULL; i++)
         fprintf(out, "%s\n                        %s means %s", i ? "," : "",
                 smg_algorithms[i]->identifying_hp, smg_algorithms[i]->name);
-    fprintf(out, ")\n"
-                 "  --channel NAME=s3://bucket/prefix/   read channel NAME from S3 (repeatable)\n"
-                 "  --output s3://bucket/prefix/   upload <prefix>/<job>/output/model.tar.gz\n"
-                 "  --job-name NAME     the <job> of --output (default: $TRAINING_JOB_NAME)\n"
-                 "  --checkpoint-dir DIR  write checkpoints to DIR and resume from them (default:\n"
-                 "                      $SMALGO_CHECKPOINT_DIR, else DIR/checkpoints of the ML\n"
-                 "                      root when that folder exists, else none)\n"
-                 "  --help              this text\n\n"
-                 "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
-                 "SMALGO_PIPE_STALL_TIMEOUT (seconds without data from its writer; default 300),\n"
-                 "SMALGO_CHECKPOINT_INTERVAL_S (seconds between checkpoints; fractions allowed).\n");
+    fprintf(out,
+            ")\n"
+            "  --channel NAME=s3://bucket/prefix/   read channel NAME from S3 (repeatable)\n"
+            "  --output s3://bucket/prefix/   upload <prefix>/<job>/output/model.tar.gz\n"
+            "  --job-name NAME     the <job> of --output (default: $TRAINING_JOB_NAME)\n"
+            "  --checkpoint-dir DIR  write checkpoints to DIR and resume from them (default:\n"
+            "                      $SMALGO_CHECKPOINT_DIR, else DIR/checkpoints of the ML\n"
+            "                      root when that folder exists, else none)\n"
+            "  --help              this text\n\n"
+            "Environment: SMALGO_PIPE_TIMEOUT_MS (how long to wait for a Pipe-mode FIFO),\n"
+            "SMALGO_PIPE_STALL_TIMEOUT (seconds without data from its writer; default 300),\n"
+            "SMALGO_CHECKPOINT_INTERVAL_S (seconds between checkpoints; fractions allowed).\n");
 }
 
 /* 0: run; 1: help printed; -1: usage error (printed). */

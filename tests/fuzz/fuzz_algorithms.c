@@ -30,8 +30,8 @@
 #include "algorithms/pca_project.h"
 #include "io/base/alloc.h"
 
-#define MAX_ROWS            64
-#define MAX_D               8
+#define MAX_ROWS 64
+#define MAX_D    8
 
 struct fuzz_case {
     unsigned what, fail_at;
