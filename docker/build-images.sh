@@ -12,7 +12,9 @@
 #
 # Environment: SMALGO_IMAGE_TAG (default latest), SMALGO_BASE_IMAGE,
 # SMALGO_BASE_PROVISION, SMALGO_BUILD_JOBS (default 2), SMALGO_DOCKER_BUILD_ARGS
-# (extra arguments for docker build, e.g. --no-cache).
+# (extra arguments for docker build, e.g. --no-cache), SMALGO_TAG_AS_ECR (a region,
+# or several separated by commas: the images are also tagged with the names
+# SageMaker's built-in kmeans and pca images have there, see tag-as-ecr.sh).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -66,3 +68,7 @@ for target in $targets; do
     docker image inspect -f "$target:$tag {{.Size}}" "$target:$tag" |
         awk '{printf "%s %.1f MB\n", $1, $2 / 1e6}'
 done
+if [ -n "${SMALGO_TAG_AS_ECR:-}" ]; then
+    # shellcheck disable=SC2046 # the comma-separated regions become arguments
+    SMALGO_IMAGE_TAG=$tag "$here/tag-as-ecr.sh" $(echo "$SMALGO_TAG_AS_ECR" | tr ',' ' ')
+fi

@@ -2,7 +2,8 @@
  * The application/x-recordio-protobuf codec (codec.h).
  *
  * Training and requests: recordIO framing with one aialgs.data.Record per
- * row, read by rows.h's recordIO reader. Responses: one record per row whose
+ * row, read by rows.h's recordIO reader; a request may also be one bare
+ * Record without framing (decode_bare). Responses: one record per row whose
  * `label` map holds one Float32Tensor per result field, byte layout in
  * infer_response.h. The Records are encoded by hand (tags and varint lengths,
  * computed bottom-up): a few lines for this fixed shape, and no protobuf-c
@@ -14,15 +15,59 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "io/base/alloc.h"
 #include "io/codec_util.h"
 #include "io/record_encode.h"
 #include "io/recordio.h"
+
+/*
+ * A body that does not start with the recordIO magic is taken as one bare
+ * aialgs.data.Record: the SageMaker SDK's local-mode Batch Transform sends
+ * that with SplitType=RecordIO and SingleRecord (its splitter strips the
+ * framing, which SageMaker itself keeps). It is framed into a copy and decoded
+ * as any other body; if that fails too, the message says both were tried.
+ * The two cannot be confused: the magic's third byte (0xd7) would be the tag
+ * of a Record's first map entry, and wire type 7 does not exist.
+ */
+static enum smg_status decode_bare(const void *body, size_t len, size_t d, size_t max_rows,
+                                   float **rows_out, size_t *nrows, struct smg_error *err)
+{
+    size_t framed_len = SMG_RECORDIO_HEADER_BYTES + len + smg_recordio_pad(len);
+    struct smg_error inner;
+    uint8_t *framed;
+    int rc;
+
+    if (len >= (1U << 29))
+        return smg_error_set(err, SMG_EFORMAT,
+                             "request body: %zu bytes without recordIO framing (no magic "
+                             "0x%08x at byte 0)",
+                             len, SMG_RECORDIO_MAGIC);
+    if ((framed = smg_malloc(framed_len)) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory for a %zu-byte request", len);
+    smg_recordio_header(framed, (uint32_t)len, SMG_RECORDIO_CFLAG_WHOLE);
+    memcpy(framed + SMG_RECORDIO_HEADER_BYTES, body, len);
+    memset(framed + SMG_RECORDIO_HEADER_BYTES + len, 0, smg_recordio_pad(len));
+    smg_error_clear(&inner);
+    rc = smg_codec_decode_rows(SMG_ROWS_RECORDIO_PROTOBUF, 0, 1, framed, framed_len, d, max_rows,
+                               rows_out, nrows, &inner);
+    smg_free(framed);
+    if (rc == SMG_ENOMEM)
+        return smg_error_set(err, rc, "%s", inner.msg);
+    if (rc != SMG_OK)
+        return smg_error_set(err, rc,
+                             "request body is neither recordIO (no magic 0x%08x at byte 0) nor "
+                             "one bare protobuf Record (%s)",
+                             SMG_RECORDIO_MAGIC, inner.msg);
+    return SMG_OK;
+}
 
 static enum smg_status decode(const void *body, size_t len, size_t label_size, size_t d,
                               size_t max_rows, float **rows_out, size_t *nrows,
                               struct smg_error *err)
 {
     (void)label_size; /* recordIO rows carry no label columns */
+    if (len >= 4 && !smg_recordio_is_magic(body))
+        return decode_bare(body, len, d, max_rows, rows_out, nrows, err);
     return smg_codec_decode_rows(SMG_ROWS_RECORDIO_PROTOBUF, 0, 64, body, len, d, max_rows,
                                  rows_out, nrows, err);
 }

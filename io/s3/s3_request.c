@@ -269,6 +269,42 @@ static int s3_error(const struct smg_s3_req *r, const struct attempt *a, struct 
                          msg, a->status, r->method);
 }
 
+/* Whether an endpoint URL's host is a loopback name or address. */
+static bool loopback_endpoint(const char *url)
+{
+    const char *host = strstr(url, "://");
+
+    host = host != NULL ? host + 3 : url;
+    return strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
+           strncmp(host, "[::1]", 5) == 0;
+}
+
+/*
+ * No HTTP answer after the last attempt. When a custom endpoint cannot be
+ * reached, the message names it; a loopback one also says why it fails inside
+ * a container: SageMaker SDK local mode passes the endpoint it used on the host
+ * (AWS_ENDPOINT_URL_S3) unchanged, and there 127.0.0.1 is the container.
+ */
+static int transport_error(const struct smg_s3_env *e, const struct smg_s3_req *r, const char *name,
+                           CURLcode cc, int attempt, struct smg_error *err)
+{
+    const char *s = attempt > 1 ? "s" : "";
+
+    if ((cc != CURLE_COULDNT_CONNECT && cc != CURLE_COULDNT_RESOLVE_HOST) || e->endpoint[0] == '\0')
+        return smg_error_set(err, SMG_EIO, "%s: %s %s after %d attempt%s", name, r->method,
+                             curl_easy_strerror(cc), attempt, s);
+    return smg_error_set(
+        err, SMG_EIO,
+        "%s: %s %s after %d attempt%s: the S3 endpoint %s (AWS_ENDPOINT_URL_S3 or "
+        "AWS_ENDPOINT_URL) is not reachable from here%s",
+        name, r->method, curl_easy_strerror(cc), attempt, s, e->endpoint,
+        loopback_endpoint(e->endpoint)
+            ? "; a loopback address reaches only this host, or in a container only the "
+              "container: in SageMaker SDK local mode give an address the containers reach "
+              "(docker/local-s3.sh prints one)"
+            : "");
+}
+
 static bool expired(const struct attempt *a)
 {
     return a->errbody.data != NULL && (strstr(a->errbody.data, "<Code>ExpiredToken</Code>") ||
@@ -320,8 +356,7 @@ enum smg_status smg_s3_request(void *h, struct smg_s3_req *r, struct smg_error *
         }
         if (!retryable(cc, a.status) || attempt >= e.max_attempts) {
             if (cc != CURLE_OK)
-                rc = smg_error_set(err, SMG_EIO, "%s: %s %s after %d attempt%s", name, r->method,
-                                   curl_easy_strerror(cc), attempt, attempt > 1 ? "s" : "");
+                rc = transport_error(&e, r, name, cc, attempt, err);
             else
                 rc = s3_error(r, &a, err);
             if (cc == CURLE_OK && attempt > 1)

@@ -90,3 +90,27 @@ def kmeans_data(tmp_path_factory):
         labels = rng.integers(0, 5, size=n)
         return centres[labels] + rng.normal(size=(n, 8))
     return DataSet(tmp_path_factory.mktemp("kmeans-data"), make(2400), make(400))
+
+
+@pytest.fixture(scope="session")
+def ecr_images(images):
+    """The images also tagged as the ECR names of sagemaker.KMeans/PCA in
+    sdkbuiltin.REGION (docker/tag-as-ecr.sh); the names are put back afterwards."""
+    import sdkbuiltin
+
+    with sdkbuiltin.tagged_as_ecr(TAG) as names:
+        yield names
+
+
+@pytest.fixture(scope="session")
+def local_s3(images):
+    """A local S3/STS server from docker/local-s3.sh (image built on first use), on
+    the sagemaker-local network under a name of this session; removed at the end."""
+    import sdkbuiltin
+
+    s3 = sdkbuiltin.LocalS3(os.environ.get("SMALGO_S3_IMAGE", f"smalgo-local-s3:{TAG}"),
+                            f"smalgo-local-s3-test-{os.getpid()}")
+    try:
+        yield s3
+    finally:
+        s3.stop()

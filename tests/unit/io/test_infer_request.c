@@ -381,9 +381,32 @@ static void test_recordio_errors(void **state)
                  "record 0 at byte 0: 2 features, expected 3");
     memcpy(bad, rio_dense, sizeof(bad));
     bad[0] = 0x0b;
-    expect_error(ct, bad, sizeof(bad), 2, SMG_EFORMAT, "bad magic");
-    expect_error(ct, "1,2\n", 4, 2, SMG_EFORMAT, "truncated header");
+    expect_error(ct, bad, sizeof(bad), 2, SMG_EFORMAT,
+                 "request body is neither recordIO (no magic 0xced7230a at byte 0) nor one bare "
+                 "protobuf Record (");
+    expect_error(ct, "1,2\n", 4, 2, SMG_EFORMAT, "neither recordIO");
+    expect_error(ct, "1,2", 3, 2, SMG_EFORMAT, "truncated header");
     expect_error(ct, rio_sparse, sizeof(rio_sparse), 3, SMG_EFORMAT, "record 0");
+}
+
+/*
+ * One Record without its recordIO header, as the SageMaker SDK's local-mode
+ * Batch Transform sends with SplitType=RecordIO: decoded like the framed one;
+ * a bad one names both readings.
+ */
+static void test_recordio_bare_record(void **state)
+{
+    static const float dense[] = {1.0f, 2.0f};
+    static const float sparse[] = {0.0f, 1.0f, 0.0f, 2.0f};
+    const char *ct = "application/x-recordio-protobuf";
+    const size_t dense_len = 0x18, sparse_len = 0x1f; /* from the headers */
+    (void)state;
+
+    expect_rows(ct, rio_dense + 8, dense_len, 2, dense, 1);
+    expect_rows(ct, rio_sparse + 8, sparse_len, 4, sparse, 1);
+    expect_error(ct, rio_dense + 8, dense_len, 3, SMG_EFORMAT, "2 features, expected 3");
+    expect_error(ct, rio_dense + 8, dense_len - 5, 2, SMG_EFORMAT,
+                 "nor one bare protobuf Record (");
 }
 
 /* ---- responses -------------------------------------------------------------- */
@@ -578,6 +601,7 @@ int main(void)
         cmocka_unit_test(test_jsonlines_errors),
         cmocka_unit_test(test_recordio),
         cmocka_unit_test(test_recordio_errors),
+        cmocka_unit_test(test_recordio_bare_record),
         cmocka_unit_test(test_response_kmeans),
         cmocka_unit_test(test_response_pca),
         cmocka_unit_test(test_response_recordio),
