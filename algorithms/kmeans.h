@@ -302,7 +302,7 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t 
 #define SMG_KMEANS_RESEED_BYTES                ((size_t)32 << 20)
 #define SMG_KMEANS_RESEED_SEED_ROWS_PER_CENTER 500
 #define SMG_KMEANS_RESEED_MIN_SEED_ROWS        10000
-#define SMG_KMEANS_RESEED_BUDGET               1.5e8
+#define SMG_KMEANS_RESEED_BUDGET               8e8
 SMG_MUST_CHECK enum smg_status smg_kmeans_reseed(struct smg_kmeans_sample *s, struct smg_comm *comm,
                                                  float *centers, size_t k, const double *shift,
                                                  unsigned max_iter, double tol, uint64_t seed,
