@@ -279,6 +279,41 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, st
                                                  uint64_t max_iter, double tol, double *msd_before,
                                                  double *msd_after, enum smg_kmeans_kernel kernel,
                                                  struct smg_error *err);
+/* The reservoir's rows (rows x dim floats) and the number of rows offered to it. */
+const float *smg_kmeans_sample_data(const struct smg_kmeans_sample *s);
+uint64_t smg_kmeans_sample_seen(const struct smg_kmeans_sample *s);
+size_t smg_kmeans_sample_dim(const struct smg_kmeans_sample *s);
+/* A sample holding exactly these rows (copied), each of weight 1. */
+SMG_MUST_CHECK enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t rows, size_t dim,
+                                                         struct smg_kmeans_sample **out,
+                                                         struct smg_error *err);
+
+/*
+ * Restarts after the polish (kmeans_reseed.c): a pool of at most
+ * SMG_KMEANS_RESEED_ROWS_PER_CENTER * k rows (at least
+ * SMG_KMEANS_RESEED_MIN_ROWS, at most SMG_KMEANS_RESEED_BYTES of doubles)
+ * taken evenly from every rank's sample and shared by one allreduce; up to
+ * `trials` greedy kmeans++ seedings (on SEED_ROWS_PER_CENTER * k pool rows,
+ * at least MIN_SEED_ROWS; as many as SMG_KMEANS_RESEED_BUDGET distance
+ * evaluations allow, at least 1; seeded from seed and the trial number), each
+ * followed by Lloyd on the pool; the best is polished on the sample. centers
+ * (the polished shrink result, whose sample msd is *msd) are replaced only if
+ * that sample msd is lower; then *msd is updated and *won = 1 (else 0). Every
+ * rank computes the same pool and seeds: deterministic for a fixed seed and
+ * rank count, and independent of the rank count while all rows fit the pool.
+ */
+#define SMG_KMEANS_RESEED_ROWS_PER_CENTER      500
+#define SMG_KMEANS_RESEED_MIN_ROWS             10000
+#define SMG_KMEANS_RESEED_BYTES                ((size_t)32 << 20)
+#define SMG_KMEANS_RESEED_SEED_ROWS_PER_CENTER 500
+#define SMG_KMEANS_RESEED_MIN_SEED_ROWS        10000
+#define SMG_KMEANS_RESEED_BUDGET               8e8
+SMG_MUST_CHECK enum smg_status smg_kmeans_reseed(struct smg_kmeans_sample *s, struct smg_comm *comm,
+                                                 float *centers, size_t k, const double *shift,
+                                                 unsigned max_iter, double tol, uint64_t seed,
+                                                 unsigned trials, double *msd, unsigned *won,
+                                                 enum smg_kmeans_kernel kernel,
+                                                 struct smg_error *err);
 
 /*
  * Nearest center for `rows` rows of x (row-major float32, dim columns):

@@ -149,6 +149,33 @@ uint64_t smg_kmeans_polish_iters(const struct smg_kmeans_sample *s)
     return s ? s->iters : 0;
 }
 
+const float *smg_kmeans_sample_data(const struct smg_kmeans_sample *s)
+{
+    return s ? s->x : NULL;
+}
+
+uint64_t smg_kmeans_sample_seen(const struct smg_kmeans_sample *s)
+{
+    return s ? s->seen : 0;
+}
+
+size_t smg_kmeans_sample_dim(const struct smg_kmeans_sample *s)
+{
+    return s ? s->dim : 0;
+}
+
+enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t rows, size_t dim,
+                                          struct smg_kmeans_sample **out, struct smg_error *err)
+{
+    int rc = smg_kmeans_sample_new(dim, rows, 0, out, err);
+    if (rc != SMG_OK)
+        return rc;
+    if (rows > 0)
+        memcpy((*out)->x, x, rows * dim * sizeof(float));
+    (*out)->kept = (*out)->seen = rows;
+    return SMG_OK;
+}
+
 enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm,
                                   float *centers, size_t k, const double *shift, uint64_t max_iter,
                                   double tol, double *msd_before, double *msd_after,

@@ -20,7 +20,9 @@
  * contributions until a step holds no rows on any rank. Epoch 0 also fills
  * each rank's bounded reservoir sample. Then shrink K -> k (weighted Lloyd,
  * best of local_lloyd_num_trials), polish the k centers with Lloyd on the
- * reservoir sample (kmeans_sample.c says why), and write the model. The seed
+ * reservoir sample (kmeans_sample.c says why), try restarts from kmeans++
+ * seeds on the sample and keep the lower sample msd (kmeans_reseed.c says
+ * why), and write the model. The seed
  * is fixed (SMG_KMEANS_TRAIN_SEED): results are the same for the same data,
  * rank count and BLAS thread count. The initial centers are refined by up to
  * SMG_KMEANS_INIT_LLOYD_ITERS Lloyd iterations on the first mini-batch.
@@ -28,10 +30,11 @@
  * Environment (read here, so that algorithms/ reads none):
  *   SMALGO_KMEANS_POLISH: unset, "", 1, true, on, yes: polish (default);
  *     0, false, off, no: SageMaker's documented behaviour only (stream +
- *     shrink), no sample is kept and the shrink result is the model; anything
- *     else: a ClientError naming the variable. Rank 0 logs which one ran.
- *     The polish is smalgo's addition; it brings the model within 2% of
- *     scikit-learn's KMeans(n_init=10) msd.
+ *     shrink), no sample is kept and the shrink result is the model (no
+ *     polish, no restarts); anything else: a ClientError naming the variable.
+ *     Rank 0 logs which one ran. The polish and the restarts are smalgo's
+ *     addition; they bring the model within 2% of scikit-learn's
+ *     KMeans(n_init=10) msd.
  *   SMALGO_KMEANS_NO_AVX2=1: the portable nearest-center kernel.
  *
  * Metrics:
@@ -75,6 +78,7 @@
 
 #define SMG_KMEANS_TRAIN_SEED       0x5EEDC0DEull
 #define SMG_KMEANS_INIT_LLOYD_ITERS 20
+#define SMG_KMEANS_RESEED_TRIALS    10 /* at most; kmeans_reseed.c bounds the work */
 #define MS(t0)                      ((smg_now() - (t0)) * 1000.0)
 
 /* The hyperparameters, as the table below fills them. */
@@ -462,6 +466,27 @@ static int write_model(struct smg_job *job, const float *centers, size_t k, size
 }
 
 /*
+ * Restarts of the polish from kmeans++ seeds on the sample (kmeans_reseed.c);
+ * *after (the sample msd) drops when one of them wins.
+ */
+static int reseed_centers(struct smg_job *job, const struct smg_kmeans *km,
+                          struct smg_kmeans_sample *smp, float *centers, double *after,
+                          struct smg_error *err)
+{
+    const struct smg_kmeans_config *cfg = smg_kmeans_config(km);
+    double before = *after;
+    unsigned won = 0;
+    int rc = smg_kmeans_reseed(smp, &job->comm, centers, cfg->k, smg_kmeans_shift(km),
+                               cfg->lloyd_max_iter, cfg->lloyd_tol, cfg->seed + 2,
+                               SMG_KMEANS_RESEED_TRIALS, after, &won, cfg->kernel, err);
+    if (rc == SMG_OK && job->comm.rank == 0)
+        smg_log_info("k-means restart from kmeans++ seeds on the sample: sample mean square "
+                     "distance %g (polished shrink result) -> %g (%s)",
+                     before, *after, won > 0 ? "restart kept" : "shrink result kept");
+    return rc;
+}
+
+/*
  * The polish (when on) of the k shrunk centers, in place; *after gets the
  * sample's msd after it, or with the polish off and extra_center_factor 1 the
  * streaming msd (what "train msd" reports then).
@@ -486,7 +511,7 @@ static int polish_centers(struct smg_job *job, const struct smg_kmeans *km,
                          "iteration(s), sample mean square distance %g -> %g",
                          smg_kmeans_sample_rows(smp), cap, smg_kmeans_polish_iters(smp), before,
                          *after);
-        return SMG_OK;
+        return reseed_centers(job, km, smp, centers, after, err);
     }
     if (job->comm.rank == 0)
         smg_log_info("k-means polish: off (SMALGO_KMEANS_POLISH=0): the model is the shrink "

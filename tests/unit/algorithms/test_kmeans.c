@@ -405,6 +405,45 @@ static void test_polish_improves(void **state)
     free(truth);
 }
 
+/*
+ * A start Lloyd cannot leave (two centers split blob 1, one sits between blobs
+ * 0 and 2): the polish keeps it; the kmeans++ restarts find the three blobs,
+ * and the same seed gives the same centers.
+ */
+static void test_reseed_escapes_bad_basin(void **state)
+{
+    const size_t n = 3000, d = 2, k = 3;
+    uint32_t *truth = malloc(n * sizeof(uint32_t));
+    float *x = blobs(n, d, k, 13, truth);
+    float c[3 * 2] = {1100, 1000, 1000, 1095, 1000, 1105}, again[3 * 2];
+    double shift[2] = {1000, 1000}, before, stuck, msd, msd2;
+    unsigned won = 0;
+    struct smg_kmeans_sample *s;
+    struct smg_error err = {0};
+    struct smg_batch b = {.x = x, .rows = n, .cols = d};
+    (void)state;
+    assert_int_equal(smg_kmeans_sample_new(d, n, 1, &s, &err), SMG_OK);
+    smg_kmeans_sample_add(s, &b);
+    assert_int_equal(smg_kmeans_polish(s, NULL, c, k, shift, 100, 1e-4, &before, &stuck,
+                                       SMG_KMEANS_KERNEL_AUTO, &err),
+                     SMG_OK);
+    assert_true(stuck > 100.0); /* blobs 0 and 2 (100 apart) share a center */
+    memcpy(again, c, sizeof(c));
+    msd = msd2 = stuck;
+    assert_int_equal(smg_kmeans_reseed(s, NULL, c, k, shift, 100, 1e-4, 5, 10, &msd, &won,
+                                       SMG_KMEANS_KERNEL_AUTO, &err),
+                     SMG_OK);
+    assert_int_equal(won, 1);
+    assert_true(msd < 1.5 * (double)d); /* noise variance 1 per feature */
+    assert_int_equal(smg_kmeans_reseed(s, NULL, again, k, shift, 100, 1e-4, 5, 10, &msd2, &won,
+                                       SMG_KMEANS_KERNEL_AUTO, &err),
+                     SMG_OK);
+    assert_memory_equal(c, again, sizeof(c));
+    smg_kmeans_sample_free(s);
+    free(x);
+    free(truth);
+}
+
 /* One configuration of smg_kmeans_nearest against a brute-force double argmin. */
 static void check_nearest(size_t n, size_t d, size_t k, uint64_t seed,
                           enum smg_kmeans_kernel kernel)
@@ -614,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_no_shrink_factor_one),
         cmocka_unit_test(test_weighted_lloyd),
         cmocka_unit_test(test_polish_improves),
+        cmocka_unit_test(test_reseed_escapes_bad_basin),
         cmocka_unit_test(test_nearest_kernels),
         cmocka_unit_test(test_extreme_scales),
         cmocka_unit_test(test_overflowing_row_gets_a_label),
