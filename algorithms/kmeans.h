@@ -363,5 +363,8 @@ const double *smg_kmeans_shift(const struct smg_kmeans *km);
 void smg_rng_seed(struct smg_rng *r, uint64_t seed);
 uint64_t smg_rng_next(struct smg_rng *r);
 double smg_rng_uniform(struct smg_rng *r); /* [0, 1) */
+/* Index i drawn with probability p_i / total (p >= 0, total > 0); rounding gives the last
+ * positive entry. */
+size_t smg_rng_draw(const double *p, size_t n, double total, struct smg_rng *r);
 
 #endif

@@ -27,22 +27,6 @@ struct seeding {
     double *pot;   /* n */
 };
 
-/* Index drawn with probability p_i / total (smg_kmeans_seed's draw). */
-static size_t draw(const double *p, size_t n, double total, struct smg_rng *rng)
-{
-    double u = smg_rng_uniform(rng) * total, acc = 0.0;
-    size_t last = n;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] <= 0.0)
-            continue;
-        acc += p[i];
-        last = i;
-        if (u < acc)
-            return i;
-    }
-    return last;
-}
-
 /* dmin[i] = min(dmin[i], |x_i - x_c|^2) (or = when first). */
 static void distances_to(struct seeding *s, size_t c, bool first)
 {
@@ -71,7 +55,7 @@ static size_t seed_rows(struct seeding *s, enum smg_kmeans_init method, size_t k
         s->pot[i] = 1.0;
     if (method == SMG_KMEANS_INIT_RANDOM) {
         while (chosen < k && total > 0.0) {
-            size_t i = draw(s->pot, n, total, rng);
+            size_t i = smg_rng_draw(s->pot, n, total, rng);
             idx[chosen++] = i;
             total -= s->pot[i];
             s->pot[i] = 0.0;
@@ -83,7 +67,7 @@ static size_t seed_rows(struct seeding *s, enum smg_kmeans_init method, size_t k
         }
         return chosen;
     }
-    idx[chosen++] = draw(s->pot, n, total, rng);
+    idx[chosen++] = smg_rng_draw(s->pot, n, total, rng);
     distances_to(s, idx[0], true);
     while (chosen < k) {
         double phi = 0.0;
@@ -91,7 +75,7 @@ static size_t seed_rows(struct seeding *s, enum smg_kmeans_init method, size_t k
             phi += s->dmin[i];
         if (!(phi > 0.0))
             break; /* every remaining row coincides with a seed */
-        idx[chosen] = draw(s->dmin, n, phi, rng);
+        idx[chosen] = smg_rng_draw(s->dmin, n, phi, rng);
         distances_to(s, idx[chosen++], false);
     }
     return chosen;

@@ -36,22 +36,6 @@ static double sqdist(const double *a, const double *b, size_t d)
     return s;
 }
 
-/* Index drawn with probability p_i / sum p (p >= 0, total > 0). */
-static size_t draw(const double *p, size_t n, double total, struct smg_rng *rng)
-{
-    double u = smg_rng_uniform(rng) * total, acc = 0.0;
-    size_t last = n;
-    for (size_t i = 0; i < n; i++) {
-        if (p[i] <= 0.0)
-            continue;
-        acc += p[i];
-        last = i;
-        if (u < acc)
-            return i;
-    }
-    return last; /* rounding: the last positive entry */
-}
-
 enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *points,
                                 const double *weights, size_t n, size_t dim, size_t k,
                                 unsigned local_trials, struct smg_rng *rng, size_t *idx,
@@ -82,7 +66,7 @@ enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *point
     if (method == SMG_KMEANS_INIT_RANDOM) {
         /* k distinct indices, each draw proportional to weight among the rest. */
         while (*chosen < k && total > 0.0) {
-            size_t i = draw(pot, n, total, rng);
+            size_t i = smg_rng_draw(pot, n, total, rng);
             idx[(*chosen)++] = i;
             total -= pot[i];
             pot[i] = 0.0;
@@ -96,7 +80,7 @@ enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *point
         }
         goto out;
     }
-    idx[(*chosen)++] = draw(pot, n, total, rng);
+    idx[(*chosen)++] = smg_rng_draw(pot, n, total, rng);
     for (size_t i = 0; i < n; i++)
         dmin[i] = sqdist(points + i * dim, points + idx[0] * dim, dim);
     while (*chosen < k) {
@@ -109,7 +93,7 @@ enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *point
         if (!(phi > 0.0))
             break; /* every remaining point coincides with a seed */
         for (unsigned t = 0; t < trials; t++) {
-            size_t c = draw(pot, n, phi, rng);
+            size_t c = smg_rng_draw(pot, n, phi, rng);
             double cphi = 0.0;
             for (size_t i = 0; i < n; i++) {
                 double v = sqdist(points + i * dim, points + c * dim, dim);

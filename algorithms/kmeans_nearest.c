@@ -558,6 +558,21 @@ double smg_rng_uniform(struct smg_rng *r)
     return (double)(smg_rng_next(r) >> 11) * 0x1.0p-53;
 }
 
+size_t smg_rng_draw(const double *p, size_t n, double total, struct smg_rng *r)
+{
+    double u = smg_rng_uniform(r) * total, acc = 0.0;
+    size_t last = n;
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] <= 0.0)
+            continue;
+        acc += p[i];
+        last = i;
+        if (u < acc)
+            return i;
+    }
+    return last;
+}
+
 void smg_kmeans_float_centers(const double *cd, size_t k, size_t dim, float *cs, float *cnorm)
 {
     for (size_t j = 0; j < k; j++) {

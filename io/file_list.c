@@ -225,3 +225,20 @@ enum smg_status smg_file_open_sequential(const char *path, struct smg_stream **o
         close(fd);
     return rc;
 }
+
+enum smg_status smg_file_list_push2(struct smg_file_list *list, const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 1;
+    char *s = smg_malloc(n), **p;
+
+    if (s == NULL)
+        return SMG_ENOMEM;
+    snprintf(s, n, "%s%s", a, b);
+    if ((p = smg_realloc(list->paths, (list->count + 1) * sizeof(*p))) == NULL) {
+        smg_free(s);
+        return SMG_ENOMEM;
+    }
+    list->paths = p;
+    list->paths[list->count++] = s;
+    return SMG_OK;
+}

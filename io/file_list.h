@@ -71,6 +71,10 @@ void smg_file_list_split(struct smg_file_list *list, int rank, int nranks);
 
 void smg_file_list_clear(struct smg_file_list *list); /* frees the paths; accepts empty */
 
+/* Append the path a + b (two parts, so callers need no buffer): SMG_OK or SMG_ENOMEM. */
+SMG_MUST_CHECK enum smg_status smg_file_list_push2(struct smg_file_list *list, const char *a,
+                                                   const char *b);
+
 /*
  * Open one file for a single sequential pass (POSIX_FADV_SEQUENTIAL). An
  * unreadable file is an SMG_EIO client error naming it.

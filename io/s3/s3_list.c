@@ -19,21 +19,13 @@
 
 #define PAGE_MAX ((size_t)16 << 20)
 
+/* out += "s3://bucket/key". */
 static int push(struct smg_file_list *out, const char *bucket, const char *key)
 {
-    size_t n = strlen(bucket) + strlen(key) + 7;
-    char *s = smg_malloc(n), **p;
+    char head[SMG_S3_BUCKET_MAX + 8]; /* the URI parser bounds the bucket name */
 
-    if (s == NULL)
-        return SMG_ENOMEM;
-    snprintf(s, n, "s3://%s/%s", bucket, key);
-    if ((p = smg_realloc(out->paths, (out->count + 1) * sizeof(*p))) == NULL) {
-        smg_free(s);
-        return SMG_ENOMEM;
-    }
-    out->paths = p;
-    out->paths[out->count++] = s;
-    return SMG_OK;
+    snprintf(head, sizeof(head), "s3://%s/", bucket);
+    return smg_file_list_push2(out, head, key);
 }
 
 /* The keys of one page; *token set to the next token ("" when done). */

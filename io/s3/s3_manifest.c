@@ -12,23 +12,6 @@
 #include "io/s3/s3_client.h"
 #include "io/s3/s3_uri.h"
 
-static int append(struct smg_file_list *out, const char *prefix, const char *suffix)
-{
-    size_t n = strlen(prefix) + strlen(suffix) + 1;
-    char *s = smg_malloc(n), **p;
-
-    if (s == NULL)
-        return SMG_ENOMEM;
-    snprintf(s, n, "%s%s", prefix, suffix);
-    if ((p = smg_realloc(out->paths, (out->count + 1) * sizeof(*p))) == NULL) {
-        smg_free(s);
-        return SMG_ENOMEM;
-    }
-    out->paths = p;
-    out->paths[out->count++] = s;
-    return SMG_OK;
-}
-
 static int bad(struct smg_error *err, const char *where, const char *what)
 {
     return smg_error_set(err, SMG_EFORMAT,
@@ -75,7 +58,7 @@ enum smg_status smg_s3_manifest_parse(const char *text, size_t len, const char *
                                where, i - 1);
             goto out;
         }
-        if (append(out, prefix, item->valuestring) != SMG_OK) {
+        if (smg_file_list_push2(out, prefix, item->valuestring) != SMG_OK) {
             rc = smg_error_set(err, SMG_ENOMEM, "out of memory reading manifest %s", where);
             goto out;
         }
@@ -146,7 +129,7 @@ enum smg_status smg_s3_manifest_scan_folder(const char *dir, struct smg_file_lis
     if (d == NULL)
         return SMG_OK; /* the caller's walk reports an unreadable folder */
     while (rc == SMG_OK && (e = readdir(d)) != NULL)
-        if (is_manifest_uri(e->d_name) && append(&names, "", e->d_name) != SMG_OK)
+        if (is_manifest_uri(e->d_name) && smg_file_list_push2(&names, "", e->d_name) != SMG_OK)
             rc = smg_error_set(err, SMG_ENOMEM, "out of memory listing %s", dir);
     closedir(d);
     if (names.count > 1)
