@@ -145,13 +145,16 @@ static int timeout_error(const char *path, const struct smg_fifo_opts *o, enum f
 
 /*
  * Whether a writer has opened the FIFO: a thread blocks in open(O_RDONLY),
- * which returns once one has. watch_end releases a thread still blocked by
- * opening the write end itself (our non-blocking reader is open, so that
- * cannot block or fail for want of a reader), joins it and closes what it
- * opened.
+ * which returns once one has. watch_end releases a thread still blocked (or
+ * not yet in open) by opening the write end itself and holding it until the
+ * thread is joined: our non-blocking reader is open, so that cannot block or
+ * fail for want of a reader. Both opens go through /proc/self/fd/<reader>,
+ * the FIFO we hold, not its path: a writer that has come and gone may have
+ * unlinked the path, and a release by path would then fail and leave the
+ * thread blocked for good.
  */
 struct writer_watch {
-    const char *path;
+    char proc[48];
     pthread_t thread;
     bool started;
     atomic_bool opened;
@@ -161,16 +164,17 @@ struct writer_watch {
 static void *watch_main(void *arg)
 {
     struct writer_watch *w = arg;
-    int fd = open(w->path, O_RDONLY | O_CLOEXEC);
+    int fd = open(w->proc, O_RDONLY | O_CLOEXEC);
 
     w->fd = fd;
-    atomic_store(&w->opened, true);
+    if (fd >= 0)
+        atomic_store(&w->opened, true);
     return NULL;
 }
 
-static void watch_begin(struct writer_watch *w, const char *path)
+static void watch_begin(struct writer_watch *w, int reader_fd)
 {
-    w->path = path;
+    snprintf(w->proc, sizeof(w->proc), "/proc/self/fd/%d", reader_fd);
     w->fd = -1;
     atomic_init(&w->opened, false);
     w->started = pthread_create(&w->thread, NULL, watch_main, w) == 0;
@@ -180,16 +184,19 @@ static void watch_begin(struct writer_watch *w, const char *path)
 static bool watch_end(struct writer_watch *w)
 {
     bool seen;
-    int release = -1;
+    int release;
 
     if (!w->started)
         return false;
     seen = atomic_load(&w->opened);
-    if (!seen)
-        release = open(w->path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    release = open(w->proc, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    if (release < 0) {
+        /* Cannot happen while our reader is open; never join a thread we cannot release. */
+        pthread_detach(w->thread);
+        return seen;
+    }
     pthread_join(w->thread, NULL);
-    if (release >= 0)
-        close(release);
+    close(release);
     if (w->fd >= 0)
         close(w->fd);
     return seen;
@@ -248,7 +255,7 @@ static int wait_writer(int fd, const char *path, const struct smg_fifo_opts *o, 
     struct writer_watch w;
     int rc;
 
-    watch_begin(&w, path);
+    watch_begin(&w, fd);
     rc = wait_data(fd, path, o, deadline, err);
     if (watch_end(&w) && rc == SMG_ETIMEOUT) {
         smg_error_clear(err); /* the first message wins otherwise */
