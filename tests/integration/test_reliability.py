@@ -18,6 +18,7 @@ import requests
 from smgkit import ndarray
 from smgkit.mlroot import CSV, setup_job
 from smgkit.net import free_port
+from smgkit.pipe import open_writer
 
 
 # ---- helpers ------------------------------------------------------------------------------
@@ -327,16 +328,9 @@ class StallingWriter:
         self.thread.start()
 
     def _run(self):
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
-                break
-            except OSError:
-                time.sleep(0.01)
-        else:
+        fd = open_writer(self.path, 30)
+        if fd is None:
             return
-        os.set_blocking(fd, True)
         try:
             view = memoryview(self.data)
             while len(view):

@@ -17,6 +17,22 @@ import time
 CHUNK = 1 << 20
 
 
+def open_writer(path, timeout):
+    """The FIFO's write end, opened without blocking (retried every 10 ms until a reader has
+    the other end) and then made blocking; None when no reader came within timeout seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:  # non-blocking open: never hang without a reader
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+            break
+        except OSError:
+            time.sleep(0.01)
+    else:
+        return None
+    os.set_blocking(fd, True)
+    return fd
+
+
 class PipeFeeder:
     def __init__(self, path, source, timeout=120):
         self.path = path
@@ -44,16 +60,9 @@ class PipeFeeder:
                     yield memoryview(chunk)
 
     def _run(self):
-        deadline = time.time() + self.timeout
-        while time.time() < deadline:  # non-blocking open: never hang without a reader
-            try:
-                fd = os.open(self.path, os.O_WRONLY | os.O_NONBLOCK)
-                break
-            except OSError:
-                time.sleep(0.01)
-        else:
+        fd = open_writer(self.path, self.timeout)
+        if fd is None:
             return
-        os.set_blocking(fd, True)
         try:
             for view in self._pieces():
                 while len(view):
