@@ -15,10 +15,17 @@
  * everywhere else. FIFOs cannot be probed (reading the first record would
  * consume it), so they need --feature-dim. The probe only sizes the decoder;
  * the decoder itself still checks every record.
+ *
+ * smg_records_probe_first answers the question the job asks of each File-mode
+ * channel before training: does it hold a record at all, is that record
+ * well-formed as far as it can be checked without feature_dim, and is it
+ * sparse (which decides whether the channel's batches will be CSR). Blank
+ * lines count as no record, exactly as csv.h skips them.
  */
 #ifndef SMG_RECORDS_PROBE_H
 #define SMG_RECORDS_PROBE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "io/base/status.h"
@@ -33,5 +40,27 @@ SMG_MUST_CHECK enum smg_status smg_records_probe_dim(const char *path, const str
 SMG_MUST_CHECK enum smg_status smg_records_probe_stream(struct smg_stream *s,
                                                         const struct smg_format *fmt, size_t *dim,
                                                         struct smg_error *err);
+
+/* What smg_records_probe_first found in one file. */
+struct smg_records_first {
+    bool found;  /* the file holds at least one record (CSV: a non-empty line) */
+    bool sparse; /* recordIO-protobuf: that record's tensor is sparse (keys or shape) */
+    size_t dim;  /* its feature count (CSV: fields minus label_size) */
+};
+
+/*
+ * Open the file at path (gzip recognised) and find its first record: CSV (plain
+ * or RecordIO-wrapped) skips empty lines and parses the first non-empty one
+ * with as many features as it has fields; recordIO-protobuf reads the first
+ * record and counts its features (record_decode.h). out->found is false when
+ * the file ends first. A first record the row reader would refuse (a
+ * non-number, a truncated or corrupt record) is SMG_EFORMAT, worded as the
+ * reader words it ("<path>: line 1, column 2: not a number: ..."); an
+ * unreadable file SMG_EIO. Reads no further than the first record.
+ */
+SMG_MUST_CHECK enum smg_status smg_records_probe_first(const char *path,
+                                                       const struct smg_format *fmt,
+                                                       struct smg_records_first *out,
+                                                       struct smg_error *err);
 
 #endif

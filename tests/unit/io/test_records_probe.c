@@ -3,13 +3,21 @@
  * wrapped CSV (multi-part too) and recordIO-protobuf (dense, sparse), and every
  * malformed first record, each failing with SMG_EFORMAT and a message that
  * says what was wrong and that --feature-dim is the way out.
+ *
+ * And smg_records_probe_first, the job's look at a file before training: empty
+ * lines are no record (LF, CRLF, a CR split from its LF across reads, a last
+ * line of one CR), the first non-empty line is parsed as the reader would, a
+ * RecordIO file of no records or only empty CSV objects holds none, and sparse
+ * is told from dense.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -153,6 +161,146 @@ static void test_probe_path(void **state)
     assert_non_null(strstr(err.msg, "/nonexistent/smalgo-probe"));
 }
 
+/* Write len bytes to a new temporary file, whose name goes to path. */
+static void temp_file(char path[64], const void *data, size_t len)
+{
+    int fd;
+
+    snprintf(path, 64, "/tmp/smg-probe-first-XXXXXX");
+    fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, data, len), (ssize_t)len);
+    close(fd);
+}
+
+static int first(const void *data, size_t len, enum smg_row_kind kind, size_t label_size,
+                 bool wrapped, struct smg_records_first *out, struct smg_error *err)
+{
+    struct smg_format fmt = {kind, 0, label_size, wrapped, 0};
+    char path[64];
+    int rc;
+
+    smg_error_clear(err);
+    temp_file(path, data, len);
+    rc = smg_records_probe_first(path, &fmt, out, err);
+    unlink(path);
+    return rc;
+}
+
+static void expect_csv_found(const char *text, size_t label_size, bool found, size_t dim)
+{
+    struct smg_records_first r;
+    struct smg_error err;
+
+    if (first(text, strlen(text), SMG_ROWS_CSV, label_size, false, &r, &err) != SMG_OK)
+        fail_msg("'%s': %s", text, err.msg);
+    assert_int_equal(r.found, found);
+    assert_false(r.sparse);
+    if (found)
+        assert_int_equal(r.dim, dim);
+}
+
+static void expect_csv_error(const char *text, size_t len, const char *want)
+{
+    struct smg_records_first r;
+    struct smg_error err;
+
+    assert_int_equal(first(text, len, SMG_ROWS_CSV, 0, false, &r, &err), SMG_EFORMAT);
+    if (strstr(err.msg, want) == NULL || strstr(err.msg, "/tmp/smg-probe-first-") == NULL)
+        fail_msg("got '%s', want '%s' and the path", err.msg, want);
+    assert_true(r.found);
+}
+
+static void test_first_csv(void **state)
+{
+    enum { CHUNK = 64 << 10 };
+    char *big = malloc(CHUNK + 16);
+    (void)state;
+
+    expect_csv_found("", 0, false, 0);
+    expect_csv_found("\n\r\n\n", 0, false, 0);
+    expect_csv_found("\n\r", 0, false, 0); /* a last line of one CR is empty too */
+    expect_csv_found("\n\n1,2,3\n", 0, true, 3);
+    expect_csv_found("1,2", 0, true, 2);
+    expect_csv_found("\r\nlabel,1.5, 2\r\n", 1, true, 2);
+    expect_csv_error("\n x,1\n", 7, "line 2, column 1: not a number: \" x\"");
+    expect_csv_error("\r\r\n", 3, "line 1");
+    expect_csv_error("1,,2\n", 5, "line 1, column 2: empty field");
+
+    /* Empty lines across the probe's 64 KiB reads: a CR at the end of one read, its LF next. */
+    assert_non_null(big);
+    memset(big, '\n', CHUNK + 16);
+    big[CHUNK - 1] = '\r';
+    {
+        struct smg_records_first r;
+        struct smg_error err;
+        assert_int_equal(first(big, CHUNK + 16, SMG_ROWS_CSV, 0, false, &r, &err), SMG_OK);
+        assert_false(r.found);
+        char want[64];
+        memcpy(big + CHUNK + 10, "x\n", 2);
+        assert_int_equal(first(big, CHUNK + 16, SMG_ROWS_CSV, 0, false, &r, &err), SMG_EFORMAT);
+        /* CHUNK - 1 LFs, one CRLF, 9 LFs: x is on line CHUNK + 10 */
+        snprintf(want, sizeof(want), "line %d, column 1: not a number", CHUNK + 10);
+        if (strstr(err.msg, want) == NULL)
+            fail_msg("got '%s', want '%s'", err.msg, want);
+    }
+    free(big);
+}
+
+static void test_first_recordio(void **state)
+{
+    static const float v[5] = {1, 2, 3, 4, 5};
+    static const uint64_t keys[2] = {3, 90};
+    static const uint8_t junk[] = {0xff, 0xff, 0xff};
+    struct smg_bytes b = {0};
+    struct smg_records_first r;
+    struct smg_error err;
+    struct file f = {{0}, 0};
+    (void)state;
+
+    assert_int_equal(first("", 0, SMG_ROWS_RECORDIO_PROTOBUF, 0, false, &r, &err), SMG_OK);
+    assert_false(r.found);
+    assert_int_equal(smg_record_encode_dense(&b, SMG_TENSOR_FLOAT32, v, 5, NULL, &err), SMG_OK);
+    put_rec(&f, 0, b.data, b.len);
+    assert_int_equal(first(f.p, f.len, SMG_ROWS_RECORDIO_PROTOBUF, 0, false, &r, &err), SMG_OK);
+    assert_true(r.found && !r.sparse && r.dim == 5);
+    f.len = 0;
+    assert_int_equal(smg_record_encode_sparse(&b, SMG_TENSOR_FLOAT32, v, keys, 2, 100, NULL, &err),
+                     SMG_OK);
+    put_rec(&f, 0, b.data, b.len);
+    assert_int_equal(first(f.p, f.len, SMG_ROWS_RECORDIO_PROTOBUF, 0, false, &r, &err), SMG_OK);
+    assert_true(r.found && r.sparse && r.dim == 100);
+    f.len = 0;
+    put_rec(&f, 0, junk, sizeof(junk));
+    assert_int_equal(first(f.p, f.len, SMG_ROWS_RECORDIO_PROTOBUF, 0, false, &r, &err),
+                     SMG_EFORMAT);
+    assert_non_null(strstr(err.msg, ": record 0 at byte 0: not a valid protobuf Record"));
+    assert_int_equal(first(junk, sizeof(junk), SMG_ROWS_RECORDIO_PROTOBUF, 0, false, &r, &err),
+                     SMG_EFORMAT);
+    assert_non_null(strstr(err.msg, "truncated header"));
+    smg_bytes_free(&b);
+}
+
+static void test_first_wrapped_csv(void **state)
+{
+    struct smg_records_first r;
+    struct smg_error err;
+    struct file f = {{0}, 0};
+    (void)state;
+
+    put_rec(&f, 0, "", 0);
+    put_rec(&f, 0, "\n\r\n", 3);
+    assert_int_equal(first(f.p, f.len, SMG_ROWS_CSV, 0, true, &r, &err), SMG_OK);
+    assert_false(r.found);
+    put_rec(&f, 0, "\n7,8,9\n", 7);
+    assert_int_equal(first(f.p, f.len, SMG_ROWS_CSV, 0, true, &r, &err), SMG_OK);
+    assert_true(r.found && r.dim == 3);
+    f.len = 0;
+    put_rec(&f, 0, "\nx,8\n", 5);
+    assert_int_equal(first(f.p, f.len, SMG_ROWS_CSV, 0, true, &r, &err), SMG_EFORMAT);
+    assert_non_null(strstr(err.msg, ": record 0 at byte 0: line 2, column 1: not a number"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -160,6 +308,9 @@ int main(void)
         cmocka_unit_test(test_protobuf),
         cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_probe_path),
+        cmocka_unit_test(test_first_csv),
+        cmocka_unit_test(test_first_recordio),
+        cmocka_unit_test(test_first_wrapped_csv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
