@@ -8,8 +8,10 @@
  * the hyperparameters: each algorithm's identifying_hp, e.g. k for k-means); check the
  * hyperparameters against its table and log "Final configuration: {...}";
  * check every declared channel is there, has a known content type, its files
- * can be read and it is not empty (File mode: some bytes on some host); train;
- * print the #metrics line. Any failure becomes output/failure and a non-zero
+ * can be read and it is not empty (File mode: some bytes and a well-formed
+ * first record on some host, runtime/channel_records.h); train (the drivers
+ * score the `test` channel before they write the model, so a bad test channel
+ * leaves no model); print the #metrics line. Any failure becomes output/failure and a non-zero
  * exit; under MPI a failing rank aborts the others so no peer waits forever.
  */
 #include <errno.h>
@@ -23,6 +25,7 @@
 #include "io/base/log.h"
 #include "io/file_list.h"
 #include "io/s3/s3_manifest.h"
+#include "runtime/channel_records.h"
 #include "runtime/commands.h"
 #include "runtime/config.h"
 #include "runtime/config_walk.h"
@@ -286,87 +289,158 @@ static int check_readable_size(const char *path, void *ctx, struct smg_error *er
 /*
  * A channel folder holding a SageMaker manifest (io/s3/s3_manifest.h) has data
  * when the manifest lists an object: count it as one byte (its size is S3's
- * to tell; a missing object fails when it is read, naming its URI).
+ * to tell; a missing object fails when it is read, naming its URI). *found:
+ * the folder holds a manifest (its records are in S3, not probed here).
  */
-static int count_manifest_objects(const char *dir, double *bytes, struct smg_error *err)
+static int count_manifest_objects(const char *dir, double *bytes, bool *found,
+                                  struct smg_error *err)
 {
     struct smg_file_list listed = {NULL, 0};
-    bool found;
-    int rc = smg_s3_manifest_scan_folder(dir, &listed, &found, err);
+    int rc = smg_s3_manifest_scan_folder(dir, &listed, found, err);
 
-    if (rc == SMG_OK && found && listed.count > 0 && *bytes == 0.0)
+    if (rc == SMG_OK && *found && listed.count > 0 && *bytes == 0.0)
         *bytes = 1.0;
     smg_file_list_clear(&listed);
     return rc;
 }
 
-/*
- * A File-mode channel with no data bytes on any host (summed over all ranks:
- * with ShardedByS3Key one host may rightly get no file) is a ClientError now,
- * before training, rather than after the model is written (the `test` channel
- * is read last). Pipe-mode channels are counted as non-empty: their data has
- * not arrived yet.
- */
-static int check_not_empty(struct smg_job *job, double *bytes, struct smg_error *err)
+/* What check_channels learns of one channel on this rank, before the sums over ranks. */
+struct channel_seen {
+    double bytes[SMG_MAX_CHANNELS];   /* data bytes (Pipe mode and manifests: 1) */
+    double records[SMG_MAX_CHANNELS]; /* 1 when a record was found (or cannot be looked for) */
+    struct smg_channel_records probe[SMG_MAX_CHANNELS];
+};
+
+/* "channel 'test' has no records: the 1 file under DIR (first: F) holds only empty lines" */
+static int no_records(struct smg_job *job, size_t i, const struct channel_seen *seen,
+                      struct smg_error *err)
 {
-    int rc = smg_comm_sum_f64(&job->comm, bytes, job->n_channels, err);
-    if (rc != SMG_OK)
+    const struct smg_channel_info *ch = &job->channels[i];
+    const struct smg_channel_records *p = &seen->probe[i];
+    struct smg_format fmt;
+    struct smg_error ignored;
+    bool csv = smg_format_parse_content_type(ch->content_type, &fmt, &ignored) == SMG_OK &&
+               fmt.rows == SMG_ROWS_CSV;
+
+    if (p->files == 0)
+        return smg_error_set(err, SMG_EFORMAT,
+                             "channel '%s' has no records on any host; give it data or leave it "
+                             "out of inputdataconfig.json",
+                             ch->name);
+    return smg_error_set(err, SMG_EFORMAT,
+                         "channel '%s' has no records: the %zu file%s under %s/%s (first: %s) "
+                         "hold%s %s%s; give it data or leave it out of inputdataconfig.json",
+                         ch->name, p->files, p->files == 1 ? "" : "s", job->data_dir, ch->name,
+                         p->first, p->files == 1 ? "s" : "",
+                         csv && !ch->recordio_wrapped ? "only empty lines"
+                         : csv                        ? "only empty CSV records"
+                                                      : "no RecordIO record",
+                         job->comm.size > 1 ? ", nor do the other hosts' files" : "");
+}
+
+/*
+ * A File-mode channel with no data bytes, or no record, on any host (summed
+ * over all ranks: with ShardedByS3Key one host may rightly get no file) is a
+ * ClientError now, before training, rather than after the model is written
+ * (the `test` channel is read last). Pipe-mode channels are counted as
+ * non-empty: their data has not arrived yet.
+ */
+static int check_not_empty(struct smg_job *job, struct channel_seen *seen, struct smg_error *err)
+{
+    double sums[2 * SMG_MAX_CHANNELS];
+    size_t n = job->n_channels;
+    int rc;
+
+    memcpy(sums, seen->bytes, n * sizeof(double));
+    memcpy(sums + n, seen->records, n * sizeof(double));
+    if ((rc = smg_comm_sum_f64(&job->comm, sums, 2 * n, err)) != SMG_OK)
         return rc;
-    for (size_t i = 0; i < job->n_channels; i++)
-        if (bytes[i] == 0.0)
+    for (size_t i = 0; i < n; i++)
+        if (sums[i] == 0.0)
             return smg_error_set(err, SMG_EFORMAT,
                                  "channel '%s' is empty: no data in %s/%s%s; give it data or leave "
                                  "it out of inputdataconfig.json",
                                  job->channels[i].name, job->data_dir, job->channels[i].name,
                                  job->comm.size > 1 ? " on any host" : "");
+    for (size_t i = 0; i < n; i++)
+        if (sums[n + i] == 0.0)
+            return no_records(job, i, seen, err);
+    return SMG_OK;
+}
+
+/* A File/FastFile channel: its folder, every file readable, its bytes, its first record. */
+static int check_file_channel(struct smg_job *job, size_t i, const struct smg_format *fmt,
+                              struct channel_seen *seen, struct smg_error *err)
+{
+    struct smg_channel_info *ch = &job->channels[i];
+    char dir[8192];
+    struct stat st;
+    bool manifest = false;
+    int rc;
+
+    snprintf(dir, sizeof(dir), "%s/%s", job->data_dir, ch->name);
+    if (stat(dir, &st) != 0)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "channel '%s' is declared in inputdataconfig.json but its folder "
+                             "%s does not exist",
+                             ch->name, dir);
+    if (!S_ISDIR(st.st_mode))
+        return smg_error_set(err, SMG_ECONFIG, "channel '%s' is in %s mode but %s is not a folder",
+                             ch->name, ch->mode == SMG_MODE_FASTFILE ? "FastFile" : "File", dir);
+    if ((rc = smg_config_walk(dir, check_readable_size, &seen->bytes[i], err)) != SMG_OK ||
+        (rc = count_manifest_objects(dir, &seen->bytes[i], &manifest, err)) != SMG_OK)
+        return rc;
+    if (job->rank_on_host == 0)
+        smg_log_info("The channel '%s' is in %s input mode under %s, content type %s.", ch->name,
+                     ch->mode == SMG_MODE_FASTFILE ? "fastfile" : "file", dir,
+                     ch->content_type[0] ? ch->content_type : "(default recordIO-protobuf)");
+    if (manifest) {
+        seen->records[i] = 1.0; /* in S3: read when training */
+        return SMG_OK;
+    }
+    if (seen->bytes[i] > 0.0 &&
+        (rc = smg_channel_records_probe(ch->name, dir, fmt, &seen->probe[i], err)) != SMG_OK)
+        return rc;
+    seen->records[i] = seen->probe[i].found ? 1.0 : 0.0;
+    if (seen->probe[i].found)
+        ch->first_record = seen->probe[i].sparse ? SMG_FIRST_SPARSE : SMG_FIRST_DENSE;
     return SMG_OK;
 }
 
 static int check_channels(struct smg_job *job, struct smg_error *err)
 {
-    char dir[8192];
-    double bytes[SMG_MAX_CHANNELS] = {0};
-    struct stat st;
-    int rc;
+    struct channel_seen *seen;
+    int rc = SMG_OK;
 
     if (smg_job_channel(job, "train") == NULL)
         return smg_error_set(err, SMG_ECONFIG,
                              "no 'train' channel: %s needs training data in %s/train (declare it "
                              "in inputdataconfig.json, or create that folder for a local run)",
                              job->algorithm->name, job->data_dir);
-    for (size_t i = 0; i < job->n_channels; i++) {
+    if ((seen = smg_calloc(1, sizeof(*seen))) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "out of memory checking the channels");
+    for (size_t i = 0; i < job->n_channels && rc == SMG_OK; i++) {
         const struct smg_channel_info *ch = &job->channels[i];
         struct smg_format fmt;
         memset(&fmt, 0, sizeof(fmt));
         if ((rc = smg_format_parse_content_type(ch->content_type, &fmt, err)) != SMG_OK) {
             smg_error_prefix(err, "channel '%s': ", ch->name);
-            return rc;
+            break;
         }
-        snprintf(dir, sizeof(dir), "%s/%s", job->data_dir, ch->name);
-        if (ch->mode == SMG_MODE_PIPE) {
-            bytes[i] = 1.0;
-            if (job->rank_on_host == 0)
-                smg_log_info("The channel '%s' is in pipe input mode under %s.", ch->name, dir);
+        fmt.recordio_wrapped = ch->recordio_wrapped;
+        if (ch->mode != SMG_MODE_PIPE) {
+            rc = check_file_channel(job, i, &fmt, seen, err);
             continue;
         }
-        if (stat(dir, &st) != 0)
-            return smg_error_set(err, SMG_ECONFIG,
-                                 "channel '%s' is declared in inputdataconfig.json but its folder "
-                                 "%s does not exist",
-                                 ch->name, dir);
-        if (!S_ISDIR(st.st_mode))
-            return smg_error_set(err, SMG_ECONFIG,
-                                 "channel '%s' is in %s mode but %s is not a folder", ch->name,
-                                 ch->mode == SMG_MODE_FASTFILE ? "FastFile" : "File", dir);
-        if ((rc = smg_config_walk(dir, check_readable_size, &bytes[i], err)) != SMG_OK ||
-            (rc = count_manifest_objects(dir, &bytes[i], err)) != SMG_OK)
-            return rc;
+        seen->bytes[i] = seen->records[i] = 1.0;
         if (job->rank_on_host == 0)
-            smg_log_info("The channel '%s' is in %s input mode under %s, content type %s.",
-                         ch->name, ch->mode == SMG_MODE_FASTFILE ? "fastfile" : "file", dir,
-                         ch->content_type[0] ? ch->content_type : "(default recordIO-protobuf)");
+            smg_log_info("The channel '%s' is in pipe input mode under %s/%s.", ch->name,
+                         job->data_dir, ch->name);
     }
-    return check_not_empty(job, bytes, err);
+    if (rc == SMG_OK)
+        rc = check_not_empty(job, seen, err);
+    smg_free(seen);
+    return rc;
 }
 
 static int run(struct smg_job *job, const struct train_opts *o, struct smg_error *err)

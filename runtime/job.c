@@ -152,3 +152,27 @@ enum smg_status smg_job_write_model(struct smg_job *job, const struct smg_ndarra
     smg_signals_model_written(path); /* a later stop must not say "no model was written" */
     return SMG_OK;
 }
+
+enum smg_status smg_job_finish(struct smg_job *job, const struct smg_ndarray_file *model,
+                               int (*score)(void *ctx, struct smg_error *err),
+                               void (*report)(void *ctx), void *ctx, struct smg_error *err)
+{
+    bool test = smg_job_channel(job, "test") != NULL;
+    struct smg_error ignored;
+    int rc = test ? score(ctx, err) : SMG_OK;
+
+    if (rc == SMG_ESTOPPED) {
+        smg_error_clear(&ignored);
+        if (smg_job_write_model(job, model, &ignored) != SMG_OK)
+            smg_log_warn("stopped while scoring the test channel; writing the model failed: %s",
+                         ignored.msg);
+        return SMG_ESTOPPED;
+    }
+    if (rc != SMG_OK || (rc = smg_job_write_model(job, model, err)) != SMG_OK)
+        return rc;
+    if (test)
+        report(ctx);
+    else if (job->rank_on_host == 0)
+        smg_log_info("Test data is not provided.");
+    return SMG_OK;
+}

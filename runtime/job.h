@@ -25,13 +25,21 @@
 
 struct smg_timings;
 
+/*
+ * What the check before training saw of a channel's first record
+ * (runtime/channel_records.h): nothing in Pipe mode (the data has not arrived)
+ * or for an S3 manifest, else dense or sparse.
+ */
+enum smg_first_record { SMG_FIRST_UNSEEN = 0, SMG_FIRST_DENSE, SMG_FIRST_SPARSE };
+
 struct smg_channel_info {
     char name[128];
     char content_type[256]; /* as given, e.g. "text/csv;label_size=0"; "" if absent */
     enum smg_input_mode mode;
     enum smg_compression compression;
-    bool recordio_wrapped; /* RecordWrapperType=RecordIO */
-    bool sharded;          /* S3DistributionType=ShardedByS3Key */
+    bool recordio_wrapped;              /* RecordWrapperType=RecordIO */
+    bool sharded;                       /* S3DistributionType=ShardedByS3Key */
+    enum smg_first_record first_record; /* set by `train`'s channel check */
 };
 
 struct smg_job {
@@ -130,6 +138,25 @@ smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_dim, 
 SMG_MUST_CHECK enum smg_status smg_job_write_model(struct smg_job *job,
                                                    const struct smg_ndarray_file *model,
                                                    struct smg_error *err);
+
+/*
+ * The end of a train driver, in the order that keeps a bad `test` channel from
+ * leaving a model behind: when the job has a `test` channel, score(ctx, err)
+ * (the driver's pass over it with the in-memory model, on every rank, summed
+ * over ranks, SMG_EFORMAT "no records in channel test" when it held none);
+ * then write the model (smg_job_write_model); then report(ctx), which prints
+ * the test metric lines, or "Test data is not provided." without a `test`
+ * channel. Scoring comes before writing so that under MPI no rank writes a
+ * model while another is still failing on its share of the test data. A stop
+ * (SMG_ESTOPPED: SIGTERM) while scoring still writes the model, which is
+ * complete (SageMaker gives a stopped job time to save its model), and
+ * returns SMG_ESTOPPED.
+ */
+SMG_MUST_CHECK enum smg_status smg_job_finish(struct smg_job *job,
+                                              const struct smg_ndarray_file *model,
+                                              int (*score)(void *ctx, struct smg_error *err),
+                                              void (*report)(void *ctx), void *ctx,
+                                              struct smg_error *err);
 
 /*
  * Metric lines exactly as SageMaker's regexes expect, tagged host=<current_host>

@@ -22,7 +22,8 @@
  * best of local_lloyd_num_trials), polish the k centers with Lloyd on the
  * reservoir sample (kmeans_sample.c says why), try restarts from kmeans++
  * seeds on the sample and keep the lower sample msd (kmeans_reseed.c says
- * why), and write the model. The seed
+ * why), score the `test` channel (if any) and write the model (smg_job_finish:
+ * a bad test channel leaves no model). The seed
  * is fixed (SMG_KMEANS_TRAIN_SEED): results are the same for the same data,
  * rank count and BLAS thread count. The initial centers are refined by up to
  * SMG_KMEANS_INIT_LLOYD_ITERS Lloyd iterations on the first mini-batch.
@@ -403,11 +404,15 @@ out:
 }
 
 struct test_ctx {
+    struct smg_job *job;
     const float *centers;
     const struct smg_kmeans_config *cfg;
     const double *shift;
+    size_t batch_rows;
+    unsigned metrics;
     double sse;
     uint64_t rows;
+    double acc[2]; /* sse, rows: summed over ranks */
 };
 
 static int test_batch(void *ctx, const struct smg_batch *b, struct smg_error *err)
@@ -418,41 +423,46 @@ static int test_batch(void *ctx, const struct smg_batch *b, struct smg_error *er
                             NULL, t->cfg->kernel, err);
 }
 
-/* test msd / test ssd over the whole `test` channel, all ranks. */
-static int test_metrics(struct smg_job *job, const float *centers, const struct smg_kmeans *km,
-                        size_t batch_rows, unsigned metrics, struct smg_error *err)
+/* smg_job_finish's score: the test channel's squared distances, summed over ranks. */
+static int test_score(void *ctx, struct smg_error *err)
 {
-    struct test_ctx t = {centers, smg_kmeans_config(km), smg_kmeans_shift(km), 0.0, 0};
-    double acc[2]; /* sse, rows */
-    int rc;
+    struct test_ctx *t = ctx;
+    int rc =
+        smg_job_read_channel(t->job, "test", t->cfg->dim, t->batch_rows, test_batch, t, NULL, err);
 
-    if (smg_job_channel(job, "test") == NULL) {
-        if (job->rank_on_host == 0)
-            smg_log_info("Test data is not provided.");
-        return SMG_OK;
-    }
-    rc = smg_job_read_channel(job, "test", t.cfg->dim, batch_rows, test_batch, &t, NULL, err);
     if (rc != SMG_OK)
         return rc;
-    acc[0] = t.sse;
-    acc[1] = (double)t.rows;
-    rc = smg_comm_sum_f64(&job->comm, acc, 2, err);
-    if (rc != SMG_OK)
+    t->acc[0] = t->sse;
+    t->acc[1] = (double)t->rows;
+    if ((rc = smg_comm_sum_f64(&t->job->comm, t->acc, 2, err)) != SMG_OK)
         return rc;
-    if (acc[1] == 0.0)
+    if (t->acc[1] == 0.0)
         return smg_error_set(err, SMG_EFORMAT, "no records in channel test");
-    if (metrics & METRIC_MSD)
-        smg_job_quality_metric(job, "test msd", acc[0] / acc[1]);
-    if (metrics & METRIC_SSD)
-        smg_job_quality_metric(job, "test ssd", acc[0]);
     return SMG_OK;
 }
 
-/* The model schema above: one unnamed (k, d) float32 array. */
-static int write_model(struct smg_job *job, const float *centers, size_t k, size_t d,
-                       struct smg_error *err)
+/* test msd / test ssd, as eval_metrics asks. */
+static void test_report(void *ctx)
 {
-    const int64_t shape[2] = {(int64_t)k, (int64_t)d};
+    struct test_ctx *t = ctx;
+
+    if (t->metrics & METRIC_MSD)
+        smg_job_quality_metric(t->job, "test msd", t->acc[0] / t->acc[1]);
+    if (t->metrics & METRIC_SSD)
+        smg_job_quality_metric(t->job, "test ssd", t->acc[0]);
+}
+
+/*
+ * The model schema above: one unnamed (k, d) float32 array, written once the
+ * `test` channel (if any) has been scored with it (smg_job_finish).
+ */
+static int write_model(struct smg_job *job, const float *centers, const struct smg_kmeans *km,
+                       size_t batch_rows, unsigned metrics, struct smg_error *err)
+{
+    const struct smg_kmeans_config *cfg = smg_kmeans_config(km);
+    const int64_t shape[2] = {(int64_t)cfg->k, (int64_t)cfg->dim};
+    struct test_ctx test = {job, centers, cfg,       smg_kmeans_shift(km), batch_rows, metrics,
+                            0.0, 0,       {0.0, 0.0}};
     struct smg_ndarray_file *f = smg_ndarray_file_new(1, false);
     int rc;
 
@@ -460,7 +470,7 @@ static int write_model(struct smg_job *job, const float *centers, size_t k, size
         return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for the model");
     rc = smg_ndarray_set(f, 0, NULL, SMG_DTYPE_FLOAT32, 2, shape, centers, err);
     if (rc == SMG_OK)
-        rc = smg_job_write_model(job, f, err);
+        rc = smg_job_finish(job, f, test_score, test_report, &test, err);
     smg_ndarray_file_free(f);
     return rc;
 }
@@ -558,6 +568,7 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     int rc;
 
     memset(&ck, 0, sizeof(ck));
+    job->accept_csr = true; /* sparse channels arrive as CSR (kmeans_csr.h) */
     rc = read_config(job, &cfg, &batch_rows, &epochs, &metrics, err);
     if (rc == SMG_OK)
         rc = polish_choice(&polish, err);
@@ -566,7 +577,6 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     rc = smg_kmeans_new(&cfg, &km, err);
     if (rc != SMG_OK)
         return rc;
-    job->accept_csr = true; /* sparse channels arrive as CSR (kmeans_csr.h) */
     cap = polish ? smg_kmeans_sample_capacity(cfg.k, cfg.dim) : 0;
     rc = smg_kmeans_sample_new(cfg.dim, cap, cfg.seed + 1000003u * (uint64_t)job->comm.rank, &smp,
                                err);
@@ -592,10 +602,7 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
         goto out;
     smg_job_quality_metric(job, "train msd", cfg.extra_center_factor == 1 ? after : loss);
     smg_job_add_timing(job, "finalize.time", MS(t0));
-    rc = write_model(job, centers, cfg.k, cfg.dim, err);
-    if (rc != SMG_OK)
-        goto out;
-    rc = test_metrics(job, centers, km, batch_rows, metrics, err);
+    rc = write_model(job, centers, km, batch_rows, metrics, err);
 out:
     smg_kmeans_ckpt_close(&ck);
     smg_free(centers);

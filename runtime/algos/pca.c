@@ -11,8 +11,9 @@
  * feature_dim) are the algorithm's.
  *
  * Train: stream the `train` channel's mini-batches into the accumulator of
- * algorithms/pca.h, combine ranks with one allreduce, solve, and write
- * model/model_<host>. Logs and metrics: #progress_metric and
+ * algorithms/pca.h, combine ranks with one allreduce, solve, score the `test`
+ * channel (if any) and write model/model_<host> (smg_job_finish: a bad test
+ * channel leaves no model). Logs and metrics: #progress_metric and
  * #throughput_metric after the pass; timings initialize.time, epochs,
  * update.time, finalize.time (and model.serialize.time from the model writer);
  * with a `test` channel, "#quality_metric: host=algo-1, test
@@ -193,7 +194,9 @@ static int update_batch(void *p, const struct smg_batch *b, struct smg_error *er
 }
 
 struct test_ctx {
+    struct smg_job *job;
     const struct smg_pca_result *res;
+    size_t batch_rows;
     double sums[2]; /* squared error, values */
 };
 
@@ -204,38 +207,38 @@ static int test_batch(void *ctx, const struct smg_batch *b, struct smg_error *er
     return smg_pca_reconstruction_sse(t->res, b, &t->sums[0], &t->sums[1], err);
 }
 
-/* The reconstruction error of the `test` channel, summed over ranks. */
-static int test_metric(struct smg_job *job, const struct smg_pca_result *res, size_t batch_rows,
-                       struct smg_error *err)
+/* smg_job_finish's score: the reconstruction error of the `test` channel, summed over ranks. */
+static int test_score(void *ctx, struct smg_error *err)
 {
-    struct test_ctx ctx = {res, {0.0, 0.0}};
-    double *sums = ctx.sums;
-    int rc;
+    struct test_ctx *t = ctx;
+    int rc = smg_job_read_channel(t->job, "test", t->res->feature_dim, t->batch_rows, test_batch, t,
+                                  NULL, err);
 
-    if (smg_job_channel(job, "test") == NULL) {
-        if (job->rank_on_host == 0)
-            smg_log_info("Test data is not provided.");
-        return SMG_OK;
-    }
-    rc = smg_job_read_channel(job, "test", res->feature_dim, batch_rows, test_batch, &ctx, NULL,
-                              err);
-    if (rc != SMG_OK)
+    if (rc != SMG_OK || (rc = smg_comm_sum_f64(&t->job->comm, t->sums, 2, err)) != SMG_OK)
         return rc;
-    rc = smg_comm_sum_f64(&job->comm, sums, 2, err);
-    if (rc != SMG_OK)
-        return rc;
-    if (sums[1] == 0.0)
+    if (t->sums[1] == 0.0)
         return smg_error_set(err, SMG_EFORMAT, "no records in channel test");
-    smg_job_quality_metric(job, "test reconstruction_mse", sums[0] / sums[1]);
     return SMG_OK;
 }
 
-/* The model schema above: s, v and (with subtract_mean) mean. */
-static int write_model(struct smg_job *job, const struct smg_pca_result *res, struct smg_error *err)
+static void test_report(void *ctx)
+{
+    struct test_ctx *t = ctx;
+
+    smg_job_quality_metric(t->job, "test reconstruction_mse", t->sums[0] / t->sums[1]);
+}
+
+/*
+ * The model schema above: s, v and (with subtract_mean) mean, written once the
+ * `test` channel (if any) has been scored with it (smg_job_finish).
+ */
+static int write_model(struct smg_job *job, const struct smg_pca_result *res, size_t batch_rows,
+                       struct smg_error *err)
 {
     const int64_t d = (int64_t)res->feature_dim, k = (int64_t)res->num_components;
     const int64_t s_shape[1] = {k}, v_shape[2] = {d, k}, mean_shape[2] = {1, d};
     struct smg_ndarray_file *f = smg_ndarray_file_new(res->mean ? 3 : 2, true);
+    struct test_ctx test = {job, res, batch_rows, {0.0, 0.0}};
     int rc;
 
     if (f == NULL)
@@ -243,12 +246,13 @@ static int write_model(struct smg_job *job, const struct smg_pca_result *res, st
     if ((rc = smg_ndarray_set_f32_from_f64(f, 0, "s", 1, s_shape, res->s, err)) != SMG_OK ||
         (rc = smg_ndarray_set_f32_from_f64(f, 1, "v", 2, v_shape, res->v, err)) != SMG_OK ||
         (res->mean && (rc = smg_ndarray_set_f32_from_f64(f, 2, "mean", 2, mean_shape, res->mean,
-                                                         err)) != SMG_OK))
+                                                         err)) != SMG_OK)) {
+        if (rc == SMG_ENOMEM)
+            smg_error_prefix(err, "pca: building the model file: ");
         goto out;
-    rc = smg_job_write_model(job, f, err);
+    }
+    rc = smg_job_finish(job, f, test_score, test_report, &test, err);
 out:
-    if (rc == SMG_ENOMEM)
-        smg_error_prefix(err, "pca: building the model file: ");
     smg_ndarray_file_free(f);
     return rc;
 }
@@ -352,9 +356,9 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
 
     memset(&res, 0, sizeof(res));
     memset(&ck, 0, sizeof(ck));
+    job->accept_csr = true; /* sparse channels arrive as CSR (smg_pca_update takes both) */
     if ((rc = read_config(job, &cfg, &batch_rows, err)) != SMG_OK)
         return rc;
-    job->accept_csr = true; /* sparse channels arrive as CSR (smg_pca_update takes both) */
     rc = smg_pca_new(&cfg, &p, err);
     if (rc != SMG_OK)
         goto out;
@@ -363,12 +367,10 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
     smg_job_add_timing(job, "initialize.time", MS(t0));
     if ((rc = checkpoints_open(job, &ck, p, err)) != SMG_OK)
         goto out;
-    if ((!smg_pca_ckpt_stream_done(&ck) &&
-         (rc = stream_train(job, &cfg, &ck, batch_rows, err)) != SMG_OK) ||
-        (rc = finish(job, &cfg, p, &res, err)) != SMG_OK ||
-        (rc = write_model(job, &res, err)) != SMG_OK)
-        goto out;
-    rc = test_metric(job, &res, batch_rows, err);
+    if ((smg_pca_ckpt_stream_done(&ck) ||
+         (rc = stream_train(job, &cfg, &ck, batch_rows, err)) == SMG_OK) &&
+        (rc = finish(job, &cfg, p, &res, err)) == SMG_OK)
+        rc = write_model(job, &res, batch_rows, err);
 out:
     smg_pca_ckpt_close(&ck);
     smg_pca_result_free(&res);

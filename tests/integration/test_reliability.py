@@ -396,22 +396,28 @@ def test_pipe_stall_timeout_setting_is_checked(ml_root, smalgo_bin):
 
 # ---- point 7: what the failure file says after a late stop or a dead rank -----------------
 
-def test_sigterm_while_scoring_test_channel_says_the_model_is_complete(ml_root, smalgo_bin):
+def test_sigterm_while_scoring_test_channel_writes_the_complete_model(ml_root, smalgo_bin):
     """The test channel is a FIFO whose writer sends a little and stalls, so the job is
-    scoring it (the model already written) when SIGTERM arrives."""
+    scoring it when SIGTERM arrives. The test channel is scored before the model is
+    written (a bad one must leave none), so no model exists yet; a stop still saves the
+    complete model, as SageMaker gives a stopped job time to, and says so."""
     from smgkit.mlroot import channel
     setup_job(ml_root, KM, content_type=CSV)
     ml_root.write_inputdataconfig({"train": channel(CSV), "test": channel(CSV, "Pipe")})
     blobs_csv(ml_root)
     writer = StallingWriter(ml_root.fifo("test"), b"1,2,3,4,5,6,7,8\n" * 10, hold=60)
     proc = subprocess.Popen([str(smalgo_bin), "train", "--ml-root", str(ml_root.root)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.time() + 30
-        while not ml_root.model_file().exists():
-            assert proc.poll() is None and time.time() < deadline
-            time.sleep(0.05)
+        deadline, log = time.time() + 30, []
+        for line in proc.stdout:  # the job ends (EOF) if it fails, so this loop does too
+            log.append(line)
+            if "train msd" in line:
+                break
+            assert time.time() < deadline, "".join(log)
+        assert proc.poll() is None, "".join(log)
         time.sleep(0.3)
+        assert not ml_root.model_file().exists(), "the model was written before scoring"
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
     finally:
@@ -423,6 +429,7 @@ def test_sigterm_while_scoring_test_channel_says_the_model_is_complete(ml_root, 
     assert "no model was written" not in first, first
     assert "after the model was written to" in first and "(it is complete)" in first, first
     assert ndarray.read(ml_root.model_file())[0][0].shape == (3, 8)
+    assert "test msd" not in out
 
 
 def rank_pids(ml_root):

@@ -9,6 +9,7 @@ channel declared but absent, an unreadable data file, a root that does not exist
 Tests that need a working algorithm (metric lines, SIGTERM mid-training) skip
 while the algorithm is still a stub.
 """
+import gzip
 import json
 import os
 import signal
@@ -250,6 +251,160 @@ def test_empty_test_channel_fails_before_training(run_smalgo, ml_root, hp, zero_
     assert_client_error(proc, ml_root, "channel 'test' is empty")
     assert not ml_root.model_file().exists()
     assert "Final configuration" in proc.stdout and "epoch 0" not in proc.stdout
+
+
+# Issue 12 point 6, the rest: a `test` channel that holds no record or a bad one
+# leaves no model. File mode finds record-less and malformed-first-record
+# channels before training (runtime/channel_records.h); whatever is found only
+# while scoring (Pipe mode, a bad record further in) is found before the model
+# is written, because the drivers score the test channel first.
+
+CSV_FILE = channel("text/csv;label_size=0")
+CSV_PIPE = channel("text/csv;label_size=0", "Pipe")
+PBR_PIPE = channel("application/x-recordio-protobuf", "Pipe")
+PBR_FILE = channel("application/x-recordio-protobuf")
+
+
+def assert_no_model_and_failure(proc, ml_root, *fragments):
+    """Non-zero exit, output/failure naming each fragment, and no model file at all."""
+    out = proc.stdout + proc.stderr
+    assert proc.returncode != 0, out
+    first = failure_of(ml_root)
+    for frag in fragments:
+        assert frag in first, f"{frag!r} not in {first!r}"
+    assert not ml_root.model_file().exists(), "a model was written beside " + first
+    assert not (ml_root.model.exists() and any(ml_root.model.iterdir()))
+    return first, out
+
+
+def train_with_test(smalgo_bin, ml_root, hp, test_entry, feed=None, env=None):
+    """Train on write_csv's rows with `test` declared as test_entry; feed: bytes written to
+    the test FIFO (Pipe mode) by a real writer."""
+    from smgkit.pipe import PipeFeeder
+    ml_root.write_hyperparameters(hp)
+    write_csv(ml_root, rows=200)
+    ml_root.write_inputdataconfig({"train": CSV_FILE, "test": test_entry})
+    feeder = PipeFeeder(ml_root.fifo("test"), feed, timeout=60) if feed is not None else None
+    proc = subprocess.run([str(smalgo_bin), "train", "--ml-root", str(ml_root.root)],
+                          capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, SMALGO_PIPE_TIMEOUT_MS="30000", **(env or {})))
+    if feeder is not None:
+        feeder.join(timeout=10)
+    return proc
+
+
+@pytest.mark.parametrize("hp", [KMEANS_HP, PCA_HP], ids=["kmeans", "pca"])
+def test_pipe_test_fifo_with_no_data_leaves_no_model(smalgo_bin, ml_root, hp):
+    """The writer opens the test FIFO and closes it without a byte."""
+    proc = train_with_test(smalgo_bin, ml_root, hp, CSV_PIPE, feed=b"")
+    _, out = assert_no_model_and_failure(proc, ml_root, "no records in channel test")
+    assert "Wrote the model" not in out
+
+
+@pytest.mark.parametrize("hp", [KMEANS_HP, PCA_HP], ids=["kmeans", "pca"])
+def test_pipe_test_fifo_of_blank_lines_leaves_no_model(smalgo_bin, ml_root, hp):
+    proc = train_with_test(smalgo_bin, ml_root, hp, CSV_PIPE, feed=b"\n\r\n\n")
+    assert_no_model_and_failure(proc, ml_root, "no records in channel test")
+
+
+@pytest.mark.parametrize("hp", [KMEANS_HP, PCA_HP], ids=["kmeans", "pca"])
+def test_pipe_test_fifo_of_garbage_leaves_no_model(smalgo_bin, ml_root, hp):
+    """Not RecordIO at all: named by channel, FIFO, record and byte."""
+    proc = train_with_test(smalgo_bin, ml_root, hp, PBR_PIPE, feed=bytes(range(256)) * 4)
+    assert_no_model_and_failure(proc, ml_root, "ClientError", "channel test", "test_0",
+                                "record 0 at byte 0", "not RecordIO")
+
+
+def test_pipe_test_fifo_bad_row_after_good_ones_leaves_no_model(smalgo_bin, ml_root):
+    """Rows are scored until line 151 breaks: still no model."""
+    rows = "".join(f"{i % 5}.5,{i % 3}.25\n" for i in range(150)) + "1.0,oops\n"
+    proc = train_with_test(smalgo_bin, ml_root, KMEANS_HP, CSV_PIPE, feed=rows.encode())
+    assert_no_model_and_failure(proc, ml_root, "channel test", "test_0", "line 151, column 2",
+                                "not a number")
+
+
+@pytest.mark.parametrize("hp", [KMEANS_HP, PCA_HP], ids=["kmeans", "pca"])
+@pytest.mark.parametrize("name,data,entry,says", [
+    ("blank.csv", b"\n\r\n\n\n", CSV_FILE, "holds only empty lines"),
+    ("empty.csv.gz", gzip.compress(b""), CSV_FILE,
+     "holds only empty lines"),
+    ("zero-records.pbr.gz", gzip.compress(b""),
+     PBR_FILE, "holds no RecordIO record"),
+], ids=["blank-lines", "gzip-of-nothing", "recordio-of-zero-records"])
+def test_file_test_channel_without_records_fails_before_training(smalgo_bin, ml_root, hp, name,
+                                                                  data, entry, says):
+    (ml_root.channel_dir("test") / name).write_bytes(data)
+    proc = train_with_test(smalgo_bin, ml_root, hp, entry)
+    _, out = assert_no_model_and_failure(proc, ml_root, "ClientError",
+                                         "channel 'test' has no records", name, says)
+    assert "epoch 0" not in out and "Read " not in out  # refused before training
+
+
+@pytest.mark.parametrize("hp", [KMEANS_HP, PCA_HP], ids=["kmeans", "pca"])
+def test_file_test_channel_with_a_header_line_fails_before_training(smalgo_bin, ml_root, hp):
+    (ml_root.channel_dir("test") / "with-header.csv").write_text("\nx,y\n1,2\n")
+    proc = train_with_test(smalgo_bin, ml_root, hp, CSV_FILE)
+    _, out = assert_no_model_and_failure(proc, ml_root, "channel test", "with-header.csv",
+                                         "line 2, column 1: not a number")
+    assert "epoch 0" not in out and "Read " not in out
+
+
+def test_file_test_channel_empty_file_beside_a_good_one_is_fine(smalgo_bin, ml_root):
+    """A record anywhere in the channel will do; the metric is printed after the model."""
+    t = ml_root.channel_dir("test")
+    (t / "a-blank.csv").write_text("\n\n")
+    (t / "b-rows.csv").write_text("1.5,2.25\n3.5,0.25\n")
+    proc = train_with_test(smalgo_bin, ml_root, KMEANS_HP, CSV_FILE)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    out = proc.stdout
+    wrote, metric = out.index("Wrote the model"), out.index("test msd <loss>=")
+    assert wrote < metric < out.index("#metrics {")
+    assert ml_root.model_file().exists() and not ml_root.failure.exists()
+
+
+def mpirun_train(smalgo_bin, ml_root, algorithm):
+    from smgkit.mpi import MPI_ENV, have_mpirun, mpirun
+    if not have_mpirun():
+        pytest.skip("mpirun not installed")
+    return subprocess.run(mpirun(2, [str(smalgo_bin), "train", "--ml-root", str(ml_root.root),
+                                     "--algorithm", algorithm]),
+                          capture_output=True, text=True, timeout=180,
+                          env=dict(os.environ, **MPI_ENV))
+
+
+@pytest.mark.parametrize("hp,algorithm", [(KMEANS_HP, "kmeans"), (PCA_HP, "pca")],
+                         ids=["kmeans", "pca"])
+def test_two_ranks_bad_test_record_on_one_rank_leaves_no_model(smalgo_bin, ml_root, hp,
+                                                                algorithm):
+    """Two test files, one per rank; rank 1's breaks after 300 good rows, which only
+    scoring finds. Rank 0 scores its file fine, but no rank writes the model."""
+    ml_root.write_hyperparameters(hp)
+    write_csv(ml_root, rows=400)
+    t = ml_root.channel_dir("test")
+    good = "".join(f"{i % 5}.5,{i % 3}.25\n" for i in range(300))
+    (t / "part-0.csv").write_text(good)
+    (t / "part-1.csv").write_text(good + "7.5\n")
+    ml_root.write_inputdataconfig({"train": CSV_FILE, "test": CSV_FILE})
+    proc = mpirun_train(smalgo_bin, ml_root, algorithm)
+    first, out = assert_no_model_and_failure(proc, ml_root, "channel test", "part-1.csv",
+                                             "line 301")
+    assert "Wrote the model" not in out
+
+
+def test_two_ranks_record_less_test_channel_fails_on_every_rank_before_training(smalgo_bin,
+                                                                                ml_root):
+    ml_root.write_hyperparameters(KMEANS_HP)
+    write_csv(ml_root, rows=400)
+    t = ml_root.channel_dir("test")
+    (t / "part-0.csv").write_text("\n\n")
+    (t / "part-1.csv").write_text("\r\n")
+    ml_root.write_inputdataconfig({"train": CSV_FILE, "test": CSV_FILE})
+    proc = mpirun_train(smalgo_bin, ml_root, "kmeans")
+    _, out = assert_no_model_and_failure(proc, ml_root, "channel 'test' has no records",
+                                         "the 2 files under", "part-0.csv")
+    # Both ranks reached the same verdict from the sum over ranks, before training.
+    assert out.count("channel 'test' has no records") >= 2, out
+    assert "epoch 0" not in out
 
 
 def test_empty_train_channel_two_ranks(smalgo_bin, ml_root):
