@@ -12,7 +12,8 @@
  * Sparse channels (accept_csr): the first record the channel reads settles its
  * layout for good. A sparse recordIO-protobuf tensor makes every slot a
  * growable CSR buffer (csr_buf.h), so memory follows the non-zeros; anything
- * else allocates the dense buffers then, as without accept_csr.
+ * else allocates the dense buffers then, as without accept_csr, unless they
+ * exceed max_dense_bytes (the job's memory check could not count them).
  *
  * The ring: `head` is the oldest filled slot, `count` the filled slots
  * including the one the consumer currently holds (`held`), which is released
@@ -183,10 +184,22 @@ static int open_source(struct smg_channel *ch, size_t i, struct smg_stream **out
     return smg_gzip_detect(raw, out, NULL, err);
 }
 
-/* The ring's dense buffers, batch_rows x feature_dim floats each, unless already there. */
+/*
+ * The ring's dense buffers, batch_rows x feature_dim floats each, unless already
+ * there; SMG_ECONFIG when they exceed the caller's max_dense_bytes.
+ */
 static int alloc_dense_slots(struct smg_channel *ch, struct smg_error *err)
 {
     size_t bytes = ch->cfg.batch_rows * ch->dim * sizeof(float); /* checked by open */
+    double ring = (double)QUEUE_SLOTS * (double)bytes;
+
+    if (ch->cfg.max_dense_bytes > 0.0 && ring > ch->cfg.max_dense_bytes && ch->slots[0].x == NULL)
+        return smg_error_set(err, SMG_ECONFIG,
+                             "its records are dense, so its %d batch buffers of mini_batch_size "
+                             "x feature_dim floats need %.3g GiB, but only %.3g GiB of the memory "
+                             "this machine allows is left for them; lower mini_batch_size",
+                             QUEUE_SLOTS, ring / 1073741824.0,
+                             ch->cfg.max_dense_bytes / 1073741824.0);
 
     for (size_t i = 0; i < QUEUE_SLOTS; i++)
         if (ch->slots[i].x == NULL && (ch->slots[i].x = smg_malloc(bytes)) == NULL)

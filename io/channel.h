@@ -79,6 +79,14 @@ struct smg_channel_config {
      * are dense as always.
      */
     bool accept_csr;
+    /*
+     * The most bytes the dense batch ring (3 x batch_rows x feature_dim floats)
+     * may take; 0: no limit. When the channel settles on dense batches and
+     * they would take more, reading fails with SMG_ECONFIG giving both
+     * figures. The caller's memory budget, for a layout it could not know in
+     * advance (Pipe mode: the first record has not arrived).
+     */
+    double max_dense_bytes;
     /* smg_channel_open copies name and data_dir; the stop flag must outlive the channel. */
 };
 

@@ -69,6 +69,7 @@ enum smg_status smg_job_open_channel(struct smg_job *job, const char *name, size
     cfg.allow_empty = allow_empty;
     cfg.stop = job->stop;
     cfg.accept_csr = job->accept_csr;
+    cfg.max_dense_bytes = job->dense_budget;
     rc = smg_format_parse_content_type(info->content_type, &cfg.format, err);
     if (rc != SMG_OK) {
         smg_error_prefix(err, "channel '%s': ", name);

@@ -74,6 +74,8 @@ struct smg_job {
     char checkpoint_dir[4096];
     uint64_t checkpoints;
     bool accept_csr; /* channels opened from now on may deliver CSR batches (batch.h) */
+    /* Bytes a channel's dense batch ring may take (job_memory.h); 0 = no limit. */
+    double dense_budget;
 };
 
 /*

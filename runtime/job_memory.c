@@ -1,7 +1,8 @@
 /*
  * Checking the memory a job's settings imply against the machine's (see
  * job_memory.h): /proc/meminfo's MemTotal, the cgroup limit, or
- * SMALGO_MEMORY_LIMIT_BYTES.
+ * SMALGO_MEMORY_LIMIT_BYTES; the batch ring counted as the train channel will
+ * hold it (dense or CSR).
  */
 #include "runtime/job_memory.h"
 
@@ -81,17 +82,60 @@ static int dimension_mismatch(struct smg_job *job, uint64_t feature_dim, struct 
                          feature_dim, dim);
 }
 
-enum smg_status smg_job_check_memory(struct smg_job *job, const struct smg_mem_term *terms,
-                                     size_t n, uint64_t feature_dim, struct smg_error *err)
+/*
+ * How the train channel's batches will be held: dense unless the channel can be
+ * sparse (recordIO-protobuf, not wrapped, the job takes CSR batches, column
+ * indices fit 32 bits) and then as the check before training saw its first
+ * record; unseen (Pipe mode, an S3 manifest) is SMG_FIRST_UNSEEN.
+ */
+static enum smg_first_record train_layout(const struct smg_job *job, uint64_t feature_dim)
 {
+    const struct smg_channel_info *info = smg_job_channel(job, "train");
+    struct smg_format fmt;
+    struct smg_error ignored;
+
+    smg_error_clear(&ignored);
+    if (info == NULL || !job->accept_csr || info->recordio_wrapped || feature_dim > UINT32_MAX ||
+        smg_format_parse_content_type(info->content_type, &fmt, &ignored) != SMG_OK ||
+        fmt.rows != SMG_ROWS_RECORDIO_PROTOBUF)
+        return SMG_FIRST_DENSE;
+    return info->first_record;
+}
+
+/* The train channel's batch ring as train_layout says it will be held. */
+static struct smg_mem_term batch_term(const struct smg_job *job, uint64_t feature_dim,
+                                      size_t batch_rows)
+{
+    const double rows = (double)batch_rows;
+
+    if (train_layout(job, feature_dim) == SMG_FIRST_DENSE)
+        return (struct smg_mem_term){"3 batch buffers of mini_batch_size x feature_dim floats",
+                                     3.0 * rows * (double)feature_dim * 4};
+    return (struct smg_mem_term){"3 sparse batch buffers of mini_batch_size row offsets",
+                                 3.0 * (rows + 1.0) * 8};
+}
+
+enum smg_status smg_job_check_memory(struct smg_job *job, const struct smg_mem_term *model,
+                                     size_t n, uint64_t feature_dim, size_t batch_rows,
+                                     struct smg_error *err)
+{
+    struct smg_mem_term terms[SMG_MEM_MAX_TERMS + 1];
     char list[512];
     size_t used = 0;
     double total = 0.0;
     uint64_t limit = smg_memory_limit();
     int rc;
 
+    if (n > SMG_MEM_MAX_TERMS)
+        n = SMG_MEM_MAX_TERMS;
+    terms[0] = batch_term(job, feature_dim, batch_rows);
+    memcpy(terms + 1, model, n * sizeof(*model));
+    n++;
     for (size_t i = 0; i < n; i++)
         total += terms[i].bytes;
+    job->dense_budget = 0.0;
+    if (limit != UINT64_MAX && total <= (double)limit)
+        job->dense_budget = (double)limit - (total - terms[0].bytes);
     if (limit == UINT64_MAX || total <= (double)limit)
         return SMG_OK;
     if ((rc = dimension_mismatch(job, feature_dim, err)) != SMG_OK)

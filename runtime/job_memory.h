@@ -11,6 +11,19 @@
  * of MemTotal and the cgroup's limit (v2 memory.max, v1 limit_in_bytes).
  * SMALGO_MEMORY_LIMIT_BYTES, when set, replaces that figure (for tests).
  *
+ * The mini-batch ring (3 batches in flight, io/channel.h) is counted here, as
+ * the train channel will hold it: dense, mini_batch_size x feature_dim floats
+ * per batch, unless the channel may be read as CSR (recordIO-protobuf, the
+ * algorithm takes CSR batches) and its first record, probed by the check
+ * before training (File mode, runtime/channel_records.h), is sparse: then only
+ * the mini_batch_size row offsets per batch, as the CSR entries grow with the
+ * data. In Pipe mode (and for S3 manifests) the first record cannot be read in
+ * advance: the CSR figure is counted, and what the check leaves over (the
+ * limit minus the other terms) becomes job->dense_budget, which the channel
+ * enforces when its first record turns out dense (io/channel.h,
+ * max_dense_bytes): a dense Pipe-mode job whose batches do not fit is refused
+ * with the figures at its first record rather than before training.
+ *
  * A feature_dim far larger than the data's is the usual cause, so before
  * refusing, the first record of the train channel (File mode) is probed: if
  * its feature count differs from feature_dim, that mismatch is the error.
@@ -23,21 +36,26 @@
 #include "io/base/status.h"
 #include "runtime/job.h"
 
-/* One buffer a setting implies: "mini_batch_size x feature_dim x 4 bytes" and its size. */
+/* One buffer a setting implies: "k x extra_center_factor x feature_dim centers" and its size. */
 struct smg_mem_term {
     const char *what;
     double bytes; /* double: the product of two 64-bit settings may not fit a size_t */
 };
 
+#define SMG_MEM_MAX_TERMS 8 /* model terms a driver may pass */
+
 /* The bytes this process may use (see above); UINT64_MAX when nothing says. */
 uint64_t smg_memory_limit(void);
 
 /*
- * SMG_OK when the terms fit; else SMG_ECONFIG naming every term, the total
- * and the limit, or the train channel's feature-count mismatch.
+ * SMG_OK when the batch ring (counted here from batch_rows and feature_dim, see
+ * above) and the driver's n model terms fit; else SMG_ECONFIG naming every
+ * term, the total and the limit, or the train channel's feature-count
+ * mismatch. Sets job->dense_budget. Call after setting job->accept_csr.
  */
 SMG_MUST_CHECK enum smg_status smg_job_check_memory(struct smg_job *job,
-                                                    const struct smg_mem_term *terms, size_t n,
-                                                    uint64_t feature_dim, struct smg_error *err);
+                                                    const struct smg_mem_term *model, size_t n,
+                                                    uint64_t feature_dim, size_t batch_rows,
+                                                    struct smg_error *err);
 
 #endif

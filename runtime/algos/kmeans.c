@@ -206,19 +206,18 @@ static enum smg_kmeans_kernel kernel_choice(void)
                                                 : SMG_KMEANS_KERNEL_AUTO;
 }
 
-/* The big buffers the settings imply, checked before any is allocated (job_memory.h). */
+/* The big buffers the settings imply, checked before any is allocated (job_memory.h adds the
+ * batch ring). */
 static int check_memory(struct smg_job *job, const struct smg_kmeans_config *cfg, size_t batch_rows,
                         struct smg_error *err)
 {
     const double d = (double)cfg->dim;
     const struct smg_mem_term terms[] = {
-        {"3 batch buffers of mini_batch_size x feature_dim floats",
-         3.0 * (double)batch_rows * d * 4},
         {"k x extra_center_factor x feature_dim centers as doubles",
          (double)cfg->k * (double)cfg->extra_center_factor * d * 8},
     };
 
-    return smg_job_check_memory(job, terms, 2, cfg->dim, err);
+    return smg_job_check_memory(job, terms, 1, cfg->dim, batch_rows, err);
 }
 
 static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_t *batch_rows,

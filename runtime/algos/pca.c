@@ -137,9 +137,9 @@ static int sketch_choice(enum smg_pca_sketch_kind *kind, struct smg_error *err)
 
 /*
  * The big buffers the settings imply, checked before any is allocated
- * (job_memory.h): regular mode's d x d matrix, randomized mode's sketch of
- * l = num_components + extra_components rows (-1 means max(10, num_components)):
- * the Gram sketch holds 2 (3 l + 1) x d doubles, the sign sketch l x d.
+ * (job_memory.h, which adds the batch ring): regular mode's d x d matrix, randomized mode's sketch
+ * of l = num_components + extra_components rows (-1 means max(10, num_components)): the Gram sketch
+ * holds 2 (3 l + 1) x d doubles, the sign sketch l x d.
  */
 static int check_memory(struct smg_job *job, const struct smg_pca_config *cfg, size_t batch_rows,
                         struct smg_error *err)
@@ -150,8 +150,6 @@ static int check_memory(struct smg_job *job, const struct smg_pca_config *cfg, s
         k + (cfg->extra_components < 0 ? (k > 10.0 ? k : 10.0) : (double)cfg->extra_components);
     const double sketch = cfg->sketch == SMG_PCA_SKETCH_GRAM ? 2.0 * (3.0 * l + 1.0) : l;
     const struct smg_mem_term terms[] = {
-        {"3 batch buffers of mini_batch_size x feature_dim floats",
-         3.0 * (double)batch_rows * d * 4},
         cfg->mode == SMG_PCA_REGULAR
             ? (struct smg_mem_term){"a feature_dim x feature_dim matrix of doubles", d * d * 8}
             : (struct smg_mem_term){"a randomized sketch of feature_dim x "
@@ -159,7 +157,7 @@ static int check_memory(struct smg_job *job, const struct smg_pca_config *cfg, s
                                     sketch * d * 8},
     };
 
-    return smg_job_check_memory(job, terms, 2, cfg->feature_dim, err);
+    return smg_job_check_memory(job, terms, 1, cfg->feature_dim, batch_rows, err);
 }
 
 static int read_config(struct smg_job *job, struct smg_pca_config *cfg, size_t *batch_rows,

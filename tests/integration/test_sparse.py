@@ -6,6 +6,11 @@ write_spmatrix_to_sparse_tensor reaches the algorithms as CSR mini-batches.
   written densely (write_numpy_to_dense_tensor), within 1e-5, and at
   d = 100,000 its peak resident memory stays far below one dense mini-batch
   ring (3 x mini_batch_size x d x 4 bytes).
+- Issue 14: the memory check before training counts a sparse channel's batches
+  as CSR, so k-means and randomized PCA at d = 100,000 train (File and Pipe
+  mode) under a memory limit a dense ring would exceed, peaking below it;
+  dense records at that size are still refused, with the figures (File mode
+  before training, Pipe mode at the first record).
 - Regular PCA at d = 100,000 fails before allocating, with a ClientError that
   names the bytes the d x d matrix needs and suggests algorithm_mode=randomized.
 - A duplicate sparse key fails with the file and record in output/failure.
@@ -55,11 +60,12 @@ print("PEAK_RSS", usage.ru_maxrss * 1024, os.waitstatus_to_exitcode(status))
 """
 
 
-def run_measured(smalgo_bin, ml_root, algorithm):
-    """Train: (returncode, output, peak RSS bytes of the smalgo process)."""
+def run_measured(smalgo_bin, ml_root, algorithm, env=None):
+    """Train (env: extra variables): (returncode, output, peak RSS bytes of the smalgo process)."""
     proc = subprocess.run([sys.executable, "-c", PEAK_RSS, str(smalgo_bin), "train", "--ml-root",
                            str(ml_root.root), "--algorithm", algorithm],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
     last = [ln for ln in proc.stdout.splitlines() if ln.startswith("PEAK_RSS ")][-1].split()
     return int(last[2]), proc.stdout + proc.stderr, int(last[1])
 
@@ -229,3 +235,76 @@ def test_sparse_threads_byte_identical(ml_root, tmp_path, smalgo_bin, algorithm)
         assert "Training on %s worker thread" % threads in out, out
         models.append((root.model / "model_algo-1").read_bytes())
     assert models[0] == models[1]
+
+
+# ---- issue 14: the memory check counts what a sparse channel really allocates --------------
+
+D_BIG, BATCH_BIG = 100_000, 5000
+LIMIT = 512 << 20  # SMALGO_MEMORY_LIMIT_BYTES: 0.5 GiB
+DENSE_RING = 3 * BATCH_BIG * D_BIG * 4  # 6 GB: what the check used to count for any channel
+BIG_HP = {
+    "kmeans": {"k": 3, "feature_dim": D_BIG, "mini_batch_size": BATCH_BIG},
+    "pca": {"feature_dim": D_BIG, "num_components": 5, "mini_batch_size": BATCH_BIG,
+            "algorithm_mode": "randomized"},
+}
+
+
+def big_job(ml_root, algorithm, data, mode):
+    """A d = 100,000 job whose train channel is `data` (recordIO bytes) in mode; returns the
+    Pipe feeder, if any."""
+    from smgkit.pipe import PipeFeeder
+    setup_job(ml_root, BIG_HP[algorithm], RECORDIO, mode)
+    if mode == "Pipe":
+        return PipeFeeder(ml_root.fifo("train"), data, timeout=120)
+    (ml_root.channel_dir("train") / "part-00.pbr").write_bytes(data)
+    return None
+
+
+@pytest.mark.parametrize("mode", ["File", "Pipe"])
+@pytest.mark.parametrize("algorithm", ["kmeans", "pca"])
+def test_sparse_d100k_trains_under_a_limit_a_dense_ring_would_exceed(ml_root, smalgo_bin,
+                                                                      algorithm, mode):
+    assert DENSE_RING > 10 * LIMIT
+    feeder = big_job(ml_root, algorithm, sdk_sparse(sparse_data(20_000, D_BIG, 0.001, seed=2)),
+                     mode)
+    rc, out, rss = run_measured(smalgo_bin, ml_root, algorithm,
+                                {"SMALGO_MEMORY_LIMIT_BYTES": str(LIMIT)})
+    if feeder is not None:
+        feeder.join(timeout=10)
+    assert rc == 0, out
+    assert ml_root.model_file().exists() and not ml_root.failure.exists()
+    print("%s %s: peak RSS %.1f MB under a %.0f MB limit" % (algorithm, mode, rss / 1e6,
+                                                             LIMIT / 1e6))
+    assert rss < LIMIT, (rss, LIMIT)  # the limit the check allowed was really enough
+
+
+@pytest.mark.parametrize("algorithm", ["kmeans", "pca"])
+def test_dense_d100k_over_the_limit_is_refused_before_training(ml_root, smalgo_bin, algorithm):
+    big_job(ml_root, algorithm, sdk_dense(np.ones((20, D_BIG), np.float32)), "File")
+    rc, out = run_train(smalgo_bin, ml_root, algorithm, {"SMALGO_MEMORY_LIMIT_BYTES": str(LIMIT)})
+    assert rc != 0
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert first.startswith("ClientError: "), first
+    assert "3 batch buffers of mini_batch_size x feature_dim floats = 5.59 GiB" in first, first
+    assert "this machine allows 0.5 GiB" in first, first
+    assert "epoch 0" not in out and "Read " not in out
+    assert not ml_root.model_file().exists()
+
+
+@pytest.mark.parametrize("algorithm", ["kmeans", "pca"])
+def test_dense_d100k_pipe_over_the_limit_is_refused_at_its_first_record(ml_root, smalgo_bin,
+                                                                        algorithm):
+    """Pipe mode cannot look at the first record before training: the check counts the CSR
+    ring and leaves the rest of the limit to the channel, which refuses dense batches that
+    would not fit as soon as the first record shows they are dense."""
+    feeder = big_job(ml_root, algorithm, sdk_dense(np.ones((20, D_BIG), np.float32)), "Pipe")
+    rc, out, rss = run_measured(smalgo_bin, ml_root, algorithm,
+                                {"SMALGO_MEMORY_LIMIT_BYTES": str(LIMIT)})
+    feeder.join(timeout=10)
+    assert rc != 0
+    first = ml_root.failure.read_text().splitlines()[0]
+    assert first.startswith("ClientError: channel train: its records are dense"), first
+    assert "3 batch buffers of mini_batch_size x feature_dim floats need 5.59 GiB" in first, first
+    assert "lower mini_batch_size" in first
+    assert rss < LIMIT, rss  # refused before allocating the ring
+    assert not ml_root.model_file().exists()
