@@ -272,6 +272,15 @@ static enum smg_status first_record(struct smg_stream *s, const struct smg_forma
     return (enum smg_status)rc;
 }
 
+enum smg_status smg_records_probe_first_stream(struct smg_stream *s, const struct smg_format *fmt,
+                                               struct smg_records_first *out, struct smg_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (fmt->rows == SMG_ROWS_CSV && !fmt->recordio_wrapped)
+        return first_csv(s, fmt, out, err);
+    return first_record(s, fmt, out, err);
+}
+
 enum smg_status smg_records_probe_first(const char *path, const struct smg_format *fmt,
                                         struct smg_records_first *out, struct smg_error *err)
 {
@@ -280,12 +289,8 @@ enum smg_status smg_records_probe_first(const char *path, const struct smg_forma
 
     memset(out, 0, sizeof(*out));
     if ((rc = smg_file_open_sequential(path, &raw, err)) == SMG_OK &&
-        (rc = smg_gzip_detect(raw, &s, NULL, err)) == SMG_OK) {
-        if (fmt->rows == SMG_ROWS_CSV && !fmt->recordio_wrapped)
-            rc = first_csv(s, fmt, out, err);
-        else
-            rc = first_record(s, fmt, out, err);
-    }
+        (rc = smg_gzip_detect(raw, &s, NULL, err)) == SMG_OK)
+        rc = smg_records_probe_first_stream(s, fmt, out, err);
     smg_stream_free(s);
     return (enum smg_status)rc;
 }

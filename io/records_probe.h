@@ -63,4 +63,10 @@ SMG_MUST_CHECK enum smg_status smg_records_probe_first(const char *path,
                                                        struct smg_records_first *out,
                                                        struct smg_error *err);
 
+/* The same on a stream (already gunzipped), named by the stream in messages. */
+SMG_MUST_CHECK enum smg_status smg_records_probe_first_stream(struct smg_stream *s,
+                                                              const struct smg_format *fmt,
+                                                              struct smg_records_first *out,
+                                                              struct smg_error *err);
+
 #endif
