@@ -362,6 +362,29 @@ def test_file_test_channel_empty_file_beside_a_good_one_is_fine(smalgo_bin, ml_r
     assert ml_root.model_file().exists() and not ml_root.failure.exists()
 
 
+def test_failed_test_channel_keeps_the_final_checkpoint_and_a_rerun_resumes(smalgo_bin, ml_root,
+                                                                             tmp_path):
+    """With checkpoints on, a bad test FIFO fails the job after training with no model;
+    the final checkpoint stays, so a rerun with good test data resumes (no second pass)
+    and writes the model a run that never failed writes."""
+    from smgkit.mlroot import MLRoot
+    env = {"SMALGO_CHECKPOINT_DIR": str(tmp_path / "ckpt"),
+           "SMALGO_CHECKPOINT_INTERVAL_S": "0.01"}  # else a short job writes no final one
+    good = "".join(f"{i % 5}.5,{i % 3}.25\n" for i in range(50)).encode()
+    proc = train_with_test(smalgo_bin, ml_root, KMEANS_HP, CSV_PIPE, feed=b"x,y\n", env=env)
+    assert_no_model_and_failure(proc, ml_root, "channel test", "line 1, column 1: not a number")
+    assert any((tmp_path / "ckpt").iterdir())
+    ml_root.fifo("test").unlink()
+    proc = train_with_test(smalgo_bin, ml_root, KMEANS_HP, CSV_PIPE, feed=good, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "resuming from checkpoint: every epoch done" in proc.stdout
+    assert "test msd <loss>=" in proc.stdout
+    fresh = MLRoot(tmp_path / "fresh")
+    proc = train_with_test(smalgo_bin, fresh, KMEANS_HP, CSV_PIPE, feed=good)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert ml_root.model_file().read_bytes() == fresh.model_file().read_bytes()
+
+
 def mpirun_train(smalgo_bin, ml_root, algorithm):
     from smgkit.mpi import MPI_ENV, have_mpirun, mpirun
     if not have_mpirun():
