@@ -3,7 +3,8 @@
  *
  *   - codec_rows.c: request bodies read with the training row readers
  *     (rows.h) over a memory stream, so CSV and recordIO requests are decoded
- *     by exactly the code that reads training data;
+ *     by exactly the code that reads training data; codec_rows_csr.c the
+ *     same for sparse recordIO bodies, into CSR rows;
  *   - codec_json_instance.c: one JSON instance ({"features": [...]}, the
  *     dense or sparse {"data": {"features": {...}}} form, or a bare row) into
  *     one row, shared by application/json and application/jsonlines;
@@ -14,10 +15,12 @@
 #ifndef SMG_CODEC_UTIL_H
 #define SMG_CODEC_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "io/base/buffer.h"
 #include "io/base/status.h"
+#include "io/csr_buf.h"
 #include "io/infer_response.h"
 #include "io/rows.h"
 
@@ -32,6 +35,16 @@ SMG_MUST_CHECK enum smg_status smg_codec_decode_rows(enum smg_row_kind kind, siz
                                                      size_t len, size_t d, size_t max_rows,
                                                      float **rows_out, size_t *nrows,
                                                      struct smg_error *err);
+
+/*
+ * A recordIO-protobuf body whose first record is sparse, into CSR rows
+ * (codec_rows_csr.c): the decode_csr contract of codec.h. A body that is not
+ * sparse, is empty or does not frame is left alone (*sparse false, SMG_OK)
+ * for the dense decoder to decode or report.
+ */
+SMG_MUST_CHECK enum smg_status smg_codec_decode_csr(const void *body, size_t len, size_t d,
+                                                    size_t max_bytes, struct smg_csr_buf *out,
+                                                    bool *sparse, struct smg_error *err);
 
 /* A new array of n * d floats (smg_free it), or NULL with SMG_ENOMEM set in err. */
 float *smg_codec_alloc_rows(size_t n, size_t d, struct smg_error *err);

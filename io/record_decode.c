@@ -226,8 +226,8 @@ static int check_sparse(const struct tensor_view *t, size_t dim, size_t **order,
                              t->n_keys, t->n_values);
     for (size_t i = 0; i < t->n_keys; i++) {
         if (t->keys[i] >= cols)
-            return smg_error_set(err, SMG_EFORMAT, "sparse key %ju outside shape [%ju]",
-                                 (uintmax_t)t->keys[i], (uintmax_t)cols);
+            return smg_error_set(err, SMG_EFORMAT, "sparse key %ju (entry %zu) outside shape [%ju]",
+                                 (uintmax_t)t->keys[i], i, (uintmax_t)cols);
         if ((rc = to_float(t, i, (size_t)t->keys[i], &f, err)) != SMG_OK)
             return rc;
     }

@@ -190,7 +190,7 @@ static void test_sparse(void **state)
         assert_true(row[i] == 0);
     assert_int_equal(
         smg_record_encode_sparse(&b, SMG_TENSOR_FLOAT64, v, bad_keys, 3, 5, NULL, NULL), 0);
-    expect_error(&b, 5, "sparse key 5 outside shape [5]");
+    expect_error(&b, 5, "sparse key 5 (entry 2) outside shape [5]");
     assert_int_equal(smg_record_encode_sparse(&b, SMG_TENSOR_FLOAT64, v, keys, 3, 6, NULL, NULL),
                      0);
     expect_error(&b, 5, "6 features, expected 5 (feature_dim)");
