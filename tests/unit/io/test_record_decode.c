@@ -366,7 +366,8 @@ static void test_out_of_memory(void **state)
         smg_alloc_fail_after(n);
         int rc = smg_record_decode_pb(b.data, b.len, 2, row, &err);
         smg_alloc_reset();
-        assert_true(rc == SMG_OK || rc == SMG_EFORMAT);
+        /* protobuf-c's NULL for a failed allocation is not taken for a bad Record. */
+        assert_true(rc == SMG_OK || rc == SMG_ENOMEM);
     }
     smg_bytes_free(&b);
 }
