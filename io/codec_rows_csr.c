@@ -18,6 +18,18 @@
 
 #include "io/stream.h"
 
+enum smg_status smg_codec_csr_check_cap(const struct smg_csr_buf *out, size_t max_bytes,
+                                        const char *where, struct smg_error *err)
+{
+    if (smg_csr_buf_bytes(out->rows, out->nnz) <= max_bytes)
+        return SMG_OK;
+    return smg_error_set(err, SMG_EFORMAT,
+                         "%s %zu: the %zu sparse rows so far hold %zu stored values, more than "
+                         "this server decodes from one request (%zu bytes: 8 per stored value and "
+                         "per row)",
+                         where, out->rows - 1, out->rows, out->nnz, max_bytes);
+}
+
 /* Every record of r appended to out, checking the decoded size after each. */
 static enum smg_status read_csr(struct smg_row_reader *r, size_t max_bytes,
                                 struct smg_csr_buf *out, struct smg_error *err)
@@ -27,12 +39,8 @@ static enum smg_status read_csr(struct smg_row_reader *r, size_t max_bytes,
         enum smg_status rc = smg_row_reader_next_csr(r, out, 1, &got, err);
         if (rc != SMG_OK || got == 0)
             return rc;
-        if (smg_csr_buf_bytes(out->rows, out->nnz) > max_bytes)
-            return smg_error_set(err, SMG_EFORMAT,
-                                 "request body: record %zu: the %zu sparse rows so far hold %zu "
-                                 "stored values, more than this server decodes from one "
-                                 "request (%zu bytes: 8 per stored value and per row)",
-                                 out->rows - 1, out->rows, out->nnz, max_bytes);
+        if ((rc = smg_codec_csr_check_cap(out, max_bytes, "request body: record", err)) != SMG_OK)
+            return rc;
     }
 }
 

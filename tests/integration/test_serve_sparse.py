@@ -17,8 +17,9 @@ for the dense request the sparse answer is compared with).
 - d = 100,000: a sparse request whose dense form (rows x d x 4 bytes, 400 MB)
   is 200 times the decoded-rows cap (2 x SAGEMAKER_MAX_PAYLOAD_IN_MB = 2 MiB)
   is answered, correctly, while the server's peak RSS (VmHWM) grows by less
-  than 32 MB; the same rows as documented sparse JSON (densified, as before) are
-  refused with 400 by that cap.
+  than 32 MB; so are half the rows as documented sparse JSON
+  ({"instances": [{"data": {"features": {"keys", "shape", "values"}}}]}).
+- k-means requests in that JSON form, and as JSON lines, give the recordIO answers.
 - Bad sparse requests get 400 naming the record and the entry: a duplicate
   key (an unsummed scipy matrix), a key outside the shape, a shape other than
   the model's feature_dim; the server keeps serving.
@@ -115,6 +116,15 @@ def test_kmeans_sparse_request(ml_root, servers, smalgo_bin):
     dense = post_json(server, dense_record_body(q.toarray()), RECORDIO)["predictions"]
     np.testing.assert_array_equal(label, [p["closest_cluster"] for p in dense])
     np.testing.assert_allclose(dist, [p["distance_to_cluster"] for p in dense], rtol=1e-5)
+    # The documented sparse JSON form, and JSON lines of it: the same CSR scoring.
+    js = post_json(server, sparse_json(q).encode(), "application/json")["predictions"]
+    np.testing.assert_array_equal(label, [p["closest_cluster"] for p in js])
+    np.testing.assert_allclose(dist, [p["distance_to_cluster"] for p in js], rtol=1e-6)
+    jl = "\n".join(json.dumps(i) for i in json.loads(sparse_json(q))["instances"])
+    r = server.post(jl.encode(), "application/jsonlines", "application/jsonlines")
+    assert r.status_code == 200, r.text
+    lines = [json.loads(ln) for ln in r.text.splitlines() if ln.strip()]
+    np.testing.assert_array_equal(label, [p["closest_cluster"] for p in lines])
 
     from sagemaker.deserializers import RecordDeserializer
     r = server.post(sdk_sparse(q), RECORDIO, RECORDIO)
@@ -195,12 +205,13 @@ def test_d100k_request_past_the_dense_cap(ml_root, servers, smalgo_bin):
     best = d2.min(axis=1)
     assert np.all(d2[np.arange(rows), label] <= best * (1 + 1e-6) + 1e-30)
     np.testing.assert_allclose(dist, np.sqrt(best), rtol=1e-5, atol=0)
-    # Half the rows as sparse JSON (within the payload limit) are densified: the cap refuses them.
+    # Half the rows (within the payload limit) as documented sparse JSON: CSR rows too.
     js = sparse_json(q[:1000]).encode()
     assert len(js) < (1 << 20)
-    r = server.post(js, "application/json", "application/json")
-    assert r.status_code == 400, r.text
-    assert "more than the 5 this server accepts" in r.json()["error"], r.text
+    again = post_json(server, js, "application/json")["predictions"]
+    assert [p["closest_cluster"] for p in again] == label[:1000].tolist()
+    np.testing.assert_allclose([p["distance_to_cluster"] for p in again], dist[:1000], rtol=1e-6)
+    assert vm_hwm(server.proc.pid) - start < 32e6
 
 
 def bad(server, body, *needles):

@@ -13,6 +13,10 @@
  * - Malformed bodies (duplicate key, key outside the shape, wrong shape,
  *   non-finite value, truncated record) are SMG_EFORMAT naming the record and,
  *   where there is one, the entry; nothing is left allocated.
+ * - The documented sparse JSON form ({"data": {"features": {"keys": ...}}}), in
+ *   application/json and application/jsonlines, decodes to CSR rows the same
+ *   way when the first instance is sparse, with the same checks (duplicate
+ *   keys, keys outside [0, d), shape) and cap.
  * - Every allocation failure is a clean SMG_ENOMEM.
  * Values are compared exactly: every input is exactly representable in float32.
  */
@@ -275,6 +279,10 @@ static void test_out_of_memory(void **state)
     const uint64_t k[3] = {5, 0, 2};
     (void)state;
 
+    const char *json = "[{\"data\": {\"features\": {\"keys\": [5, 0], \"values\": [1, 2]}}}, "
+                       "{\"data\": {\"features\": {\"keys\": [2], \"values\": [3]}}}, "
+                       "[1, 0, 0, 0, 0, 2], {\"features\": [0, 0, 0, 0, 0, 7]}]";
+
     b.len = 0;
     for (int i = 0; i < 4; i++)
         put_sparse(&b, v, k, 3, 6);
@@ -290,10 +298,112 @@ static void test_out_of_memory(void **state)
             fail_msg("allocation %ld failing: %d %s", n, rc, err.msg);
         if (rc == SMG_OK)
             assert_int_equal(rows.n, 4);
+        smg_infer_rows_free(&rows);
+        smg_alloc_fail_after(n);
+        rc = decode_rows("application/json", json, strlen(json), 6, 0, &rows, &err);
+        smg_alloc_reset();
+        if (rc != SMG_OK && rc != SMG_ENOMEM)
+            fail_msg("allocation %ld failing: %d %s", n, rc, err.msg);
+        if (rc == SMG_OK)
+            assert_int_equal(rows.n, 4);
         else
             assert_true(rows.n == 0 && rows.x == NULL && rows.csr.indptr == NULL);
         smg_infer_rows_free(&rows);
     }
+}
+
+/* Sparse JSON and JSON lines (the documented {"data": {"features": {"keys": ...}}} form). */
+static void test_json_sparse_is_csr(void **state)
+{
+    const char *json = "{\"instances\": [{\"data\": {\"features\": {\"keys\": [4, 1], "
+                       "\"shape\": [6], \"values\": [2, 3]}}}, {\"data\": {\"features\": "
+                       "{\"keys\": [], \"values\": []}}}, {\"features\": [0, 1.5, 0, 0, -4, 0]}]}";
+    const char *lines = "{\"data\": {\"features\": {\"keys\": [4, 1], \"values\": [2, 3]}}}\n"
+                        "\n[0, 1.5, 0, 0, -4, 0]\n";
+    const uint32_t c0[2] = {1, 4}, c2[2] = {1, 4};
+    const float s0[2] = {3.0f, 2.0f}, s2[2] = {1.5f, -4.0f};
+    struct smg_infer_rows rows;
+    struct smg_error err;
+    (void)state;
+
+    assert_int_equal(decode_rows("application/json", json, strlen(json), 6, 0, &rows, &err),
+                     SMG_OK);
+    assert_null(rows.x);
+    assert_int_equal(rows.n, 3);
+    expect_row(&rows, 0, c0, s0, 2);
+    expect_row(&rows, 1, NULL, NULL, 0);
+    expect_row(&rows, 2, c2, s2, 2);
+    smg_infer_rows_free(&rows);
+    assert_int_equal(decode_rows("application/jsonlines", lines, strlen(lines), 6, 0, &rows, &err),
+                     SMG_OK);
+    assert_null(rows.x);
+    assert_int_equal(rows.n, 2);
+    expect_row(&rows, 0, c0, s0, 2);
+    expect_row(&rows, 1, c2, s2, 2);
+    smg_infer_rows_free(&rows);
+    /* A dense first instance: dense rows, as before, even with sparse ones after it. */
+    json = "{\"instances\": [[1, 0], {\"data\": {\"features\": {\"keys\": [1], "
+           "\"values\": [5]}}}]}";
+    assert_int_equal(decode_rows("application/json", json, strlen(json), 2, 0, &rows, &err),
+                     SMG_OK);
+    assert_non_null(rows.x);
+    assert_true(rows.n == 2 && rows.x[0] == 1.0f && rows.x[2] == 0.0f && rows.x[3] == 5.0f);
+    smg_infer_rows_free(&rows);
+}
+
+static void expect_text_error(const char *ctype, const char *body, size_t d, size_t max_bytes,
+                              const char *needle)
+{
+    struct smg_infer_rows rows;
+    struct smg_error err;
+    int rc = decode_rows(ctype, body, strlen(body), d, max_bytes, &rows, &err);
+
+    assert_int_equal(rc, SMG_EFORMAT);
+    if (strstr(err.msg, needle) == NULL)
+        fail_msg("message \"%s\" lacks \"%s\"", err.msg, needle);
+    assert_true(rows.n == 0 && rows.x == NULL && rows.csr.indptr == NULL);
+}
+
+static void test_json_sparse_errors(void **state)
+{
+    const char *ct = "application/json", *jl = "application/jsonlines";
+    (void)state;
+
+    expect_text_error(ct,
+                      "{\"instances\": [{\"data\": {\"features\": {\"keys\": [0], \"values\": "
+                      "[1]}}}, {\"data\": {\"features\": {\"keys\": [4, 1, 4], \"values\": [1, "
+                      "2, 3]}}}]}",
+                      6, 0, "instance 1: key 4 appears twice (entries 0 and 2)");
+    expect_text_error(ct,
+                      "{\"instances\": [{\"data\": {\"features\": {\"keys\": [1, 6], "
+                      "\"values\": [1, 2]}}}]}",
+                      6, 0, "instance 0: key is not an integer in [0, 6) (feature_dim): entry 1");
+    expect_text_error(ct,
+                      "{\"instances\": [{\"data\": {\"features\": {\"keys\": [1], \"shape\": "
+                      "[7], \"values\": [1]}}}]}",
+                      6, 0, "instance 0: 'shape' describes 7 features, expected 6");
+    expect_text_error(ct,
+                      "{\"instances\": [{\"data\": {\"features\": {\"keys\": [1], \"values\": "
+                      "[1]}}}, [1, 2]]}",
+                      6, 0, "instance 1: 'row' has 2 values, expected 6");
+    expect_text_error(jl,
+                      "{\"data\": {\"features\": {\"keys\": [1], \"values\": [1]}}}\n"
+                      "{\"data\": {\"features\": {\"keys\": [2, 2], \"values\": [1, 1]}}}\n",
+                      6, 0, "line 2: key 2 appears twice (entries 0 and 1)");
+    expect_text_error(jl,
+                      "{\"data\": {\"features\": {\"keys\": [1], \"values\": [1]}}}\n{oops\n", 6,
+                      0, "line 2: not valid JSON");
+    /* The cap: two rows of 2 values are 2 x 8 + 2 x 16 = 48 bytes. */
+    expect_text_error(ct,
+                      "{\"instances\": [{\"data\": {\"features\": {\"keys\": [0, 1], "
+                      "\"values\": [1, 1]}}}, {\"data\": {\"features\": {\"keys\": [0, 1], "
+                      "\"values\": [1, 1]}}}]}",
+                      6, 47, "instance 1: the 2 sparse rows so far hold 4 stored values");
+    /* The dense reading refuses the same key twice too (a dense first instance). */
+    expect_text_error(ct,
+                      "{\"instances\": [[0, 0, 0, 0, 0, 0], {\"data\": {\"features\": {\"keys\": "
+                      "[3, 3], \"values\": [1, 2]}}}]}",
+                      6, 0, "instance 1: key 3 appears twice (entries 0 and 1)");
 }
 
 int main(void)
@@ -305,6 +415,8 @@ int main(void)
         cmocka_unit_test(test_cap_counts_stored_values),
         cmocka_unit_test(test_malformed_sparse_bodies),
         cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_json_sparse_is_csr),
+        cmocka_unit_test(test_json_sparse_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
