@@ -296,9 +296,8 @@ static double exact_sq_csr(const struct smg_kmeans_assigner *a, const struct smg
 }
 
 /* CSR row i's nearest centroid and distance (file comment: the CSR rule). */
-static void assign_csr_row(const struct smg_kmeans_assigner *a, const struct smg_batch *b,
-                           size_t i, const struct csr_scratch *sc, uint32_t *closest,
-                           float *distance)
+static void assign_csr_row(const struct smg_kmeans_assigner *a, const struct smg_batch *b, size_t i,
+                           const struct csr_scratch *sc, uint32_t *closest, float *distance)
 {
     const double xx = smg_csr_row_norm2(b, i), rx = sqrt(xx);
     const double gamma = (double)(a->d + 4) * DBL_EPSILON;
@@ -334,8 +333,8 @@ static void assign_csr_row(const struct smg_kmeans_assigner *a, const struct smg
 }
 
 enum smg_status smg_kmeans_assign_csr(const struct smg_kmeans_assigner *a,
-                                      const struct smg_batch *b, uint32_t *closest,
-                                      float *distance, struct smg_error *err)
+                                      const struct smg_batch *b, uint32_t *closest, float *distance,
+                                      struct smg_error *err)
 {
     struct csr_scratch sc;
 

@@ -270,8 +270,10 @@ enum smg_status smg_codec_json_instance(const void *inst, const char *where, siz
 /* An instance's data.features when it is the sparse form (has "keys"), else NULL. */
 static const cJSON *sparse_tensor(const cJSON *inst)
 {
-    const cJSON *data = cJSON_IsObject(inst) ? cJSON_GetObjectItemCaseSensitive(inst, "data") : NULL;
-    const cJSON *t = cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, "features") : NULL;
+    const cJSON *data =
+        cJSON_IsObject(inst) ? cJSON_GetObjectItemCaseSensitive(inst, "data") : NULL;
+    const cJSON *t =
+        cJSON_IsObject(data) ? cJSON_GetObjectItemCaseSensitive(data, "features") : NULL;
 
     if (!cJSON_IsObject(t) || cJSON_GetObjectItemCaseSensitive(inst, "features") != NULL ||
         cJSON_GetObjectItemCaseSensitive(t, "keys") == NULL)

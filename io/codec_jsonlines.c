@@ -6,8 +6,8 @@
  * (codec_json_instance.c); blank lines are skipped. Lines are counted first so
  * the matrix is allocated once and the row limit is checked before any
  * parsing. Errors name the 1-based line. A body whose first instance is
- * sparse decodes to CSR rows instead (decode_csr), never densified. Responses: one JSON object per row
- * and a newline ({"closest_cluster": 2.0, "distance_to_cluster": 0.5}\n).
+ * sparse decodes to CSR rows instead (decode_csr), never densified. Responses: one JSON object per
+ * row and a newline ({"closest_cluster": 2.0, "distance_to_cluster": 0.5}\n).
  */
 #include "io/codec.h"
 
@@ -125,8 +125,8 @@ static cJSON *first_instance(const char *p, const char *end)
 }
 
 /* Line line_no, p[0..ln), non-blank: one instance appended to out as a CSR row. */
-static enum smg_status csr_line(const char *p, size_t ln, size_t line_no, size_t d,
-                                float **scratch, struct smg_csr_buf *out, struct smg_error *err)
+static enum smg_status csr_line(const char *p, size_t ln, size_t line_no, size_t d, float **scratch,
+                                struct smg_csr_buf *out, struct smg_error *err)
 {
     cJSON *obj;
     enum smg_status rc = parse_line(p, ln, line_no, &obj, err);
@@ -160,8 +160,7 @@ enum smg_status smg_codec_jsonlines_decode_csr(const char *text, size_t len, siz
         size_t ln = (size_t)((nl ? nl : end) - p);
 
         line_no++;
-        if (!blank(p, ln) &&
-            (rc = csr_line(p, ln, line_no, d, &scratch, out, err)) == SMG_OK)
+        if (!blank(p, ln) && (rc = csr_line(p, ln, line_no, d, &scratch, out, err)) == SMG_OK)
             rc = smg_codec_csr_check_cap(out, max_bytes, "line", err);
         p = nl ? nl + 1 : end;
     }

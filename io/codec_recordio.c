@@ -4,12 +4,11 @@
  * Training and requests: recordIO framing with one aialgs.data.Record per
  * row, read by rows.h's recordIO reader; a request may also be one bare
  * Record without framing (is_bare). A request whose first record is sparse
- * is decoded to CSR rows (decode_csr, codec_rows_csr.c), never densified. Responses: one record per row whose
- * `label` map holds one Float32Tensor per result field, byte layout in
- * infer_response.h. The Records are encoded by hand (tags and varint lengths,
- * computed bottom-up): a few lines for this fixed shape, and no protobuf-c
- * object tree per row. The unit tests decode the output with the generated
- * protobuf-c code to keep the two in agreement.
+ * is decoded to CSR rows (decode_csr, codec_rows_csr.c), never densified. Responses: one record per
+ * row whose `label` map holds one Float32Tensor per result field, byte layout in infer_response.h.
+ * The Records are encoded by hand (tags and varint lengths, computed bottom-up): a few lines for
+ * this fixed shape, and no protobuf-c object tree per row. The unit tests decode the output with
+ * the generated protobuf-c code to keep the two in agreement.
  */
 #include "io/codec.h"
 

@@ -31,8 +31,8 @@ enum smg_status smg_codec_csr_check_cap(const struct smg_csr_buf *out, size_t ma
 }
 
 /* Every record of r appended to out, checking the decoded size after each. */
-static enum smg_status read_csr(struct smg_row_reader *r, size_t max_bytes,
-                                struct smg_csr_buf *out, struct smg_error *err)
+static enum smg_status read_csr(struct smg_row_reader *r, size_t max_bytes, struct smg_csr_buf *out,
+                                struct smg_error *err)
 {
     for (;;) {
         size_t got;

@@ -101,8 +101,8 @@ SMG_MUST_CHECK enum smg_status smg_codec_json_decode_csr(const char *text, size_
                                                          bool *sparse, struct smg_error *err);
 SMG_MUST_CHECK enum smg_status smg_codec_jsonlines_decode_csr(const char *text, size_t len,
                                                               size_t d, size_t max_bytes,
-                                                              struct smg_csr_buf *out,
-                                                              bool *sparse, struct smg_error *err);
+                                                              struct smg_csr_buf *out, bool *sparse,
+                                                              struct smg_error *err);
 
 /* A bare dense row: exactly d finite float32 numbers. Errors as above, naming what. */
 SMG_MUST_CHECK enum smg_status smg_codec_json_dense(const void *arr, const char *what,

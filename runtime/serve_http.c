@@ -14,13 +14,11 @@
  * scores every row once without writing text, to find an error before the
  * status line is sent (a value beyond float32 is a 400 naming the row), and
  * resumes the connection. A sparse recordIO body is decoded to CSR rows and
- * scored as such (infer_request.h): never densified. libmicrohttpd's thread then streams the answer:
- * each call of the content reader scores and encodes the next slice of
- * STREAM_ROWS rows (smg_infer_response_join stitches JSON slices into one
- * document). So a request's memory is its body, then its decoded rows (at
- * most 2x the payload limit, max_rows_bytes: rows x d floats when dense, the
- * stored values when sparse) and one slice of text, whatever the size of the
- * response.
+ * scored as such (infer_request.h): never densified. libmicrohttpd's thread then streams the
+ * answer: each call of the content reader scores and encodes the next slice of STREAM_ROWS rows
+ * (smg_infer_response_join stitches JSON slices into one document). So a request's memory is its
+ * body, then its decoded rows (at most 2x the payload limit, max_rows_bytes: rows x d floats when
+ * dense, the stored values when sparse) and one slice of text, whatever the size of the response.
  */
 #include "runtime/serve_http.h"
 

@@ -163,7 +163,7 @@ enum smg_status smg_serve_model_predict(const struct smg_serve_model *m, const s
                                         struct smg_error *err)
 {
     if (b->cols != m->served.feature_dim)
-        return smg_error_set(err, SMG_EINTERNAL, "rows of %zu features for a model of %zu",
-                             b->cols, m->served.feature_dim);
+        return smg_error_set(err, SMG_EINTERNAL, "rows of %zu features for a model of %zu", b->cols,
+                             m->served.feature_dim);
     return m->algo->predict(&m->served, b, accept, out, err);
 }

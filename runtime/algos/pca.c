@@ -37,8 +37,8 @@
  * column order, one GEMM per request (algorithms/pca_project.h); 's' is never
  * used (it may hold NaN). Sparse (CSR) request rows are projected as x . v -
  * mean . v over their stored values, mean . v computed once at load (with
- * 'mean' only: SageMaker and smalgo write it when subtract_mean is true). Responses: "projections" with a "projection" list
- * per row; CSV is refused (it is k-means' format).
+ * 'mean' only: SageMaker and smalgo write it when subtract_mean is true). Responses: "projections"
+ * with a "projection" list per row; CSV is refused (it is k-means' format).
  *
  * Environment: SMALGO_PCA_SKETCH=signs selects randomized mode's documented
  * H X sketch instead of the default two-sided Gram sketch (algorithms/pca.h).

@@ -107,8 +107,8 @@ static inline int smg_fuzz_infer(const struct smg_codec *codec, const uint8_t *d
     smg_error_clear(&err);
     rc = smg_infer_request_decode_rows(data + 1, size - 1, &fmt, d, max_bytes, &rows, &err);
     if (rc != SMG_OK) {
-        if ((rc != SMG_EFORMAT && rc != SMG_ENOMEM) || rows.x != NULL ||
-            rows.csr.indptr != NULL || rows.n != 0 || err.msg[0] == '\0')
+        if ((rc != SMG_EFORMAT && rc != SMG_ENOMEM) || rows.x != NULL || rows.csr.indptr != NULL ||
+            rows.n != 0 || err.msg[0] == '\0')
             abort();
         return 0;
     }

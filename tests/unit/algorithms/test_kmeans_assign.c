@@ -297,9 +297,12 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random),
-        cmocka_unit_test(test_sparse_rows),         cmocka_unit_test(test_near_ties_far_from_origin),
-        cmocka_unit_test(test_extreme_scales), cmocka_unit_test(test_ties_and_on_centroid),
-        cmocka_unit_test(test_blocking),       cmocka_unit_test(test_nan_and_bad_args),
+        cmocka_unit_test(test_sparse_rows),
+        cmocka_unit_test(test_near_ties_far_from_origin),
+        cmocka_unit_test(test_extreme_scales),
+        cmocka_unit_test(test_ties_and_on_centroid),
+        cmocka_unit_test(test_blocking),
+        cmocka_unit_test(test_nan_and_bad_args),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

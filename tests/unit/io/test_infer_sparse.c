@@ -242,12 +242,14 @@ static void test_malformed_sparse_bodies(void **state)
     b.len = 0;
     put_sparse(&b, v, ok, 3, 6);
     put_sparse(&b, v, dup, 3, 6);
-    expect_error(&b, 6, 0, "request body: record 1 at byte 44: sparse key 4 appears twice "
-                           "(entries 0 and 2)");
+    expect_error(&b, 6, 0,
+                 "request body: record 1 at byte 44: sparse key 4 appears twice "
+                 "(entries 0 and 2)");
     b.len = 0;
     put_sparse(&b, v, out, 3, 6);
-    expect_error(&b, 6, 0, "request body: record 0 at byte 0: sparse key 6 (entry 1) outside "
-                           "shape [6]");
+    expect_error(&b, 6, 0,
+                 "request body: record 0 at byte 0: sparse key 6 (entry 1) outside "
+                 "shape [6]");
     b.len = 0;
     put_sparse(&b, v, ok, 3, 6);
     put_sparse(&b, v, ok, 3, 5);
@@ -390,9 +392,8 @@ static void test_json_sparse_errors(void **state)
                       "{\"data\": {\"features\": {\"keys\": [1], \"values\": [1]}}}\n"
                       "{\"data\": {\"features\": {\"keys\": [2, 2], \"values\": [1, 1]}}}\n",
                       6, 0, "line 2: key 2 appears twice (entries 0 and 1)");
-    expect_text_error(jl,
-                      "{\"data\": {\"features\": {\"keys\": [1], \"values\": [1]}}}\n{oops\n", 6,
-                      0, "line 2: not valid JSON");
+    expect_text_error(jl, "{\"data\": {\"features\": {\"keys\": [1], \"values\": [1]}}}\n{oops\n",
+                      6, 0, "line 2: not valid JSON");
     /* The cap: two rows of 2 values are 2 x 8 + 2 x 16 = 48 bytes. */
     expect_text_error(ct,
                       "{\"instances\": [{\"data\": {\"features\": {\"keys\": [0, 1], "
