@@ -13,8 +13,10 @@
  * the smallest wins (lowest index on ties). The reported distance is the
  * float32 expansion of the winner (SageMaker-like), unless its bound exceeds
  * 1e-3 of the value, when the exact distance is reported instead. A row or
- * model whose squared norms leave float32's comfortable range (in_float_range)
- * is measured exactly in double for every centroid.
+ * model whose squared norms leave float32's comfortable range (in_float_range),
+ * or are 0 for a vector that is not (every square underflowed: a row at 1e-25
+ * against a unit-scale model), is measured exactly in double for every
+ * centroid.
  *
  * CSR rows (smg_kmeans_assign_csr) use the same expansion, in double from the
  * stored values: ‖x‖² and x·c_j over the row's entries, ‖c_j‖² over all d.
@@ -59,6 +61,15 @@ struct smg_kmeans_assigner {
 static bool in_float_range(float sq)
 {
     return sq == 0.0f || (sq >= 0x1p-100f && sq <= 0x1p100f);
+}
+
+/* Whether every value of v is 0: a squared norm of 0 may be squares that underflowed. */
+static bool all_zero(const float *v, size_t d)
+{
+    for (size_t i = 0; i < d; i++)
+        if (v[i] != 0.0f)
+            return false;
+    return true;
 }
 
 static float sqnorm(const float *v, size_t d)
@@ -135,7 +146,8 @@ enum smg_status smg_kmeans_assigner_new(const float *centroids, size_t k, size_t
         a->norms[j] = sqnorm(a->centroids + j * d, d);
         a->norms_d[j] = dnorm(a->centroids + j * d, d);
         a->roots[j] = sqrt(a->norms_d[j]);
-        a->in_range = a->in_range && in_float_range(a->norms[j]);
+        a->in_range = a->in_range && in_float_range(a->norms[j]) &&
+                      (a->norms[j] != 0.0f || a->norms_d[j] == 0.0);
     }
     *out = a;
     return SMG_OK;
@@ -184,7 +196,7 @@ static void assign_row(const struct smg_kmeans_assigner *a, const float *x, floa
             *distance = NAN;
         return;
     }
-    if (!a->in_range || !in_float_range(xx)) {
+    if (!a->in_range || !in_float_range(xx) || (xx == 0.0f && !all_zero(x, a->d))) {
         assign_row_exact(a, x, closest, distance);
         return;
     }

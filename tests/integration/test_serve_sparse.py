@@ -20,6 +20,9 @@ for the dense request the sparse answer is compared with).
   than 32 MB; so are half the rows as documented sparse JSON
   ({"instances": [{"data": {"features": {"keys", "shape", "values"}}}]}).
 - k-means requests in that JSON form, and as JSON lines, give the recordIO answers.
+- Extreme scales follow the dense rules: rows at 1e-25 and 1e25 (float32
+  squares under/overflow) get the float64 answers, as the dense request does;
+  a distance or projection beyond float32 is a 400 naming the row for both.
 - Bad sparse requests get 400 naming the record and the entry: a duplicate
   key (an unsummed scipy matrix), a key outside the shape, a shape other than
   the model's feature_dim; the server keeps serving.
@@ -246,3 +249,52 @@ def test_bad_sparse_requests_get_400(ml_root, servers, smalgo_bin):
         "record 3 at byte", "9 features, expected 8 (feature_dim)")
     preds = post_json(server, sdk_sparse(good), RECORDIO)["predictions"]
     assert len(preds) == 3
+
+
+# ---- extreme scales: the dense rules (double where float32 would overflow, 400 past float32) ----
+
+def write_model(folder, arrays, names=()):
+    from smgkit import ndarray
+    folder.mkdir(parents=True, exist_ok=True)
+    ndarray.write(folder / "model_algo-1", [np.asarray(a, np.float32) for a in arrays], names)
+    return folder
+
+
+def csr(rows, d):
+    """A CSR matrix from {column: value} dicts, float32."""
+    data, idx, ptr = [], [], [0]
+    for r in rows:
+        for k in sorted(r):
+            idx.append(k)
+            data.append(r[k])
+        ptr.append(len(idx))
+    return sp.csr_matrix((np.array(data, np.float32), np.array(idx), np.array(ptr)),
+                         shape=(len(rows), d))
+
+
+def test_extreme_scales_follow_the_dense_rules(tmp_path, servers):
+    km = servers(write_model(tmp_path / "km", [[[0, 0, 0], [1, 1, 1]]]))
+    # Beyond float32: a 400 naming the row, as for the dense request of the same rows.
+    rows = csr([{0: 1, 1: 2}, {0: 3.4e38, 2: -3.4e38}], 3)
+    for body in (sdk_sparse(rows), dense_record_body(rows.toarray())):
+        r = km.post(body, RECORDIO, "application/json")
+        assert r.status_code == 400, r.text
+        assert "row 2 of the request: distance_to_cluster overflows float32" in r.json()["error"]
+    # Squares past float32 (1e25) or below its normal range (1e-25): exact, in double.
+    for scale in (1e-25, 1e25):
+        rows = csr([{0: 1.5 * scale}, {1: -2 * scale, 2: 0.5 * scale}, {0: 3.4e38}], 3)
+        sparse_out = post_json(km, sdk_sparse(rows), RECORDIO)["predictions"]
+        dense_out = post_json(km, dense_record_body(rows.toarray()), RECORDIO)["predictions"]
+        x = rows.toarray().astype(np.float64)
+        c = np.array([[0, 0, 0], [1, 1, 1]], np.float64)
+        want = np.sqrt(((x[:, None, :] - c[None]) ** 2).sum(axis=2))
+        for got in (sparse_out, dense_out):
+            assert [p["closest_cluster"] for p in got] == want.argmin(axis=1).tolist()
+            np.testing.assert_allclose([p["distance_to_cluster"] for p in got], want.min(axis=1),
+                                       rtol=1e-6)
+    pca = servers(write_model(tmp_path / "pca", [np.ones(2), [[1, 1], [1, -1]]], ["s", "v"]))
+    rows = csr([{0: 1, 1: 2}, {1: 1}, {0: 3.4e38, 1: 3.4e38}], 2)
+    for body in (sdk_sparse(rows), dense_record_body(rows.toarray())):
+        r = pca.post(body, RECORDIO, "application/json")
+        assert r.status_code == 400, r.text
+        assert "row 3 of the request: projection overflows float32" in r.json()["error"]

@@ -193,6 +193,20 @@ static void test_extreme_scales(void **state)
     free(x);
 }
 
+/*
+ * Rows whose every square underflows float32 (1e-25) against a unit-scale
+ * model: their squared norm is 0 but the row is not, so they are measured in
+ * double (the expansion gave distance 0). Dense and CSR.
+ */
+static void test_underflowing_rows_unit_model(void **state)
+{
+    const float c[6] = {0, 0, 0, 1, 1, 1};
+    const float x[9] = {1.5e-25f, 0, 0, 0, -2e-25f, 0.5e-25f, 0, 0, 0};
+    (void)state;
+
+    check_against_reference(c, 2, 3, x, 3, 1e-6);
+}
+
 static void test_near_ties_far_from_origin(void **state)
 {
     enum { K = 2, D = 4, N = 500 };
@@ -298,6 +312,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_random),
         cmocka_unit_test(test_sparse_rows),
+        cmocka_unit_test(test_underflowing_rows_unit_model),
         cmocka_unit_test(test_near_ties_far_from_origin),
         cmocka_unit_test(test_extreme_scales),
         cmocka_unit_test(test_ties_and_on_centroid),
