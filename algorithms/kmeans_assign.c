@@ -13,8 +13,20 @@
  * the smallest wins (lowest index on ties). The reported distance is the
  * float32 expansion of the winner (SageMaker-like), unless its bound exceeds
  * 1e-3 of the value, when the exact distance is reported instead. A row or
- * model whose squared norms leave float32's comfortable range (in_float_range)
- * is measured exactly in double for every centroid.
+ * model whose squared norms leave float32's comfortable range (in_float_range),
+ * or are 0 for a vector that is not (every square underflowed: a row at 1e-25
+ * against a unit-scale model), is measured exactly in double for every
+ * centroid.
+ *
+ * CSR rows (smg_kmeans_assign_csr) use the same expansion, in double from the
+ * stored values: ‖x‖² and x·c_j over the row's entries, ‖c_j‖² over all d.
+ * Float32 inputs cannot leave double's range there (squares of float32 lie
+ * within about 1e±90), so no row needs another path for its scale; the bound
+ * is the one above with the double epsilon. Candidates within it, and a
+ * winner whose bound exceeds 1e-7 of its squared distance, are measured
+ * exactly as Σ(x − c)² over all d features in double, from the row spread
+ * once into a d-double scratch row: so the answer is the dense one computed in
+ * double, and only near-ties or near-zero distances cost O(d).
  */
 #include "algorithms/kmeans_assign.h"
 
@@ -25,6 +37,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "algorithms/csr_ops.h"
 #include "io/base/alloc.h"
 
 /* Floats of x·cᵀ scratch per block: 4 MiB. */
@@ -34,6 +47,7 @@ struct smg_kmeans_assigner {
     size_t k, d;
     float *centroids; /* k × d */
     float *norms;     /* ‖c_j‖², float32 accumulation */
+    double *norms_d;  /* ‖c_j‖² in double, for CSR rows */
     double *roots;    /* ‖c_j‖ in double, for the bound */
     bool in_range;    /* every ‖c_j‖² in_float_range: the expansion can be used */
 };
@@ -47,6 +61,15 @@ struct smg_kmeans_assigner {
 static bool in_float_range(float sq)
 {
     return sq == 0.0f || (sq >= 0x1p-100f && sq <= 0x1p100f);
+}
+
+/* Whether every value of v is 0: a squared norm of 0 may be squares that underflowed. */
+static bool all_zero(const float *v, size_t d)
+{
+    for (size_t i = 0; i < d; i++)
+        if (v[i] != 0.0f)
+            return false;
+    return true;
 }
 
 static float sqnorm(const float *v, size_t d)
@@ -91,6 +114,7 @@ void smg_kmeans_assigner_free(struct smg_kmeans_assigner *a)
         return;
     smg_free(a->centroids);
     smg_free(a->norms);
+    smg_free(a->norms_d);
     smg_free(a->roots);
     smg_free(a);
 }
@@ -113,14 +137,17 @@ enum smg_status smg_kmeans_assigner_new(const float *centroids, size_t k, size_t
     a->centroids = smg_malloc(bytes);
     a->norms = smg_calloc(k, sizeof(float));
     a->roots = smg_calloc(k, sizeof(double));
-    if (a->centroids == NULL || a->norms == NULL || a->roots == NULL)
+    a->norms_d = smg_calloc(k, sizeof(double));
+    if (a->centroids == NULL || a->norms == NULL || a->roots == NULL || a->norms_d == NULL)
         goto nomem;
     memcpy(a->centroids, centroids, bytes);
     a->in_range = true;
     for (size_t j = 0; j < k; j++) {
         a->norms[j] = sqnorm(a->centroids + j * d, d);
-        a->roots[j] = sqrt(dnorm(a->centroids + j * d, d));
-        a->in_range = a->in_range && in_float_range(a->norms[j]);
+        a->norms_d[j] = dnorm(a->centroids + j * d, d);
+        a->roots[j] = sqrt(a->norms_d[j]);
+        a->in_range = a->in_range && in_float_range(a->norms[j]) &&
+                      (a->norms[j] != 0.0f || a->norms_d[j] == 0.0);
     }
     *out = a;
     return SMG_OK;
@@ -169,7 +196,7 @@ static void assign_row(const struct smg_kmeans_assigner *a, const float *x, floa
             *distance = NAN;
         return;
     }
-    if (!a->in_range || !in_float_range(xx)) {
+    if (!a->in_range || !in_float_range(xx) || (xx == 0.0f && !all_zero(x, a->d))) {
         assign_row_exact(a, x, closest, distance);
         return;
     }
@@ -254,4 +281,91 @@ enum smg_status smg_kmeans_assign_batch(const float *centroids, size_t k, size_t
         rc = smg_kmeans_assign(a, x, n, closest, distance, err);
     smg_kmeans_assigner_free(a);
     return rc;
+}
+
+/* Scratch for CSR rows: dots (k doubles) and, when first needed, one dense row (d doubles). */
+struct csr_scratch {
+    double *dots;
+    double *row; /* all zero between uses */
+};
+
+/* Σ(x − c_j)² over all d features in double, x being CSR row i of b. */
+static double exact_sq_csr(const struct smg_kmeans_assigner *a, const struct smg_batch *b, size_t i,
+                           size_t j, double *row)
+{
+    const float *c = a->centroids + j * a->d;
+    double s = 0.0;
+
+    for (uint64_t p = b->indptr[i]; p < b->indptr[i + 1]; p++)
+        row[b->indices[p]] = (double)b->values[p];
+    for (size_t f = 0; f < a->d; f++) {
+        double t = row[f] - (double)c[f];
+        s += t * t;
+    }
+    for (uint64_t p = b->indptr[i]; p < b->indptr[i + 1]; p++)
+        row[b->indices[p]] = 0.0;
+    return s;
+}
+
+/* CSR row i's nearest centroid and distance (file comment: the CSR rule). */
+static void assign_csr_row(const struct smg_kmeans_assigner *a, const struct smg_batch *b, size_t i,
+                           const struct csr_scratch *sc, uint32_t *closest, float *distance)
+{
+    const double xx = smg_csr_row_norm2(b, i), rx = sqrt(xx);
+    const double gamma = (double)(a->d + 4) * DBL_EPSILON;
+    double *g = sc->dots, limit, exact = -1.0, bnd;
+    size_t best = 0, win;
+
+    for (size_t j = 0; j < a->k; j++) {
+        g[j] = xx - 2.0 * smg_csr_row_dot_f(b, i, a->centroids + j * a->d) + a->norms_d[j];
+        if (g[j] < g[best])
+            best = j;
+    }
+    limit = g[best] + gamma * (rx + a->roots[best]) * (rx + a->roots[best]);
+    win = best;
+    for (size_t j = 0; j < a->k; j++) {
+        double e;
+        if (j == best || g[j] - gamma * (rx + a->roots[j]) * (rx + a->roots[j]) > limit)
+            continue;
+        if (exact < 0.0)
+            exact = exact_sq_csr(a, b, i, best, sc->row);
+        e = exact_sq_csr(a, b, i, j, sc->row);
+        if (e < exact || (e == exact && j < win)) {
+            exact = e;
+            win = j;
+        }
+    }
+    *closest = (uint32_t)win;
+    if (distance == NULL)
+        return;
+    bnd = gamma * (rx + a->roots[win]) * (rx + a->roots[win]);
+    if (exact < 0.0 && bnd > 1e-7 * g[win])
+        exact = exact_sq_csr(a, b, i, win, sc->row);
+    *distance = (float)sqrt(exact >= 0.0 ? exact : g[win]);
+}
+
+enum smg_status smg_kmeans_assign_csr(const struct smg_kmeans_assigner *a,
+                                      const struct smg_batch *b, uint32_t *closest, float *distance,
+                                      struct smg_error *err)
+{
+    struct csr_scratch sc;
+
+    if (b->rows == 0)
+        return SMG_OK;
+    if (a == NULL || closest == NULL || !smg_batch_is_csr(b) || b->cols != a->d)
+        return smg_error_set(err, SMG_EINTERNAL, "k-means assign: not a CSR batch of %zu columns",
+                             a != NULL ? a->d : 0);
+    sc.dots = smg_malloc(a->k * sizeof(double));
+    sc.row = smg_calloc(a->d, sizeof(double));
+    if (sc.dots == NULL || sc.row == NULL) {
+        smg_free(sc.dots);
+        smg_free(sc.row);
+        return smg_error_set(err, SMG_ENOMEM, "k-means assign: out of memory for %zu features",
+                             a->d);
+    }
+    for (size_t i = 0; i < b->rows; i++)
+        assign_csr_row(a, b, i, &sc, closest + i, distance != NULL ? distance + i : NULL);
+    smg_free(sc.dots);
+    smg_free(sc.row);
+    return SMG_OK;
 }

@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "io/base/batch.h"
 #include "io/base/status.h"
 
 struct smg_kmeans_assigner;
@@ -49,6 +50,17 @@ size_t smg_kmeans_assigner_d(const struct smg_kmeans_assigner *a);
 SMG_MUST_CHECK enum smg_status smg_kmeans_assign(const struct smg_kmeans_assigner *a,
                                                  const float *x, size_t n, uint32_t *closest,
                                                  float *distance, struct smg_error *err);
+
+/*
+ * Assign the rows of a CSR batch (b->cols == d; io/base/batch.h) without
+ * densifying them: the expansion ‖x‖² − 2x·c + ‖c‖² in double from the stored
+ * values, near-ties and near-zero distances measured exactly over all d
+ * features (kmeans_assign.c says when). Scratch: k + d doubles.
+ * SMG_ENOMEM; SMG_EINTERNAL for a dense batch or another width.
+ */
+SMG_MUST_CHECK enum smg_status smg_kmeans_assign_csr(const struct smg_kmeans_assigner *a,
+                                                     const struct smg_batch *b, uint32_t *closest,
+                                                     float *distance, struct smg_error *err);
 
 /* One-shot form: build an assigner, assign, free it. */
 SMG_MUST_CHECK enum smg_status smg_kmeans_assign_batch(const float *centroids, size_t k, size_t d,

@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 
+#include "io/base/batch.h"
 #include "io/base/status.h"
 
 /*
@@ -30,5 +31,24 @@
 SMG_MUST_CHECK enum smg_status smg_pca_project(const float *v, size_t d, size_t m,
                                                const float *mean, const float *x, size_t n,
                                                float *out, struct smg_error *err);
+
+/*
+ * mean · v in double (m values): what the CSR form subtracts. mean has d
+ * floats, v is d × m as above.
+ */
+void smg_pca_mean_projection(const float *v, size_t d, size_t m, const float *mean, double *out);
+
+/*
+ * Project the rows of a CSR batch (b->cols == d; io/base/batch.h) without
+ * densifying them: out[i, :] = x_i · v − mean_v, the product over the row's
+ * stored values only (O(nnz × m)), summed in double and rounded once to
+ * float32. mean_v is smg_pca_mean_projection's result, or NULL for a model
+ * without a mean. Subtracting after the product is exact enough in double
+ * (the cancellation the dense form avoids by centring first costs about
+ * 1e-16 of ‖x‖‖v‖ here). SMG_EINTERNAL for a dense batch or another width.
+ */
+SMG_MUST_CHECK enum smg_status smg_pca_project_csr(const float *v, size_t d, size_t m,
+                                                   const double *mean_v, const struct smg_batch *b,
+                                                   float *out, struct smg_error *err);
 
 #endif

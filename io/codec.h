@@ -3,7 +3,9 @@
  * media-type table (media_type.c) points at. A codec says
  *
  *   - how a training channel of this type is read: the row reader (rows.h);
- *   - how an inference request body of this type becomes dense float32 rows;
+ *   - how an inference request body of this type becomes dense float32 rows,
+ *     and, for a type that can carry sparse rows, how a sparse body becomes
+ *     CSR rows without being densified;
  *   - how an inference result is written in this type, and the Content-Type
  *     that answer is sent with;
  *   - whether the type takes the label_size parameter (leading label columns).
@@ -28,6 +30,7 @@
 
 #include "io/base/buffer.h"
 #include "io/base/status.h"
+#include "io/csr_buf.h"
 #include "io/infer_response.h"
 #include "io/rows.h"
 
@@ -48,6 +51,18 @@ struct smg_codec {
     enum smg_status (*decode)(const void *body, size_t len, size_t label_size, size_t feature_dim,
                               size_t max_rows, float **rows_out, size_t *nrows,
                               struct smg_error *err);
+    /*
+     * Request, sparse bodies: when the body is sparse (the codec decides from
+     * its first row), decode every row into out (an empty buffer the caller
+     * initialised) as CSR rows of feature_dim columns, never densified, and set
+     * *sparse. Decoded rows may take at most max_bytes, counted as
+     * smg_csr_buf_bytes counts them (stored values and rows, never
+     * rows x feature_dim); more is SMG_EFORMAT. A body that is not sparse: SMG_OK, *sparse
+     * false, out untouched (decode takes it). NULL: this type is never sparse.
+     */
+    enum smg_status (*decode_csr)(const void *body, size_t len, size_t feature_dim,
+                                  size_t max_bytes, struct smg_csr_buf *out, bool *sparse,
+                                  struct smg_error *err);
     /* Response: append the encoding of res to out. NULL: no responses. */
     enum smg_status (*encode)(const struct smg_infer_result *res, struct smg_buf *out,
                               struct smg_error *err);

@@ -8,7 +8,8 @@
  *   [[1.5, 16.0], ...]                 bare rows, JSONSerializer on a 2-D array
  *   [1.5, 16.0]                        one bare row, JSONSerializer on a 1-D array
  * with each instance as codec_json_instance.c reads it. The instance count is
- * checked against max_rows before the matrix is allocated. Responses:
+ * checked against max_rows before the matrix is allocated. A body whose first
+ * instance is the documented sparse form decodes to CSR rows (decode_csr). Responses:
  * {"<list_key>": [{"<f1>": v, "<f2>": [v, v]}, ...]}.
  */
 #include "io/codec.h"
@@ -23,6 +24,12 @@ static enum smg_status decode(const void *body, size_t len, size_t label_size, s
 {
     (void)label_size;
     return smg_codec_json_decode(body, len, d, max_rows, rows_out, nrows, err);
+}
+
+static enum smg_status decode_csr(const void *body, size_t len, size_t d, size_t max_bytes,
+                                  struct smg_csr_buf *out, bool *sparse, struct smg_error *err)
+{
+    return smg_codec_json_decode_csr(body, len, d, max_bytes, out, sparse, err);
 }
 
 static enum smg_status encode(const struct smg_infer_result *res, struct smg_buf *out,
@@ -48,5 +55,6 @@ const struct smg_codec smg_codec_json = {
     .label_size = false,
     .rows = SMG_ROWS_NONE,
     .decode = decode,
+    .decode_csr = decode_csr,
     .encode = encode,
 };

@@ -12,7 +12,10 @@
  * and the tree of one instance.
  *
  * The forms are codec_json.c's: {"instances": [<instance>, ...]}, a bare list
- * of rows [[...], ...], or one bare row [1.5, 16.0]. Malformed JSON anywhere
+ * of rows [[...], ...], or one bare row [1.5, 16.0]. A body whose first
+ * instance is sparse ({"data": {"features": {"keys": ...}}}) is walked the
+ * same way into CSR rows instead of a matrix (smg_codec_json_decode_csr), its
+ * decoded size checked after each instance: never rows x d floats. Malformed JSON anywhere
  * is "request body is not valid JSON (error at byte N)"; text after the
  * document is ignored, as before.
  */
@@ -26,8 +29,13 @@
 struct json_walk {
     const char *text, *end;
     size_t d, count;
-    float *x;       /* NULL on the counting walk */
-    bool first_num; /* the first element is a number: a bare row */
+    float *x;          /* dense rows being decoded; NULL on the counting walk */
+    bool first_num;    /* the first element is a number: a bare row */
+    bool first_sparse; /* the first element is a sparse instance */
+    /* The CSR walk (smg_codec_json_decode_csr): rows appended to csr. */
+    struct smg_csr_buf *csr;
+    float *scratch; /* one dense instance's row, when there is one */
+    size_t max_bytes;
 };
 
 static const char *blanks(const char *p, const char *end)
@@ -80,10 +88,16 @@ static enum smg_status walk_list(struct json_walk *w, const char **p, struct smg
         cJSON *v = parse_one(w, p, err);
         if (v == NULL)
             return SMG_EFORMAT;
-        if (i == 0)
+        if (i == 0) {
             w->first_num = cJSON_IsNumber(v);
+            w->first_sparse = smg_codec_json_is_sparse(v);
+        }
         if (w->x != NULL)
             rc = smg_codec_json_instance(v, "instance", i, w->d, w->x + i * w->d, err);
+        else if (w->csr != NULL &&
+                 (rc = smg_codec_json_instance_csr(v, "instance", i, w->d, &w->scratch, w->csr,
+                                                   err)) == SMG_OK)
+            rc = smg_codec_csr_check_cap(w->csr, w->max_bytes, "instance", err);
         cJSON_Delete(v);
         if (rc != SMG_OK)
             return rc;
@@ -183,7 +197,7 @@ static enum smg_status decode_bare_row(struct json_walk *w, const char *list, st
 enum smg_status smg_codec_json_decode(const char *text, size_t len, size_t d, size_t max_rows,
                                       float **rows_out, size_t *nrows, struct smg_error *err)
 {
-    struct json_walk w = {text, text + len, d, 0, NULL, false};
+    struct json_walk w = {text, text + len, d, 0, NULL, false, false, NULL, NULL, 0};
     const char *p = blanks(text, w.end), *list = NULL;
     enum smg_status rc;
 
@@ -215,4 +229,56 @@ enum smg_status smg_codec_json_decode(const char *text, size_t len, size_t d, si
     *rows_out = w.x;
     *nrows = w.count;
     return SMG_OK;
+}
+
+/* Whether "keys" occurs in text: no sparse instance without it. */
+bool smg_codec_json_mentions_keys(const char *text, size_t len)
+{
+    static const char needle[] = "\"keys\"";
+    const size_t n = sizeof(needle) - 1;
+
+    for (size_t i = 0; i + n <= len; i++)
+        if (text[i] == '"' && memcmp(text + i, needle, n) == 0)
+            return true;
+    return false;
+}
+
+/* The rows list of a JSON body and its count, or NULL when there is none to take as CSR. */
+static const char *rows_list(struct json_walk *w)
+{
+    const char *p = blanks(w->text, w->end), *list = NULL;
+    struct smg_error ignored; /* the dense decoder reports a malformed body */
+
+    if (p < w->end && *p == '{') {
+        if (find_instances(w, p, &list, &ignored) != SMG_OK)
+            return NULL;
+    } else if (p < w->end && *p == '[') {
+        const char *q = p;
+        if (walk_list(w, &q, &ignored) != SMG_OK || w->first_num)
+            return NULL;
+        list = p;
+    }
+    return list != NULL && w->count > 0 && w->first_sparse ? list : NULL;
+}
+
+enum smg_status smg_codec_json_decode_csr(const char *text, size_t len, size_t d, size_t max_bytes,
+                                          struct smg_csr_buf *out, bool *sparse,
+                                          struct smg_error *err)
+{
+    struct json_walk w = {text, text + len, d, 0, NULL, false, false, NULL, NULL, max_bytes};
+    const char *list;
+    enum smg_status rc;
+
+    *sparse = false;
+    if (!smg_codec_json_mentions_keys(text, len) || (list = rows_list(&w)) == NULL)
+        return SMG_OK;
+    *sparse = true;
+    if ((rc = smg_csr_buf_init(out, w.count, err)) == SMG_OK) {
+        w.csr = out;
+        rc = walk_list(&w, &list, err);
+    }
+    smg_free(w.scratch);
+    if (rc != SMG_OK)
+        smg_csr_buf_free(out);
+    return rc;
 }

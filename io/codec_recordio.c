@@ -3,15 +3,16 @@
  *
  * Training and requests: recordIO framing with one aialgs.data.Record per
  * row, read by rows.h's recordIO reader; a request may also be one bare
- * Record without framing (decode_bare). Responses: one record per row whose
- * `label` map holds one Float32Tensor per result field, byte layout in
- * infer_response.h. The Records are encoded by hand (tags and varint lengths,
- * computed bottom-up): a few lines for this fixed shape, and no protobuf-c
- * object tree per row. The unit tests decode the output with the generated
- * protobuf-c code to keep the two in agreement.
+ * Record without framing (is_bare). A request whose first record is sparse
+ * is decoded to CSR rows (decode_csr, codec_rows_csr.c), never densified. Responses: one record per
+ * row whose `label` map holds one Float32Tensor per result field, byte layout in infer_response.h.
+ * The Records are encoded by hand (tags and varint lengths, computed bottom-up): a few lines for
+ * this fixed shape, and no protobuf-c object tree per row. The unit tests decode the output with
+ * the generated protobuf-c code to keep the two in agreement.
  */
 #include "io/codec.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -29,47 +30,82 @@
  * The two cannot be confused: the magic's third byte (0xd7) would be the tag
  * of a Record's first map entry, and wire type 7 does not exist.
  */
-static enum smg_status decode_bare(const void *body, size_t len, size_t d, size_t max_rows,
-                                   float **rows_out, size_t *nrows, struct smg_error *err)
+static bool is_bare(const void *body, size_t len)
 {
-    size_t framed_len = SMG_RECORDIO_HEADER_BYTES + len + smg_recordio_pad(len);
-    struct smg_error inner;
-    uint8_t *framed;
-    int rc;
+    return len >= 4 && !smg_recordio_is_magic(body);
+}
 
+/* body framed as one recordIO record, into a new *framed (smg_free it). */
+static enum smg_status frame_bare(const void *body, size_t len, uint8_t **framed,
+                                  size_t *framed_len, struct smg_error *err)
+{
+    *framed = NULL;
     if (len >= (1U << 29))
         return smg_error_set(err, SMG_EFORMAT,
                              "request body: %zu bytes without recordIO framing (no magic "
                              "0x%08x at byte 0)",
                              len, SMG_RECORDIO_MAGIC);
-    if ((framed = smg_malloc(framed_len)) == NULL)
+    *framed_len = SMG_RECORDIO_HEADER_BYTES + len + smg_recordio_pad(len);
+    if ((*framed = smg_malloc(*framed_len)) == NULL)
         return smg_error_set(err, SMG_ENOMEM, "out of memory for a %zu-byte request", len);
-    smg_recordio_header(framed, (uint32_t)len, SMG_RECORDIO_CFLAG_WHOLE);
-    memcpy(framed + SMG_RECORDIO_HEADER_BYTES, body, len);
-    memset(framed + SMG_RECORDIO_HEADER_BYTES + len, 0, smg_recordio_pad(len));
-    smg_error_clear(&inner);
-    rc = smg_codec_decode_rows(SMG_ROWS_RECORDIO_PROTOBUF, 0, 1, framed, framed_len, d, max_rows,
-                               rows_out, nrows, &inner);
-    smg_free(framed);
-    if (rc == SMG_ENOMEM)
-        return smg_error_set(err, rc, "%s", inner.msg);
-    if (rc != SMG_OK)
-        return smg_error_set(err, rc,
-                             "request body is neither recordIO (no magic 0x%08x at byte 0) nor "
-                             "one bare protobuf Record (%s)",
-                             SMG_RECORDIO_MAGIC, inner.msg);
+    smg_recordio_header(*framed, (uint32_t)len, SMG_RECORDIO_CFLAG_WHOLE);
+    memcpy(*framed + SMG_RECORDIO_HEADER_BYTES, body, len);
+    memset(*framed + SMG_RECORDIO_HEADER_BYTES + len, 0, smg_recordio_pad(len));
     return SMG_OK;
+}
+
+/* What a bare body's decoder said, as the client sees it. */
+static enum smg_status bare_error(enum smg_status rc, const struct smg_error *inner,
+                                  struct smg_error *err)
+{
+    if (rc == SMG_ENOMEM)
+        return smg_error_set(err, rc, "%s", inner->msg);
+    return smg_error_set(err, rc,
+                         "request body is neither recordIO (no magic 0x%08x at byte 0) nor "
+                         "one bare protobuf Record (%s)",
+                         SMG_RECORDIO_MAGIC, inner->msg);
 }
 
 static enum smg_status decode(const void *body, size_t len, size_t label_size, size_t d,
                               size_t max_rows, float **rows_out, size_t *nrows,
                               struct smg_error *err)
 {
+    struct smg_error inner;
+    uint8_t *framed;
+    size_t framed_len = 0;
+    enum smg_status rc;
+
     (void)label_size; /* recordIO rows carry no label columns */
-    if (len >= 4 && !smg_recordio_is_magic(body))
-        return decode_bare(body, len, d, max_rows, rows_out, nrows, err);
-    return smg_codec_decode_rows(SMG_ROWS_RECORDIO_PROTOBUF, 0, 64, body, len, d, max_rows,
-                                 rows_out, nrows, err);
+    if (!is_bare(body, len))
+        return smg_codec_decode_rows(SMG_ROWS_RECORDIO_PROTOBUF, 0, 64, body, len, d, max_rows,
+                                     rows_out, nrows, err);
+    if ((rc = frame_bare(body, len, &framed, &framed_len, err)) != SMG_OK)
+        return rc;
+    smg_error_clear(&inner);
+    rc = smg_codec_decode_rows(SMG_ROWS_RECORDIO_PROTOBUF, 0, 1, framed, framed_len, d, max_rows,
+                               rows_out, nrows, &inner);
+    smg_free(framed);
+    return rc == SMG_OK ? SMG_OK : bare_error(rc, &inner, err);
+}
+
+/* Sparse bodies (codec.h, decode_csr), framed or bare, as CSR rows. */
+static enum smg_status decode_csr(const void *body, size_t len, size_t d, size_t max_bytes,
+                                  struct smg_csr_buf *out, bool *sparse, struct smg_error *err)
+{
+    struct smg_error inner;
+    uint8_t *framed;
+    size_t framed_len = 0;
+    enum smg_status rc;
+
+    *sparse = false;
+    if (!is_bare(body, len))
+        return smg_codec_decode_csr(body, len, d, max_bytes, out, sparse, err);
+    if (frame_bare(body, len, &framed, &framed_len, &inner) != SMG_OK)
+        return SMG_OK; /* the dense decoder reports it */
+    smg_error_clear(&inner);
+    rc = smg_codec_decode_csr(framed, framed_len, d, max_bytes, out, sparse, &inner);
+    smg_free(framed);
+    return rc == SMG_OK ? SMG_OK : bare_error(rc, &inner, err);
 }
 
 static void put_byte(struct smg_buf *b, uint8_t v)
@@ -169,5 +205,6 @@ const struct smg_codec smg_codec_recordio = {
     .label_size = false,
     .rows = SMG_ROWS_RECORDIO_PROTOBUF,
     .decode = decode,
+    .decode_csr = decode_csr,
     .encode = encode,
 };

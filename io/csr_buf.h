@@ -47,6 +47,16 @@ static inline void smg_csr_buf_drop_row(struct smg_csr_buf *b)
     b->nnz = (size_t)b->indptr[b->rows];
 }
 
+/*
+ * What rows and nnz stored values take in a CSR buffer: an index and a value
+ * per stored value, a row pointer per row. How request decoding counts
+ * sparse rows against its memory cap (never rows x cols).
+ */
+static inline size_t smg_csr_buf_bytes(size_t rows, size_t nnz)
+{
+    return nnz * (sizeof(uint32_t) + sizeof(float)) + rows * sizeof(uint64_t);
+}
+
 /* A batch view of the buffer (valid until it next grows or is cleared). */
 struct smg_batch smg_csr_buf_batch(const struct smg_csr_buf *b, size_t cols, uint64_t first_record);
 

@@ -8,8 +8,11 @@
  */
 #include "io/infer_request.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+
+#include "io/base/alloc.h"
 
 #include "io/codec.h"
 #include "io/media_type.h"
@@ -55,4 +58,61 @@ enum smg_status smg_infer_request_decode(const void *body, size_t len,
         return smg_error_set(err, SMG_EINTERNAL, "no request decoder for this content type");
     return fmt->codec->decode(body, len, fmt->label_size, feature_dim, max_rows, rows_out, nrows,
                               err);
+}
+
+/* Dense rows within max_bytes: the row limit it implies for d features. */
+static size_t dense_row_limit(size_t max_bytes, size_t d)
+{
+    size_t rows;
+
+    if (max_bytes == 0)
+        return 0;
+    rows = max_bytes / d / sizeof(float);
+    return rows == 0 ? 1 : rows;
+}
+
+enum smg_status smg_infer_request_decode_rows(const void *body, size_t len,
+                                              const struct smg_infer_format *fmt,
+                                              size_t feature_dim, size_t max_bytes,
+                                              struct smg_infer_rows *out, struct smg_error *err)
+{
+    bool sparse = false;
+    enum smg_status rc;
+
+    memset(out, 0, sizeof(*out));
+    out->d = feature_dim;
+    if (feature_dim > 0 && body != NULL && len > 0 && fmt->codec != NULL &&
+        fmt->codec->decode_csr != NULL) {
+        rc = fmt->codec->decode_csr(body, len, feature_dim, max_bytes ? max_bytes : SIZE_MAX,
+                                    &out->csr, &sparse, err);
+        if (rc != SMG_OK || sparse) {
+            out->n = rc == SMG_OK ? out->csr.rows : 0;
+            if (rc != SMG_OK)
+                smg_csr_buf_free(&out->csr);
+            return rc;
+        }
+    }
+    return smg_infer_request_decode(body, len, fmt, feature_dim,
+                                    feature_dim ? dense_row_limit(max_bytes, feature_dim) : 0,
+                                    &out->x, &out->n, err);
+}
+
+struct smg_batch smg_infer_rows_batch(const struct smg_infer_rows *r)
+{
+    struct smg_batch b;
+
+    if (r->x == NULL)
+        return smg_csr_buf_batch(&r->csr, r->d, 0);
+    memset(&b, 0, sizeof(b));
+    b.x = r->x;
+    b.rows = r->n;
+    b.cols = r->d;
+    return b;
+}
+
+void smg_infer_rows_free(struct smg_infer_rows *r)
+{
+    smg_free(r->x);
+    smg_csr_buf_free(&r->csr);
+    memset(r, 0, sizeof(*r));
 }

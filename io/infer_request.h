@@ -20,8 +20,12 @@
  * decodes (codec.h; one file per format, io/codec_<name>.c). CSV and recordIO
  * go through io/rows.h's row readers over a memory stream, so requests and
  * training data are decoded by the same code; JSON is parsed with cJSON.
- * Whatever the format, the whole body becomes one row-major matrix, so the
- * model can score it with one GEMM.
+ * A dense body becomes one row-major matrix, so the model can score it with
+ * one GEMM. A sparse recordIO-protobuf body (keys + shape, as the SDK's
+ * write_spmatrix_to_sparse_tensor and RecordSerializer write scipy matrices)
+ * becomes CSR rows instead and is never densified (smg_infer_request_decode_rows):
+ * a request of d = 100,000 features with a few stored values per row takes
+ * memory for those values, not rows x d floats.
  *
  * A bad request is an SMG_EFORMAT (bad body) or SMG_ECONFIG (bad content type)
  * with a one-line message naming what was wrong and where ("instance 3:
@@ -33,7 +37,9 @@
 
 #include <stddef.h>
 
+#include "io/base/batch.h"
 #include "io/base/status.h"
+#include "io/csr_buf.h"
 
 struct smg_codec; /* codec.h */
 
@@ -66,5 +72,31 @@ SMG_MUST_CHECK enum smg_status smg_infer_request_decode(const void *body, size_t
                                                         size_t feature_dim, size_t max_rows,
                                                         float **rows_out, size_t *nrows,
                                                         struct smg_error *err);
+
+/* A decoded request: dense rows (x != NULL) or, for a sparse body, CSR rows. */
+struct smg_infer_rows {
+    float *x;               /* n * d floats, row-major; NULL when the rows are in csr */
+    struct smg_csr_buf csr; /* the rows of a sparse body (x == NULL) */
+    size_t n, d;            /* rows, features per row */
+};
+
+/*
+ * Decode body into *out, dense or CSR as the body is (the codec's decode_csr
+ * decides; only recordIO-protobuf bodies are taken as CSR). max_bytes caps
+ * the decoded rows: n * d * 4 bytes for dense rows, smg_csr_buf_bytes (stored
+ * values and rows) for CSR ones; past it is SMG_EFORMAT naming the limit. 0
+ * means no limit beyond memory. Errors as smg_infer_request_decode's; on
+ * error *out is empty. Release with smg_infer_rows_free.
+ */
+SMG_MUST_CHECK enum smg_status smg_infer_request_decode_rows(const void *body, size_t len,
+                                                             const struct smg_infer_format *fmt,
+                                                             size_t feature_dim, size_t max_bytes,
+                                                             struct smg_infer_rows *out,
+                                                             struct smg_error *err);
+
+/* The rows as a batch (io/base/batch.h; first_record 0); valid until freed. */
+struct smg_batch smg_infer_rows_batch(const struct smg_infer_rows *r);
+
+void smg_infer_rows_free(struct smg_infer_rows *r); /* accepts a zeroed struct; zeroes it */
 
 #endif

@@ -39,10 +39,14 @@ uint64_t smg_record_decode_fallbacks(void)
     return atomic_load_explicit(&fallbacks, memory_order_relaxed);
 }
 
+/* data, when not NULL, is a bool set when an allocation fails (unpack_values). */
 static void *pb_alloc(void *data, size_t size)
 {
-    (void)data;
-    return smg_malloc(size);
+    void *p = smg_malloc(size);
+
+    if (p == NULL && data != NULL)
+        *(bool *)data = true;
+    return p;
 }
 
 static void pb_free(void *data, void *ptr)
@@ -226,8 +230,8 @@ static int check_sparse(const struct tensor_view *t, size_t dim, size_t **order,
                              t->n_keys, t->n_values);
     for (size_t i = 0; i < t->n_keys; i++) {
         if (t->keys[i] >= cols)
-            return smg_error_set(err, SMG_EFORMAT, "sparse key %ju outside shape [%ju]",
-                                 (uintmax_t)t->keys[i], (uintmax_t)cols);
+            return smg_error_set(err, SMG_EFORMAT, "sparse key %ju (entry %zu) outside shape [%ju]",
+                                 (uintmax_t)t->keys[i], i, (uintmax_t)cols);
         if ((rc = to_float(t, i, (size_t)t->keys[i], &f, err)) != SMG_OK)
             return rc;
     }
@@ -314,10 +318,14 @@ static int to_csr(const struct tensor_view *t, size_t dim, struct smg_csr_buf *o
 static int unpack_values(const uint8_t *buf, size_t len, Aialgs__Data__Record **out,
                          struct tensor_view *tv, struct smg_error *err)
 {
-    Aialgs__Data__Record *rec = aialgs__data__record__unpack(&pb_allocator, len, buf);
+    bool oom = false;
+    ProtobufCAllocator counted = {pb_alloc, pb_free, &oom};
+    Aialgs__Data__Record *rec = aialgs__data__record__unpack(&counted, len, buf);
     const Aialgs__Data__Value *v = NULL;
 
     *out = rec;
+    if (rec == NULL && oom) /* protobuf-c returns NULL for both */
+        return smg_error_set(err, SMG_ENOMEM, "out of memory unpacking a %zu-byte Record", len);
     if (rec == NULL)
         return smg_error_set(err, SMG_EFORMAT,
                              "not a valid protobuf Record (%zu bytes could not be decoded)", len);

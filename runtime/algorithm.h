@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "io/base/batch.h"
 #include "io/base/buffer.h"
 #include "io/base/status.h"
 #include "io/infer_response.h"
@@ -55,8 +56,12 @@ struct smg_algorithm {
     void (*serve_close)(struct smg_served *m);
     /* Whether this model answers in accept's format; NULL: in every format. */
     enum smg_status (*serve_check_accept)(const struct smg_codec *accept, struct smg_error *err);
-    /* Score n rows of x (n * feature_dim floats) and append the response. Thread-safe. */
-    enum smg_status (*predict)(const struct smg_served *m, const float *x, size_t n,
+    /*
+     * Score the rows of b (feature_dim columns, dense or CSR: io/base/batch.h;
+     * a CSR batch is scored without densifying it) and append the response.
+     * Thread-safe.
+     */
+    enum smg_status (*predict)(const struct smg_served *m, const struct smg_batch *b,
                                const struct smg_codec *accept, struct smg_buf *out,
                                struct smg_error *err);
     /*

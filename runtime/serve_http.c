@@ -13,12 +13,12 @@
  * however busy scoring is. A pool thread decodes the body (then frees it),
  * scores every row once without writing text, to find an error before the
  * status line is sent (a value beyond float32 is a 400 naming the row), and
- * resumes the connection. libmicrohttpd's thread then streams the answer:
- * each call of the content reader scores and encodes the next slice of
- * STREAM_ROWS rows (smg_infer_response_join stitches JSON slices into one
- * document). So a request's memory is its body, then its decoded rows (at
- * most 2x the payload limit, max_rows) and one slice of text, whatever the
- * size of the response.
+ * resumes the connection. A sparse recordIO body is decoded to CSR rows and
+ * scored as such (infer_request.h): never densified. libmicrohttpd's thread then streams the
+ * answer: each call of the content reader scores and encodes the next slice of STREAM_ROWS rows
+ * (smg_infer_response_join stitches JSON slices into one document). So a request's memory is its
+ * body, then its decoded rows (at most 2x the payload limit, max_rows_bytes: rows x d floats when
+ * dense, the stored values when sparse) and one slice of text, whatever the size of the response.
  */
 #include "runtime/serve_http.h"
 
@@ -62,7 +62,7 @@ struct request {
     /* Set by the pool thread: an error to answer, or the rows to stream. */
     unsigned status; /* 0: stream */
     char errmsg[SMG_ERROR_MSG_MAX];
-    float *x;
+    struct smg_infer_rows rows; /* dense or CSR (infer_request.h) */
     size_t n, next_row;
     struct smg_buf chunk;
     size_t chunk_pos;
@@ -73,7 +73,7 @@ struct smg_serve_http {
     struct smg_serve_pool *pool;
     const struct smg_serve_model *model;
     struct smg_serve_config cfg;
-    size_t max_rows;
+    size_t max_rows_bytes; /* the most one request's decoded rows may take */
     struct MHD_Response *ping;
     struct MHD_Response *exec_params;
     unsigned port;
@@ -147,8 +147,10 @@ static const struct smg_codec check_only = {.mime = "", .encode = encode_nothing
 static int score_slice(const struct request *rq, const struct smg_codec *codec, size_t from,
                        size_t rows, struct smg_buf *out, struct smg_error *err)
 {
-    size_t d = smg_serve_model_feature_dim(rq->h->model);
-    return smg_serve_model_predict(rq->h->model, rq->x + from * d, rows, codec, out, err);
+    struct smg_batch all = smg_infer_rows_batch(&rq->rows);
+    struct smg_batch slice = smg_batch_slice(&all, from, rows);
+
+    return smg_serve_model_predict(rq->h->model, &slice, codec, out, err);
 }
 
 /* On a pool thread: decode, free the body, check every row scores, resume. */
@@ -162,9 +164,10 @@ static void run_request(struct smg_serve_job *job)
 
     smg_error_clear(&err);
     smg_buf_init(&none, 0);
-    rc = smg_infer_request_decode(rq->body.data, rq->body.len, &rq->fmt,
-                                  smg_serve_model_feature_dim(h->model), h->max_rows, &rq->x,
-                                  &rq->n, &err);
+    rc = smg_infer_request_decode_rows(rq->body.data, rq->body.len, &rq->fmt,
+                                       smg_serve_model_feature_dim(h->model), h->max_rows_bytes,
+                                       &rq->rows, &err);
+    rq->n = rq->rows.n;
     smg_buf_free(&rq->body);
     for (size_t i = 0; rc == SMG_OK && i < rq->n; i += STREAM_ROWS)
         rc = score_slice(rq, &check_only, i, rq->n - i < STREAM_ROWS ? rq->n - i : STREAM_ROWS,
@@ -399,7 +402,7 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
     if (rq != NULL && rq != &((struct smg_serve_http *)cls)->other) {
         smg_buf_free(&rq->body);
         smg_buf_free(&rq->chunk);
-        smg_free(rq->x);
+        smg_infer_rows_free(&rq->rows);
         smg_free(rq);
         *con_cls = NULL;
     }
@@ -437,7 +440,7 @@ enum smg_status smg_serve_http_start(const struct smg_serve_config *cfg,
     struct smg_serve_http *h;
     struct sockaddr_in addr;
     char params[256];
-    size_t d = smg_serve_model_feature_dim(model), budget;
+    size_t d = smg_serve_model_feature_dim(model);
     const union MHD_DaemonInfo *info;
 
     *out = NULL;
@@ -449,12 +452,13 @@ enum smg_status smg_serve_http_start(const struct smg_serve_config *cfg,
     /*
      * Decoded rows may not take more than 2 x the payload limit (a CSV value
      * takes at least 2 bytes of text, "1,", and 4 as a float), so body plus
-     * rows stay within 3 x, and the answer streams in slices.
+     * rows stay within 3 x, and the answer streams in slices. Dense rows count
+     * rows x d floats (at least one row is always accepted); sparse rows their
+     * stored values and rows only (smg_csr_buf_bytes), never rows x d.
      */
-    budget = cfg->max_payload_bytes * 2;
-    h->max_rows = budget / (d * sizeof(float));
-    if (h->max_rows == 0)
-        h->max_rows = 1;
+    h->max_rows_bytes = cfg->max_payload_bytes * 2;
+    if (h->max_rows_bytes < d * sizeof(float))
+        h->max_rows_bytes = d * sizeof(float);
 
     snprintf(params, sizeof(params),
              "{\"MaxConcurrentTransforms\": %u, \"BatchStrategy\": \"%s\", "

@@ -158,9 +158,12 @@ enum smg_status smg_serve_model_check_accept(const struct smg_serve_model *m,
     return m->algo->serve_check_accept(accept, err);
 }
 
-enum smg_status smg_serve_model_predict(const struct smg_serve_model *m, const float *x, size_t n,
+enum smg_status smg_serve_model_predict(const struct smg_serve_model *m, const struct smg_batch *b,
                                         const struct smg_codec *accept, struct smg_buf *out,
                                         struct smg_error *err)
 {
-    return m->algo->predict(&m->served, x, n, accept, out, err);
+    if (b->cols != m->served.feature_dim)
+        return smg_error_set(err, SMG_EINTERNAL, "rows of %zu features for a model of %zu", b->cols,
+                             m->served.feature_dim);
+    return m->algo->predict(&m->served, b, accept, out, err);
 }

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 
+#include "io/base/batch.h"
 #include "io/base/status.h"
 #include "io/infer_response.h"
 
@@ -37,11 +38,11 @@ SMG_MUST_CHECK enum smg_status smg_serve_model_check_accept(const struct smg_ser
                                                             struct smg_error *err);
 
 /*
- * Score n rows of x (n * feature_dim floats) as one batch and append the
- * response written by the accepted codec to out. Thread-safe.
+ * Score the rows of b (feature_dim columns, dense or CSR) as one batch and
+ * append the response written by the accepted codec to out. Thread-safe.
  */
 SMG_MUST_CHECK enum smg_status smg_serve_model_predict(const struct smg_serve_model *m,
-                                                       const float *x, size_t n,
+                                                       const struct smg_batch *b,
                                                        const struct smg_codec *accept,
                                                        struct smg_buf *out, struct smg_error *err);
 

@@ -691,11 +691,35 @@ static void score_exactly(const struct served_kmeans *m, const float *row, float
     *dist = (float)sqrt(best);
 }
 
-static enum smg_status predict(const struct smg_served *served, const float *x, size_t n,
+/*
+ * closest[i] and dist[i] for the rows of b: dense rows through the sgemm
+ * assigner, a row whose float32 distance overflowed scored again in double;
+ * CSR rows through the sparse assigner, in double from the start.
+ */
+static enum smg_status assign_rows(const struct served_kmeans *m, const struct smg_batch *b,
+                                   uint32_t *closest, float *dist, struct smg_error *err)
+{
+    enum smg_status rc;
+
+    if (smg_batch_is_csr(b))
+        return smg_kmeans_assign_csr(m->assigner, b, closest, dist, err);
+    rc = smg_kmeans_assign(m->assigner, b->x, b->rows, closest, dist, err);
+    for (size_t i = 0; rc == SMG_OK && i < b->rows; i++) {
+        if (!isfinite(dist[i])) {
+            float c;
+            score_exactly(m, b->x + i * m->d, &c, &dist[i]);
+            closest[i] = (uint32_t)c;
+        }
+    }
+    return rc;
+}
+
+static enum smg_status predict(const struct smg_served *served, const struct smg_batch *b,
                                const struct smg_codec *accept, struct smg_buf *out,
                                struct smg_error *err)
 {
     const struct served_kmeans *m = served->state;
+    const size_t n = b->rows;
     float *res = NULL;
     uint32_t *closest = NULL;
     struct smg_infer_field fields[2];
@@ -709,13 +733,10 @@ static enum smg_status predict(const struct smg_served *served, const float *x, 
         smg_free(res);
         return smg_error_set(err, SMG_ENOMEM, "out of memory scoring %zu rows", n);
     }
-    rc = smg_kmeans_assign(m->assigner, x, n, closest, res + n, err);
+    rc = assign_rows(m, b, closest, res + n, err);
     if (rc == SMG_OK) {
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
             res[i] = (float)closest[i];
-            if (!isfinite(res[n + i]))
-                score_exactly(m, x + i * m->d, &res[i], &res[n + i]);
-        }
         fields[0] = (struct smg_infer_field){"closest_cluster", res, 1, true};
         fields[1] = (struct smg_infer_field){"distance_to_cluster", res + n, 1, true};
         r = (struct smg_infer_result){"predictions", n, 2, fields};

@@ -36,8 +36,10 @@
  *
  * Predict: projection = (x - mean) . v, k values per row in the model's
  * column order, one GEMM per request (algorithms/pca_project.h); 's' is never
- * used (it may hold NaN). Responses: "projections" with a "projection" list
- * per row; CSV is refused (it is k-means' format).
+ * used (it may hold NaN). Sparse (CSR) request rows are projected as x . v -
+ * mean . v over their stored values, mean . v computed once at load (with
+ * 'mean' only: SageMaker and smalgo write it when subtract_mean is true). Responses: "projections"
+ * with a "projection" list per row; CSV is refused (it is k-means' format).
  *
  * Environment: SMALGO_PCA_SKETCH=signs selects randomized mode's documented
  * H X sketch instead of the default two-sided Gram sketch (algorithms/pca.h).
@@ -382,6 +384,7 @@ struct served_pca {
     size_t d, k;
     const float *v;    /* (d, k), in the model file */
     const float *mean; /* d values, or NULL */
+    double *mean_v;    /* mean · v (k values) for CSR rows, or NULL without a mean */
 };
 
 static bool model_claims(const struct smg_ndarray_file *f)
@@ -446,6 +449,13 @@ static enum smg_status serve_open(const struct smg_ndarray_file *f, const char *
         smg_free(m);
         return rc;
     }
+    if (m->mean != NULL) {
+        if ((m->mean_v = smg_malloc(m->k * sizeof(double))) == NULL) {
+            smg_free(m);
+            return smg_error_set(err, SMG_ENOMEM, "out of memory loading the model");
+        }
+        smg_pca_mean_projection(m->v, m->d, m->k, m->mean, m->mean_v);
+    }
     out->state = m;
     out->feature_dim = m->d;
     snprintf(out->describe, sizeof(out->describe), "PCA model: %zu features, %zu components%s",
@@ -453,10 +463,14 @@ static enum smg_status serve_open(const struct smg_ndarray_file *f, const char *
     return SMG_OK;
 }
 
-static void serve_close(struct smg_served *m)
+static void serve_close(struct smg_served *served)
 {
-    smg_free(m->state);
-    m->state = NULL;
+    struct served_pca *m = served->state;
+
+    if (m != NULL)
+        smg_free(m->mean_v);
+    smg_free(m);
+    served->state = NULL;
 }
 
 static enum smg_status serve_check_accept(const struct smg_codec *accept, struct smg_error *err)
@@ -469,11 +483,12 @@ static enum smg_status serve_check_accept(const struct smg_codec *accept, struct
     return SMG_OK;
 }
 
-static enum smg_status predict(const struct smg_served *served, const float *x, size_t n,
+static enum smg_status predict(const struct smg_served *served, const struct smg_batch *b,
                                const struct smg_codec *accept, struct smg_buf *out,
                                struct smg_error *err)
 {
     const struct served_pca *m = served->state;
+    const size_t n = b->rows;
     float *proj = NULL;
     struct smg_infer_field field;
     struct smg_infer_result r;
@@ -483,7 +498,10 @@ static enum smg_status predict(const struct smg_served *served, const float *x, 
     if (!smg_mul_size(n, m->k, &bytes) || !smg_mul_size(bytes, sizeof(float), &bytes) ||
         (proj = smg_malloc(bytes)) == NULL)
         return smg_error_set(err, SMG_ENOMEM, "out of memory scoring %zu rows", n);
-    rc = smg_pca_project(m->v, m->d, m->k, m->mean, x, n, proj, err);
+    if (smg_batch_is_csr(b))
+        rc = smg_pca_project_csr(m->v, m->d, m->k, m->mean_v, b, proj, err);
+    else
+        rc = smg_pca_project(m->v, m->d, m->k, m->mean, b->x, n, proj, err);
     if (rc == SMG_OK) {
         field = (struct smg_infer_field){"projection", proj, m->k, false};
         r = (struct smg_infer_result){"projections", n, 1, &field};

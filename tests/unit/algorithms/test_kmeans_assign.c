@@ -10,7 +10,9 @@
  * - a row on its centroid far from the origin gets distance ~0, not the
  *   expansion's rounding noise;
  * - blocking (k so large that one block is 3 rows), NaN rows, bad arguments,
- *   and allocation failure (SMG_ENOMEM, no leak under ASan).
+ *   and allocation failure (SMG_ENOMEM, no leak under ASan);
+ * - every reference check runs the same rows as a CSR batch too
+ *   (smg_kmeans_assign_csr: sparse dots in double), plus genuinely sparse rows.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -51,25 +53,81 @@ static uint32_t reference(const float *c, size_t k, size_t d, const float *x, do
     return best;
 }
 
+static void check_rows(const float *c, size_t k, size_t d, const float *x, size_t n,
+                       const uint32_t *lab, const float *dist, double rel_tol, const char *what);
+
+/* x's non-zero entries as a CSR batch (arrays malloc'ed; free_csr releases them). */
+static struct smg_batch to_csr(const float *x, size_t n, size_t d)
+{
+    struct smg_batch b = {0};
+    uint64_t *ptr = malloc((n + 1) * sizeof(*ptr));
+    uint32_t *idx = malloc((n * d + 1) * sizeof(*idx));
+    float *val = malloc((n * d + 1) * sizeof(*val));
+    size_t p = 0;
+
+    ptr[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t f = 0; f < d; f++)
+            if (x[i * d + f] != 0.0f) {
+                idx[p] = (uint32_t)f;
+                val[p++] = x[i * d + f];
+            }
+        ptr[i + 1] = p;
+    }
+    b.rows = n;
+    b.cols = d;
+    b.indptr = ptr;
+    b.indices = idx;
+    b.values = val;
+    return b;
+}
+
+static void free_csr(struct smg_batch *b)
+{
+    free((void *)b->indptr);
+    free((void *)b->indices);
+    free((void *)b->values);
+}
+
+/*
+ * Labels equal the reference and distances are within rel_tol of it, for the
+ * dense rows and for the same rows as a CSR batch (smg_kmeans_assign_csr).
+ */
 static void check_against_reference(const float *c, size_t k, size_t d, const float *x, size_t n,
                                     double rel_tol)
 {
     uint32_t *lab = malloc(n * sizeof(*lab));
     float *dist = malloc(n * sizeof(*dist));
+    struct smg_kmeans_assigner *a = NULL;
+    struct smg_batch csr = to_csr(x, n, d);
     struct smg_error err;
 
     smg_error_clear(&err);
     assert_int_equal(smg_kmeans_assign_batch(c, k, d, x, n, lab, dist, &err), SMG_OK);
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            assert_int_equal(smg_kmeans_assigner_new(c, k, d, &a, &err), SMG_OK);
+            assert_int_equal(smg_kmeans_assign_csr(a, &csr, lab, dist, &err), SMG_OK);
+            smg_kmeans_assigner_free(a);
+        }
+        check_rows(c, k, d, x, n, lab, dist, rel_tol, pass == 1 ? "CSR" : "dense");
+    }
+    free_csr(&csr);
+    free(lab);
+    free(dist);
+}
+
+static void check_rows(const float *c, size_t k, size_t d, const float *x, size_t n,
+                       const uint32_t *lab, const float *dist, double rel_tol, const char *what)
+{
     for (size_t i = 0; i < n; i++) {
         double want;
         uint32_t wl = reference(c, k, d, x + i * d, &want);
         if (lab[i] != wl)
-            fail_msg("row %zu: label %u, reference %u", i, lab[i], wl);
+            fail_msg("%s row %zu: label %u, reference %u", what, i, lab[i], wl);
         if (fabs((double)dist[i] - want) > rel_tol * want + 1e-30)
-            fail_msg("row %zu: distance %.9g, reference %.9g", i, (double)dist[i], want);
+            fail_msg("%s row %zu: distance %.9g, reference %.9g", what, i, (double)dist[i], want);
     }
-    free(lab);
-    free(dist);
 }
 
 static void test_random(void **state)
@@ -84,6 +142,28 @@ static void test_random(void **state)
     for (size_t i = 0; i < N * D; i++)
         x[i] = (float)(uniform() * 2 - 1);
     /* Unit-scale data: the float32 expansion is good to ~1e-6; allow 1e-5. */
+    check_against_reference(c, K, D, x, N, 1e-5);
+    free(c);
+    free(x);
+}
+
+/*
+ * Sparse rows (95% zeros, some rows empty) at d = 300: the CSR path, whose
+ * products skip the zeros, against the same reference (in double: 1e-6).
+ */
+static void test_sparse_rows(void **state)
+{
+    enum { K = 11, D = 300, N = 400 };
+    float *c = malloc(K * D * sizeof(float)), *x = calloc(N * D, sizeof(float));
+    (void)state;
+
+    rng_state = 5;
+    for (size_t i = 0; i < K * D; i++)
+        c[i] = uniform() < 0.1 ? (float)(uniform() * 4 - 2) : 0.0f;
+    for (size_t r = 0; r < N; r++)
+        for (size_t i = 0; r % 17 != 0 && i < D; i++)
+            if (uniform() < 0.05)
+                x[r * D + i] = (float)(uniform() * 4 - 2);
     check_against_reference(c, K, D, x, N, 1e-5);
     free(c);
     free(x);
@@ -111,6 +191,20 @@ static void test_extreme_scales(void **state)
     }
     free(c);
     free(x);
+}
+
+/*
+ * Rows whose every square underflows float32 (1e-25) against a unit-scale
+ * model: their squared norm is 0 but the row is not, so they are measured in
+ * double (the expansion gave distance 0). Dense and CSR.
+ */
+static void test_underflowing_rows_unit_model(void **state)
+{
+    const float c[6] = {0, 0, 0, 1, 1, 1};
+    const float x[9] = {1.5e-25f, 0, 0, 0, -2e-25f, 0.5e-25f, 0, 0, 0};
+    (void)state;
+
+    check_against_reference(c, 2, 3, x, 3, 1e-6);
 }
 
 static void test_near_ties_far_from_origin(void **state)
@@ -216,9 +310,14 @@ static void test_alloc_failure(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_random),         cmocka_unit_test(test_near_ties_far_from_origin),
-        cmocka_unit_test(test_extreme_scales), cmocka_unit_test(test_ties_and_on_centroid),
-        cmocka_unit_test(test_blocking),       cmocka_unit_test(test_nan_and_bad_args),
+        cmocka_unit_test(test_random),
+        cmocka_unit_test(test_sparse_rows),
+        cmocka_unit_test(test_underflowing_rows_unit_model),
+        cmocka_unit_test(test_near_ties_far_from_origin),
+        cmocka_unit_test(test_extreme_scales),
+        cmocka_unit_test(test_ties_and_on_centroid),
+        cmocka_unit_test(test_blocking),
+        cmocka_unit_test(test_nan_and_bad_args),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -182,12 +182,24 @@ static void test_malformed_models(void **state)
     expect_open_error(&smg_algorithm_kmeans, kmeans_file(2, SMG_DTYPE_INT32), "dtype 4");
 }
 
+static struct smg_batch dense_batch(const float *x, size_t n, size_t d)
+{
+    struct smg_batch b;
+
+    memset(&b, 0, sizeof(b));
+    b.x = x;
+    b.rows = n;
+    b.cols = d;
+    return b;
+}
+
 static void test_predict(void **state)
 {
     struct smg_ndarray_file *p = pca_file(3, 2, true, SMG_DTYPE_FLOAT32);
     struct smg_ndarray_file *k = kmeans_file(2, SMG_DTYPE_FLOAT32);
     const float xp[3] = {3, 5, 7}, xk[4] = {1, 1, 9, 8};
     struct smg_served mp, mk;
+    struct smg_batch bp = dense_batch(xp, 1, 3), bk = dense_batch(xk, 2, 2);
     struct smg_buf out;
     struct smg_error err;
     (void)state;
@@ -198,7 +210,7 @@ static void test_predict(void **state)
     assert_int_equal(mp.feature_dim, 3);
     assert_non_null(strstr(mp.describe, "3 features, 2 components, with mean"));
     /* v's columns are e0 and e1 (see pca_file), mean 1: projection (2, 4) */
-    assert_int_equal(smg_algorithm_pca.predict(&mp, xp, 1, &smg_codec_json, &out, &err), SMG_OK);
+    assert_int_equal(smg_algorithm_pca.predict(&mp, &bp, &smg_codec_json, &out, &err), SMG_OK);
     assert_non_null(strstr(out.data, "\"projections\""));
     assert_non_null(strstr(out.data, "\"projection\": [2"));
     assert_int_equal(smg_algorithm_pca.serve_check_accept(&smg_codec_csv, &err), SMG_ECONFIG);
@@ -208,12 +220,49 @@ static void test_predict(void **state)
     assert_int_equal(smg_algorithm_kmeans.serve_open(k, "m", &mk, &err), SMG_OK);
     assert_int_equal(mk.feature_dim, 2);
     assert_null(smg_algorithm_kmeans.serve_check_accept);
-    assert_int_equal(smg_algorithm_kmeans.predict(&mk, xk, 2, &smg_codec_csv, &out, &err), SMG_OK);
+    assert_int_equal(smg_algorithm_kmeans.predict(&mk, &bk, &smg_codec_csv, &out, &err), SMG_OK);
     /* row 0 is nearest center 0 at sqrt(2), row 1 center 1 at sqrt(5) */
     assert_non_null(strstr(out.data, "0.0,1.41421"));
     assert_non_null(strstr(out.data, "1.0,2.23606"));
     smg_buf_free(&out);
 
+    smg_algorithm_pca.serve_close(&mp);
+    smg_algorithm_kmeans.serve_close(&mk);
+    smg_ndarray_file_free(p);
+    smg_ndarray_file_free(k);
+}
+
+/*
+ * The same rows as CSR batches (x == NULL) score as the dense ones: the
+ * sparse paths of predict (kmeans_assign_csr, pca_project_csr). Row 1 of the
+ * k-means batch stores an explicit zero, row 0 of the PCA batch skips one.
+ */
+static void test_predict_csr(void **state)
+{
+    struct smg_ndarray_file *p = pca_file(3, 2, true, SMG_DTYPE_FLOAT32);
+    struct smg_ndarray_file *k = kmeans_file(2, SMG_DTYPE_FLOAT32);
+    const uint64_t pptr[2] = {0, 2}, kptr[3] = {0, 2, 4};
+    const uint32_t pidx[2] = {0, 2}, kidx[4] = {0, 1, 0, 1};
+    const float pval[2] = {3, 7}, kval[4] = {1, 1, 9, 8};
+    struct smg_batch bp = {NULL, 1, 3, 0, pptr, pidx, pval};
+    struct smg_batch bk = {NULL, 2, 2, 0, kptr, kidx, kval};
+    struct smg_served mp, mk;
+    struct smg_buf out;
+    struct smg_error err;
+    (void)state;
+
+    smg_error_clear(&err);
+    smg_buf_init(&out, SIZE_MAX);
+    assert_int_equal(smg_algorithm_pca.serve_open(p, "m", &mp, &err), SMG_OK);
+    /* x = (3, 0, 7), mean 1, v = e0, e1: projection (2, -1) */
+    assert_int_equal(smg_algorithm_pca.predict(&mp, &bp, &smg_codec_json, &out, &err), SMG_OK);
+    assert_non_null(strstr(out.data, "\"projection\": [2.0, -1.0]"));
+    smg_buf_free(&out);
+    assert_int_equal(smg_algorithm_kmeans.serve_open(k, "m", &mk, &err), SMG_OK);
+    assert_int_equal(smg_algorithm_kmeans.predict(&mk, &bk, &smg_codec_csv, &out, &err), SMG_OK);
+    assert_non_null(strstr(out.data, "0.0,1.41421"));
+    assert_non_null(strstr(out.data, "1.0,2.23606"));
+    smg_buf_free(&out);
     smg_algorithm_pca.serve_close(&mp);
     smg_algorithm_kmeans.serve_close(&mk);
     smg_ndarray_file_free(p);
@@ -253,7 +302,7 @@ int main(void)
         cmocka_unit_test(test_descriptors_complete), cmocka_unit_test(test_names),
         cmocka_unit_test(test_alternatives),         cmocka_unit_test(test_claims),
         cmocka_unit_test(test_malformed_models),     cmocka_unit_test(test_predict),
-        cmocka_unit_test(test_inspect_notes),
+        cmocka_unit_test(test_predict_csr),          cmocka_unit_test(test_inspect_notes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
