@@ -95,6 +95,22 @@ SMG_MUST_CHECK enum smg_status smg_row_reader_next_csr(struct smg_row_reader *r,
                                                        struct smg_csr_buf *out, size_t max_rows,
                                                        size_t *got, struct smg_error *err);
 
+/*
+ * Framing without decoding, for decoding on several threads (row_spans.h):
+ * append up to max_rows rows' raw bytes and locations to out, reading the
+ * stream exactly as smg_row_reader_next would. SMG_OK with *got == 0 means
+ * the stream ended. Framing errors (recordIO framing, a CSV line over
+ * max_record_bytes, reading) are those of smg_row_reader_next; errors inside
+ * a row show only when the spans are decoded. Only for readers where
+ * smg_row_reader_can_frame holds (recordIO-protobuf and plain CSV; CSV
+ * wrapped in RecordIO records is decoded on one thread), else SMG_EINTERNAL.
+ */
+struct smg_row_spans;
+bool smg_row_reader_can_frame(const struct smg_row_reader *r);
+SMG_MUST_CHECK enum smg_status smg_row_reader_frame(struct smg_row_reader *r,
+                                                    struct smg_row_spans *out, size_t max_rows,
+                                                    size_t *got, struct smg_error *err);
+
 uint64_t smg_row_reader_records(const struct smg_row_reader *r); /* rows delivered so far */
 void smg_row_reader_free(struct smg_row_reader *r);              /* accepts NULL */
 

@@ -13,6 +13,9 @@
  * files, so all ranks of the job share them (rank of size); either way every
  * record is read exactly once. A Pipe-mode FIFO may be read by one process
  * only, so Pipe mode needs one rank per host.
+ *
+ * The stage split (smg_job_stage_split) is logged and reported as timings
+ * here too, so both algorithms report the same stages the same way.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -69,6 +72,7 @@ enum smg_status smg_job_open_channel(struct smg_job *job, const char *name, size
     cfg.allow_empty = allow_empty;
     cfg.stop = job->stop;
     cfg.accept_csr = job->accept_csr;
+    cfg.decode_threads = job->decode_threads;
     rc = smg_format_parse_content_type(info->content_type, &cfg.format, err);
     if (rc != SMG_OK) {
         smg_error_prefix(err, "channel '%s': ", name);
@@ -122,7 +126,7 @@ smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_dim, 
         pass->bytes = smg_channel_bytes(ch);
     smg_channel_end_epoch(ch);
     if (pass != NULL)
-        smg_channel_times(ch, &pass->decode_cpu_s, &pass->wait_s);
+        smg_channel_stats(ch, &pass->io);
     smg_channel_free(ch);
     if (pass != NULL)
         pass->seconds = smg_now() - t0;
@@ -151,4 +155,25 @@ enum smg_status smg_job_write_model(struct smg_job *job, const struct smg_ndarra
     snprintf(job->model_written, sizeof(job->model_written), "%.4000s", path);
     smg_signals_model_written(path); /* a later stop must not say "no model was written" */
     return SMG_OK;
+}
+
+void smg_job_stage_split(struct smg_job *job, const struct smg_channel_stats *io, double compute_s,
+                         double allreduce_s)
+{
+    char reduce[64] = "";
+
+    if (compute_s < 0.0)
+        compute_s = 0.0; /* timer granularity */
+    smg_job_add_timing(job, "_read.time", io->read_s * 1000.0);
+    smg_job_add_timing(job, "_decode.time", io->decode_cpu_s * 1000.0);
+    smg_job_add_timing(job, "_wait.time", io->wait_s * 1000.0);
+    smg_job_add_timing(job, "_compute.time", compute_s * 1000.0);
+    if (allreduce_s >= 0.0) {
+        smg_job_add_timing(job, "_allreduce.time", allreduce_s * 1000.0);
+        snprintf(reduce, sizeof(reduce), ", allreduce %.3f s", allreduce_s);
+    }
+    smg_log_info("rank %d stage split: read %.3f s (I/O wait), decode %.3f s CPU on %u thread(s), "
+                 "compute %.3f s on %u worker(s)%s; the trainer waited %.3f s for batches",
+                 job->comm.rank, io->read_s, io->decode_cpu_s, io->decode_threads, compute_s,
+                 smg_pool_size(job->pool), reduce, io->wait_s);
 }
