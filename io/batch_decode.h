@@ -26,9 +26,8 @@
 struct smg_batch_decoder;
 
 /* A decoder on `threads` threads (1 .. SMG_POOL_MAX_WORKERS). SMG_ENOMEM, SMG_EINTERNAL. */
-SMG_MUST_CHECK enum smg_status smg_batch_decoder_new(unsigned threads,
-                                                     struct smg_batch_decoder **out,
-                                                     struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_batch_decoder_new(unsigned threads, struct smg_batch_decoder **out, struct smg_error *err);
 
 /*
  * Decode all rows of sp into out (sp->count x feature_dim floats). SMG_OK, or

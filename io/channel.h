@@ -123,9 +123,9 @@ uint64_t smg_channel_bytes(const struct smg_channel *ch);
 
 /* Where the time went, summed over the epochs so far (smg_channel_stats). */
 struct smg_channel_stats {
-    double read_s;           /* producer wall seconds inside file/FIFO reads (I/O wait) */
-    double decode_cpu_s;     /* CPU seconds of the producer and decode threads */
-    double wait_s;           /* consumer wall seconds blocked in next_batch: what it could not hide */
+    double read_s;       /* producer wall seconds inside file/FIFO reads (I/O wait) */
+    double decode_cpu_s; /* CPU seconds of the producer and decode threads */
+    double wait_s;       /* consumer wall seconds blocked in next_batch: what it could not hide */
     unsigned decode_threads; /* threads decoding dense batches (1: the producer alone) */
 };
 

@@ -27,10 +27,10 @@
 #include "io/rows.h"
 
 struct smg_row_span {
-    size_t off, len;  /* the raw row: arena[off, off + len) */
-    uint64_t where;   /* recordIO: record index; CSV: line number (1-based) */
-    uint64_t byte;    /* recordIO: byte offset of the record's header */
-    uint32_t source;  /* index into names */
+    size_t off, len; /* the raw row: arena[off, off + len) */
+    uint64_t where;  /* recordIO: record index; CSV: line number (1-based) */
+    uint64_t byte;   /* recordIO: byte offset of the record's header */
+    uint32_t source; /* index into names */
 };
 
 struct smg_row_spans {

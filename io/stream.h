@@ -55,6 +55,6 @@ const char *smg_stream_name(const struct smg_stream *s);
 uint64_t smg_stream_offset(const struct smg_stream *s); /* bytes delivered so far */
 /* Wall seconds spent in this stream's reads so far (waiting for I/O, copying). */
 double smg_stream_read_seconds(const struct smg_stream *s);
-void smg_stream_free(struct smg_stream *s);             /* accepts NULL */
+void smg_stream_free(struct smg_stream *s); /* accepts NULL */
 
 #endif

@@ -32,10 +32,9 @@ static int env_count(const char *name, unsigned *out, bool *set, struct smg_erro
     *out = (unsigned)v;
     return SMG_OK;
 bad:
-    return smg_error_set(err, SMG_ECONFIG,
-                         "%s='%.40s' is not a whole number of %s threads from 1 to %d", name, s,
-                         strcmp(name, "SMALGO_THREADS") == 0 ? "worker" : "decode",
-                         SMG_POOL_MAX_WORKERS);
+    return smg_error_set(
+        err, SMG_ECONFIG, "%s='%.40s' is not a whole number of %s threads from 1 to %d", name, s,
+        strcmp(name, "SMALGO_THREADS") == 0 ? "worker" : "decode", SMG_POOL_MAX_WORKERS);
 }
 
 enum smg_status smg_threads_count(int ranks_on_host, unsigned *out, struct smg_error *err)

@@ -225,9 +225,9 @@ static void test_recordio_same_bytes(void **state)
 }
 
 /* Bad rows at the first row, part boundaries, the end, and two in different parts. */
-static const size_t bad_sets[][2] = {{0, 0},       {63, 63},   {64, 64},   {999, 999},
-                                     {1000, 1000}, {1500, 1500}, {1999, 1999}, {1900, 250},
-                                     {260, 1200}};
+static const size_t bad_sets[][2] = {{0, 0},       {63, 63},     {64, 64},
+                                     {999, 999},   {1000, 1000}, {1500, 1500},
+                                     {1999, 1999}, {1900, 250},  {260, 1200}};
 
 static void test_csv_first_bad_line(void **state)
 {
@@ -243,8 +243,7 @@ static void test_csv_first_bad_line(void **state)
     struct smg_error err;
     float *rows = NULL;
     size_t n;
-    assert_int_equal(frame_decode_all(&t, &fmt, 2000, 4, t.len + 1, &rows, &n, &err),
-                     SMG_EFORMAT);
+    assert_int_equal(frame_decode_all(&t, &fmt, 2000, 4, t.len + 1, &rows, &n, &err), SMG_EFORMAT);
     assert_string_equal(err.msg, "test.bin: line 265, column 4: not a number: \"oops\"");
     free(rows);
     free(t.p);
@@ -263,8 +262,7 @@ static void test_recordio_first_bad_record(void **state)
     struct smg_error err;
     float *rows = NULL;
     size_t n;
-    assert_int_equal(frame_decode_all(&t, &fmt, 2000, 4, t.len + 1, &rows, &n, &err),
-                     SMG_EFORMAT);
+    assert_int_equal(frame_decode_all(&t, &fmt, 2000, 4, t.len + 1, &rows, &n, &err), SMG_EFORMAT);
     assert_non_null(strstr(err.msg, "test.bin: record 250 at byte "));
     assert_non_null(strstr(err.msg, "4 features, expected 5"));
     free(rows);
