@@ -67,9 +67,11 @@ enum smg_status smg_row_spans_push(struct smg_row_spans *sp, const void *data, s
 
     if (sp->nnames == 0)
         return smg_error_set(err, SMG_EINTERNAL, "row spans: a row pushed before its source");
-    if (!smg_add_size(sp->arena_len, len, &need) ||
-        !grow((void **)&sp->arena, &sp->arena_cap, need + 1, 1) || /* never NULL: empty rows */
-        !grow((void **)&sp->rows, &sp->rows_cap, sp->count + 1, sizeof(*sp->rows)))
+    if (len < sp->arena_cap - sp->arena_len && sp->count < sp->rows_cap)
+        need = sp->arena_len + len; /* fits: the common case, no growth */
+    else if (!smg_add_size(sp->arena_len, len, &need) ||
+             !grow((void **)&sp->arena, &sp->arena_cap, need + 1, 1) || /* never NULL: empty rows */
+             !grow((void **)&sp->rows, &sp->rows_cap, sp->count + 1, sizeof(*sp->rows)))
         return smg_error_set(err, SMG_ENOMEM, "%s: out of memory framing a mini-batch (%zu rows)",
                              sp->names[sp->nnames - 1], sp->count + 1);
     if (len > 0)
