@@ -1,5 +1,5 @@
 /*
- * Parallel decoding of one framed mini-batch (contract: batch_decode.h).
+ * Parallel decoding of framed rows (contract: batch_decode.h).
  *
  * smg_pool_run splits [0, rows) into `parts` fixed contiguous ranges and
  * runs one part per call; part i keeps its status and message in slot i.

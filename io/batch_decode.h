@@ -1,14 +1,14 @@
 /*
- * Decoding one framed mini-batch (row_spans.h) on several threads.
+ * Decoding framed rows (row_spans.h) on several threads.
  *
- * The framing thread calls smg_batch_decode_run with the batch's spans and
- * the batch buffer; the rows are cut into contiguous ranges, one per thread
- * (the caller's thread is one of them), and each range is decoded straight
- * into its rows of the buffer. Every row lands at the same offset whatever
- * the number of threads, so the batch is byte-identical to a one-thread
- * decode. Each range stops at its first bad row; the error returned is the
- * one of the lowest range that failed, which is the first bad row in stream
- * order (no thread's timing decides which message the user sees).
+ * The framing thread calls smg_batch_decode_run with the rows it framed and
+ * where their rows of the batch buffer start; the rows are cut into
+ * contiguous ranges, one per thread (the caller's thread is one of them),
+ * and each range is decoded straight into its rows of the buffer. Every row
+ * lands at the same offset whatever the number of threads, so the batch is
+ * byte-identical to a one-thread decode. Each range stops at its first bad row; the error returned
+ * is the one of the lowest range that failed, which is the first bad row in stream order (no
+ * thread's timing decides which message the user sees).
  *
  * The decoder owns a worker pool (io/base/pool.h) of `threads` (the caller
  * counts as one), started once and idle between batches. Batches under

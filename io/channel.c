@@ -10,12 +10,12 @@
  * batch has exactly batch_rows rows except the epoch's last.
  *
  * Parallel decode (decode_threads > 1, dense batches of recordIO-protobuf or
- * plain CSV): the producer only frames a batch's rows (smg_row_reader_frame,
- * copying their raw bytes into one span buffer that is reused batch after
- * batch), then decodes them on the batch decoder's threads, itself one of
- * them (batch_decode.h), straight into the slot, and publishes it. A bad row
- * found by the decoder comes before whatever ended the framing (an error
- * later in the stream, or its end), so its error is the one reported.
+ * plain CSV): the producer only frames rows (smg_row_reader_frame: the rows
+ * the reader has buffered, up to the batch's end, found in place without a
+ * copy), then decodes them on the batch decoder's threads, itself one of
+ * them (batch_decode.h), straight into their rows of the slot, before it
+ * reads on. Rows are decoded in stream order, chunk by chunk, so the first
+ * bad row is reported as on one thread, and a batch is published whole.
  * Sparse (CSR) batches and CSV wrapped in RecordIO records are decoded by
  * the producer alone.
  *
@@ -258,6 +258,21 @@ static int decide_layout(struct smg_channel *ch, struct smg_row_reader *r, struc
     return rc;
 }
 
+/*
+ * Parallel decode: frame up to `want` rows and decode them on the decoder's
+ * threads into out (their rows of the slot), before the reader moves on.
+ */
+static int frame_and_decode(struct smg_channel *ch, struct smg_row_reader *r, float *out,
+                            size_t want, size_t *got, struct smg_error *err)
+{
+    int rc = smg_row_reader_frame(r, &ch->spans, want, got, err);
+
+    if (rc == SMG_OK && ch->spans.count > 0)
+        rc = smg_batch_decode_run(ch->decoder, &ch->spans, out, err);
+    smg_row_spans_clear(&ch->spans);
+    return rc;
+}
+
 /* Decode up to batch - filled rows into slot cur, in the channel's layout. */
 static int read_rows(struct smg_channel *ch, struct smg_row_reader *r, struct slot *cur,
                      size_t filled, size_t *got, struct smg_error *err)
@@ -270,30 +285,8 @@ static int read_rows(struct smg_channel *ch, struct smg_row_reader *r, struct sl
     if (ch->layout == LAYOUT_CSR)
         return smg_row_reader_next_csr(r, &cur->csr, want, got, err);
     if (ch->decoder != NULL)
-        return smg_row_reader_frame(r, &ch->spans, want, got, err);
+        return frame_and_decode(ch, r, cur->x + filled * ch->dim, want, got, err);
     return smg_row_reader_next(r, cur->x + filled * ch->dim, want, got, err);
-}
-
-/*
- * Parallel decode: decode the rows framed for slot cur (if any) into it.
- * Returns rc, unless a framed row is bad: that row comes before whatever
- * stopped the framing (rc), so its error replaces err. Nothing is decoded
- * once the epoch is stopped or cancelled.
- */
-static int decode_framed(struct smg_channel *ch, struct slot *cur, int rc, struct smg_error *err)
-{
-    struct smg_error bad;
-    int brc = SMG_OK;
-
-    if (ch->spans.count > 0 && cur != NULL && rc != SMG_ESTOPPED) {
-        smg_error_clear(&bad);
-        brc = smg_batch_decode_run(ch->decoder, &ch->spans, cur->x, &bad);
-    }
-    smg_row_spans_clear(&ch->spans);
-    if (brc == SMG_OK)
-        return rc;
-    *err = bad;
-    return brc;
 }
 
 /* Where the producer is: the batch slot it fills and how many rows it holds. */
@@ -327,8 +320,6 @@ static int read_source(struct smg_channel *ch, size_t i, struct fill *f, struct 
         f->filled += got;
         atomic_store(&ch->bytes, f->bytes_done + smg_stream_offset(s));
         if (f->filled == ch->cfg.batch_rows) {
-            if ((rc = decode_framed(ch, f->cur, SMG_OK, err)) != SMG_OK)
-                break;
             publish(ch, f->filled);
             f->filled = 0;
             if ((f->cur = acquire_slot(ch)) == NULL) {
@@ -360,7 +351,6 @@ static void *producer_main(void *arg)
         goto out;
     for (size_t i = 0; i < nsources && rc == SMG_OK; i++)
         rc = read_source(ch, i, &f, &err);
-    rc = decode_framed(ch, f.cur, rc, &err); /* the last, short batch or the rows before an error */
     if (rc == SMG_OK && f.filled > 0)
         publish(ch, f.filled);
 out:

@@ -17,8 +17,7 @@
  *
  * A background thread reads and decodes ahead into a ring of 3 batch buffers
  * (batch_rows x feature_dim floats each), so memory is bounded by 3 batches,
- * never by the size of the data set (plus, with decode_threads > 1, one
- * buffer of the current batch's raw rows). Every batch has exactly batch_rows rows
+ * never by the size of the data set. Every batch has exactly batch_rows rows
  * except the epoch's last. The thread's errors reach next_batch with their
  * message (file or FIFO, record or line, byte offset, prefixed "channel <name>: ")
  * after the good batches decoded before them.

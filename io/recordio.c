@@ -13,7 +13,7 @@
  * back between parts, exactly as dmlc::RecordIOReader::NextRecord does.
  *
  * A whole record already in the buffer is handed out by a short path
- * (next_buffered) that checks exactly what the general path checks; the
+ * (smg_recordio_next_buffered) that checks exactly what the general path checks; the
  * general path handles refills, multi-part records and every error.
  */
 #include "io/recordio.h"
@@ -317,13 +317,13 @@ static int read_multipart(struct smg_recordio_reader *r, const struct part *firs
  * are all buffered already. Anything else (false) goes the general way,
  * which also gives every error its message.
  */
-static bool next_buffered(struct smg_recordio_reader *r, const uint8_t **data, size_t *len)
+bool smg_recordio_next_buffered(struct smg_recordio_reader *r, const uint8_t **data, size_t *len)
 {
     size_t have = r->end - r->pos, n, total;
     const uint8_t *h = r->buf + r->pos;
     uint32_t lrec;
 
-    if (have < 8 || load_le32(h) != SMG_RECORDIO_MAGIC)
+    if (r->failed != SMG_OK || have < 8 || load_le32(h) != SMG_RECORDIO_MAGIC)
         return false;
     lrec = load_le32(h + 4);
     n = lrec & SMG_RECORDIO_MAX_LENGTH;
@@ -349,7 +349,7 @@ enum smg_status smg_recordio_next(struct smg_recordio_reader *r, const uint8_t *
     if (r->failed != SMG_OK)
         return smg_error_set(err, r->failed, "%s", r->failed_msg);
     r->join_len = 0;
-    if (next_buffered(r, data, len))
+    if (smg_recordio_next_buffered(r, data, len))
         return SMG_OK;
     if ((rc = read_part(r, &p, err)) != SMG_OK)
         return rc;

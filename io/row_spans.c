@@ -1,12 +1,12 @@
 /*
- * Framed rows of one mini-batch and their decoding (contract: row_spans.h).
+ * Framed rows and their decoding (contract: row_spans.h).
  *
  * Each row is decoded by the same function the row reader uses, on the same
  * bytes: smg_record_decode_fast for a recordIO-protobuf payload, smg_csv_parse
  * (final, one row) for a CSV line, with the line counter set to the line
  * before it, so values, NaN/range checks and every message are those of the
- * single-threaded path. The arena and row table grow by doubling and keep
- * their capacity across batches; all size arithmetic is checked.
+ * single-threaded path. The row table grows by doubling, size arithmetic
+ * checked, and keeps its capacity.
  */
 #include "io/row_spans.h"
 
@@ -24,65 +24,35 @@ void smg_row_spans_init(struct smg_row_spans *sp, const struct smg_format *fmt)
     sp->label_size = fmt->rows == SMG_ROWS_CSV ? fmt->label_size : 0;
 }
 
-/* Grow *buf (of *cap elements of size esize) to hold at least need elements. */
-static bool grow(void **buf, size_t *cap, size_t need, size_t esize)
+static bool grow_rows(struct smg_row_spans *sp)
 {
-    size_t n = *cap > 0 ? *cap : 64, bytes;
+    size_t n = sp->rows_cap > 0 ? sp->rows_cap : 256, bytes;
+    struct smg_row_span *nb;
 
-    if (need <= *cap)
-        return true;
-    while (n < need)
-        if (!smg_mul_size(n, 2, &n))
-            return false;
-    if (!smg_mul_size(n, esize, &bytes))
+    if (!smg_mul_size(n, 2, &n) || !smg_mul_size(n, sizeof(*sp->rows), &bytes))
         return false;
-    void *nb = smg_realloc(*buf, bytes);
-    if (nb == NULL)
+    if ((nb = smg_realloc(sp->rows, bytes)) == NULL)
         return false;
-    *buf = nb;
-    *cap = n;
+    sp->rows = nb;
+    sp->rows_cap = n;
     return true;
 }
 
-enum smg_status smg_row_spans_source(struct smg_row_spans *sp, const char *name,
-                                     struct smg_error *err)
-{
-    char *copy;
-
-    if (sp->nnames > 0 && strcmp(sp->names[sp->nnames - 1], name) == 0)
-        return SMG_OK;
-    if (sp->nnames >= UINT32_MAX ||
-        !grow((void **)&sp->names, &sp->names_cap, sp->nnames + 1, sizeof(char *)) ||
-        (copy = smg_strdup(name)) == NULL)
-        return smg_error_set(err, SMG_ENOMEM, "%s: out of memory framing a mini-batch", name);
-    sp->names[sp->nnames++] = copy;
-    return SMG_OK;
-}
-
 enum smg_status smg_row_spans_push(struct smg_row_spans *sp, const void *data, size_t len,
-                                   uint64_t where, uint64_t byte, struct smg_error *err)
+                                   const char *name, uint64_t where, uint64_t byte,
+                                   struct smg_error *err)
 {
-    size_t need;
     struct smg_row_span *row;
 
-    if (sp->nnames == 0)
-        return smg_error_set(err, SMG_EINTERNAL, "row spans: a row pushed before its source");
-    if (len < sp->arena_cap - sp->arena_len && sp->count < sp->rows_cap)
-        need = sp->arena_len + len; /* fits: the common case, no growth */
-    else if (!smg_add_size(sp->arena_len, len, &need) ||
-             !grow((void **)&sp->arena, &sp->arena_cap, need + 1, 1) || /* never NULL: empty rows */
-             !grow((void **)&sp->rows, &sp->rows_cap, sp->count + 1, sizeof(*sp->rows)))
+    if (sp->count == sp->rows_cap && !grow_rows(sp))
         return smg_error_set(err, SMG_ENOMEM, "%s: out of memory framing a mini-batch (%zu rows)",
-                             sp->names[sp->nnames - 1], sp->count + 1);
-    if (len > 0)
-        memcpy(sp->arena + sp->arena_len, data, len);
+                             name, sp->count + 1);
     row = &sp->rows[sp->count++];
-    row->off = sp->arena_len;
+    row->data = data;
     row->len = len;
     row->where = where;
     row->byte = byte;
-    row->source = (uint32_t)(sp->nnames - 1);
-    sp->arena_len = need;
+    row->name = name;
     return SMG_OK;
 }
 
@@ -90,24 +60,22 @@ enum smg_status smg_row_spans_push(struct smg_row_spans *sp, const void *data, s
 static int decode_row(const struct smg_row_spans *sp, const struct smg_row_span *row, float *out,
                       struct smg_error *err)
 {
-    const uint8_t *data = sp->arena + row->off;
-    const char *name = sp->names[row->source];
     int rc;
 
     if (sp->kind == SMG_ROWS_RECORDIO_PROTOBUF) {
-        rc = smg_record_decode_fast(data, row->len, sp->feature_dim, out, err);
+        rc = smg_record_decode_fast(row->data, row->len, sp->feature_dim, out, err);
         if (rc != SMG_OK)
-            smg_error_prefix(err, "%s: record %ju at byte %ju: ", name, (uintmax_t)row->where,
+            smg_error_prefix(err, "%s: record %ju at byte %ju: ", row->name, (uintmax_t)row->where,
                              (uintmax_t)row->byte);
         return rc;
     }
     struct smg_csv_state st = {sp->label_size, sp->feature_dim, row->where - 1};
     size_t rows = 0, used = 0;
-    rc = smg_csv_parse(&st, (const char *)data, row->len, true, out, 1, &rows, &used, err);
+    rc = smg_csv_parse(&st, (const char *)row->data, row->len, true, out, 1, &rows, &used, err);
     if (rc != SMG_OK)
-        smg_error_prefix(err, "%s: ", name);
+        smg_error_prefix(err, "%s: ", row->name);
     else if (rows != 1)
-        rc = smg_error_set(err, SMG_EINTERNAL, "%s: line %ju framed as a row holds none", name,
+        rc = smg_error_set(err, SMG_EINTERNAL, "%s: line %ju framed as a row holds none", row->name,
                            (uintmax_t)row->where);
     return rc;
 }
@@ -127,20 +95,13 @@ enum smg_status smg_row_spans_decode(const struct smg_row_spans *sp, size_t begi
 
 void smg_row_spans_clear(struct smg_row_spans *sp)
 {
-    for (size_t i = 0; i < sp->nnames; i++)
-        smg_free(sp->names[i]);
-    sp->nnames = 0;
     sp->count = 0;
-    sp->arena_len = 0;
 }
 
 void smg_row_spans_free(struct smg_row_spans *sp)
 {
     if (sp == NULL)
         return;
-    smg_row_spans_clear(sp);
-    smg_free(sp->names);
-    smg_free(sp->arena);
     smg_free(sp->rows);
     memset(sp, 0, sizeof(*sp));
 }

@@ -319,12 +319,15 @@ static int next_csv(struct smg_row_reader *r, float *out, size_t max_rows, size_
 
 /*
  * Plain CSV framing: the buffered complete lines (and the last one at EOF) as
- * spans, each without its newline but with any CR (smg_csv_parse strips it,
- * as it does here); blank lines are counted and skipped as smg_csv_parse does.
+ * spans into the buffer, each without its newline but with any CR
+ * (smg_csv_parse strips it, as it does here); blank lines are counted and
+ * skipped as smg_csv_parse does.
  */
 static int frame_csv_lines(struct smg_row_reader *r, struct smg_row_spans *out, size_t max_rows,
                            size_t *got, struct smg_error *err)
 {
+    const char *name = smg_stream_name(r->s);
+
     while (*got < max_rows && r->pos < r->end) {
         const char *p = r->buf + r->pos, *end = r->buf + r->end;
         const char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -333,7 +336,7 @@ static int frame_csv_lines(struct smg_row_reader *r, struct smg_row_spans *out, 
             break;
         bool blank = le == p || (le - p == 1 && *p == '\r');
         if (!blank) {
-            int rc = smg_row_spans_push(out, p, (size_t)(le - p), r->csv.lines + 1, 0, err);
+            int rc = smg_row_spans_push(out, p, (size_t)(le - p), name, r->csv.lines + 1, 0, err);
             if (rc != SMG_OK)
                 return rc;
             (*got)++;
@@ -344,32 +347,42 @@ static int frame_csv_lines(struct smg_row_reader *r, struct smg_row_spans *out, 
     return SMG_OK;
 }
 
+/* Refill only when no framed row points into the buffer (got == 0). */
 static int frame_csv(struct smg_row_reader *r, struct smg_row_spans *out, size_t max_rows,
                      size_t *got, struct smg_error *err)
 {
-    while (*got < max_rows) {
+    for (;;) {
         int rc = frame_csv_lines(r, out, max_rows, got, err);
-        if (rc != SMG_OK)
+        if (rc != SMG_OK || *got > 0 || (r->eof && r->pos == r->end))
             return rc;
-        if (*got == max_rows || (r->eof && r->pos == r->end))
-            return SMG_OK;
         if ((rc = refill_csv(r, err)) != SMG_OK)
             return rc;
     }
-    return SMG_OK;
 }
 
+/*
+ * Whole records already buffered are taken as they are; the general read
+ * (which may refill or move the buffer) only when no framed row points into
+ * it yet (got == 0). A peeked record comes first.
+ */
 static int frame_protobuf(struct smg_row_reader *r, struct smg_row_spans *out, size_t max_rows,
                           size_t *got, struct smg_error *err)
 {
+    const char *name = smg_stream_name(r->s);
+
     while (*got < max_rows) {
         const uint8_t *data;
         size_t len;
-        int rc = next_record(r, &data, &len, err);
+        int rc = SMG_OK;
+        if (r->have_peeked || !smg_recordio_next_buffered(r->rio, &data, &len)) {
+            if (*got > 0 && !r->have_peeked)
+                return SMG_OK;
+            rc = next_record(r, &data, &len, err);
+        }
         if (rc == SMG_EEOF)
             return SMG_OK;
         if (rc == SMG_OK)
-            rc = smg_row_spans_push(out, data, len, smg_recordio_index(r->rio),
+            rc = smg_row_spans_push(out, data, len, name, smg_recordio_index(r->rio),
                                     smg_recordio_offset(r->rio), err);
         if (rc != SMG_OK)
             return rc;
@@ -393,8 +406,6 @@ enum smg_status smg_row_reader_frame(struct smg_row_reader *r, struct smg_row_sp
     if (!smg_row_reader_can_frame(r))
         return smg_error_set(err, SMG_EINTERNAL, "%s: this format is decoded on one thread",
                              smg_stream_name(r->s));
-    if ((rc = smg_row_spans_source(out, smg_stream_name(r->s), err)) != SMG_OK)
-        return (enum smg_status)rc;
     if (r->fmt.rows == SMG_ROWS_RECORDIO_PROTOBUF)
         rc = frame_protobuf(r, out, max_rows, got, err);
     else

@@ -1,7 +1,8 @@
 /*
  * Fuzz target for decoding on several threads: the input is read twice, by
  * the row reader on one thread and by framing plus the batch decoder
- * (rows.h smg_row_reader_frame, batch_decode.h), and both must agree exactly:
+ * (rows.h smg_row_reader_frame, batch_decode.h) filling batches as the
+ * channel does, and both must agree exactly:
  * the same rows (bytes) in every batch delivered, the same status and the
  * same message at the end. The first byte picks the format (CSV or
  * recordIO-protobuf), feature_dim (1..4), label_size (CSV, 0..1) and the
@@ -66,21 +67,23 @@ static void read_framed(const uint8_t *p, size_t len, const struct smg_format *f
         res->rc = smg_row_reader_new(s, fmt, &r, &res->err);
     if (res->rc == SMG_OK && smg_batch_decoder_new(threads, &d, &res->err) != SMG_OK)
         abort();
+    /* As the channel does: frame and decode into the batch until it is full or the data ends. */
+    size_t filled = 0;
     while (res->rc == SMG_OK && res->n + batch <= MAX_ROWS) {
         size_t got = 0;
-        struct smg_error bad;
-        res->rc = smg_row_reader_frame(r, &sp, batch, &got, &res->err);
-        smg_error_clear(&bad);
-        int brc = sp.count > 0 ? smg_batch_decode_run(d, &sp, buf, &bad) : SMG_OK;
-        if (brc != SMG_OK) {
-            res->rc = brc;
-            res->err = bad;
-        }
-        if (res->rc != SMG_OK || got == 0)
-            break;
-        memcpy(res->rows + res->n * fmt->feature_dim, buf, got * fmt->feature_dim * sizeof(float));
-        res->n += got;
+        res->rc = smg_row_reader_frame(r, &sp, batch - filled, &got, &res->err);
+        if (res->rc == SMG_OK && sp.count > 0)
+            res->rc = smg_batch_decode_run(d, &sp, buf + filled * fmt->feature_dim, &res->err);
         smg_row_spans_clear(&sp);
+        filled += got;
+        if (res->rc != SMG_OK || (got == 0 && filled == 0))
+            break;
+        if (filled == batch || got == 0) {
+            memcpy(res->rows + res->n * fmt->feature_dim, buf,
+                   filled * fmt->feature_dim * sizeof(float));
+            res->n += filled;
+            filled = 0;
+        }
     }
     smg_row_spans_free(&sp);
     smg_batch_decoder_free(d);
