@@ -85,7 +85,8 @@ static void decode_part(void *ctx, size_t part, size_t begin, size_t end)
 enum smg_status smg_batch_decode_run(struct smg_batch_decoder *d, const struct smg_row_spans *sp,
                                      float *out, struct smg_error *err)
 {
-    size_t parts = sp->count / SMG_BATCH_DECODE_MIN_ROWS;
+    size_t floats = sp->count * sp->feature_dim; /* fits: the rows' buffer holds as many */
+    size_t parts = floats / SMG_BATCH_DECODE_MIN_FLOATS;
 
     if (parts > d->threads)
         parts = d->threads;

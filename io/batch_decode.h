@@ -11,8 +11,10 @@
  * thread's timing decides which message the user sees).
  *
  * The decoder owns a worker pool (io/base/pool.h) of `threads` (the caller
- * counts as one), started once and idle between batches. Batches under
- * SMG_BATCH_DECODE_MIN_ROWS rows per thread use fewer threads.
+ * counts as one), started once and idle between runs. A run gives each
+ * thread at least SMG_BATCH_DECODE_MIN_FLOATS features to decode (256 rows
+ * at d=16, 1 row at d=4096), so small runs use fewer threads or only the
+ * caller's.
  */
 #ifndef SMG_BATCH_DECODE_H
 #define SMG_BATCH_DECODE_H
@@ -20,8 +22,8 @@
 #include "io/base/status.h"
 #include "io/row_spans.h"
 
-/* Fewest rows worth handing to another thread. */
-#define SMG_BATCH_DECODE_MIN_ROWS 64
+/* Fewest features worth handing to another thread. */
+#define SMG_BATCH_DECODE_MIN_FLOATS 4096
 
 struct smg_batch_decoder;
 
