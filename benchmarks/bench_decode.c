@@ -4,7 +4,11 @@
  *      record (as the SDK writes it), through the row reader (RecordIO framing
  *      + fast decoder) into 1000-row mini-batches;
  *   2. the same records through the protobuf-c reference decoder;
- *   3. CSV of 16 float columns ("%.7g"), through the row reader.
+ *   3. CSV of 16 float columns ("%.7g"), through the row reader;
+ *   4. both framed only (smg_row_reader_frame: record or line boundaries and
+ *      the copy into the batch's span buffer, no decoding), which is what
+ *      the channel's reader thread does alone when batches are decoded on
+ *      several threads (io/batch_decode.h): the ceiling of that split.
  * Each is run 5 times; the median is printed in GB/s of input bytes per
  * second of this process's CPU time (CLOCK_PROCESS_CPUTIME_ID), which is the
  * one-core figure even when the machine is shared and wall time is not.
@@ -17,6 +21,7 @@
 #include <time.h>
 
 #include "io/record_decode.h"
+#include "io/row_spans.h"
 #include "io/record_encode.h"
 #include "io/recordio.h"
 #include "io/rows.h"
@@ -73,11 +78,58 @@ static long read_rows(const char *buf, size_t len, const struct smg_format *fmt,
     return rows;
 }
 
+static void report(const char *name, const double *t, size_t bytes, long rows);
+
+/* Frame the whole buffer in BATCH-row batches without decoding; returns rows or -1. */
+static long frame_rows(const char *buf, size_t len, const struct smg_format *fmt, float *batch)
+{
+    struct smg_stream *s;
+    struct smg_row_reader *r;
+    struct smg_row_spans sp;
+    struct smg_error err;
+    long rows = 0;
+    size_t got;
+    int rc;
+
+    (void)batch;
+    smg_error_clear(&err);
+    smg_row_spans_init(&sp, fmt);
+    if (smg_stream_open_memory(buf, len, "bench", &s, &err) != SMG_OK ||
+        smg_row_reader_new(s, fmt, &r, &err) != SMG_OK)
+        return -1;
+    while ((rc = smg_row_reader_frame(r, &sp, BATCH, &got, &err)) == SMG_OK && got > 0) {
+        rows += (long)got;
+        smg_row_spans_clear(&sp);
+    }
+    smg_row_spans_free(&sp);
+    smg_row_reader_free(r);
+    smg_stream_free(s);
+    return rc == SMG_OK ? rows : -1;
+}
+
+/* Time RUNS runs of fn over buf and report them under name; returns the rows. */
+static long measure(const char *name,
+                    long (*fn)(const char *, size_t, const struct smg_format *, float *),
+                    const char *buf, size_t len, const struct smg_format *fmt, float *batch)
+{
+    double t[RUNS];
+    long n = 0;
+
+    for (int i = 0; i < RUNS; i++) {
+        double t0 = now();
+        n = fn(buf, len, fmt, batch);
+        t[i] = now() - t0;
+    }
+    report(name, t, len, n);
+    return n;
+}
+
 /* protobuf-c only: framing by hand, then the reference decoder per record. */
-static long read_pb(const char *buf, size_t len, float *batch)
+static long read_pb(const char *buf, size_t len, const struct smg_format *fmt, float *batch)
 {
     size_t off = 0;
     long rows = 0;
+    (void)fmt;
     while (off + 8 <= len) {
         uint32_t n;
         memcpy(&n, buf + off + 4, 4);
@@ -107,7 +159,6 @@ int main(int argc, char **argv)
     struct smg_bytes rec = {0};
     size_t pb_len = 0, csv_len = 0;
     float row[DIM];
-    double t[RUNS];
     long rows = 0;
 
     if (pb == NULL || csv == NULL || batch == NULL)
@@ -133,28 +184,18 @@ int main(int argc, char **argv)
     }
     struct smg_format fpb = {SMG_ROWS_RECORDIO_PROTOBUF, DIM, 0, false, 0};
     struct smg_format fcsv = {SMG_ROWS_CSV, DIM, 0, false, 0};
-    long n = 0;
-
-    for (int i = 0; i < RUNS; i++) {
-        double t0 = now();
-        n = read_rows(pb, pb_len, &fpb, batch);
-        t[i] = now() - t0;
-    }
-    report("recordio-protobuf d=16, fast path (reader)", t, pb_len, n);
+    long n =
+        measure("recordio-protobuf d=16, fast path (reader)", read_rows, pb, pb_len, &fpb, batch);
     printf("  fast-path fallbacks to protobuf-c: %llu\n",
            (unsigned long long)smg_record_decode_fallbacks());
-    for (int i = 0; i < RUNS; i++) {
-        double t0 = now();
-        n = read_pb(pb, pb_len, batch);
-        t[i] = now() - t0;
-    }
-    report("recordio-protobuf d=16, protobuf-c path", t, pb_len, n);
-    for (int i = 0; i < RUNS; i++) {
-        double t0 = now();
-        n = read_rows(csv, csv_len, &fcsv, batch);
-        t[i] = now() - t0;
-    }
-    report("csv 16 columns %.7g (reader)", t, csv_len, n);
+    n = n < 0
+            ? n
+            : measure("recordio-protobuf d=16, protobuf-c path", read_pb, pb, pb_len, &fpb, batch);
+    n = n < 0 ? n : measure("csv 16 columns %.7g (reader)", read_rows, csv, csv_len, &fcsv, batch);
+    n = n < 0
+            ? n
+            : measure("recordio-protobuf d=16, framing only", frame_rows, pb, pb_len, &fpb, batch);
+    n = n < 0 ? n : measure("csv 16 columns, framing only", frame_rows, csv, csv_len, &fcsv, batch);
     smg_bytes_free(&rec);
     free(pb);
     free(csv);

@@ -21,11 +21,14 @@ What it does, in one run:
            resampled with replacement plus a small jitter: 1% of each
            column's standard deviation, so no row repeats exactly).
   scaling  smalgo with SMALGO_THREADS=1 and 2 in the same run, alternating,
-           medians of --repeats: k-means (d=16, 4x), PCA d=16 (4x) and PCA
+           medians of --repeats: k-means (d=16, 4x), PCA d=16 (4x), PCA
            d=316 (200,000 rows: the 16 real columns and 300 random linear
-           mixtures of them plus noise), each with smalgo's stage split from
-           its #metrics line: producer thread CPU (read + decode), time the
-           trainer waited for batches, allreduce, compute (the rest).
+           mixtures of them plus noise) and PCA d=16 on the 1x rows as CSV,
+           each with smalgo's stage split from its #metrics line: read
+           (wall time in file reads), decode (CPU of the reader and decode
+           threads; with 2 workers a batch is decoded on 2 threads), the time
+           the trainer waited for batches, compute (training) and allreduce.
+           The split is printed per case and worker count.
   pictures real_kmeans_map.png: k-means (k=10) on the four coordinates of the
            trips whose pickup and drop-off lie in lon -74.3…-73.6, lat
            40.4…41.0 (the README's box; about 98% of trips), pickup centres
@@ -55,7 +58,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 from common import log, median  # noqa: E402
 from smgkit import ndarray, paths  # noqa: E402
-from smgkit.mlroot import MLRoot, setup_job  # noqa: E402
+from smgkit.mlroot import RECORDIO, MLRoot, setup_job  # noqa: E402
 
 NUMERIC16 = ["VendorID", "passenger_count", "trip_distance", "pickup_longitude",
              "pickup_latitude", "RateCodeID", "dropoff_longitude", "dropoff_latitude",
@@ -76,6 +79,7 @@ def months(folder):
 def smalgo_env(threads=None):
     env = dict(os.environ)
     env.pop("SMALGO_THREADS", None)
+    env.pop("SMALGO_DECODE_THREADS", None)  # decode threads follow the worker count
     if threads is not None:
         env["SMALGO_THREADS"] = str(threads)
     return env
@@ -129,11 +133,11 @@ class Real:
         return y.astype(np.float32)
 
     # ---- smalgo jobs ----------------------------------------------------------------
-    def train(self, algo, data, hp, threads=None, name="job"):
+    def train(self, algo, data, hp, threads=None, name="job", content_type=None):
         root = os.path.join(self.work, "runs", name)
         shutil.rmtree(root, ignore_errors=True)
         ml = MLRoot(root)
-        setup_job(ml, {k: str(v) for k, v in hp.items()})
+        setup_job(ml, {k: str(v) for k, v in hp.items()}, content_type=content_type or RECORDIO)
         os.symlink(os.path.abspath(data), os.path.join(root, "input", "data", "train"))
         text, rec = spawn([self.smalgo, "train", "--ml-root", root, "--algorithm", algo],
                           smalgo_env(threads))
@@ -142,10 +146,14 @@ class Real:
             met = {k: v["sum"] for k, v in json.loads(m.group(1))["Metrics"].items()}
             upd = met.get("update.time", 0.0)
             wait, red = met.get("_wait.time", 0.0), met.get("_allreduce.time", 0.0)
+            compute = met.get("_compute.time",
+                              max(0.0, upd - wait - (red if algo == "kmeans" else 0.0)))
             rec.update(update_s=upd / 1e3, decode_cpu_s=met.get("_decode.time", 0.0) / 1e3,
-                       wait_s=wait / 1e3, allreduce_s=red / 1e3,
-                       compute_s=max(0.0, upd - wait - (red if algo == "kmeans" else 0.0)) / 1e3,
+                       read_s=met.get("_read.time", 0.0) / 1e3, wait_s=wait / 1e3,
+                       allreduce_s=red / 1e3, compute_s=compute / 1e3,
                        total_ms=met.get("totaltime"))
+        d = re.search(r"decode [0-9.]+ s CPU on (\d+) thread", text)
+        rec["decode_threads"] = int(d.group(1)) if d else 1
         rec["model"] = ndarray.read_named(os.path.join(root, "model", "model_algo-1"), dtype=float)
         return rec
 
@@ -204,28 +212,28 @@ class Real:
 
     def scaling(self, cases):
         res = {}
-        for name, (algo, data, hp) in cases.items():
+        for name, (algo, data, hp, *ct) in cases.items():
             runs = {1: [], 2: []}
             for _ in range(self.a.repeats):
                 for t in (1, 2):
-                    r = self.train(algo, data, hp, threads=t, name="scale_%s_%d" % (name, t))
+                    r = self.train(algo, data, hp, threads=t, name="scale_%s_%d" % (name, t),
+                                   content_type=ct[0] if ct else None)
                     r.pop("model")
                     runs[t].append(r)
             agg = {t: {k: median([r.get(k) for r in rs]) for k in
-                       ("wall_s", "cpu_s", "cpu_per_wall", "update_s", "decode_cpu_s", "wait_s",
-                        "allreduce_s", "compute_s")} for t, rs in runs.items()}
+                       ("wall_s", "cpu_s", "cpu_per_wall", "update_s", "read_s", "decode_cpu_s",
+                        "decode_threads", "wait_s", "allreduce_s", "compute_s")}
+                   for t, rs in runs.items()}
             res[name] = {"1": agg[1], "2": agg[2], "runs": {str(t): rs for t, rs in runs.items()},
                          "speedup_update": agg[1]["update_s"] / agg[2]["update_s"]
                          if agg[2]["update_s"] else None,
                          "speedup_compute": agg[1]["compute_s"] / agg[2]["compute_s"]
                          if agg[2]["compute_s"] else None}
-            log("real scaling %s: update %.3f s -> %.3f s (x%.2f), compute %.3f -> %.3f s, "
-                "decode cpu %.3f / %.3f s, wait %.3f / %.3f s, process cpu/wall %.2f / %.2f, "
-                "load %.1f" % (
-                    name, agg[1]["update_s"], agg[2]["update_s"], res[name]["speedup_update"],
-                    agg[1]["compute_s"], agg[2]["compute_s"], agg[1]["decode_cpu_s"],
-                    agg[2]["decode_cpu_s"], agg[1]["wait_s"], agg[2]["wait_s"],
-                    agg[1]["cpu_per_wall"], agg[2]["cpu_per_wall"], os.getloadavg()[0]))
+            log("real scaling %s: update %.3f s -> %.3f s (x%.2f), load %.1f" % (
+                name, agg[1]["update_s"], agg[2]["update_s"], res[name]["speedup_update"],
+                os.getloadavg()[0]))
+            for t in (1, 2):
+                log("  %d worker%s: %s" % (t, "s" if t > 1 else " ", split_text(agg[t])))
         self.out["scaling"] = res
 
     def pictures(self, x, box_data):
@@ -315,7 +323,9 @@ class Real:
             ax.bar(x, v, bottom=bottoms, label=lab)
             bottoms += v
         ax.plot(x, [b.get("decode_cpu_s") or 0.0 for b in bars], "k_", ms=30, mew=2,
-                label="read+decode thread CPU")
+                label="decode CPU (all decode threads)")
+        reads = [b.get("read_s") or 0.0 for b in bars]
+        ax.plot(x, reads, "rx", ms=8, label="read (I/O wait)")
         ax.set_xticks(x)
         ax.set_xticklabels(labels, fontsize=8)
         ax.set_ylabel("seconds (median)")
@@ -326,6 +336,15 @@ class Real:
         fig.savefig(p, dpi=110)
         plt.close(fig)
         return p
+
+
+def split_text(a):
+    """One case's stage split (medians) on one line."""
+    return ("read %.3f s, decode %.3f s CPU on %s thread(s), wait %.3f s, compute %.3f s, "
+            "allreduce %.3f s (update %.3f s; process CPU %.3f s, CPU/wall %.2f)" % (
+                a["read_s"] or 0.0, a["decode_cpu_s"] or 0.0, a["decode_threads"],
+                a["wait_s"] or 0.0, a["compute_s"] or 0.0, a["allreduce_s"] or 0.0,
+                a["update_s"] or 0.0, a["cpu_s"] or 0.0, a["cpu_per_wall"] or 0.0))
 
 
 def spawn(cmd, env):
@@ -344,6 +363,15 @@ def inside(c):
     for j in (0, 2):
         ok &= (c[:, j] >= lo0) & (c[:, j] <= hi0) & (c[:, j + 1] >= lo1) & (c[:, j + 1] <= hi1)
     return ok
+
+
+def write_csv_shards(x, folder, shards=4):
+    """x as CSV (%.9g: float32 round-trips) in `shards` files."""
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder)
+    for i, part in enumerate(np.array_split(x, shards)):
+        np.savetxt(os.path.join(folder, "part-%02d.csv" % i), part, fmt="%.9g", delimiter=",")
+    return folder
 
 
 def mixtures(x, n, d=316, seed=9):
@@ -385,6 +413,7 @@ def run(a, smalgo, work, results):
     os.replace(box + ".pbr", os.path.join(box, "box.pbr"))
     real4x = r.write_npy_shards(r.resample(x, 4 * len(x)), os.path.join(work, "real4x"))
     wide = r.write_npy_shards(mixtures(x, 200_000), os.path.join(work, "wide316"))
+    csv1x = write_csv_shards(x, os.path.join(work, "real1x_csv"))
     charts = []
     try:
         charts += r.pictures(x, box)
@@ -396,6 +425,8 @@ def run(a, smalgo, work, results):
                                      "mini_batch_size": BATCH}),
         "PCA d=316": ("pca", wide, {"num_components": 10, "feature_dim": 316,
                                     "mini_batch_size": 2000}),
+        "PCA d=16 CSV": ("pca", csv1x, {"num_components": COMPONENTS, "feature_dim": 16,
+                                        "mini_batch_size": BATCH}, "text/csv"),
     })
     try:
         p = r.scaling_chart()

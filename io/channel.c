@@ -9,6 +9,16 @@
  * batch_rows x feature_dim floats. Batches run across file boundaries, so every
  * batch has exactly batch_rows rows except the epoch's last.
  *
+ * Parallel decode (decode_threads > 1, dense batches of recordIO-protobuf or
+ * plain CSV): the producer only frames rows (smg_row_reader_frame: the rows
+ * the reader has buffered, up to the batch's end, found in place without a
+ * copy), then decodes them on the batch decoder's threads, itself one of
+ * them (batch_decode.h), straight into their rows of the slot, before it
+ * reads on. Rows are decoded in stream order, chunk by chunk, so the first
+ * bad row is reported as on one thread, and a batch is published whole.
+ * Sparse (CSR) batches and CSV wrapped in RecordIO records are decoded by
+ * the producer alone.
+ *
  * Sparse channels (accept_csr): the first record the channel reads settles its
  * layout for good. A sparse recordIO-protobuf tensor makes every slot a
  * growable CSR buffer (csr_buf.h), so memory follows the non-zeros; anything
@@ -45,6 +55,7 @@
 #include <time.h>
 
 #include "io/base/alloc.h"
+#include "io/batch_decode.h"
 #include "io/csr_buf.h"
 #include "io/fifo.h"
 #include "io/file_list.h"
@@ -72,6 +83,9 @@ struct smg_channel {
     size_t dim;
     struct slot slots[QUEUE_SLOTS];
     enum layout layout; /* written by the producer only */
+    /* Parallel decode (decode_threads > 1, dense layout, a format that frames). */
+    struct smg_batch_decoder *decoder; /* created by the producer with the layout */
+    struct smg_row_spans spans;        /* the current batch's framed rows (producer only) */
 
     /* The current epoch. */
     bool in_epoch;
@@ -90,6 +104,7 @@ struct smg_channel {
     uint64_t delivered; /* rows handed to the consumer */
     _Atomic uint64_t bytes;
     double producer_cpu_s; /* CPU time of the producer threads of all epochs, under mu */
+    double read_s;         /* producer wall time in source reads, all epochs, under mu */
     double wait_s;         /* consumer time blocked in next_batch, all epochs */
 };
 
@@ -142,11 +157,12 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void finish(struct smg_channel *ch, int rc, const struct smg_error *err)
+static void finish(struct smg_channel *ch, int rc, const struct smg_error *err, double read_s)
 {
     double cpu = thread_cpu_s();
     pthread_mutex_lock(&ch->mu);
     ch->producer_cpu_s += cpu;
+    ch->read_s += read_s;
     ch->producer_rc = rc;
     if (rc != SMG_OK && err != NULL)
         ch->producer_err = *err;
@@ -155,9 +171,12 @@ static void finish(struct smg_channel *ch, int rc, const struct smg_error *err)
     pthread_mutex_unlock(&ch->mu);
 }
 
-/* Open source i of this epoch (a file, or the epoch's FIFO), gzip-detected. */
+/*
+ * Open source i of this epoch (a file, or the epoch's FIFO), gzip-detected.
+ * *raw is the file or FIFO stream under *out (owned by *out), for its read time.
+ */
 static int open_source(struct smg_channel *ch, size_t i, struct smg_stream **out,
-                       struct smg_error *err)
+                       struct smg_stream **raw_out, struct smg_error *err)
 {
     struct smg_stream *raw = NULL;
     int rc;
@@ -181,7 +200,9 @@ static int open_source(struct smg_channel *ch, size_t i, struct smg_stream **out
     }
     if (rc != SMG_OK)
         return rc;
-    return smg_gzip_detect(raw, out, NULL, err);
+    if ((rc = smg_gzip_detect(raw, out, NULL, err)) == SMG_OK)
+        *raw_out = raw;
+    return rc;
 }
 
 /*
@@ -238,6 +259,30 @@ static int decide_layout(struct smg_channel *ch, struct smg_row_reader *r, struc
         ch->layout = LAYOUT_CSR;
     else if (!sparse && (rc = alloc_dense_slots(ch, err)) == SMG_OK)
         ch->layout = LAYOUT_DENSE;
+    if (rc == SMG_OK && ch->layout == LAYOUT_DENSE && ch->cfg.decode_threads > 1 &&
+        smg_row_reader_can_frame(r)) {
+        struct smg_batch_decoder *d = NULL;
+        if ((rc = smg_batch_decoder_new(ch->cfg.decode_threads, &d, err)) == SMG_OK) {
+            pthread_mutex_lock(&ch->mu); /* smg_channel_stats reads it */
+            ch->decoder = d;
+            pthread_mutex_unlock(&ch->mu);
+        }
+    }
+    return rc;
+}
+
+/*
+ * Parallel decode: frame up to `want` rows and decode them on the decoder's
+ * threads into out (their rows of the slot), before the reader moves on.
+ */
+static int frame_and_decode(struct smg_channel *ch, struct smg_row_reader *r, float *out,
+                            size_t want, size_t *got, struct smg_error *err)
+{
+    int rc = smg_row_reader_frame(r, &ch->spans, want, got, err);
+
+    if (rc == SMG_OK && ch->spans.count > 0)
+        rc = smg_batch_decode_run(ch->decoder, &ch->spans, out, err);
+    smg_row_spans_clear(&ch->spans);
     return rc;
 }
 
@@ -252,62 +297,79 @@ static int read_rows(struct smg_channel *ch, struct smg_row_reader *r, struct sl
         return SMG_OK; /* an empty source */
     if (ch->layout == LAYOUT_CSR)
         return smg_row_reader_next_csr(r, &cur->csr, want, got, err);
+    if (ch->decoder != NULL)
+        return frame_and_decode(ch, r, cur->x + filled * ch->dim, want, got, err);
     return smg_row_reader_next(r, cur->x + filled * ch->dim, want, got, err);
+}
+
+/* Where the producer is: the batch slot it fills and how many rows it holds. */
+struct fill {
+    struct slot *cur;
+    size_t filled;
+    uint64_t bytes_done; /* bytes of the sources finished this epoch */
+    double read_s;       /* wall seconds in their reads */
+};
+
+/* Read source i into batches, publishing every full one. */
+static int read_source(struct smg_channel *ch, size_t i, struct fill *f, struct smg_error *err)
+{
+    struct smg_stream *s = NULL, *raw = NULL;
+    struct smg_row_reader *r = NULL;
+    int rc;
+
+    if ((rc = open_source(ch, i, &s, &raw, err)) == SMG_OK)
+        rc = smg_row_reader_new(s, &ch->cfg.format, &r, err);
+    if (rc == SMG_OK)
+        rc = decide_layout(ch, r, err);
+    while (rc == SMG_OK) {
+        size_t got = 0;
+        if (stopped(ch)) {
+            rc = smg_error_set(err, SMG_ESTOPPED, "channel %s: stopped", ch->name);
+            break;
+        }
+        rc = read_rows(ch, r, f->cur, f->filled, &got, err);
+        if (rc != SMG_OK || got == 0)
+            break;
+        f->filled += got;
+        atomic_store(&ch->bytes, f->bytes_done + smg_stream_offset(s));
+        if (f->filled == ch->cfg.batch_rows) {
+            publish(ch, f->filled);
+            f->filled = 0;
+            if ((f->cur = acquire_slot(ch)) == NULL) {
+                rc = SMG_ESTOPPED; /* cancelled by end_epoch: nobody is listening */
+                break;
+            }
+        }
+    }
+    if (s != NULL)
+        f->bytes_done += smg_stream_offset(s);
+    if (raw != NULL)
+        f->read_s += smg_stream_read_seconds(raw);
+    atomic_store(&ch->bytes, f->bytes_done);
+    smg_row_reader_free(r);
+    smg_stream_free(s);
+    return rc;
 }
 
 static void *producer_main(void *arg)
 {
     struct smg_channel *ch = arg;
     size_t nsources = ch->cfg.mode == SMG_MODE_PIPE ? 1 : ch->files.count;
-    size_t batch = ch->cfg.batch_rows, filled = 0;
-    uint64_t bytes_done = 0;
+    struct fill f = {NULL, 0, 0, 0.0};
     struct smg_error err;
-    struct slot *cur;
     int rc = SMG_OK;
 
     smg_error_clear(&err);
-    if ((cur = acquire_slot(ch)) == NULL)
+    if ((f.cur = acquire_slot(ch)) == NULL)
         goto out;
-    for (size_t i = 0; i < nsources && rc == SMG_OK; i++) {
-        struct smg_stream *s = NULL;
-        struct smg_row_reader *r = NULL;
-
-        if ((rc = open_source(ch, i, &s, &err)) == SMG_OK)
-            rc = smg_row_reader_new(s, &ch->cfg.format, &r, &err);
-        if (rc == SMG_OK)
-            rc = decide_layout(ch, r, &err);
-        while (rc == SMG_OK) {
-            size_t got = 0;
-            if (stopped(ch)) {
-                rc = smg_error_set(&err, SMG_ESTOPPED, "channel %s: stopped", ch->name);
-                break;
-            }
-            rc = read_rows(ch, r, cur, filled, &got, &err);
-            if (rc != SMG_OK || got == 0)
-                break;
-            filled += got;
-            atomic_store(&ch->bytes, bytes_done + smg_stream_offset(s));
-            if (filled == batch) {
-                publish(ch, filled);
-                filled = 0;
-                if ((cur = acquire_slot(ch)) == NULL) {
-                    rc = SMG_ESTOPPED; /* cancelled by end_epoch: nobody is listening */
-                    break;
-                }
-            }
-        }
-        if (s != NULL)
-            bytes_done += smg_stream_offset(s);
-        atomic_store(&ch->bytes, bytes_done);
-        smg_row_reader_free(r);
-        smg_stream_free(s);
-    }
-    if (rc == SMG_OK && filled > 0)
-        publish(ch, filled);
+    for (size_t i = 0; i < nsources && rc == SMG_OK; i++)
+        rc = read_source(ch, i, &f, &err);
+    if (rc == SMG_OK && f.filled > 0)
+        publish(ch, f.filled);
 out:
     if (rc != SMG_OK && rc != SMG_ESTOPPED && rc != SMG_ETIMEOUT)
         smg_error_prefix(&err, "channel %s: ", ch->name);
-    finish(ch, rc, &err);
+    finish(ch, rc, &err, f.read_s);
     return NULL;
 }
 
@@ -345,6 +407,7 @@ enum smg_status smg_channel_open(const struct smg_channel_config *cfg, struct sm
         return smg_error_set(err, SMG_ENOMEM, "out of memory opening channel %s", cfg->name);
     ch->cfg = *cfg;
     ch->dim = cfg->format.feature_dim;
+    smg_row_spans_init(&ch->spans, &cfg->format);
     atomic_init(&ch->cancel, false);
     atomic_init(&ch->bytes, 0);
     pthread_mutex_init(&ch->mu, NULL);
@@ -497,11 +560,17 @@ uint64_t smg_channel_records(const struct smg_channel *ch)
     return ch->delivered;
 }
 
-void smg_channel_times(struct smg_channel *ch, double *producer_cpu_s, double *wait_s)
+void smg_channel_stats(struct smg_channel *ch, struct smg_channel_stats *out)
 {
     pthread_mutex_lock(&ch->mu);
-    *producer_cpu_s = ch->producer_cpu_s;
-    *wait_s = ch->wait_s;
+    out->read_s = ch->read_s;
+    out->decode_cpu_s = ch->producer_cpu_s;
+    out->wait_s = ch->wait_s;
+    out->decode_threads = 1;
+    if (ch->decoder != NULL) {
+        out->decode_cpu_s += smg_batch_decoder_helper_cpu_s(ch->decoder);
+        out->decode_threads = smg_batch_decoder_threads(ch->decoder);
+    }
     pthread_mutex_unlock(&ch->mu);
 }
 
@@ -524,6 +593,8 @@ void smg_channel_free(struct smg_channel *ch)
         smg_free(ch->slots[i].x);
         smg_csr_buf_free(&ch->slots[i].csr);
     }
+    smg_batch_decoder_free(ch->decoder);
+    smg_row_spans_free(&ch->spans);
     smg_file_list_clear(&ch->files);
     pthread_cond_destroy(&ch->cv);
     pthread_mutex_destroy(&ch->mu);

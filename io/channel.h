@@ -87,6 +87,14 @@ struct smg_channel_config {
      * advance (Pipe mode: the first record has not arrived).
      */
     double max_dense_bytes;
+    /*
+     * Threads that decode a dense batch (the producer counts as one); 0 or 1:
+     * the producer alone. With more, the producer frames each batch (record
+     * or line boundaries, batch_decode.h) and the rows are decoded on that
+     * many threads at once, into the same bytes and with the same errors.
+     * CSR batches and CSV wrapped in RecordIO records stay on one thread.
+     */
+    unsigned decode_threads;
     /* smg_channel_open copies name and data_dir; the stop flag must outlive the channel. */
 };
 
@@ -120,13 +128,19 @@ uint64_t smg_channel_records(const struct smg_channel *ch);
 /* Bytes decoded so far in this epoch (after inflation; includes read-ahead). */
 uint64_t smg_channel_bytes(const struct smg_channel *ch);
 
+/* Where the time went, summed over the epochs so far (smg_channel_stats). */
+struct smg_channel_stats {
+    double read_s;       /* producer wall seconds inside file/FIFO reads (I/O wait) */
+    double decode_cpu_s; /* CPU seconds of the producer and decode threads */
+    double wait_s;       /* consumer wall seconds blocked in next_batch: what it could not hide */
+    unsigned decode_threads; /* threads decoding dense batches (1: the producer alone) */
+};
+
 /*
- * Where the time went, summed over the epochs so far: CPU seconds of the
- * producer thread (reading and decoding, measured when each epoch's producer
- * ends) and wall seconds the consumer spent blocked in next_batch waiting for
- * a batch (the part of reading and decoding the consumer could not hide).
+ * Fills *out. The producer's CPU and read time are added when each epoch's
+ * producer ends; the decode threads' CPU as they go.
  */
-void smg_channel_times(struct smg_channel *ch, double *producer_cpu_s, double *wait_s);
+void smg_channel_stats(struct smg_channel *ch, struct smg_channel_stats *out);
 const char *smg_channel_name(const struct smg_channel *ch);
 void smg_channel_free(struct smg_channel *ch); /* accepts NULL */
 

@@ -11,6 +11,10 @@
  *
  * Multi-part records are copied into a join buffer, with the magic word put
  * back between parts, exactly as dmlc::RecordIOReader::NextRecord does.
+ *
+ * A whole record already in the buffer is handed out by a short path
+ * (smg_recordio_next_buffered) that checks exactly what the general path checks; the
+ * general path handles refills, multi-part records and every error.
  */
 #include "io/recordio.h"
 
@@ -307,6 +311,33 @@ static int read_multipart(struct smg_recordio_reader *r, const struct part *firs
     }
 }
 
+/*
+ * The common case without the general path's calls: a whole record (cflag 0,
+ * good magic, length within the maximum) whose header, payload and padding
+ * are all buffered already. Anything else (false) goes the general way,
+ * which also gives every error its message.
+ */
+bool smg_recordio_next_buffered(struct smg_recordio_reader *r, const uint8_t **data, size_t *len)
+{
+    size_t have = r->end - r->pos, n, total;
+    const uint8_t *h = r->buf + r->pos;
+    uint32_t lrec;
+
+    if (r->failed != SMG_OK || have < 8 || load_le32(h) != SMG_RECORDIO_MAGIC)
+        return false;
+    lrec = load_le32(h + 4);
+    n = lrec & SMG_RECORDIO_MAX_LENGTH;
+    total = 8 + n + smg_recordio_pad(n);
+    if ((lrec >> 29) != SMG_RECORDIO_CFLAG_WHOLE || n > r->max || have < total)
+        return false;
+    r->last_offset = pos_offset(r);
+    r->last_index = r->index++;
+    r->pos += total;
+    *data = h + 8;
+    *len = n;
+    return true;
+}
+
 enum smg_status smg_recordio_next(struct smg_recordio_reader *r, const uint8_t **data, size_t *len,
                                   struct smg_error *err)
 {
@@ -318,6 +349,8 @@ enum smg_status smg_recordio_next(struct smg_recordio_reader *r, const uint8_t *
     if (r->failed != SMG_OK)
         return smg_error_set(err, r->failed, "%s", r->failed_msg);
     r->join_len = 0;
+    if (smg_recordio_next_buffered(r, data, len))
+        return SMG_OK;
     if ((rc = read_part(r, &p, err)) != SMG_OK)
         return rc;
     if (p.cflag == 0) { /* the common case: a whole record, returned in place */

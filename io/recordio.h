@@ -55,6 +55,14 @@ SMG_MUST_CHECK enum smg_status smg_recordio_next(struct smg_recordio_reader *r,
                                                  const uint8_t **data, size_t *len,
                                                  struct smg_error *err);
 
+/*
+ * smg_recordio_next without reading: true, with *data and *len, when the next
+ * record is whole (cflag 0, length within the maximum) and already buffered,
+ * so no earlier payload pointer is invalidated; false (nothing consumed)
+ * otherwise, and after an error: then smg_recordio_next reads, or reports.
+ */
+bool smg_recordio_next_buffered(struct smg_recordio_reader *r, const uint8_t **data, size_t *len);
+
 /* Index and header byte offset of the record last returned (for messages). */
 uint64_t smg_recordio_index(const struct smg_recordio_reader *r);
 uint64_t smg_recordio_offset(const struct smg_recordio_reader *r);

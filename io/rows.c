@@ -24,6 +24,7 @@
 #include "io/media_type.h"
 #include "io/record_decode.h"
 #include "io/recordio.h"
+#include "io/row_spans.h"
 
 #define CSV_CHUNK ((size_t)1 << 20)
 
@@ -257,7 +258,44 @@ static int next_wrapped_csv(struct smg_row_reader *r, float *out, size_t max_row
     return SMG_OK;
 }
 
-/* Plain CSV: parse what is buffered, then move the partial line down and read more. */
+/*
+ * Plain CSV: move the unfinished line down to the front of the buffer, grow
+ * the buffer when that line fills it (up to max_record_bytes), and read more.
+ */
+static int refill_csv(struct smg_row_reader *r, struct smg_error *err)
+{
+    size_t n;
+    int rc;
+
+    if (r->pos > 0) {
+        memmove(r->buf, r->buf + r->pos, r->end - r->pos);
+        r->end -= r->pos;
+        r->pos = 0;
+    }
+    if (r->end == r->cap) {
+        size_t max = r->fmt.max_record_bytes;
+        if (r->cap >= max)
+            return smg_error_set(err, SMG_EFORMAT,
+                                 "%s: line %ju is longer than the maximum of %zu bytes",
+                                 smg_stream_name(r->s), (uintmax_t)r->csv.lines + 1, max);
+        size_t cap = r->cap > max / 2 ? max : r->cap * 2;
+        char *nb = smg_realloc(r->buf, cap);
+        if (nb == NULL)
+            return smg_error_set(err, SMG_ENOMEM, "%s: out of memory for a %zu-byte line",
+                                 smg_stream_name(r->s), cap);
+        r->buf = nb;
+        r->cap = cap;
+    }
+    rc = smg_stream_read(r->s, r->buf + r->end, r->cap - r->end, &n, err);
+    if (rc != SMG_OK)
+        return rc;
+    if (n == 0)
+        r->eof = true;
+    r->end += n;
+    return SMG_OK;
+}
+
+/* Plain CSV: parse what is buffered, then read more. */
 static int next_csv(struct smg_row_reader *r, float *out, size_t max_rows, size_t *got,
                     struct smg_error *err)
 {
@@ -273,34 +311,107 @@ static int next_csv(struct smg_row_reader *r, float *out, size_t max_rows, size_
         }
         if (*got == max_rows || (r->eof && r->pos == r->end))
             return SMG_OK;
-        if (r->pos > 0) {
-            memmove(r->buf, r->buf + r->pos, r->end - r->pos);
-            r->end -= r->pos;
-            r->pos = 0;
-        }
-        if (r->end == r->cap) {
-            size_t max = r->fmt.max_record_bytes;
-            if (r->cap >= max)
-                return smg_error_set(err, SMG_EFORMAT,
-                                     "%s: line %ju is longer than the maximum of %zu bytes",
-                                     smg_stream_name(r->s), (uintmax_t)r->csv.lines + 1, max);
-            size_t cap = r->cap > max / 2 ? max : r->cap * 2;
-            char *nb = smg_realloc(r->buf, cap);
-            if (nb == NULL)
-                return smg_error_set(err, SMG_ENOMEM, "%s: out of memory for a %zu-byte line",
-                                     smg_stream_name(r->s), cap);
-            r->buf = nb;
-            r->cap = cap;
-        }
-        size_t n;
-        rc = smg_stream_read(r->s, r->buf + r->end, r->cap - r->end, &n, err);
-        if (rc != SMG_OK)
+        if ((rc = refill_csv(r, err)) != SMG_OK)
             return rc;
-        if (n == 0)
-            r->eof = true;
-        r->end += n;
     }
     return SMG_OK;
+}
+
+/*
+ * Plain CSV framing: the buffered complete lines (and the last one at EOF) as
+ * spans into the buffer, each without its newline but with any CR
+ * (smg_csv_parse strips it, as it does here); blank lines are counted and
+ * skipped as smg_csv_parse does.
+ */
+static int frame_csv_lines(struct smg_row_reader *r, struct smg_row_spans *out, size_t max_rows,
+                           size_t *got, struct smg_error *err)
+{
+    const char *name = smg_stream_name(r->s);
+
+    while (*got < max_rows && r->pos < r->end) {
+        const char *p = r->buf + r->pos, *end = r->buf + r->end;
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl != NULL ? nl : end;
+        if (nl == NULL && !r->eof)
+            break;
+        bool blank = le == p || (le - p == 1 && *p == '\r');
+        if (!blank) {
+            int rc = smg_row_spans_push(out, p, (size_t)(le - p), name, r->csv.lines + 1, 0, err);
+            if (rc != SMG_OK)
+                return rc;
+            (*got)++;
+        }
+        r->csv.lines++;
+        r->pos = (size_t)(le - r->buf) + (nl != NULL ? 1 : 0);
+    }
+    return SMG_OK;
+}
+
+/* Refill only when no framed row points into the buffer (got == 0). */
+static int frame_csv(struct smg_row_reader *r, struct smg_row_spans *out, size_t max_rows,
+                     size_t *got, struct smg_error *err)
+{
+    for (;;) {
+        int rc = frame_csv_lines(r, out, max_rows, got, err);
+        if (rc != SMG_OK || *got > 0 || (r->eof && r->pos == r->end))
+            return rc;
+        if ((rc = refill_csv(r, err)) != SMG_OK)
+            return rc;
+    }
+}
+
+/*
+ * Whole records already buffered are taken as they are; the general read
+ * (which may refill or move the buffer) only when no framed row points into
+ * it yet (got == 0). A peeked record comes first.
+ */
+static int frame_protobuf(struct smg_row_reader *r, struct smg_row_spans *out, size_t max_rows,
+                          size_t *got, struct smg_error *err)
+{
+    const char *name = smg_stream_name(r->s);
+
+    while (*got < max_rows) {
+        const uint8_t *data;
+        size_t len;
+        int rc = SMG_OK;
+        if (r->have_peeked || !smg_recordio_next_buffered(r->rio, &data, &len)) {
+            if (*got > 0 && !r->have_peeked)
+                return SMG_OK;
+            rc = next_record(r, &data, &len, err);
+        }
+        if (rc == SMG_EEOF)
+            return SMG_OK;
+        if (rc == SMG_OK)
+            rc = smg_row_spans_push(out, data, len, name, smg_recordio_index(r->rio),
+                                    smg_recordio_offset(r->rio), err);
+        if (rc != SMG_OK)
+            return rc;
+        (*got)++;
+    }
+    return SMG_OK;
+}
+
+bool smg_row_reader_can_frame(const struct smg_row_reader *r)
+{
+    return r->fmt.rows == SMG_ROWS_RECORDIO_PROTOBUF ||
+           (r->fmt.rows == SMG_ROWS_CSV && !r->fmt.recordio_wrapped);
+}
+
+enum smg_status smg_row_reader_frame(struct smg_row_reader *r, struct smg_row_spans *out,
+                                     size_t max_rows, size_t *got, struct smg_error *err)
+{
+    int rc;
+
+    *got = 0;
+    if (!smg_row_reader_can_frame(r))
+        return smg_error_set(err, SMG_EINTERNAL, "%s: this format is decoded on one thread",
+                             smg_stream_name(r->s));
+    if (r->fmt.rows == SMG_ROWS_RECORDIO_PROTOBUF)
+        rc = frame_protobuf(r, out, max_rows, got, err);
+    else
+        rc = frame_csv(r, out, max_rows, got, err);
+    r->rows += *got;
+    return (enum smg_status)rc;
 }
 
 enum smg_status smg_row_reader_next(struct smg_row_reader *r, float *out, size_t max_rows,

@@ -95,6 +95,26 @@ SMG_MUST_CHECK enum smg_status smg_row_reader_next_csr(struct smg_row_reader *r,
                                                        struct smg_csr_buf *out, size_t max_rows,
                                                        size_t *got, struct smg_error *err);
 
+/*
+ * Framing without decoding, for decoding on several threads (row_spans.h):
+ * append up to max_rows rows (where their raw bytes lie in the reader's
+ * buffer, and their locations) to out, reading the stream exactly as
+ * smg_row_reader_next would. It stops early, with *got > 0, rather than
+ * refill a buffer that framed rows point into: those rows are valid until
+ * the next call on this reader, so decode them first. SMG_OK with
+ * *got == 0 means the stream ended. Framing errors (recordIO framing, a CSV
+ * line over max_record_bytes, reading) are those of smg_row_reader_next and
+ * come only from a call that framed no row; errors inside a row show when
+ * the spans are decoded. Only for readers where smg_row_reader_can_frame
+ * holds (recordIO-protobuf and plain CSV; CSV wrapped in RecordIO records
+ * is decoded on one thread), else SMG_EINTERNAL.
+ */
+struct smg_row_spans;
+bool smg_row_reader_can_frame(const struct smg_row_reader *r);
+SMG_MUST_CHECK enum smg_status smg_row_reader_frame(struct smg_row_reader *r,
+                                                    struct smg_row_spans *out, size_t max_rows,
+                                                    size_t *got, struct smg_error *err);
+
 uint64_t smg_row_reader_records(const struct smg_row_reader *r); /* rows delivered so far */
 void smg_row_reader_free(struct smg_row_reader *r);              /* accepts NULL */
 

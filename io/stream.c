@@ -1,12 +1,14 @@
 /*
  * struct smg_stream back ends: file descriptor, memory buffer and callbacks.
  * One struct with a read function pointer; the offset is kept here so every
- * back end reports positions the same way.
+ * back end reports positions the same way, and the time spent reading (the
+ * I/O wait a job's stage split reports).
  */
 #include "io/stream.h"
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "io/base/alloc.h"
@@ -14,6 +16,7 @@
 struct smg_stream {
     char *name;
     uint64_t offset;
+    double read_s; /* wall seconds inside read_fn */
     smg_stream_read_fn read_fn;
     smg_stream_free_fn free_fn;
     void *ctx;
@@ -25,6 +28,13 @@ struct smg_stream {
     size_t mem_len;
     size_t mem_pos;
 };
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
 
 static int fd_read(void *ctx, void *dst, size_t cap, size_t *got, struct smg_error *err)
 {
@@ -112,12 +122,15 @@ enum smg_status smg_stream_open_custom(void *ctx, smg_stream_read_fn read_fn,
 enum smg_status smg_stream_read(struct smg_stream *s, void *dst, size_t cap, size_t *got,
                                 struct smg_error *err)
 {
+    double t0;
     int rc;
 
     *got = 0;
     if (cap == 0)
         return SMG_OK;
+    t0 = mono_s();
     rc = s->read_fn(s->ctx, dst, cap, got, err);
+    s->read_s += mono_s() - t0;
     if (rc == SMG_OK)
         s->offset += *got;
     return rc;
@@ -146,6 +159,11 @@ enum smg_status smg_stream_read_full(struct smg_stream *s, void *dst, size_t cap
 const char *smg_stream_name(const struct smg_stream *s)
 {
     return s->name;
+}
+
+double smg_stream_read_seconds(const struct smg_stream *s)
+{
+    return s->read_s;
 }
 
 uint64_t smg_stream_offset(const struct smg_stream *s)

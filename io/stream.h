@@ -53,6 +53,8 @@ SMG_MUST_CHECK enum smg_status smg_stream_read_full(struct smg_stream *s, void *
 
 const char *smg_stream_name(const struct smg_stream *s);
 uint64_t smg_stream_offset(const struct smg_stream *s); /* bytes delivered so far */
-void smg_stream_free(struct smg_stream *s);             /* accepts NULL */
+/* Wall seconds spent in this stream's reads so far (waiting for I/O, copying). */
+double smg_stream_read_seconds(const struct smg_stream *s);
+void smg_stream_free(struct smg_stream *s); /* accepts NULL */
 
 #endif

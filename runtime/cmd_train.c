@@ -479,6 +479,8 @@ static int run(struct smg_job *job, const struct train_opts *o, struct smg_error
                      job->n_hosts, job->current_host);
     if ((rc = read_hparams(job, o, err)) != SMG_OK || (rc = check_channels(job, err)) != SMG_OK ||
         (rc = smg_threads_pool(job->ranks_on_host, job->rank_on_host == 0, &job->pool, err)) !=
+            SMG_OK ||
+        (rc = smg_threads_decode_count(smg_pool_size(job->pool), &job->decode_threads, err)) !=
             SMG_OK)
         return rc;
     if ((rc = smg_model_dir_prepare(job->model_dir, job->rank_on_host == 0, err)) != SMG_OK)

@@ -13,6 +13,9 @@
  * files, so all ranks of the job share them (rank of size); either way every
  * record is read exactly once. A Pipe-mode FIFO may be read by one process
  * only, so Pipe mode needs one rank per host.
+ *
+ * The stage split (smg_job_stage_split) is logged and reported as timings
+ * here too, so both algorithms report the same stages the same way.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -70,6 +73,7 @@ enum smg_status smg_job_open_channel(struct smg_job *job, const char *name, size
     cfg.stop = job->stop;
     cfg.accept_csr = job->accept_csr;
     cfg.max_dense_bytes = job->dense_budget;
+    cfg.decode_threads = job->decode_threads;
     rc = smg_format_parse_content_type(info->content_type, &cfg.format, err);
     if (rc != SMG_OK) {
         smg_error_prefix(err, "channel '%s': ", name);
@@ -123,7 +127,7 @@ smg_job_read_channel(struct smg_job *job, const char *name, size_t feature_dim, 
         pass->bytes = smg_channel_bytes(ch);
     smg_channel_end_epoch(ch);
     if (pass != NULL)
-        smg_channel_times(ch, &pass->decode_cpu_s, &pass->wait_s);
+        smg_channel_stats(ch, &pass->io);
     smg_channel_free(ch);
     if (pass != NULL)
         pass->seconds = smg_now() - t0;
@@ -176,4 +180,25 @@ enum smg_status smg_job_finish(struct smg_job *job, const struct smg_ndarray_fil
     else if (job->rank_on_host == 0)
         smg_log_info("Test data is not provided.");
     return SMG_OK;
+}
+
+void smg_job_stage_split(struct smg_job *job, const struct smg_channel_stats *io, double compute_s,
+                         double allreduce_s)
+{
+    char reduce[64] = "";
+
+    if (compute_s < 0.0)
+        compute_s = 0.0; /* timer granularity */
+    smg_job_add_timing(job, "_read.time", io->read_s * 1000.0);
+    smg_job_add_timing(job, "_decode.time", io->decode_cpu_s * 1000.0);
+    smg_job_add_timing(job, "_wait.time", io->wait_s * 1000.0);
+    smg_job_add_timing(job, "_compute.time", compute_s * 1000.0);
+    if (allreduce_s >= 0.0) {
+        smg_job_add_timing(job, "_allreduce.time", allreduce_s * 1000.0);
+        snprintf(reduce, sizeof(reduce), ", allreduce %.3f s", allreduce_s);
+    }
+    smg_log_info("rank %d stage split: read %.3f s (I/O wait), decode %.3f s CPU on %u thread(s), "
+                 "compute %.3f s on %u worker(s)%s; the trainer waited %.3f s for batches",
+                 job->comm.rank, io->read_s, io->decode_cpu_s, io->decode_threads, compute_s,
+                 smg_pool_size(job->pool), reduce, io->wait_s);
 }

@@ -62,6 +62,7 @@ struct smg_job {
     double start_time;           /* seconds since the epoch, at job start */
     struct smg_timings *timings; /* owned by the runtime; see smg_job_add_timing */
     struct smg_pool *pool;       /* the training workers (runtime/threads.h); NULL = one */
+    unsigned decode_threads;     /* threads a channel decodes on (smg_threads_decode_count) */
     /* Ranks on this host (mpirun -np N on one machine): File-mode files are split
      * between them, and only the first prints metric lines. 0 and 1 by default. */
     int rank_on_host;
@@ -115,8 +116,7 @@ SMG_MUST_CHECK enum smg_status smg_job_open_channel(struct smg_job *job, const c
 struct smg_job_pass {
     uint64_t bytes;
     double seconds;
-    double decode_cpu_s; /* the channel's producer thread: read and decode (smg_channel_times) */
-    double wait_s;       /* blocked waiting for batches */
+    struct smg_channel_stats io; /* read, decode and wait times (smg_channel_stats) */
 };
 
 /*
@@ -183,6 +183,16 @@ void smg_job_throughput_metric(const struct smg_job *job, const char *channel,
  */
 void smg_job_add_timing(struct smg_job *job, const char *name, double milliseconds);
 void smg_job_emit_metrics(struct smg_job *job);
+
+/*
+ * The stage split of a training pass, so the limit of a job is visible: adds
+ * the timings _read.time (wall time in file/FIFO reads), _decode.time (CPU
+ * of the decode threads), _wait.time (the trainer blocked waiting for
+ * batches), _compute.time (compute_s: training) and, when allreduce_s >= 0,
+ * _allreduce.time, and logs them in one line for this rank.
+ */
+void smg_job_stage_split(struct smg_job *job, const struct smg_channel_stats *io, double compute_s,
+                         double allreduce_s);
 
 double smg_now(void); /* wall-clock seconds, double */
 

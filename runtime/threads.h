@@ -27,6 +27,18 @@ SMG_MUST_CHECK enum smg_status smg_threads_count(int ranks_on_host, unsigned *ou
                                                  struct smg_error *err);
 
 /*
+ * Threads a training channel decodes dense batches on (channel.h,
+ * decode_threads): SMALGO_DECODE_THREADS if set, else `workers` (the pool's
+ * size), so that the decoding of a batch and the training on the previous
+ * one, which alternate when either side waits for the other, each can use
+ * every core; 1 keeps decoding on the channel's one reader thread. The
+ * batches are the same bytes whatever the count. SMG_ECONFIG as for
+ * SMALGO_THREADS.
+ */
+SMG_MUST_CHECK enum smg_status smg_threads_decode_count(unsigned workers, unsigned *out,
+                                                        struct smg_error *err);
+
+/*
  * smg_threads_count, then a pool of that many workers in *out and OpenBLAS
  * set to one thread. Logs the choice when `log` is set.
  */

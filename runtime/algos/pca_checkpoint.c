@@ -120,7 +120,7 @@ enum smg_status smg_pca_ckpt_read(struct smg_pca_ckpt *k, struct smg_job *job, s
     }
     pass->bytes = smg_channel_bytes(ch);
     smg_channel_end_epoch(ch);
-    smg_channel_times(ch, &pass->decode_cpu_s, &pass->wait_s);
+    smg_channel_stats(ch, &pass->io);
     smg_channel_free(ch);
     pass->seconds = smg_now() - t0;
     return rc;
