@@ -39,8 +39,8 @@
  *   SMALGO_KMEANS_NO_AVX2=1: the portable nearest-center kernel.
  *   SMALGO_KMEANS_ALLREDUCE_EVERY=N: N local mini-batches per allreduce
  *     instead of the rule's choice (algorithms/kmeans_group.h; 1 on one
- *     rank), on one rank too; not a whole number from 1 to 1000000: a
- *     ClientError naming the variable.
+ *     rank), on one rank too; unset or empty: the rule; not a whole number
+ *     from 1 to 1000000: a ClientError naming the variable.
  *
  * Metrics:
  *   train msd: as in SageMaker's logs, the loss of the best local Lloyd attempt
@@ -550,6 +550,8 @@ static int group_open(struct smg_job *job, const struct smg_kmeans_config *cfg, 
     size_t c = K < SMG_KMEANS_MIN_CANDIDATES ? K : SMG_KMEANS_MIN_CANDIDATES;
     uint64_t every = smg_kmeans_allreduce_every(K, cfg->dim, batch_rows, job->comm.size);
 
+    if (v != NULL && *v == '\0')
+        v = NULL; /* set but empty: the rule, as for the other variables */
     if (v != NULL && !smg_cli_parse_u64(v, 1, SMG_KMEANS_EVERY_ENV_MAX, &every))
         return smg_error_set(err, SMG_ECONFIG,
                              "environment variable SMALGO_KMEANS_ALLREDUCE_EVERY='%.40s' is not a "
