@@ -15,11 +15,11 @@
 #include "io/base/bytes.h"
 
 struct smg_kmeans_group {
-    size_t every;    /* add calls per sync */
+    size_t every; /* add calls per sync */
     double *stats;
-    size_t cap;      /* doubles allocated */
-    size_t len;      /* doubles of the open group; 0 = none open */
-    int n_ranks;     /* the layout's rank count */
+    size_t cap;       /* doubles allocated */
+    size_t len;       /* doubles of the open group; 0 = none open */
+    int n_ranks;      /* the layout's rank count */
     uint64_t batches; /* add calls since the group opened */
     double comm_s;
 };
@@ -27,7 +27,8 @@ struct smg_kmeans_group {
 double smg_kmeans_allreduce_bytes(size_t K, size_t dim, int n_ranks, size_t candidates)
 {
     double d = (double)dim;
-    return 8.0 * (2.0 + (double)K + (double)K * d + (double)n_ranks * (double)candidates * (2.0 + d));
+    return 8.0 *
+           (2.0 + (double)K + (double)K * d + (double)n_ranks * (double)candidates * (2.0 + d));
 }
 
 size_t smg_kmeans_allreduce_every(size_t K, size_t dim, size_t batch_rows, int n_ranks)
@@ -172,7 +173,8 @@ enum smg_status smg_kmeans_group_load(struct smg_kmeans_group *g, const struct s
 
     smg_bytes_init(&r, data, len);
     smg_bytes_get(&r, head, sizeof(head));
-    if (r.bad || head[0] != (uint64_t)n_ranks || head[2] != want || head[1] == 0 || head[1] >= g->every)
+    if (r.bad || head[0] != (uint64_t)n_ranks || head[2] != want || head[1] == 0 ||
+        head[1] >= g->every)
         return smg_error_set(err, SMG_EFORMAT,
                              "k-means: the saved group is for %llu ranks and %llu doubles; this "
                              "job has %d ranks and needs %zu",

@@ -67,11 +67,9 @@ void smg_kmeans_group_free(struct smg_kmeans_group *g); /* accepts NULL */
 size_t smg_kmeans_group_every(const struct smg_kmeans_group *g);
 
 /* Local: fold batch b (NULL = this rank has none this time) into the open group. */
-SMG_MUST_CHECK enum smg_status smg_kmeans_group_add(struct smg_kmeans_group *g,
-                                                    struct smg_kmeans *km,
-                                                    const struct smg_comm *comm,
-                                                    const struct smg_batch *b,
-                                                    struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_kmeans_group_add(struct smg_kmeans_group *g, struct smg_kmeans *km, const struct smg_comm *comm,
+                     const struct smg_batch *b, struct smg_error *err);
 /*
  * Collective: one allreduce of the group (over comm; none when comm is NULL
  * or not attached to MPI), applied to km (smg_kmeans_apply_stats) with the

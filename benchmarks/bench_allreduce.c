@@ -86,8 +86,7 @@ static int time_one(struct smg_comm *comm, size_t k, size_t d, int reps)
         qsort(t, (size_t)reps, sizeof(double), cmp_double);
         printf("{\"k\": %zu, \"d\": %zu, \"K\": %zu, \"ranks\": %d, \"bytes\": %.0f, \"reps\": %d, "
                "\"median_ms\": %.4f, \"min_ms\": %.4f, \"cpu_ms_per_call\": %.4f}\n",
-               k, d, K, comm->size, bytes, reps, t[reps / 2] * 1e3, t[0] * 1e3,
-               cpu / reps * 1e3);
+               k, d, K, comm->size, bytes, reps, t[reps / 2] * 1e3, t[0] * 1e3, cpu / reps * 1e3);
         fflush(stdout);
     }
     free(buf);

@@ -99,12 +99,12 @@ static void test_group_is_one_big_batch(void **state)
     }
     assert_int_equal(smg_kmeans_local_stats(km, &all, 1, 2, one, NULL), SMG_OK);
     assert_true(g[0] == (double)n && one[0] == (double)n);
-    close_rel(g + 1, one + 1, 1, 1e-12);                                   /* sse */
-    assert_memory_equal(g + 2, one + 2, K * sizeof(double));               /* counts */
-    close_rel(g + 2 + K, one + 2 + K, K * d, 1e-12);                       /* sums */
-    assert_memory_equal(g + 2 + K + K * d, one + 2 + K + K * d,           /* candidates */
+    close_rel(g + 1, one + 1, 1, 1e-12);                        /* sse */
+    assert_memory_equal(g + 2, one + 2, K * sizeof(double));    /* counts */
+    close_rel(g + 2 + K, one + 2 + K, K * d, 1e-12);            /* sums */
+    assert_memory_equal(g + 2 + K + K * d, one + 2 + K + K * d, /* candidates */
                         (len - 2 - K - K * d) * sizeof(double));
-    assert_true(g[2 + K + K * d] == 0.0);                 /* rank 0's slot stays empty */
+    assert_true(g[2 + K + K * d] == 0.0);                  /* rank 0's slot stays empty */
     assert_true(g[len - (len - 2 - K - K * d) / 2] > 0.0); /* rank 1's first entry is used */
     free(g);
     free(one);
@@ -135,8 +135,7 @@ static struct smg_kmeans *stream_two(const struct smg_kmeans_config *cfg, const 
         for (int r = 0; r < 2; r++) {
             size_t a = (2 * slot + (size_t)r) * bs, m = a < n ? (n - a < bs ? n - a : bs) : 0;
             struct smg_batch b = dense(x, a < n ? a : 0, m, cfg->dim);
-            assert_int_equal(smg_kmeans_group_add(g[r], km[r], &c[r], m ? &b : NULL, NULL),
-                             SMG_OK);
+            assert_int_equal(smg_kmeans_group_add(g[r], km[r], &c[r], m ? &b : NULL, NULL), SMG_OK);
         }
         slot++;
         if (!smg_kmeans_group_full(g[0]))
