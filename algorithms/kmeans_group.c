@@ -22,6 +22,7 @@ struct smg_kmeans_group {
     int n_ranks;      /* the layout's rank count */
     uint64_t batches; /* add calls since the group opened */
     double comm_s;
+    uint64_t syncs;
 };
 
 double smg_kmeans_allreduce_bytes(size_t K, size_t dim, int n_ranks, size_t candidates)
@@ -130,6 +131,7 @@ enum smg_status smg_kmeans_group_sync(struct smg_kmeans_group *g, struct smg_kme
     }
     g->len = 0;
     g->batches = 0;
+    g->syncs++;
     return smg_kmeans_apply_stats(km, g->stats, g->n_ranks, done, err);
 }
 
@@ -147,6 +149,11 @@ double *smg_kmeans_group_stats(struct smg_kmeans_group *g, size_t *len)
 double smg_kmeans_group_comm_seconds(const struct smg_kmeans_group *g)
 {
     return g->comm_s;
+}
+
+uint64_t smg_kmeans_group_syncs(const struct smg_kmeans_group *g)
+{
+    return g->syncs;
 }
 
 enum smg_status smg_kmeans_group_save(const struct smg_kmeans_group *g, struct smg_buf *out,

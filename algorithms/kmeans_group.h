@@ -88,8 +88,9 @@ bool smg_kmeans_group_full(const struct smg_kmeans_group *g);
  * when no group is open.
  */
 double *smg_kmeans_group_stats(struct smg_kmeans_group *g, size_t *len);
-/* Wall seconds spent in the syncs' allreduce so far. */
+/* Wall seconds spent in the syncs' allreduce so far, and how many syncs ran. */
 double smg_kmeans_group_comm_seconds(const struct smg_kmeans_group *g);
+uint64_t smg_kmeans_group_syncs(const struct smg_kmeans_group *g);
 
 /*
  * Checkpoints: append the open group (u64 ranks, batches, length; then its
