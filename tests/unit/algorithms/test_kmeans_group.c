@@ -2,9 +2,10 @@
  * Unit tests of several local mini-batches per allreduce
  * (algorithms/kmeans_group.h), with no MPI: two simulated ranks whose groups
  * are summed as the allreduce would.
- *   - A group of m batches contributes what one batch holding all their rows
- *     does: the same rows, counts and reseed candidates bit for bit, sums
- *     and sse equal to 1e-12 relative (only the order of additions differs);
+ *   - A group of m batches, dense or CSR, contributes what one batch holding
+ *     all their rows does: the same rows, counts and reseed candidates bit
+ *     for bit, sums and sse equal to 1e-12 relative (only the order of
+ *     additions differs);
  *   - a group of 1 is smg_kmeans_step, bit for bit;
  *   - grouped streams give the same model bytes with pools of 0 to 3 workers;
  *   - an open group saved and loaded into a fresh job continues bit for bit,
@@ -71,21 +72,48 @@ static void close_rel(const double *a, const double *b, size_t n, double tol)
         assert_true(fabs(a[i] - b[i]) <= tol * (fabs(a[i]) + fabs(b[i]) + 1e-300));
 }
 
+/* x as CSR (every third entry dropped as a zero); arrays malloc'd into the out pointers. */
+static struct smg_batch to_csr(float *x, size_t n, size_t d, uint64_t **ip, uint32_t **ix,
+                               float **v)
+{
+    struct smg_batch b = {.rows = n, .cols = d};
+    size_t nnz = 0;
+    *ip = malloc((n + 1) * sizeof(uint64_t));
+    *ix = malloc(n * d * sizeof(uint32_t));
+    *v = malloc(n * d * sizeof(float));
+    for (size_t i = 0; i < n; i++) {
+        (*ip)[i] = nnz;
+        for (size_t f = 0; f < d; f++) {
+            if ((i + f) % 3 == 0)
+                continue;
+            (*ix)[nnz] = (uint32_t)f;
+            (*v)[nnz++] = x[i * d + f];
+        }
+    }
+    (*ip)[n] = nnz;
+    b.indptr = *ip;
+    b.indices = *ix;
+    b.values = *v;
+    return b;
+}
+
 /*
  * Three batches added to one buffer against a fresh state (K = 60 > the 25
  * distinct blobs, so several centers are empty and many candidates kept)
- * equal local_stats of their concatenation, for rank 1 of 2.
+ * equal local_stats of their concatenation, for rank 1 of 2; dense or CSR.
  */
-static void test_group_is_one_big_batch(void **state)
+static void check_one_big_batch(bool csr)
 {
     const size_t d = 6, n = 900, bs = 300;
     struct smg_kmeans_config cfg = cfg_of(6, 10, d);
-    float *x = rows(n, d, 25, 7);
+    float *x = rows(n, d, 25, 7), *v = NULL;
+    uint64_t *ip = NULL;
+    uint32_t *ix = NULL;
     struct smg_kmeans *km;
-    struct smg_batch first = dense(x, 0, 40, d), all = dense(x, 0, n, d);
+    struct smg_batch all = csr ? to_csr(x, n, d, &ip, &ix, &v) : dense(x, 0, n, d);
+    struct smg_batch first = smg_batch_slice(&all, 0, 40);
     size_t len, K;
     double *g, *one;
-    (void)state;
     assert_int_equal(smg_kmeans_new(&cfg, &km, NULL), SMG_OK);
     assert_int_equal(smg_kmeans_init(km, NULL, &first, NULL), SMG_OK);
     K = smg_kmeans_num_centers(km);
@@ -93,7 +121,7 @@ static void test_group_is_one_big_batch(void **state)
     g = calloc(len, sizeof(double));
     one = calloc(len, sizeof(double));
     for (size_t a = 0; a < n; a += bs) {
-        struct smg_batch b = dense(x, a, bs, d);
+        struct smg_batch b = smg_batch_slice(&all, a, bs);
         assert_int_equal(smg_kmeans_local_add(km, &b, 1, 2, g, NULL), SMG_OK);
         assert_int_equal(smg_kmeans_local_add(km, NULL, 1, 2, g, NULL), SMG_OK); /* no-op */
     }
@@ -110,6 +138,16 @@ static void test_group_is_one_big_batch(void **state)
     free(one);
     smg_kmeans_free(km);
     free(x);
+    free(ip);
+    free(ix);
+    free(v);
+}
+
+static void test_group_is_one_big_batch(void **state)
+{
+    (void)state;
+    check_one_big_batch(false);
+    check_one_big_batch(true);
 }
 
 /*
