@@ -408,7 +408,7 @@ static int stream_train(struct smg_job *job, struct smg_kmeans_ckpt *ck,
     smg_job_throughput_metric(job, "train", secs > 0.0 ? tally[1] / secs : 0.0);
     if (job->comm.rank == 0)
         smg_log_info("streamed %.0f records (%.3f GB) in %.3f s: %.0f records/s, %.3f GB/s; "
-                     "%.3f s of it in %" PRIu64 " allreduce(s) on rank 0",
+                     "%.3f s of it in the allreduce of %" PRIu64 " step(s) on rank 0",
                      tally[1], tally[0] / 1e9, secs, secs > 0.0 ? tally[1] / secs : 0.0,
                      secs > 0.0 ? tally[0] / 1e9 / secs : 0.0,
                      smg_kmeans_group_comm_seconds(ck->grp), smg_kmeans_group_syncs(ck->grp));
