@@ -47,6 +47,7 @@ struct smg_kmeans {
     uint64_t rows_seen, reseeds;
     double sse;
     double comm_s;              /* wall seconds in the step allreduce */
+    double *scratch;            /* K + K * d: a batch's sums inside a group (zero_scratch) */
     struct smg_kmeans_csr *csr; /* CSR batches' assignment (kmeans_csr.h), made on first use */
 };
 
@@ -131,6 +132,7 @@ void smg_kmeans_free(struct smg_kmeans *km)
     smg_free(km->labels);
     smg_free(km->dist);
     smg_free(km->stats);
+    smg_free(km->scratch);
     smg_kmeans_csr_free(km->csr);
     smg_free(km);
 }
@@ -338,17 +340,80 @@ static void top_insert(double *td, size_t *ti, size_t *n, size_t m, double dist,
     ti[pos] = row;
 }
 
-enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_batch *b, int rank,
-                                       int n_ranks, double *stats, struct smg_error *err)
+/*
+ * km->scratch (K counts then K * d sums) allocated and zeroed: a batch added
+ * to a group that already holds rows sums into it from zero and is then added
+ * to the group's totals, so each batch's sums are formed exactly as a step's
+ * are (smg_kmeans_accumulate_pool's bits then do not depend on the pool).
+ */
+static int zero_scratch(struct smg_kmeans *km, struct smg_error *err)
+{
+    size_t len = km->K + km->K * km->d;
+
+    if (km->scratch == NULL && (km->scratch = smg_malloc(len * sizeof(double))) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for a group's sums");
+    memset(km->scratch, 0, len * sizeof(double));
+    return SMG_OK;
+}
+
+/* Candidate entry e: distance, the label row `row` of b joined, the shifted row. */
+static void fill_candidate(const struct smg_kmeans *km, const struct smg_batch *b, size_t row,
+                           double dist, double *e)
+{
+    const size_t d = km->d;
+    uint32_t l = km->labels[row];
+
+    e[0] = dist;
+    e[1] = l == SMG_KMEANS_NO_LABEL ? -1.0 : (double)l;
+    for (size_t f = 0; f < d; f++)
+        e[2 + f] = smg_batch_is_csr(b) ? -km->shift[f] : (double)b->x[row * d + f] - km->shift[f];
+    if (smg_batch_is_csr(b))
+        smg_csr_row_axpy(b, row, 1.0, e + 2);
+}
+
+/*
+ * Merge this batch's top list (td/ti, ntop rows, farthest first) into the
+ * rank's slot of m entries, which holds the open group's earlier candidates
+ * farthest first (distance 0 = empty): the slot keeps the m farthest of both,
+ * earlier batches first on ties, as top_insert over one batch holding the
+ * group's rows in order would. The forward pass counts how many of each are
+ * kept; the backward pass writes them in place (an old entry only moves up).
+ */
+static void merge_candidates(const struct smg_kmeans *km, const struct smg_batch *b, double *slot,
+                             size_t m, const double *td, const size_t *ti, size_t ntop)
+{
+    const size_t esz = 2 + km->d;
+    size_t n_old = 0, a = 0, c = 0;
+
+    while (n_old < m && slot[n_old * esz] > 0.0)
+        n_old++;
+    while (a + c < m && (a < n_old || c < ntop)) {
+        if (a < n_old && (c == ntop || slot[a * esz] >= td[c]))
+            a++;
+        else
+            c++;
+    }
+    for (size_t t = a + c; t-- > 0;) {
+        if (c > 0 && (a == 0 || slot[(a - 1) * esz] >= td[c - 1])) {
+            c--;
+            fill_candidate(km, b, ti[c], td[c], slot + t * esz);
+        } else {
+            a--;
+            if (a != t)
+                memmove(slot + t * esz, slot + a * esz, esz * sizeof(double));
+        }
+    }
+}
+
+enum smg_status smg_kmeans_local_add(struct smg_kmeans *km, const struct smg_batch *b, int rank,
+                                     int n_ranks, double *stats, struct smg_error *err)
 {
     size_t K = km->K, d = km->d, m = step_candidates(km), ntop = 0;
-    size_t len = smg_kmeans_stats_len(km, n_ranks);
-    double *counts = stats + 2, *sums = stats + 2 + K, *slot;
+    double *counts = stats + 2, *sums = stats + 2 + K, *cnt, *sm;
     double td[SMG_KMEANS_MAX_CANDIDATES];
     size_t ti[SMG_KMEANS_MAX_CANDIDATES];
     int rc;
 
-    memset(stats, 0, len * sizeof(double));
     if (b == NULL || b->rows == 0)
         return SMG_OK;
     if (b->cols != d)
@@ -364,29 +429,33 @@ enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_b
                                      b->rows, km->labels, km->dist, km->cfg.kernel, err);
     if (rc != SMG_OK)
         return rc;
-    stats[0] = (double)b->rows;
+    /* Rows already in stats: this batch's sums start from zero in scratch (see below). */
+    if (stats[0] > 0.0 && (rc = zero_scratch(km, err)) != SMG_OK)
+        return rc;
+    cnt = stats[0] > 0.0 ? km->scratch : counts;
+    sm = stats[0] > 0.0 ? km->scratch + K : sums;
     for (size_t i = 0; i < b->rows; i++) {
         stats[1] += km->dist[i];
         top_insert(td, ti, &ntop, m, km->dist[i], i);
     }
     if (smg_batch_is_csr(b))
-        accumulate_csr(km, b, counts, sums);
+        accumulate_csr(km, b, cnt, sm);
     else
-        smg_kmeans_accumulate_pool(km->cfg.pool, b->x, b->rows, d, K, km->shift, km->labels, counts,
-                                   sums);
-    slot = sums + K * d + (size_t)rank * m * (2 + d);
-    for (size_t t = 0; t < ntop; t++) {
-        double *e = slot + t * (2 + d);
-        uint32_t l = km->labels[ti[t]];
-        e[0] = td[t];
-        e[1] = l == SMG_KMEANS_NO_LABEL ? -1.0 : (double)l;
-        for (size_t f = 0; f < d; f++)
-            e[2 + f] =
-                smg_batch_is_csr(b) ? -km->shift[f] : (double)b->x[ti[t] * d + f] - km->shift[f];
-        if (smg_batch_is_csr(b))
-            smg_csr_row_axpy(b, ti[t], 1.0, e + 2);
-    }
+        smg_kmeans_accumulate_pool(km->cfg.pool, b->x, b->rows, d, K, km->shift, km->labels, cnt,
+                                   sm);
+    for (size_t j = 0; cnt != counts && j < K + K * d; j++)
+        counts[j] += cnt[j]; /* counts and sums are adjacent, as are their scratch copies */
+    stats[0] += (double)b->rows;
+    merge_candidates(km, b, sums + K * d + (size_t)rank * m * (2 + d), m, td, ti, ntop);
+    (void)n_ranks;
     return SMG_OK;
+}
+
+enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km, const struct smg_batch *b, int rank,
+                                       int n_ranks, double *stats, struct smg_error *err)
+{
+    memset(stats, 0, smg_kmeans_stats_len(km, n_ranks) * sizeof(double));
+    return smg_kmeans_local_add(km, b, rank, n_ranks, stats, err);
 }
 
 /* Candidate entries of all ranks, farthest first (ties: lower rank, then row). */

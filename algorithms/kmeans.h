@@ -19,7 +19,9 @@
  *     array of doubles: per-center sums and counts, the row count, the exact
  *     squared distance sum, and its `m` farthest rows (reseed candidates).
  *     The arrays of all ranks are summed with ONE allreduce; every rank then
- *     applies the same deterministic update, so centers stay identical. The
+ *     applies the same deterministic update, so centers stay identical. On
+ *     several ranks a step may take several local mini-batches per rank
+ *     (kmeans_group.h: fewer allreduce bytes per row). The
  *     summed row count doubles as the "anyone still has data" flag: a step
  *     with zero rows overall ends the epoch on every rank at once.
  *   - Update (SageMaker's documented rule): the previous weight w of a center
@@ -151,6 +153,19 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km,
                                                       const struct smg_batch *b, int rank,
                                                       int n_ranks, double *stats,
                                                       struct smg_error *err);
+/*
+ * Add this rank's contribution for `b` (NULL or 0 rows: nothing) to stats,
+ * which already holds the contributions of earlier batches assigned against
+ * the same state (a group, kmeans_group.h; zeros for the first). The result
+ * is local_stats of one batch holding all those rows in order: the same rows,
+ * counts and reseed candidates (the farthest of all, earlier rows first on
+ * ties); sums and sse differ only in the order of additions (each batch's
+ * sums are formed from zero, as a step's are, then added).
+ */
+SMG_MUST_CHECK enum smg_status smg_kmeans_local_add(struct smg_kmeans *km,
+                                                    const struct smg_batch *b, int rank,
+                                                    int n_ranks, double *stats,
+                                                    struct smg_error *err);
 /*
  * Apply the summed contributions of all ranks. *done is set when the step
  * held no rows at all (every rank's stream has ended): nothing changes then.

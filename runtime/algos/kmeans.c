@@ -15,9 +15,10 @@
  * Train, one MPI rank per host (or several ranks on one host in File mode):
  * for each epoch open the `train` channel's epoch and stream it: in epoch 0
  * rank 0 initialises the K = k * extra_center_factor centers from its first
- * mini-batch and broadcasts them; every mini-batch is one collective step
- * (one allreduce); a rank whose data ran out keeps stepping with empty
- * contributions until a step holds no rows on any rank. Epoch 0 also fills
+ * mini-batch and broadcasts them; every group of local mini-batches (one on
+ * one rank; algorithms/kmeans_group.h says how many on several) is one
+ * collective step (one allreduce); a rank whose data ran out keeps stepping
+ * with empty contributions until a step holds no rows on any rank. Epoch 0 also fills
  * each rank's bounded reservoir sample. Then shrink K -> k (weighted Lloyd,
  * best of local_lloyd_num_trials), polish the k centers with Lloyd on the
  * reservoir sample (kmeans_sample.c says why), try restarts from kmeans++
@@ -37,6 +38,10 @@
  *     addition; they bring the model within 2% of scikit-learn's
  *     KMeans(n_init=10) msd.
  *   SMALGO_KMEANS_NO_AVX2=1: the portable nearest-center kernel.
+ *   SMALGO_KMEANS_ALLREDUCE_EVERY=N: N local mini-batches per allreduce
+ *     instead of the rule's choice (algorithms/kmeans_group.h; 1 on one
+ *     rank), on one rank too; unset or empty: the rule; not a whole number
+ *     from 1 to 1000000: a ClientError naming the variable.
  *
  * Metrics:
  *   train msd: as in SageMaker's logs, the loss of the best local Lloyd attempt
@@ -70,9 +75,11 @@
 
 #include "algorithms/kmeans.h"
 #include "algorithms/kmeans_assign.h"
+#include "algorithms/kmeans_group.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 #include "runtime/algorithm.h"
+#include "runtime/cli_number.h"
 #include "runtime/algos/kmeans_checkpoint.h"
 #include "runtime/job.h"
 #include "runtime/job_memory.h"
@@ -80,6 +87,7 @@
 #define SMG_KMEANS_TRAIN_SEED       0x5EEDC0DEull
 #define SMG_KMEANS_INIT_LLOYD_ITERS 20
 #define SMG_KMEANS_RESEED_TRIALS    10 /* at most; kmeans_reseed.c bounds the work */
+#define SMG_KMEANS_EVERY_ENV_MAX    1000000
 #define MS(t0)                      ((smg_now() - (t0)) * 1000.0)
 
 /* The hyperparameters, as the table below fills them. */
@@ -272,9 +280,12 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
 }
 
 /*
- * One epoch of collective steps. Rank 0 initialises from its first batch in
- * epoch 0 (not when resuming from a checkpoint, which holds the initialised
- * state). ck checkpoints at step boundaries (kmeans_checkpoint.h).
+ * One epoch of collective steps: every local mini-batch (or, once this
+ * rank's stream has ended, none) joins ck->grp, which is summed over the
+ * ranks and applied once it holds its `every` (kmeans_group.h). Rank 0
+ * initialises from its first batch in epoch 0 (not when resuming from a
+ * checkpoint, which holds the initialised state). ck checkpoints before any
+ * local mini-batch, an open group included (kmeans_checkpoint.h).
  */
 static int run_epoch(struct smg_job *job, struct smg_channel *ch, uint64_t e, size_t batch_rows,
                      struct smg_kmeans_ckpt *ck, struct smg_kmeans_sample *smp, double *init_ms,
@@ -327,10 +338,12 @@ static int run_epoch(struct smg_job *job, struct smg_channel *ch, uint64_t e, si
             return rc;
         if (e == 0 && pb != NULL)
             smg_kmeans_sample_add(smp, pb);
-        rc = smg_kmeans_step(km, &job->comm, pb, &done, err);
-        if (rc != SMG_OK)
+        if ((rc = smg_kmeans_group_add(ck->grp, km, &job->comm, pb, err)) != SMG_OK)
             return rc;
         smg_kmeans_ckpt_stepped(ck, pb != NULL ? pb->rows : 0);
+        if (smg_kmeans_group_full(ck->grp) &&
+            (rc = smg_kmeans_group_sync(ck->grp, km, &job->comm, &done, err)) != SMG_OK)
+            return rc;
     }
     smg_channel_end_epoch(ch);
     return SMG_OK;
@@ -389,13 +402,15 @@ static int stream_train(struct smg_job *job, struct smg_kmeans_ckpt *ck,
     smg_job_add_timing(job, "epochs", (double)epochs);
     smg_job_add_timing(job, "update.time", secs * 1000.0);
     /* The stage split `make bench` reads: read, decode, wait, compute, allreduce. */
-    smg_job_stage_split(job, &io, secs - io.wait_s - smg_kmeans_comm_seconds(km),
-                        smg_kmeans_comm_seconds(km));
+    smg_job_stage_split(job, &io, secs - io.wait_s - smg_kmeans_group_comm_seconds(ck->grp),
+                        smg_kmeans_group_comm_seconds(ck->grp));
     smg_job_throughput_metric(job, "train", secs > 0.0 ? tally[1] / secs : 0.0);
     if (job->comm.rank == 0)
-        smg_log_info("streamed %.0f records (%.3f GB) in %.3f s: %.0f records/s, %.3f GB/s",
+        smg_log_info("streamed %.0f records (%.3f GB) in %.3f s: %.0f records/s, %.3f GB/s; "
+                     "%.3f s of it in the allreduce of %" PRIu64 " step(s) on rank 0",
                      tally[1], tally[0] / 1e9, secs, secs > 0.0 ? tally[1] / secs : 0.0,
-                     secs > 0.0 ? tally[0] / 1e9 / secs : 0.0);
+                     secs > 0.0 ? tally[0] / 1e9 / secs : 0.0,
+                     smg_kmeans_group_comm_seconds(ck->grp), smg_kmeans_group_syncs(ck->grp));
 out:
     smg_channel_free(ch);
     return rc;
@@ -531,20 +546,53 @@ static int polish_centers(struct smg_job *job, const struct smg_kmeans *km,
     return SMG_OK;
 }
 
+/*
+ * The group of local mini-batches per allreduce (kmeans_group.h): its size
+ * from SMALGO_KMEANS_ALLREDUCE_EVERY (1 to SMG_KMEANS_EVERY_ENV_MAX; anything
+ * else is a ClientError naming the variable) or else the rule, which is 1 on
+ * one rank. Every rank reads the same environment under mpirun.
+ */
+static int group_open(struct smg_job *job, const struct smg_kmeans_config *cfg, size_t batch_rows,
+                      struct smg_kmeans_group **out, struct smg_error *err)
+{
+    const char *v = getenv("SMALGO_KMEANS_ALLREDUCE_EVERY");
+    size_t K = cfg->k * cfg->extra_center_factor;
+    size_t c = K < SMG_KMEANS_MIN_CANDIDATES ? K : SMG_KMEANS_MIN_CANDIDATES;
+    uint64_t every = smg_kmeans_allreduce_every(K, cfg->dim, batch_rows, job->comm.size);
+
+    if (v != NULL && *v == '\0')
+        v = NULL; /* set but empty: the rule, as for the other variables */
+    if (v != NULL && !smg_cli_parse_u64(v, 1, SMG_KMEANS_EVERY_ENV_MAX, &every))
+        return smg_error_set(err, SMG_ECONFIG,
+                             "environment variable SMALGO_KMEANS_ALLREDUCE_EVERY='%.40s' is not a "
+                             "whole number from 1 to %d",
+                             v, SMG_KMEANS_EVERY_ENV_MAX);
+    if (job->comm.rank == 0 && job->comm.size > 1)
+        smg_log_info("k-means: one allreduce of %.0f bytes every %" PRIu64 " mini-batch(es) per "
+                     "rank (%s) of %.0f bytes of float32 rows",
+                     smg_kmeans_allreduce_bytes(K, cfg->dim, job->comm.size, c), every,
+                     v != NULL ? "SMALGO_KMEANS_ALLREDUCE_EVERY"
+                               : "rule: at most half of "
+                                 "the rows' bytes",
+                     (double)batch_rows * (double)cfg->dim * 4.0);
+    return smg_kmeans_group_new((size_t)every, out, err);
+}
+
 /* Checkpoints (kmeans_checkpoint.h): what must match is the configuration and these settings. */
 static int checkpoints_open(struct smg_job *job, struct smg_kmeans_ckpt *ck, struct smg_kmeans *km,
-                            struct smg_kmeans_sample *smp, bool polish, struct smg_error *err)
+                            struct smg_kmeans_group *grp, struct smg_kmeans_sample *smp,
+                            bool polish, struct smg_error *err)
 {
     char *hp = smg_hparams_to_json(job->hp);
     struct smg_buf conf;
     int rc;
 
     smg_buf_init(&conf, 1 << 20);
-    if (hp == NULL ||
-        smg_buf_printf(&conf, "%s polish=%d kernel=%d", hp, polish, (int)kernel_choice()) != SMG_OK)
+    if (hp == NULL || smg_buf_printf(&conf, "%s polish=%d kernel=%d every=%zu", hp, polish,
+                                     (int)kernel_choice(), smg_kmeans_group_every(grp)) != SMG_OK)
         rc = smg_error_set(err, SMG_ENOMEM, "out of memory setting up checkpoints");
     else
-        rc = smg_kmeans_ckpt_open(ck, job, conf.data, km, smp, err);
+        rc = smg_kmeans_ckpt_open(ck, job, conf.data, km, grp, smp, err);
     smg_free(hp);
     smg_buf_free(&conf);
     return rc;
@@ -554,6 +602,7 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
 {
     struct smg_kmeans_config cfg;
     struct smg_kmeans *km = NULL;
+    struct smg_kmeans_group *grp = NULL;
     struct smg_kmeans_sample *smp = NULL;
     float *centers = NULL;
     size_t batch_rows, cap;
@@ -585,7 +634,8 @@ static enum smg_status train(struct smg_job *job, struct smg_error *err)
         rc = smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for the centers");
         goto out;
     }
-    if ((rc = checkpoints_open(job, &ck, km, smp, polish, err)) != SMG_OK)
+    if ((rc = group_open(job, &cfg, batch_rows, &grp, err)) != SMG_OK ||
+        (rc = checkpoints_open(job, &ck, km, grp, smp, polish, err)) != SMG_OK)
         goto out;
     if (!smg_kmeans_ckpt_stream_done(&ck) &&
         (rc = stream_train(job, &ck, smp, batch_rows, epochs, &rows0, err)) != SMG_OK)
@@ -605,6 +655,7 @@ out:
     smg_kmeans_ckpt_close(&ck);
     smg_free(centers);
     smg_kmeans_sample_free(smp);
+    smg_kmeans_group_free(grp);
     smg_kmeans_free(km);
     return rc;
 }

@@ -2,8 +2,10 @@
  * Checkpoints of k-means training (runtime/checkpoint.h does the files):
  * the glue between the driver in kmeans.c and the checkpointer. A checkpoint
  * holds the streaming state (smg_kmeans_state_save: centers, weights, shift,
- * counts), this rank's polish sample with its generator, and the progress
- * (epoch, records stepped in it on this rank). Ranks step together, so they
+ * counts), this rank's polish sample with its generator, the open group of
+ * local mini-batches when one is open (section KMGR, kmeans_group.h: several
+ * mini-batches per allreduce), and the progress (epoch, records stepped in
+ * it on this rank, those of the open group included). Ranks step together, so they
  * checkpoint together (coordinated). Taken at step boundaries, after the init
  * (which a resumed job therefore skips), and once more when every epoch is
  * done (phase DONE; see smg_checkpoint_final), so a job stopped in the
@@ -16,6 +18,7 @@
 #include <stdint.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/kmeans_group.h"
 #include "io/channel.h"
 #include "runtime/checkpoint.h"
 #include "runtime/job.h"
@@ -24,6 +27,7 @@ struct smg_kmeans_ckpt {
     struct smg_checkpoint *c; /* NULL when checkpoints are off: every call is then a no-op */
     struct smg_ckpt_resume resume;
     struct smg_kmeans *km;
+    struct smg_kmeans_group *grp; /* the open group of local mini-batches */
     struct smg_kmeans_sample *smp;
     uint32_t epoch;   /* the epoch being streamed */
     uint64_t stepped; /* records of it this rank has stepped */
@@ -32,11 +36,12 @@ struct smg_kmeans_ckpt {
 
 /*
  * Decide whether to checkpoint and, when a matching checkpoint exists, load
- * it into km and smp (k->resume.found). config: the text whose hash must
+ * it into km, grp and smp (k->resume.found). config: the text whose hash must
  * match (hyperparameters and settings). Collective.
  */
 SMG_MUST_CHECK enum smg_status smg_kmeans_ckpt_open(struct smg_kmeans_ckpt *k, struct smg_job *job,
                                                     const char *config, struct smg_kmeans *km,
+                                                    struct smg_kmeans_group *grp,
                                                     struct smg_kmeans_sample *smp,
                                                     struct smg_error *err);
 void smg_kmeans_ckpt_close(struct smg_kmeans_ckpt *k);
@@ -53,7 +58,7 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_ckpt_begin_epoch(struct smg_kmeans_ckp
                                                            struct smg_error *err);
 
 /*
- * Before each step: write a checkpoint if one is due (collective), and return
+ * Before each local mini-batch: write a checkpoint if one is due (collective), and return
  * SMG_ESTOPPED after writing it when SIGTERM stopped the job on any rank
  * (stopped_here: this rank's channel said so). A no-op returning SMG_OK when
  * off, except that stopped_here is then SMG_ESTOPPED.
