@@ -262,8 +262,30 @@ static size_t nystrom_rank(const double *kw, size_t L, size_t l)
 }
 
 /*
+ * Column j of B = (C T) u_j / sqrt(w_j) has |B_j|^2 = |C t|^2 / (t^T C t) for
+ * t = T u_j, which for a positive semi-definite C is at most its largest
+ * eigenvalue, and about that for the top pair. A column far above the top
+ * one's (4x) comes from a w_j shrunk by the shifted tail's negative part, and
+ * would add a spurious component: keep the columns before the first such.
+ */
+static size_t consistent_rank(const double *b, size_t d, size_t ld, size_t r)
+{
+    double top = 0.0;
+    for (size_t j = 0; j < r; j++) {
+        double nn = 0.0;
+        for (size_t f = 0; f < d; f++)
+            nn += b[f * ld + j] * b[f * ld + j];
+        if (j == 0)
+            top = nn;
+        else if (!(nn <= 4.0 * top))
+            return j;
+    }
+    return r;
+}
+
+/*
  * The Nystrom core on the whole sketch: C ~ (C T) K^+ (C T)^T with K = T^T C T
- * cut to its top r eigenpairs (nystrom_rank). B = (C T) U_r W_r^(-1/2) = Q R,
+ * cut to its top r eigenpairs (nystrom_rank, consistent_rank). B = (C T) U_r W_r^(-1/2) = Q R,
  * so C ~ Q (R R^T) Q^T, and the eigenpairs of R R^T (r x r) go to wk. Uses all
  * L columns of the sketch (the two-sided core uses l for its range), which is
  * what makes it sharper. wk->r = 0 when fewer than k pairs are usable (the
@@ -291,6 +313,8 @@ static int nystrom_eigen(const double *t, size_t d, size_t l, size_t l2, size_t 
             wk->u[i * r + j] = wk->k[i * L + (L - 1 - j)] / sqrt(wk->kw[L - 1 - j]);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)d, (int)r, (int)L, 1.0, wk->g,
                 (int)L, wk->u, (int)r, 0.0, wk->q, (int)l);
+    if ((r = consistent_rank(wk->q, d, l, r)) < k)
+        return SMG_OK;
     info = LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, (lapack_int)d, (lapack_int)r, wk->q, (lapack_int)l,
                           wk->tau);
     if (info != 0)
