@@ -57,11 +57,18 @@
 enum smg_pca_mode { SMG_PCA_REGULAR = 0, SMG_PCA_RANDOMIZED = 1 };
 /*
  * Randomized mode's sketch: GRAM (default) is the two-sided sketch of
- * sum x x^T (pca_gram_sketch.c): accurate, and the same model on any number
- * of hosts; SIGNS is the H X sketch SageMaker documents, its signs seeded per
+ * sum x x^T (pca_gram_sketch.c), solved on the sketch shifted by the estimated
+ * noise floor: accurate, and the same model on any number of hosts;
+ * GRAM_UNSHIFTED is the same sketch solved without the shift (less accurate
+ * where isotropic noise rivals the weakest kept component), kept for
+ * comparison; SIGNS is the H X sketch SageMaker documents, its signs seeded per
  * rank (so its model depends on the host count), kept for comparison.
  */
-enum smg_pca_sketch_kind { SMG_PCA_SKETCH_GRAM = 0, SMG_PCA_SKETCH_SIGNS = 1 };
+enum smg_pca_sketch_kind {
+    SMG_PCA_SKETCH_GRAM = 0,
+    SMG_PCA_SKETCH_SIGNS = 1,
+    SMG_PCA_SKETCH_GRAM_UNSHIFTED = 2
+};
 
 /*
  * Regular mode refuses (SMG_ECONFIG, naming the bytes) a feature_dim whose

@@ -1,8 +1,9 @@
 /*
  * The two-sided Gram sketch of randomized PCA (pca_gram_sketch.c), private to
  * pca_randomized.c, which owns the buffers: the d x L test matrix T = [Omega |
- * Psi] (L = l + l2), and the state G T (d x L) followed by the column sums (d)
- * and the row count (1), one vector for a single allreduce.
+ * Psi] (L = l + l2), and the state G T (d x L) followed by the column sums (d),
+ * the sum of squared entries (1) and the row count (1, last, as pca.c reads
+ * it), one vector for a single allreduce.
  */
 #ifndef SMG_PCA_GRAM_SKETCH_H
 #define SMG_PCA_GRAM_SKETCH_H
@@ -32,10 +33,14 @@ void smg_pca_gram_block(const double *t, size_t d, size_t L, const float *x, siz
  */
 void smg_pca_gram_csr(const double *t, size_t d, size_t L, const struct smg_batch *b, double *z_row,
                       double *state);
-/* The top k singular values (descending) and components (d x k, row-major). */
+/*
+ * The top k singular values (descending) and components (d x k, row-major).
+ * shift: solve on the sketch of C - mu I with mu estimated from the trace
+ * (the default); false: the plain two-sided solve.
+ */
 SMG_MUST_CHECK enum smg_status smg_pca_gram_solve(const double *t, const double *state, size_t d,
                                                   size_t l, size_t l2, size_t k, bool centre,
-                                                  double *s_out, double *v_out,
+                                                  bool shift, double *s_out, double *v_out,
                                                   struct smg_error *err);
 
 #endif

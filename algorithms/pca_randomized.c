@@ -5,8 +5,10 @@
  * max(10, num_components)). Two sketches sit behind one interface:
  *
  * GRAM (default, pca_gram_sketch.c): a two-sided sketch of sum x x^T whose
- * test matrix depends on the seed only; accurate (one power step built in),
- * and the same model for any split of the rows between hosts.
+ * test matrix depends on the seed only; accurate (one power step built in,
+ * solved on the sketch shifted by the estimated noise floor), and the same
+ * model for any split of the rows between hosts. GRAM_UNSHIFTED: the same
+ * sketch, solved without the shift (the solve before issue 12's last part).
  *
  * SIGNS: the sketch SageMaker documents ("How PCA works"). Every block X_t
  * of m rows is multiplied by an l x m matrix H_t of random signs, and the
@@ -48,7 +50,8 @@ struct smg_pca_sketch {
     /* SIGNS: state = B (l*d), h (l), s (d), n (1); h_blk l * block_rows. */
     uint64_t key; /* seed mixed with rank */
     double *h_blk;
-    /* GRAM: state = G T (d*L), s (d), n (1); t = T (d*L); z_blk block_rows * L. */
+    /* GRAM: state = G T (d*L), s (d), sum of squares (1), n (1); t = T (d*L);
+     * z_blk block_rows * L. */
     size_t lq, l2; /* l and 2 l + 1, each capped at d */
     double *t;
     double *z_blk;
@@ -93,7 +96,7 @@ static bool sketch_sizes(struct smg_pca_sketch *sk)
     } else {
         sk->lq = sk->l < sk->d ? sk->l : sk->d;
         sk->l2 = sk->l < (sk->d - 1) / 2 ? 2 * sk->l + 1 : sk->d;
-        if (!smg_mul_size(sk->d, sk->lq + sk->l2, &len) || !smg_add_size(len, sk->d + 1, &len))
+        if (!smg_mul_size(sk->d, sk->lq + sk->l2, &len) || !smg_add_size(len, sk->d + 2, &len))
             return false;
     }
     sk->state_len = len;
@@ -171,9 +174,9 @@ enum smg_status smg_pca_sketch_reserve_dense(struct smg_pca_sketch *sk, struct s
 {
     if (sk->x_blk == NULL)
         sk->x_blk = alloc_doubles(sk->block_rows, sk->d);
-    if (sk->kind == SMG_PCA_SKETCH_GRAM && sk->z_blk == NULL)
+    if (sk->kind != SMG_PCA_SKETCH_SIGNS && sk->z_blk == NULL)
         sk->z_blk = alloc_doubles3(sk->block_rows, sk->lq + sk->l2, 1);
-    if (sk->x_blk == NULL || (sk->kind == SMG_PCA_SKETCH_GRAM && sk->z_blk == NULL))
+    if (sk->x_blk == NULL || (sk->kind != SMG_PCA_SKETCH_SIGNS && sk->z_blk == NULL))
         return smg_error_set(err, SMG_ENOMEM, "pca: out of memory for a %zu-row block",
                              sk->block_rows);
     return SMG_OK;
@@ -225,7 +228,7 @@ void smg_pca_sketch_signs(struct smg_pca_sketch *sk, uint64_t first_record, size
 
 void smg_pca_sketch_gram_csr(struct smg_pca_sketch *sk, const struct smg_batch *b)
 {
-    assert(sk->kind == SMG_PCA_SKETCH_GRAM);
+    assert(sk->kind != SMG_PCA_SKETCH_SIGNS);
     smg_pca_gram_csr(sk->t, sk->d, sk->lq + sk->l2, b, sk->z_row, sk->state);
 }
 
@@ -272,14 +275,14 @@ static int result_new(const struct smg_pca_sketch *sk, struct smg_pca_result *re
 static int gram_solve(const struct smg_pca_sketch *sk, struct smg_pca_result *res,
                       struct smg_error *err)
 {
-    const double *s = sk->state + sk->d * (sk->lq + sk->l2), n = s[sk->d];
+    const double *s = sk->state + sk->d * (sk->lq + sk->l2), n = s[sk->d + 1];
     int rc;
     if (!result_new(sk, res)) {
         smg_pca_result_free(res);
         return smg_error_set(err, SMG_ENOMEM, "pca: out of memory in the randomized solve");
     }
     rc = smg_pca_gram_solve(sk->t, sk->state, sk->d, sk->lq, sk->l2, sk->k, sk->subtract_mean,
-                            res->s, res->v, err);
+                            sk->kind == SMG_PCA_SKETCH_GRAM, res->s, res->v, err);
     if (rc != SMG_OK) {
         smg_pca_result_free(res);
         return rc;

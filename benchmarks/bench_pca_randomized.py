@@ -1,7 +1,8 @@
-"""Benchmark: accuracy of randomized PCA's two sketches, and their dependence on the host count.
+"""Benchmark: accuracy of randomized PCA's sketches, and their dependence on the host count.
 
 What it measures, at the default extra_components (-1: max(10, k)), for the
-default two-sided Gram sketch and for the documented sign sketch
+default two-sided Gram sketch (shifted solve), the same sketch solved without
+the shift (SMALGO_PCA_SKETCH=gram-unshifted) and the documented sign sketch
 (SMALGO_PCA_SKETCH=signs), each run with 1, 2 and 3 MPI ranks (real mpirun)
 on the same data in 4 shards:
   - the largest principal angle (degrees) between smalgo's top-k components
@@ -79,7 +80,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         for name, x, k in sets:
             s_ref, v_ref = exact(x, k)
-            for sketch in ("gram", "signs"):
+            for sketch in ("gram", "gram-unshifted", "signs"):
                 runs = [train(a.bin, pathlib.Path(tmp) / ("%s-%d" % (sketch, r)), x, k, sketch, r)
                         for r in (1, 2, 3)]
                 s, v = runs[0]

@@ -42,7 +42,8 @@
  * with a "projection" list per row; CSV is refused (it is k-means' format).
  *
  * Environment: SMALGO_PCA_SKETCH=signs selects randomized mode's documented
- * H X sketch instead of the default two-sided Gram sketch (algorithms/pca.h).
+ * H X sketch instead of the default two-sided Gram sketch, gram-unshifted the
+ * Gram sketch without its shifted solve (algorithms/pca.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,9 +120,10 @@ static const struct smg_hp_spec pca_hparams[] = {
 /* ---- train --------------------------------------------------------------- */
 
 /*
- * SMALGO_PCA_SKETCH: unset, "" or gram: the two-sided Gram sketch (default);
- * signs: the H X sketch SageMaker documents (its model depends on the host
- * count); anything else: a ClientError naming the variable.
+ * SMALGO_PCA_SKETCH: unset, "" or gram: the two-sided Gram sketch with the
+ * shifted solve (default); gram-unshifted: the same sketch, solved without the
+ * shift; signs: the H X sketch SageMaker documents (its model depends on the
+ * host count); anything else: a ClientError naming the variable.
  */
 static int sketch_choice(enum smg_pca_sketch_kind *kind, struct smg_error *err)
 {
@@ -133,8 +135,14 @@ static int sketch_choice(enum smg_pca_sketch_kind *kind, struct smg_error *err)
         *kind = SMG_PCA_SKETCH_SIGNS;
         return SMG_OK;
     }
+    if (strcmp(v, "gram-unshifted") == 0) {
+        *kind = SMG_PCA_SKETCH_GRAM_UNSHIFTED;
+        return SMG_OK;
+    }
     return smg_error_set(err, SMG_ECONFIG,
-                         "environment variable SMALGO_PCA_SKETCH='%.40s' is not gram or signs", v);
+                         "environment variable SMALGO_PCA_SKETCH='%.40s' is not gram, "
+                         "gram-unshifted or signs",
+                         v);
 }
 
 /*
@@ -150,7 +158,7 @@ static int check_memory(struct smg_job *job, const struct smg_pca_config *cfg, s
     const double k = (double)cfg->num_components;
     const double l =
         k + (cfg->extra_components < 0 ? (k > 10.0 ? k : 10.0) : (double)cfg->extra_components);
-    const double sketch = cfg->sketch == SMG_PCA_SKETCH_GRAM ? 2.0 * (3.0 * l + 1.0) : l;
+    const double sketch = cfg->sketch != SMG_PCA_SKETCH_SIGNS ? 2.0 * (3.0 * l + 1.0) : l;
     const struct smg_mem_term terms[] = {
         cfg->mode == SMG_PCA_REGULAR
             ? (struct smg_mem_term){"a feature_dim x feature_dim matrix of doubles", d * d * 8}
@@ -260,13 +268,14 @@ out:
 static void log_sketch(const struct smg_pca_config *cfg, const struct smg_pca *p)
 {
     size_t l = smg_pca_sketch_rows(p);
+    const char *kind = cfg->sketch == SMG_PCA_SKETCH_SIGNS ? "sign (SMALGO_PCA_SKETCH=signs)"
+                       : cfg->sketch == SMG_PCA_SKETCH_GRAM_UNSHIFTED
+                           ? "two-sided Gram (unshifted solve, SMALGO_PCA_SKETCH=gram-unshifted)"
+                           : "two-sided Gram";
 
     smg_log_info("Randomized PCA: a %zu x %zu %s sketch (num_components %zu + extra_components "
                  "%zu)",
-                 l, cfg->feature_dim,
-                 cfg->sketch == SMG_PCA_SKETCH_SIGNS ? "sign (SMALGO_PCA_SKETCH=signs)"
-                                                     : "two-sided Gram",
-                 cfg->num_components, l - cfg->num_components);
+                 l, cfg->feature_dim, kind, cfg->num_components, l - cfg->num_components);
     if (l >= cfg->feature_dim)
         smg_log_warn("The total number of components and extra components should be less "
                      "than the number of features.");

@@ -14,8 +14,9 @@
  * becomes +-FLT_MAX, so data is NaN-free but may be huge, tiny, subnormal,
  * duplicated or rank-deficient. Every call must succeed or fail with a status
  * and a message; never crash, hang, leak or read freed memory (ASan).
- * Randomized PCA alternates between the Gram sketch and the sign sketch
- * (byte 3's bit 2), with allocation failures injected in its constructor too.
+ * Randomized PCA alternates between the Gram sketch (shifted solve), the sign
+ * sketch (byte 3's bit 2) and the Gram sketch's unshifted solve (bit 3), with
+ * allocation failures injected in its constructor too.
  */
 #include <float.h>
 #include <math.h>
@@ -79,7 +80,9 @@ static void run_pca(struct fuzz_case *c, bool randomized)
         .mode = randomized ? SMG_PCA_RANDOMIZED : SMG_PCA_REGULAR,
         .extra_components = c->fail_at % 3,
         .seed = SMG_PCA_DEFAULT_SEED,
-        .sketch = (c->fail_at & 4) ? SMG_PCA_SKETCH_SIGNS : SMG_PCA_SKETCH_GRAM,
+        .sketch = (c->fail_at & 4)   ? SMG_PCA_SKETCH_SIGNS
+                  : (c->fail_at & 8) ? SMG_PCA_SKETCH_GRAM_UNSHIFTED
+                                     : SMG_PCA_SKETCH_GRAM,
     };
     struct smg_batch b = {.x = c->x, .rows = c->rows, .cols = c->d};
     struct smg_pca_result res;

@@ -1,8 +1,8 @@
 """Sparse training data end to end: recordIO-protobuf written by the SDK's
 write_spmatrix_to_sparse_tensor reaches the algorithms as CSR mini-batches.
 
-- Randomized PCA on sparse records (the default Gram sketch and
-  SMALGO_PCA_SKETCH=signs) gives the model the same rows give when
+- Randomized PCA on sparse records (the default Gram sketch with its shifted
+  solve, SMALGO_PCA_SKETCH=gram-unshifted and =signs) gives the model the same rows give when
   written densely (write_numpy_to_dense_tensor), within 1e-5, and at
   d = 100,000 its peak resident memory stays far below one dense mini-batch
   ring (3 x mini_batch_size x d x 4 bytes).
@@ -80,7 +80,7 @@ def write_train(ml_root, hp, data):
     (ml_root.channel_dir("train") / "part-00.pbr").write_bytes(data)
 
 
-@pytest.mark.parametrize("sketch", ["gram", "signs"])
+@pytest.mark.parametrize("sketch", ["gram", "gram-unshifted", "signs"])
 @pytest.mark.parametrize("subtract_mean", [True, False])
 def test_randomized_pca_sparse_equals_dense(ml_root, tmp_path, smalgo_bin, subtract_mean, sketch):
     from smgkit.mlroot import MLRoot
