@@ -299,9 +299,10 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t 
  * SMG_KMEANS_RESEED_BUDGET distance evaluations allow, at least 1; seeded
  * from seed and the trial number). centers are replaced by the restart with
  * the lowest pool msd only if that is lower than the shrink result's (then
- * rep->won = 1); the caller polishes whichever it gets. Every rank computes
- * the same pool and seeds: deterministic for a fixed seed and rank count, and
- * independent of the rank count while all rows fit the pool.
+ * rep->won = 1); the caller polishes whichever it gets. The restarts are
+ * shared out over the ranks (collective: every rank must call it); every rank
+ * gets the same pool and winner: deterministic for a fixed seed and rank
+ * count, and independent of the rank count while all rows fit the pool.
  */
 #define SMG_KMEANS_RESEED_ROWS_PER_CENTER      500
 #define SMG_KMEANS_RESEED_MIN_ROWS             10000

@@ -5,8 +5,8 @@ give it: with extra_center_factor 1 (no shrink) it was 1.3x scikit-learn's
 msd at k = 50 and 2x at k = 100 on taxi-like rows. The restarts from kmeans++
 seeds on a pool of the reservoir sample (algorithms/kmeans_reseed.c) must
 bring every case here within 2% of KMeans(n_init=10) in float64, on one rank
-and on two real mpirun ranks; with extra_center_factor 1 the start the polish
-gets must be a restart (the log says so), and without the polish and the
+and on two real mpirun ranks; with extra_center_factor 1 and k >= 50 the start
+the polish gets must be a restart (the log says so), and without the polish and the
 restarts the same job must miss the bar (the cases can tell). 20k taxi-like
 rows: a few seconds per case.
 """
@@ -39,7 +39,7 @@ def test_msd_within_2pct_for_large_k(ml_root, smalgo_bin, rows, k, factor, ranks
     print("k=%d factor=%s ranks=%d: msd ratio %.4f" % (k, factor, ranks, ours / ref))
     assert ours <= 1.02 * ref, (k, factor, ranks, ours / ref)
     assert "k-means restart from kmeans++ seeds" in proc.stdout
-    if factor == "1":
+    if factor == "1" and k >= 50:  # the streaming centres alone were 1.3x and more
         assert "restart kept" in proc.stdout
 
 
