@@ -304,18 +304,20 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t 
                                                          struct smg_error *err);
 
 /*
- * Restarts after the polish (kmeans_reseed.c): a pool of at most
+ * The start of the polish (kmeans_reseed.c): a pool of at most
  * SMG_KMEANS_RESEED_ROWS_PER_CENTER * k rows (at least
  * SMG_KMEANS_RESEED_MIN_ROWS, at most SMG_KMEANS_RESEED_BYTES of doubles)
- * taken evenly from every rank's sample and shared by one allreduce; up to
- * `trials` greedy kmeans++ seedings (on SEED_ROWS_PER_CENTER * k pool rows,
- * at least MIN_SEED_ROWS; as many as SMG_KMEANS_RESEED_BUDGET distance
- * evaluations allow, at least 1; seeded from seed and the trial number), each
- * followed by Lloyd on the pool; the best is polished on the sample. centers
- * (the polished shrink result, whose sample msd is *msd) are replaced only if
- * that sample msd is lower; then *msd is updated and *won = 1 (else 0). Every
- * rank computes the same pool and seeds: deterministic for a fixed seed and
- * rank count, and independent of the rank count while all rows fit the pool.
+ * taken evenly from every rank's sample and shared by one allreduce; Lloyd on
+ * the pool (to the looser of tol and SMG_KMEANS_RESEED_TOL) from centers (the
+ * shrink result) and from up to `trials` greedy kmeans++ seedings of the pool
+ * (on SEED_ROWS_PER_CENTER * k pool rows, at least MIN_SEED_ROWS; as many as
+ * SMG_KMEANS_RESEED_BUDGET distance evaluations allow, at least 1; seeded
+ * from seed and the trial number). centers are replaced by the restart with
+ * the lowest pool msd only if that is lower than the shrink result's (then
+ * rep->won = 1); the caller polishes whichever it gets. The restarts are
+ * shared out over the ranks (collective: every rank must call it); every rank
+ * gets the same pool and winner: deterministic for a fixed seed and rank
+ * count, and independent of the rank count while all rows fit the pool.
  */
 #define SMG_KMEANS_RESEED_ROWS_PER_CENTER      500
 #define SMG_KMEANS_RESEED_MIN_ROWS             10000
@@ -323,12 +325,19 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t 
 #define SMG_KMEANS_RESEED_SEED_ROWS_PER_CENTER 500
 #define SMG_KMEANS_RESEED_MIN_SEED_ROWS        10000
 #define SMG_KMEANS_RESEED_BUDGET               8e8
-SMG_MUST_CHECK enum smg_status smg_kmeans_reseed(struct smg_kmeans_sample *s, struct smg_comm *comm,
-                                                 float *centers, size_t k, const double *shift,
-                                                 unsigned max_iter, double tol, uint64_t seed,
-                                                 unsigned trials, double *msd, unsigned *won,
-                                                 enum smg_kmeans_kernel kernel,
-                                                 struct smg_error *err);
+#define SMG_KMEANS_RESEED_TOL                  1e-3
+struct smg_kmeans_reseed_report {
+    size_t pool_rows;  /* rows in the pool (all ranks) */
+    unsigned restarts; /* kmeans++ restarts run */
+    unsigned won;      /* 1: centers now hold the best restart */
+    double shrink_msd; /* pool msd after Lloyd on the pool from the given centers */
+    double best_msd;   /* lowest pool msd of the restarts (INFINITY when none ran) */
+};
+SMG_MUST_CHECK enum smg_status
+smg_kmeans_reseed(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
+                  const double *shift, unsigned max_iter, double tol, uint64_t seed,
+                  unsigned trials, struct smg_kmeans_reseed_report *rep,
+                  enum smg_kmeans_kernel kernel, struct smg_error *err);
 
 /*
  * Nearest center for `rows` rows of x (row-major float32, dim columns):

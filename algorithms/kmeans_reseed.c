@@ -1,8 +1,9 @@
 /*
- * Restarts for the final k-means centers: greedy kmeans++ seeds drawn from a
- * pool of sampled rows, Lloyd on the pool, then the polish (Lloyd on the whole
- * reservoir sample) of the best of them; the model is whichever of the
- * polished shrink result and that restart has the lower sample msd.
+ * The start of the final polish: the shrink result, or a restart from greedy
+ * kmeans++ seeds drawn from a pool of sampled rows when, after Lloyd on that
+ * pool, one of them has a lower pool msd than the shrink result after the
+ * same Lloyd on the same pool. The polish (Lloyd on the whole reservoir
+ * sample) then runs once, from whichever start won.
  *
  * Why: the shrink clusters the K streaming centers, and Lloyd from its result
  * stays in that result's basin. When K is small (extra_center_factor 1-4) or
@@ -11,19 +12,32 @@
  * extra_center_factor 1 and 1.44x at k = 500 with the default factor 10.
  * Seeding from rows, as scikit-learn does, starts Lloyd in a good basin; the
  * spread between single starts is a few percent, so several are tried.
+ * Choosing on the pool and polishing only the winner costs one polish, not
+ * two (the shrink result's and the winner's); at 400k rows that polish is
+ * most of the job. The pool must be large (500 rows per center): measured on
+ * the same 50k rows, restarts on a pool of 100 rows per center looked better
+ * there than the shrink result and ended 1.09x at k = 100 after the polish
+ * (fitted to that pool's rare rows), and seeding from 100 rows per center of
+ * the 500 ended 1.03-1.05x where seeding from all of them gave 0.99-1.02x.
  *
  * How: every rank takes evenly spaced rows of its reservoir, in proportion to
  * the rows it saw, up to a pool of SMG_KMEANS_RESEED_ROWS_PER_CENTER rows per
  * center (bounded in bytes), each weighted rows seen / rows taken on its rank;
  * one allreduce of a zeroed buffer in which each rank fills its own slots
- * gives every rank the same pool exactly. Every rank then runs the same
- * restarts with no communication: greedy kmeans++ (2 + ln k candidates per
- * step, as scikit-learn) on evenly spaced pool rows, Lloyd on the pool
- * (local_lloyd_max_iter, local_lloyd_tol), keeping the lowest pool msd. The
- * number of restarts is what SMG_KMEANS_RESEED_BUDGET distance evaluations of
- * seeding allow (1 to `trials`: 10 up to k = 100 and 3 at k = 500 on a
- * 50k-row pool; one start at k = 500 missed the 2% bar on 2 ranks, 1.026).
- * Only the winner is polished on the distributed sample (collective).
+ * gives every rank the same pool exactly. The restarts are shared out over
+ * the ranks (restart t on rank t mod ranks, no communication while they run):
+ * greedy kmeans++ (2 + ln k candidates per step, as scikit-learn) on the
+ * pool, seeded from seed and t, then Lloyd on the pool to
+ * SMG_KMEANS_RESEED_TOL (looser than local_lloyd_tol: the polish finishes the
+ * winner). Two small allreduces (the restarts' pool msds, then the winner's
+ * k x dim centers) give every rank the same winner, the lowest pool msd, first
+ * in t order: the same restarts and winner whatever the rank count while all
+ * rows fit the pool. Every rank also runs Lloyd on the pool from the shrink
+ * result (the bar a restart must pass). The number of restarts is what
+ * SMG_KMEANS_RESEED_BUDGET distance evaluations of seeding allow (1 to
+ * `trials`: 10 up to k = 100 and 3 at k = 500 on a 50k-row pool); measured on
+ * 50k taxi-like rows at k = 100, 6 restarts missed the 2% bar on 2 ranks
+ * (1.021), 10 gave 1.008.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -41,10 +55,10 @@ struct pool {
 };
 
 /*
- * The seeding subset: SMG_KMEANS_RESEED_SEED_ROWS_PER_CENTER rows per center
+ * The seeding rows: SMG_KMEANS_RESEED_SEED_ROWS_PER_CENTER rows per center
  * (at least SMG_KMEANS_RESEED_MIN_SEED_ROWS) evenly spaced over the pool, so
- * every rank's share is in it. Seeding costs (2 + ln k) k distance passes over
- * these rows, Lloyd only a few dozen over the pool.
+ * every rank's share is in it (today the same numbers as the pool: all of it).
+ * Seeding costs (2 + ln k) k distance passes over these rows.
  */
 static enum smg_status seeding_rows(struct pool *p, size_t k, struct smg_error *err)
 {
@@ -159,7 +173,7 @@ out:
 /*
  * Restarts within SMG_KMEANS_RESEED_BUDGET point-to-seed distances of greedy
  * seeding ((2 + ln k) k per seeding row), at least 1, at most max: many for
- * small k, where one start varies most, one for large k.
+ * small k, where one start varies most, few for large k.
  */
 static unsigned budget_trials(unsigned max, size_t k, size_t rows)
 {
@@ -168,15 +182,28 @@ static unsigned budget_trials(unsigned max, size_t k, size_t rows)
     return t < 1.0 ? 1u : t > (double)max ? max : (unsigned)t;
 }
 
+/* Lloyd on the pool from cand (in place) to SMG_KMEANS_RESEED_TOL; *msd gets the pool msd. */
+static enum smg_status pool_lloyd(struct pool *p, float *cand, size_t k, const double *shift,
+                                  unsigned max_iter, double tol, double *msd,
+                                  enum smg_kmeans_kernel kernel, struct smg_error *err)
+{
+    double before;
+    if (tol < SMG_KMEANS_RESEED_TOL)
+        tol = SMG_KMEANS_RESEED_TOL;
+    return smg_kmeans_polish(p->smp, NULL, cand, k, shift, max_iter, tol, &before, msd, kernel,
+                             err);
+}
+
 /*
- * `trials` kmeans++ seedings of the pool, each followed by Lloyd on the pool
- * (every rank the same work, no communication); best gets the centers with
- * the lowest pool msd. *found is false when the pool has fewer distinct rows
- * than k.
+ * Restarts t = me, me + nr, ... < trials of the pool (kmeans++ seeding from
+ * seed and t, then Lloyd on the pool; no communication); msd[t] gets each
+ * one's pool msd (INFINITY when the pool has fewer distinct rows than k; the
+ * other ranks' entries stay 0) and best the centers of the lowest, first in
+ * t order.
  */
 static enum smg_status pool_trials(struct pool *p, size_t k, const double *shift, unsigned max_iter,
-                                   double tol, uint64_t seed, unsigned trials, float *best,
-                                   bool *found, enum smg_kmeans_kernel kernel,
+                                   double tol, uint64_t seed, unsigned trials, size_t me, size_t nr,
+                                   double *msd, float *best, enum smg_kmeans_kernel kernel,
                                    struct smg_error *err)
 {
     size_t d = p->dim, chosen = 0, *idx = smg_malloc(k * sizeof(size_t) + 1);
@@ -184,26 +211,25 @@ static enum smg_status pool_trials(struct pool *p, size_t k, const double *shift
     double lowest = INFINITY;
     int rc = SMG_OK;
 
-    *found = false;
-    trials = budget_trials(trials, k, p->seed_rows);
     if (!idx || !cand)
         rc = smg_error_set(err, SMG_ENOMEM, "k-means reseed: out of memory");
-    for (unsigned t = 0; rc == SMG_OK && t < trials && p->seed_rows > k; t++) {
+    for (unsigned t = (unsigned)me; rc == SMG_OK && t < trials; t += (unsigned)nr) {
         struct smg_rng rng;
-        double before, after;
         smg_rng_seed(&rng, seed ^ (0xD1B54A32D192ED03ull * (t + 1)));
         rc = smg_kmeans_seed(SMG_KMEANS_INIT_KMEANSPP, p->sx, p->sw, p->seed_rows, d, k, 0, &rng,
                              idx, &chosen, err);
-        if (rc != SMG_OK || chosen < k)
-            break; /* fewer distinct rows than centers: keep the shrink result */
+        if (rc != SMG_OK)
+            break;
+        if (chosen < k) { /* fewer distinct rows than centers: this start loses */
+            msd[t] = INFINITY;
+            continue;
+        }
         for (size_t j = 0; j < k; j++)
             for (size_t f = 0; f < d; f++)
                 cand[j * d + f] = (float)(p->sx[idx[j] * d + f] + shift[f]);
-        rc = smg_kmeans_polish(p->smp, NULL, cand, k, shift, max_iter, tol, &before, &after, kernel,
-                               err);
-        if (rc == SMG_OK && after < lowest) {
-            lowest = after;
-            *found = true;
+        rc = pool_lloyd(p, cand, k, shift, max_iter, tol, &msd[t], kernel, err);
+        if (rc == SMG_OK && msd[t] < lowest) {
+            lowest = msd[t];
             memcpy(best, cand, k * d * sizeof(float));
         }
     }
@@ -212,33 +238,78 @@ static enum smg_status pool_trials(struct pool *p, size_t k, const double *shift
     return rc;
 }
 
+/*
+ * The restarts shared out over the ranks, then two small allreduces: every
+ * rank's pool msds (so all pick the same winner, the lowest, first in t
+ * order) and the winner's centers from the rank that ran it. *lowest gets the
+ * winner's pool msd and best its centers (INFINITY: no restart).
+ */
+static enum smg_status shared_trials(struct pool *p, struct smg_comm *comm, size_t k,
+                                     const double *shift, unsigned max_iter, double tol,
+                                     uint64_t seed, unsigned trials, float *best, double *lowest,
+                                     enum smg_kmeans_kernel kernel, struct smg_error *err)
+{
+    size_t nr = comm ? (size_t)comm->size : 1, me = comm ? (size_t)comm->rank : 0, d = p->dim;
+    double *msd = smg_calloc(trials + 1, sizeof(double));
+    double *share = smg_calloc(k * d + 1, sizeof(double));
+    unsigned win = trials;
+    int rc =
+        msd && share ? SMG_OK : smg_error_set(err, SMG_ENOMEM, "k-means reseed: out of memory");
+
+    if (rc == SMG_OK)
+        rc = pool_trials(p, k, shift, max_iter, tol, seed, trials, me, nr, msd, best, kernel, err);
+    if (rc == SMG_OK && nr > 1)
+        rc = smg_comm_sum_f64(comm, msd, trials, err);
+    for (unsigned t = 0; rc == SMG_OK && t < trials; t++)
+        if (win == trials || msd[t] < msd[win])
+            win = t;
+    if (rc == SMG_OK && win < trials && !(msd[win] < INFINITY))
+        win = trials; /* no restart had k distinct seeds */
+    if (rc == SMG_OK && win < trials && nr > 1) {
+        if (win % nr == me)
+            for (size_t j = 0; j < k * d; j++)
+                share[j] = (double)best[j];
+        rc = smg_comm_sum_f64(comm, share, k * d, err);
+        for (size_t j = 0; rc == SMG_OK && j < k * d; j++)
+            best[j] = (float)share[j];
+    }
+    *lowest = rc == SMG_OK && win < trials ? msd[win] : INFINITY;
+    smg_free(msd);
+    smg_free(share);
+    return rc;
+}
+
 enum smg_status smg_kmeans_reseed(struct smg_kmeans_sample *s, struct smg_comm *comm,
                                   float *centers, size_t k, const double *shift, unsigned max_iter,
-                                  double tol, uint64_t seed, unsigned trials, double *msd,
-                                  unsigned *won, enum smg_kmeans_kernel kernel,
-                                  struct smg_error *err)
+                                  double tol, uint64_t seed, unsigned trials,
+                                  struct smg_kmeans_reseed_report *rep,
+                                  enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
     struct pool p = {.dim = smg_kmeans_sample_dim(s)};
     float *cand = smg_malloc(k * p.dim * sizeof(float) + 1);
-    bool found = false;
-    double before, after;
+    float *best = smg_malloc(k * p.dim * sizeof(float) + 1);
     int rc;
 
-    *won = 0;
-    rc = cand ? build_pool(s, comm, k, shift, &p, err)
-              : smg_error_set(err, SMG_ENOMEM, "k-means reseed: out of memory");
+    memset(rep, 0, sizeof(*rep));
+    rep->best_msd = INFINITY;
+    rc = cand && best ? build_pool(s, comm, k, shift, &p, err)
+                      : smg_error_set(err, SMG_ENOMEM, "k-means reseed: out of memory");
     if (rc == SMG_OK)
         rc = seeding_rows(&p, k, err);
-    if (rc == SMG_OK)
-        rc = pool_trials(&p, k, shift, max_iter, tol, seed, trials, cand, &found, kernel, err);
-    /* found is the same on every rank (same pool, same seeds): the polish stays collective. */
-    if (rc == SMG_OK && found)
-        rc =
-            smg_kmeans_polish(s, comm, cand, k, shift, max_iter, tol, &before, &after, kernel, err);
-    if (rc == SMG_OK && found && after < *msd) {
-        *msd = after;
-        *won = 1;
-        memcpy(centers, cand, k * p.dim * sizeof(float));
+    rep->pool_rows = p.rows;
+    /* The shrink result, Lloyd on the same pool to the same tolerance: what a restart must beat. */
+    if (rc == SMG_OK) {
+        memcpy(cand, centers, k * p.dim * sizeof(float));
+        rc = pool_lloyd(&p, cand, k, shift, max_iter, tol, &rep->shrink_msd, kernel, err);
+    }
+    rep->restarts = p.seed_rows > k ? budget_trials(trials, k, p.seed_rows) : 0;
+    if (rc == SMG_OK && rep->restarts > 0)
+        rc = shared_trials(&p, comm, k, shift, max_iter, tol, seed, rep->restarts, best,
+                           &rep->best_msd, kernel, err);
+    /* Same pool and seeds on every rank: every rank keeps the same start. */
+    if (rc == SMG_OK && rep->best_msd < rep->shrink_msd) {
+        rep->won = 1;
+        memcpy(centers, best, k * p.dim * sizeof(float));
     }
     smg_free(p.x);
     smg_free(p.w);
@@ -246,5 +317,6 @@ enum smg_status smg_kmeans_reseed(struct smg_kmeans_sample *s, struct smg_comm *
     smg_free(p.sw);
     smg_kmeans_sample_free(p.smp);
     smg_free(cand);
+    smg_free(best);
     return rc;
 }

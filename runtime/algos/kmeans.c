@@ -20,11 +20,12 @@
  * collective step (one allreduce); a rank whose data ran out keeps stepping
  * with empty contributions until a step holds no rows on any rank. Epoch 0 also fills
  * each rank's bounded reservoir sample. Then shrink K -> k (weighted Lloyd,
- * best of local_lloyd_num_trials), polish the k centers with Lloyd on the
- * reservoir sample (kmeans_sample.c says why), try restarts from kmeans++
- * seeds on the sample and keep the lower sample msd (kmeans_reseed.c says
- * why), score the `test` channel (if any) and write the model (smg_job_finish:
- * a bad test channel leaves no model). The seed
+ * best of local_lloyd_num_trials), pick the start of the polish on a pool of
+ * the reservoir sample: the shrink result or a restart from kmeans++ seeds,
+ * whichever Lloyd on the pool leaves lower (kmeans_reseed.c says why), polish
+ * it with Lloyd on the reservoir sample (kmeans_sample.c says why), score the
+ * `test` channel (if any) and write the model (smg_job_finish: a bad test
+ * channel leaves no model). The seed
  * is fixed (SMG_KMEANS_TRAIN_SEED): results are the same for the same data,
  * rank count and BLAS thread count. The initial centers are refined by up to
  * SMG_KMEANS_INIT_LLOYD_ITERS Lloyd iterations on the first mini-batch.
@@ -489,23 +490,23 @@ static int write_model(struct smg_job *job, const float *centers, const struct s
 }
 
 /*
- * Restarts of the polish from kmeans++ seeds on the sample (kmeans_reseed.c);
- * *after (the sample msd) drops when one of them wins.
+ * The start of the polish (kmeans_reseed.c): the shrink result or, when one
+ * does better on a pool of the sample, a restart from kmeans++ seeds.
  */
 static int reseed_centers(struct smg_job *job, const struct smg_kmeans *km,
-                          struct smg_kmeans_sample *smp, float *centers, double *after,
-                          struct smg_error *err)
+                          struct smg_kmeans_sample *smp, float *centers, struct smg_error *err)
 {
     const struct smg_kmeans_config *cfg = smg_kmeans_config(km);
-    double before = *after;
-    unsigned won = 0;
+    struct smg_kmeans_reseed_report rep;
     int rc = smg_kmeans_reseed(smp, &job->comm, centers, cfg->k, smg_kmeans_shift(km),
                                cfg->lloyd_max_iter, cfg->lloyd_tol, cfg->seed + 2,
-                               SMG_KMEANS_RESEED_TRIALS, after, &won, cfg->kernel, err);
+                               SMG_KMEANS_RESEED_TRIALS, &rep, cfg->kernel, err);
     if (rc == SMG_OK && job->comm.rank == 0)
-        smg_log_info("k-means restart from kmeans++ seeds on the sample: sample mean square "
-                     "distance %g (polished shrink result) -> %g (%s)",
-                     before, *after, won > 0 ? "restart kept" : "shrink result kept");
+        smg_log_info("k-means restart from kmeans++ seeds on the sample: Lloyd on a %zu-row pool "
+                     "of it, mean square distance %g from the shrink result, %g from the best of "
+                     "%u kmeans++ restart(s): %s",
+                     rep.pool_rows, rep.shrink_msd, rep.best_msd, rep.restarts,
+                     rep.won ? "restart kept" : "shrink result kept");
     return rc;
 }
 
@@ -523,9 +524,11 @@ static int polish_centers(struct smg_job *job, const struct smg_kmeans *km,
     int rc;
 
     if (polish) {
-        rc = smg_kmeans_polish(smp, &job->comm, centers, cfg->k, smg_kmeans_shift(km),
-                               cfg->lloyd_max_iter, cfg->lloyd_tol, &before, after, cfg->kernel,
-                               err);
+        rc = reseed_centers(job, km, smp, centers, err);
+        if (rc == SMG_OK)
+            rc = smg_kmeans_polish(smp, &job->comm, centers, cfg->k, smg_kmeans_shift(km),
+                                   cfg->lloyd_max_iter, cfg->lloyd_tol, &before, after, cfg->kernel,
+                                   err);
         if (rc != SMG_OK)
             return rc;
         if (job->comm.rank == 0)
@@ -534,7 +537,7 @@ static int polish_centers(struct smg_job *job, const struct smg_kmeans *km,
                          "iteration(s), sample mean square distance %g -> %g",
                          smg_kmeans_sample_rows(smp), cap, smg_kmeans_polish_iters(smp), before,
                          *after);
-        return reseed_centers(job, km, smp, centers, after, err);
+        return SMG_OK;
     }
     if (job->comm.rank == 0)
         smg_log_info("k-means polish: off (SMALGO_KMEANS_POLISH=0): the model is the shrink "

@@ -405,10 +405,89 @@ static void test_polish_improves(void **state)
     free(truth);
 }
 
+/* |a - b|^2 summed feature by feature in order, as the seeding sums it. */
+static double sqdist_d(const double *a, const double *b, size_t d)
+{
+    double s = 0.0;
+    for (size_t f = 0; f < d; f++)
+        s += (a[f] - b[f]) * (a[f] - b[f]);
+    return s;
+}
+
+/*
+ * Greedy kmeans++ as one scalar pass per candidate and a linear draw (what
+ * smg_kmeans_seed computed before its batched, feature-major form): the
+ * reference the fast form must match index for index.
+ */
+static void seed_reference(const double *p, const double *w, size_t n, size_t d, size_t k,
+                           unsigned trials, struct smg_rng *rng, size_t *idx)
+{
+    double *dmin = malloc(n * sizeof(double)), *pot = malloc(n * sizeof(double)), total = 0.0;
+    for (size_t i = 0; i < n; i++)
+        total += pot[i] = w[i] > 0.0 ? w[i] : 0.0;
+    idx[0] = smg_rng_draw(pot, n, total, rng);
+    for (size_t i = 0; i < n; i++)
+        dmin[i] = sqdist_d(p + i * d, p + idx[0] * d, d);
+    for (size_t j = 1; j < k; j++) {
+        double phi = 0.0, best_phi = INFINITY;
+        for (size_t i = 0; i < n; i++)
+            phi += pot[i] = (w[i] > 0.0 ? w[i] : 0.0) * dmin[i];
+        for (unsigned t = 0; t < trials; t++) {
+            size_t c = smg_rng_draw(pot, n, phi, rng);
+            double cphi = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double v = sqdist_d(p + i * d, p + c * d, d);
+                cphi += (w[i] > 0.0 ? w[i] : 0.0) * (v < dmin[i] ? v : dmin[i]);
+            }
+            if (cphi < best_phi) {
+                best_phi = cphi;
+                idx[j] = c;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            double v = sqdist_d(p + i * d, p + idx[j] * d, d);
+            dmin[i] = v < dmin[i] ? v : dmin[i];
+        }
+    }
+    free(dmin);
+    free(pot);
+}
+
+/* The batched greedy kmeans++ picks exactly the reference's seeds (zero weights, duplicates). */
+static void test_seed_matches_scalar_reference(void **state)
+{
+    const size_t n = 777, d = 5, k = 40; /* n not a multiple of the 128-row block */
+    double *p = malloc(n * d * sizeof(double)), *w = malloc(n * sizeof(double));
+    size_t idx[40], ref[40], chosen = 0;
+    struct smg_rng r, r1, r2;
+    struct smg_error err = {0};
+    (void)state;
+    smg_rng_seed(&r, 99);
+    for (size_t i = 0; i < n; i++) {
+        for (size_t f = 0; f < d; f++)
+            p[i * d + f] = i % 7 == 3 ? p[(i - 1) * d + f] : 10.0 * smg_rng_uniform(&r) - 5.0;
+        w[i] = i % 11 == 0 ? 0.0 : 0.5 + smg_rng_uniform(&r);
+    }
+    for (unsigned trials = 1; trials <= 20; trials += 19) { /* 20: more than one batch of 16 */
+        smg_rng_seed(&r1, 7 + trials);
+        smg_rng_seed(&r2, 7 + trials);
+        assert_int_equal(smg_kmeans_seed(SMG_KMEANS_INIT_KMEANSPP, p, w, n, d, k, trials, &r1, idx,
+                                         &chosen, &err),
+                         SMG_OK);
+        assert_int_equal(chosen, k);
+        seed_reference(p, w, n, d, k, trials, &r2, ref);
+        assert_memory_equal(idx, ref, sizeof(idx));
+        assert_int_equal(smg_rng_next(&r1), smg_rng_next(&r2)); /* the same draws consumed */
+    }
+    free(p);
+    free(w);
+}
+
 /*
  * A start Lloyd cannot leave (two centers split blob 1, one sits between blobs
- * 0 and 2): the polish keeps it; the kmeans++ restarts find the three blobs,
- * and the same seed gives the same centers.
+ * 0 and 2): the polish keeps it; a kmeans++ restart does better on the pool
+ * and replaces it, so the polish from there finds the three blobs; the same
+ * seed gives the same centers. Given the three blobs, no restart beats them.
  */
 static void test_reseed_escapes_bad_basin(void **state)
 {
@@ -416,29 +495,46 @@ static void test_reseed_escapes_bad_basin(void **state)
     uint32_t *truth = malloc(n * sizeof(uint32_t));
     float *x = blobs(n, d, k, 13, truth);
     float c[3 * 2] = {1100, 1000, 1000, 1095, 1000, 1105}, again[3 * 2];
-    double shift[2] = {1000, 1000}, before, stuck, msd, msd2;
-    unsigned won = 0;
+    double shift[2] = {1000, 1000}, before, stuck, msd;
+    struct smg_kmeans_reseed_report rep;
     struct smg_kmeans_sample *s;
     struct smg_error err = {0};
     struct smg_batch b = {.x = x, .rows = n, .cols = d};
     (void)state;
     assert_int_equal(smg_kmeans_sample_new(d, n, 1, &s, &err), SMG_OK);
     smg_kmeans_sample_add(s, &b);
-    assert_int_equal(smg_kmeans_polish(s, NULL, c, k, shift, 100, 1e-4, &before, &stuck,
+    memcpy(again, c, sizeof(c));
+    assert_int_equal(smg_kmeans_polish(s, NULL, again, k, shift, 100, 1e-4, &before, &stuck,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_true(stuck > 100.0); /* blobs 0 and 2 (100 apart) share a center */
     memcpy(again, c, sizeof(c));
-    msd = msd2 = stuck;
-    assert_int_equal(smg_kmeans_reseed(s, NULL, c, k, shift, 100, 1e-4, 5, 10, &msd, &won,
+    assert_int_equal(smg_kmeans_reseed(s, NULL, c, k, shift, 100, 1e-4, 5, 10, &rep,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
-    assert_int_equal(won, 1);
+    assert_int_equal(rep.won, 1);
+    assert_true(rep.restarts >= 1 && rep.pool_rows == n); /* 3000 rows < the 10000-row minimum */
+    assert_true(rep.best_msd < rep.shrink_msd);
+    assert_int_equal(smg_kmeans_polish(s, NULL, c, k, shift, 100, 1e-4, &before, &msd,
+                                       SMG_KMEANS_KERNEL_AUTO, &err),
+                     SMG_OK);
     assert_true(msd < 1.5 * (double)d); /* noise variance 1 per feature */
-    assert_int_equal(smg_kmeans_reseed(s, NULL, again, k, shift, 100, 1e-4, 5, 10, &msd2, &won,
+    assert_int_equal(smg_kmeans_reseed(s, NULL, again, k, shift, 100, 1e-4, 5, 10, &rep,
+                                       SMG_KMEANS_KERNEL_AUTO, &err),
+                     SMG_OK);
+    assert_int_equal(smg_kmeans_polish(s, NULL, again, k, shift, 100, 1e-4, &before, &msd,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_memory_equal(c, again, sizeof(c));
+    /* From the three blobs no restart does better: polishing what it returns gives no more. */
+    assert_int_equal(smg_kmeans_reseed(s, NULL, c, k, shift, 100, 1e-4, 5, 10, &rep,
+                                       SMG_KMEANS_KERNEL_AUTO, &err),
+                     SMG_OK);
+    assert_true(rep.best_msd >= rep.shrink_msd * (1.0 - 1e-9));
+    assert_int_equal(smg_kmeans_polish(s, NULL, c, k, shift, 100, 1e-4, &before, &stuck,
+                                       SMG_KMEANS_KERNEL_AUTO, &err),
+                     SMG_OK);
+    assert_true(stuck <= msd * (1.0 + 1e-9));
     smg_kmeans_sample_free(s);
     free(x);
     free(truth);
@@ -653,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_no_shrink_factor_one),
         cmocka_unit_test(test_weighted_lloyd),
         cmocka_unit_test(test_polish_improves),
+        cmocka_unit_test(test_seed_matches_scalar_reference),
         cmocka_unit_test(test_reseed_escapes_bad_basin),
         cmocka_unit_test(test_nearest_kernels),
         cmocka_unit_test(test_extreme_scales),
