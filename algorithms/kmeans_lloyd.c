@@ -192,31 +192,33 @@ static int one_trial(const struct smg_lloyd_config *cfg, const double *p, const 
     return SMG_OK;
 }
 
-enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const double *points,
-                                 const double *weights, size_t n, double *centers, double *loss,
-                                 struct smg_error *err)
+/*
+ * smg_kmeans_lloyd on points p (n x d) it may overwrite: they are centred in
+ * place, so the shrink holds one copy of the K centers, not two.
+ */
+static int lloyd_in_place(const struct smg_lloyd_config *cfg, double *p, const double *weights,
+                          size_t n, double *centers, double *loss, struct smg_error *err)
 {
     size_t k = cfg->k, d = cfg->dim;
-    double *p = NULL, *c = NULL, *dist = NULL, *cw = NULL, *mean = NULL, wsum = 0.0;
+    double *c = NULL, *dist = NULL, *cw = NULL, *mean = NULL, wsum = 0.0;
     size_t *lab = NULL, *idx = NULL;
     double best = INFINITY;
     int rc = SMG_OK;
 
-    p = smg_malloc(n * d * sizeof(double) + 1);
     c = smg_malloc(k * d * sizeof(double) + 1);
     dist = smg_malloc(n * sizeof(double) + 1);
     cw = smg_malloc(k * sizeof(double) + 1);
     mean = smg_calloc(d + 1, sizeof(double));
     lab = smg_malloc(n * sizeof(size_t) + 1);
     idx = smg_malloc(k * sizeof(size_t) + 1);
-    if (!p || !c || !dist || !cw || !mean || !lab || !idx) {
+    if (!c || !dist || !cw || !mean || !lab || !idx) {
         rc = smg_error_set(err, SMG_ENOMEM, "k-means shrink: out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         wsum += weights[i];
         for (size_t f = 0; f < d; f++)
-            mean[f] += weights[i] * points[i * d + f];
+            mean[f] += weights[i] * p[i * d + f];
     }
     if (!(wsum > 0.0)) {
         rc = smg_error_set(err, SMG_EINTERNAL, "k-means shrink: all %zu centers have weight 0", n);
@@ -226,7 +228,7 @@ enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const doubl
         mean[f] /= wsum;
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < d; f++)
-            p[i * d + f] = points[i * d + f] - mean[f];
+            p[i * d + f] -= mean[f];
     for (uint64_t t = 0; t < cfg->trials; t++) {
         struct smg_rng rng;
         double l;
@@ -246,13 +248,27 @@ enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const doubl
     }
     *loss = best;
 out:
-    smg_free(p);
     smg_free(c);
     smg_free(dist);
     smg_free(cw);
     smg_free(mean);
     smg_free(lab);
     smg_free(idx);
+    return rc;
+}
+
+enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const double *points,
+                                 const double *weights, size_t n, double *centers, double *loss,
+                                 struct smg_error *err)
+{
+    double *p = smg_malloc(n * cfg->dim * sizeof(double) + 1);
+    int rc;
+
+    if (p == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means shrink: out of memory");
+    memcpy(p, points, n * cfg->dim * sizeof(double));
+    rc = lloyd_in_place(cfg, p, weights, n, centers, loss, err);
+    smg_free(p);
     return rc;
 }
 
@@ -324,6 +340,8 @@ enum smg_status smg_kmeans_shrink(const struct smg_kmeans *km, float *out, doubl
 
     d = cfg->dim;
     *loss = 0.0;
+    if (c == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means shrink: out of memory for the centers");
     if (cfg->extra_center_factor == 1) {
         if (!cfg->quiet)
             smg_log_info("No shrinking is required as extra_center_factor is 1.");
@@ -357,7 +375,7 @@ enum smg_status smg_kmeans_shrink(const struct smg_kmeans *km, float *out, doubl
         .seed = cfg->seed + 1,
         .log_attempts = !cfg->quiet,
     };
-    rc = smg_kmeans_lloyd(&lc, pts, wts, n, res, loss, err);
+    rc = lloyd_in_place(&lc, pts, wts, n, res, loss, err);
     if (rc != SMG_OK)
         goto out;
     if (!cfg->quiet)
