@@ -27,8 +27,6 @@ struct smg_kmeans_lazy {
     double *nv;  /* K: |V[:, j]|^2 */
     double *inc; /* K: what one unit of a row adds to V[:, j] in the current update */
     double *un;  /* K: |c_j|^2, +INF for an inactive center */
-    double *acc; /* acc_parts x K: x . V[:, j] of a part's current row */
-    size_t acc_parts;
     uint64_t steps;
     bool any_active;
     void (*axpy)(double *acc, const double *u, double v, size_t k);
@@ -77,15 +75,12 @@ enum smg_status smg_kmeans_lazy_new(size_t K, size_t d, const double *c, const b
         (lz->a = smg_malloc(K * sizeof(double))) == NULL ||
         (lz->nv = smg_calloc(K, sizeof(double))) == NULL ||
         (lz->inc = smg_calloc(K, sizeof(double))) == NULL ||
-        (lz->un = smg_malloc(K * sizeof(double))) == NULL ||
-        (lz->acc = smg_malloc(K * sizeof(double))) == NULL) {
+        (lz->un = smg_malloc(K * sizeof(double))) == NULL) {
         smg_kmeans_lazy_free(lz);
-        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu x %zu centers", K,
-                             d);
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu x %zu centers", K, d);
     }
     lz->K = K;
     lz->d = d;
-    lz->acc_parts = 1;
     lz->axpy = axpy_portable;
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
     if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
@@ -115,7 +110,6 @@ void smg_kmeans_lazy_free(struct smg_kmeans_lazy *lz)
     smg_free(lz->nv);
     smg_free(lz->inc);
     smg_free(lz->un);
-    smg_free(lz->acc);
     smg_free(lz);
 }
 
@@ -126,27 +120,13 @@ void smg_kmeans_lazy_row(const struct smg_kmeans_lazy *lz, size_t j, const doubl
         out[f] = lz->a[j] * lz->v[f * lz->K + j] - shift[f];
 }
 
-/* Row i's nearest center by |c|^2 - 2 x.c (lowest index on ties), or K; *score its value. */
-static size_t best_center(const struct smg_kmeans_lazy *lz, double *acc, const struct smg_batch *b,
-                          size_t i, double *score)
-{
-    const size_t K = lz->K;
-    size_t best = K;
-
-    *score = INFINITY;
-    memset(acc, 0, K * sizeof(double));
-    for (uint64_t p = b->indptr[i]; p < b->indptr[i + 1]; p++)
-        lz->axpy(acc, lz->v + (size_t)b->indices[p] * K, (double)b->values[p], K);
-    for (size_t j = 0; j < K; j++) {
-        double s = lz->un[j] - 2.0 * lz->a[j] * acc[j];
-        if (s < *score) {
-            *score = s;
-            best = j;
-        }
-    }
-    return best;
-}
-
+/*
+ * The assignment walks V once per part, not once per stored value: a part's
+ * stored values are sorted by column (a counting sort), then each column's
+ * row of V updates acc[i] (K doubles) of every row i storing it. Each row's
+ * x . V[:, j] is thus summed in increasing column order, whatever the split
+ * into parts, so the result does not depend on the number of workers.
+ */
 struct nearest_job {
     const struct smg_kmeans_lazy *lz;
     const double *shift;
@@ -154,17 +134,59 @@ struct nearest_job {
     const struct smg_batch *b;
     uint32_t *labels;
     double *dist;
+    double *acc;     /* rows x K */
+    uint32_t *erow;  /* nnz: row of each sorted value */
+    float *eval;     /* nnz: the value */
+    uint64_t *count; /* parts x (d + 1) */
 };
+
+/* acc[i] = x_i . V for rows [begin, end) through the column-sorted values. */
+static void part_products(const struct nearest_job *jb, size_t part, size_t begin, size_t end)
+{
+    const struct smg_kmeans_lazy *lz = jb->lz;
+    const struct smg_batch *b = jb->b;
+    const size_t K = lz->K, d = lz->d;
+    /* Sorted values of this part start at base (the batch's first value is 0). */
+    uint64_t *cnt = jb->count + part * (d + 1), base = b->indptr[begin] - b->indptr[0], p0;
+
+    memset(cnt, 0, (d + 1) * sizeof(uint64_t));
+    for (uint64_t p = b->indptr[begin]; p < b->indptr[end]; p++)
+        cnt[b->indices[p] + 1]++;
+    for (size_t f = 0; f < d; f++)
+        cnt[f + 1] += cnt[f];
+    for (size_t i = begin; i < end; i++)
+        for (uint64_t p = b->indptr[i]; p < b->indptr[i + 1]; p++) {
+            uint64_t at = base + cnt[b->indices[p]]++;
+            jb->erow[at] = (uint32_t)i;
+            jb->eval[at] = b->values[p];
+        }
+    memset(jb->acc + begin * K, 0, (end - begin) * K * sizeof(double));
+    p0 = base; /* cnt[f] is now where column f + 1 starts */
+    for (size_t f = 0; f < d; f++) {
+        const double *vf = lz->v + f * K;
+        for (; p0 < base + cnt[f]; p0++)
+            lz->axpy(jb->acc + (size_t)jb->erow[p0] * K, vf, (double)jb->eval[p0], K);
+    }
+}
 
 static void nearest_part(void *ctx, size_t part, size_t begin, size_t end)
 {
     const struct nearest_job *jb = ctx;
     const struct smg_kmeans_lazy *lz = jb->lz;
-    double *acc = lz->acc + part * lz->K;
 
+    if (lz->any_active)
+        part_products(jb, part, begin, end);
     for (size_t i = begin; i < end; i++) {
-        double score, xn = smg_csr_row_norm2(jb->b, i), v;
-        size_t best = lz->any_active ? best_center(lz, acc, jb->b, i, &score) : lz->K;
+        const double *acc = jb->acc + i * lz->K;
+        double score = INFINITY, xn = smg_csr_row_norm2(jb->b, i), v;
+        size_t best = lz->K;
+        for (size_t j = 0; lz->any_active && j < lz->K; j++) {
+            double sj = lz->un[j] - 2.0 * lz->a[j] * acc[j];
+            if (sj < score) { /* lowest index on ties */
+                score = sj;
+                best = j;
+            }
+        }
         if (best == lz->K) { /* no active center: the distance to the shift */
             v = xn - 2.0 * smg_csr_row_dot_d(jb->b, i, jb->shift) + jb->snorm;
             jb->labels[i] = SMG_KMEANS_NO_LABEL;
@@ -180,31 +202,32 @@ enum smg_status smg_kmeans_lazy_nearest(struct smg_kmeans_lazy *lz, struct smg_p
                                         const double *shift, const struct smg_batch *b,
                                         uint32_t *labels, double *dist, struct smg_error *err)
 {
-    struct nearest_job jb = {lz, shift, 0.0, b, labels, dist};
-    size_t parts = 4 * (size_t)smg_pool_size(pool), work;
+    struct nearest_job jb = {lz, shift, 0.0, b, labels, dist, NULL, NULL, NULL, NULL};
+    size_t parts = smg_pool_size(pool), nnz = smg_batch_nnz(b), work;
+    enum smg_status rc = SMG_OK;
 
-    (void)err;
     for (size_t f = 0; f < lz->d; f++)
         jb.snorm += shift[f] * shift[f];
-    if (parts <= 4 || !smg_mul_size(smg_batch_nnz(b), lz->K, &work) || work < MIN_PARALLEL_WORK)
+    if (parts < 1 || !smg_mul_size(nnz, lz->K, &work) || work < MIN_PARALLEL_WORK)
         parts = 1;
     if (parts > b->rows)
-        parts = b->rows;
-    if (parts > lz->acc_parts) {
-        double *acc = smg_malloc(parts * lz->K * sizeof(double));
-        if (acc == NULL) {
-            parts = 1; /* the serial path gives the same result */
-        } else {
-            smg_free(lz->acc);
-            lz->acc = acc;
-            lz->acc_parts = parts;
-        }
-    }
-    if (parts <= 1)
+        parts = b->rows > 0 ? b->rows : 1;
+    jb.acc = smg_malloc(b->rows * lz->K * sizeof(double) + 1);
+    jb.erow = smg_malloc(nnz * sizeof(uint32_t) + 1);
+    jb.eval = smg_malloc(nnz * sizeof(float) + 1);
+    jb.count = smg_malloc(parts * (lz->d + 1) * sizeof(uint64_t));
+    if (!jb.acc || !jb.erow || !jb.eval || !jb.count)
+        rc = smg_error_set(err, SMG_ENOMEM, "k-means: out of memory assigning %zu sparse rows",
+                           b->rows);
+    else if (parts <= 1)
         nearest_part(&jb, 0, 0, b->rows);
     else
         smg_pool_run(pool, b->rows, parts, nearest_part, &jb);
-    return SMG_OK;
+    smg_free(jb.acc);
+    smg_free(jb.erow);
+    smg_free(jb.eval);
+    smg_free(jb.count);
+    return rc;
 }
 
 /* V[:, j] = 0 with a_j = 1. */

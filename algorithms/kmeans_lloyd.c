@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/kmeans_lloyd_pairs.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 
@@ -36,10 +37,43 @@ static double sqdist(const double *a, const double *b, size_t d)
     return s;
 }
 
+/* |p_i - p_c|^2, from the table of smg_kmeans_pair_dists when there is one. */
+static double point_dist(const double *points, size_t dim, const double *pair, size_t n, size_t i,
+                         size_t c)
+{
+    return pair != NULL ? pair[i * n + c] : sqdist(points + i * dim, points + c * dim, dim);
+}
+
+bool smg_kmeans_pair_dists_pay(size_t n, size_t k, uint64_t seedings)
+{
+    /* Filling costs n^2 / 2 distances; each seeding about (3 + ln k) k n. */
+    return n > 0 && n <= SMG_KMEANS_PAIR_MAX_POINTS &&
+           (double)n / 2.0 < (double)seedings * (3.0 + log((double)k)) * (double)k;
+}
+
+void smg_kmeans_pair_dists(const double *points, size_t n, size_t dim, double *pair)
+{
+    for (size_t i = 0; i < n; i++) {
+        pair[i * n + i] = 0.0;
+        for (size_t c = i + 1; c < n; c++) /* (a - b)^2 == (b - a)^2 bit for bit */
+            pair[i * n + c] = pair[c * n + i] = sqdist(points + i * dim, points + c * dim, dim);
+    }
+}
+
 enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *points,
                                 const double *weights, size_t n, size_t dim, size_t k,
                                 unsigned local_trials, struct smg_rng *rng, size_t *idx,
                                 size_t *chosen, struct smg_error *err)
+{
+    return smg_kmeans_seed_pairs(method, points, NULL, weights, n, dim, k, local_trials, rng, idx,
+                                 chosen, err);
+}
+
+enum smg_status smg_kmeans_seed_pairs(enum smg_kmeans_init method, const double *points,
+                                      const double *pair, const double *weights, size_t n,
+                                      size_t dim, size_t k, unsigned local_trials,
+                                      struct smg_rng *rng, size_t *idx, size_t *chosen,
+                                      struct smg_error *err)
 {
     double *pot = NULL, *dmin = NULL, *cand = NULL, total = 0.0;
     unsigned trials = local_trials;
@@ -82,7 +116,7 @@ enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *point
     }
     idx[(*chosen)++] = smg_rng_draw(pot, n, total, rng);
     for (size_t i = 0; i < n; i++)
-        dmin[i] = sqdist(points + i * dim, points + idx[0] * dim, dim);
+        dmin[i] = point_dist(points, dim, pair, n, i, idx[0]);
     while (*chosen < k) {
         double phi = 0.0, best_phi = INFINITY;
         size_t best = n;
@@ -96,7 +130,7 @@ enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *point
             size_t c = smg_rng_draw(pot, n, phi, rng);
             double cphi = 0.0;
             for (size_t i = 0; i < n; i++) {
-                double v = sqdist(points + i * dim, points + c * dim, dim);
+                double v = point_dist(points, dim, pair, n, i, c);
                 cand[i] = v < dmin[i] ? v : dmin[i];
                 cphi += (weights[i] > 0.0 ? weights[i] : 0.0) * cand[i];
             }
@@ -107,7 +141,7 @@ enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *point
         }
         idx[(*chosen)++] = best;
         for (size_t i = 0; i < n; i++) {
-            double v = sqdist(points + i * dim, points + best * dim, dim);
+            double v = point_dist(points, dim, pair, n, i, best);
             if (v < dmin[i])
                 dmin[i] = v;
         }
@@ -170,17 +204,45 @@ static void update(const double *p, const double *w, size_t n, double *c, size_t
     }
 }
 
-static int one_trial(const struct smg_lloyd_config *cfg, const double *p, const double *w, size_t n,
-                     double wsum, struct smg_rng *rng, double *c, size_t *lab, double *dist,
-                     double *cw, size_t *idx, double *loss, struct smg_error *err)
+/* one_trial through kmeans_lloyd_pairs.h, from the seeds idx; the centers land in c. */
+static int pairs_trial(const struct smg_lloyd_config *cfg, const double *p, const double *pair,
+                       const double *w, size_t n, double wsum, double *c, size_t *lab, double *dist,
+                       const size_t *idx, double *loss, struct smg_error *err)
+{
+    size_t k = cfg->k;
+    double *coef = smg_malloc(k * n * sizeof(double) + 1),
+           *div = smg_malloc(2 * k * sizeof(double));
+
+    if (coef == NULL || div == NULL) {
+        smg_free(coef);
+        smg_free(div);
+        return smg_error_set(err, SMG_ENOMEM, "k-means shrink: out of memory");
+    }
+    *loss = smg_kmeans_lloyd_pairs(pair, w, n, k, idx, cfg->max_iter, cfg->tol, wsum, coef, div,
+                                   div + k, lab, dist);
+    smg_kmeans_pairs_centers(p, n, cfg->dim, k, coef, div, c);
+    smg_free(coef);
+    smg_free(div);
+    return SMG_OK;
+}
+
+static int one_trial(const struct smg_lloyd_config *cfg, const double *p, const double *pair,
+                     const double *w, size_t n, double wsum, struct smg_rng *rng, double *c,
+                     size_t *lab, double *dist, double *cw, size_t *idx, double *loss,
+                     struct smg_error *err)
 {
     size_t k = cfg->k, d = cfg->dim, chosen;
     double prev = INFINITY, cur;
-    int rc = smg_kmeans_seed(cfg->init_method, p, w, n, d, k, 0, rng, idx, &chosen, err);
+    int rc =
+        smg_kmeans_seed_pairs(cfg->init_method, p, pair, w, n, d, k, 0, rng, idx, &chosen, err);
     if (rc != SMG_OK)
         return rc;
-    for (size_t j = 0; j < k; j++) /* fewer distinct points than k: repeat seeds */
-        memcpy(c + j * d, p + idx[chosen > 0 ? j % chosen : 0] * d, d * sizeof(double));
+    for (size_t j = chosen; j < k; j++) /* fewer distinct points than k: repeat seeds */
+        idx[j] = idx[chosen > 0 ? j % chosen : 0];
+    if (pair != NULL && d > n) /* few, long points: iterate on pairwise distances */
+        return pairs_trial(cfg, p, pair, w, n, wsum, c, lab, dist, idx, loss, err);
+    for (size_t j = 0; j < k; j++)
+        memcpy(c + j * d, p + idx[j] * d, d * sizeof(double));
     for (uint64_t it = 0;; it++) {
         cur = assign(p, w, n, c, k, d, lab, dist) / wsum;
         if (it >= cfg->max_iter || cur == 0.0 || (it > 0 && prev - cur <= cfg->tol * prev))
@@ -200,7 +262,7 @@ static int lloyd_in_place(const struct smg_lloyd_config *cfg, double *p, const d
                           size_t n, double *centers, double *loss, struct smg_error *err)
 {
     size_t k = cfg->k, d = cfg->dim;
-    double *c = NULL, *dist = NULL, *cw = NULL, *mean = NULL, wsum = 0.0;
+    double *c = NULL, *dist = NULL, *cw = NULL, *mean = NULL, *pair = NULL, wsum = 0.0;
     size_t *lab = NULL, *idx = NULL;
     double best = INFINITY;
     int rc = SMG_OK;
@@ -229,11 +291,18 @@ static int lloyd_in_place(const struct smg_lloyd_config *cfg, double *p, const d
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < d; f++)
             p[i * d + f] -= mean[f];
+    /* Pairwise distances once for all trials' kmeans++ seedings and, for few long
+     * points, the Lloyd iterations (optional: NULL = direct). */
+    if (((cfg->init_method == SMG_KMEANS_INIT_KMEANSPP &&
+          smg_kmeans_pair_dists_pay(n, k, cfg->trials)) ||
+         (d > n && n <= SMG_KMEANS_PAIR_MAX_POINTS)) &&
+        (pair = smg_malloc(n * n * sizeof(double))) != NULL)
+        smg_kmeans_pair_dists(p, n, d, pair);
     for (uint64_t t = 0; t < cfg->trials; t++) {
         struct smg_rng rng;
-        double l;
+        double l = INFINITY;
         smg_rng_seed(&rng, cfg->seed ^ (0x9E3779B97F4A7C15ull * (t + 1)));
-        rc = one_trial(cfg, p, weights, n, wsum, &rng, c, lab, dist, cw, idx, &l, err);
+        rc = one_trial(cfg, p, pair, weights, n, wsum, &rng, c, lab, dist, cw, idx, &l, err);
         if (rc != SMG_OK)
             goto out;
         if (cfg->log_attempts)
@@ -248,6 +317,7 @@ static int lloyd_in_place(const struct smg_lloyd_config *cfg, double *p, const d
     }
     *loss = best;
 out:
+    smg_free(pair);
     smg_free(c);
     smg_free(dist);
     smg_free(cw);
