@@ -503,9 +503,7 @@ enum smg_status smg_kmeans_apply_stats(struct smg_kmeans *km, const double *summ
     int rc = SMG_OK;
 
     *done = !(rows > 0.0);
-    if (*done)
-        return SMG_OK;
-    if ((rc = to_dense(km, err)) != SMG_OK)
+    if (*done || (rc = to_dense(km, err)) != SMG_OK)
         return rc;
     n_entries = (size_t)n_ranks * m;
     cand = summed + 2 + K + K * d;
