@@ -3,8 +3,10 @@
  * rank combine and the update. The algorithm and its rules are described in
  * kmeans.h; this file keeps these invariants:
  *   - centers are stored shifted (c - shift) in double, with a float32 copy
- *     and its squared norms for the sgemm; an inactive center (never filled)
- *     has norm +INF so it never wins an assignment;
+ *     (made on the first dense batch) and its squared norms for the sgemm;
+ *     an inactive center (never filled) has norm +INF so it never wins an
+ *     assignment; while single-rank CSR steps run, kmeans_csr_lazy.h's state
+ *     holds the centers instead and c is NULL (to_lazy / to_dense convert);
  *   - every rank applies the same summed contribution in the same order, so
  *     the state is bit-identical on all ranks after each step;
  *   - weights are >= 0, centers finite; a center with weight 0 after a step

@@ -41,7 +41,11 @@
  *
  * Sparse data: every batch taken here (init, step, sample, score) may be
  * CSR (io/base/batch.h); kmeans_csr.h computes the same quantities from the
- * stored values without densifying, honouring the shift algebraically.
+ * stored values without densifying, honouring the shift algebraically. On one
+ * rank, CSR steps keep the centers in kmeans_csr_lazy.h's scaled, transposed
+ * form (same rules, O(nnz x K) per step, one K x d table); the dense centers
+ * are rebuilt when a dense batch, the end of the stream, smg_kmeans_centers
+ * or the rank-combine API needs them.
  *
  * Everything is deterministic for a fixed seed, rank count and BLAS thread
  * count: the only randomness is a seeded xoshiro256** generator, and ranks
