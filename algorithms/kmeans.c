@@ -141,6 +141,7 @@ void smg_kmeans_free(struct smg_kmeans *km)
     smg_kmeans_lazy_free(km->lz);
     smg_free(km->wk.counts);
     smg_free(km->wk.seeds);
+    smg_free(km->wk.targets);
     smg_free(km->wk.scratch);
     smg_free(km);
 }
@@ -188,10 +189,15 @@ static int to_lazy(struct smg_kmeans *km, struct smg_error *err)
 
     if (km->lz != NULL)
         return SMG_OK;
-    if (km->wk.counts == NULL &&
-        ((km->wk.counts = smg_malloc(km->K * sizeof(double))) == NULL ||
-         (km->wk.seeds = smg_malloc(SMG_KMEANS_MAX_CANDIDATES * sizeof(size_t))) == NULL ||
-         (km->wk.scratch = smg_calloc(km->d, sizeof(float))) == NULL))
+    if (km->wk.counts == NULL)
+        km->wk.counts = smg_malloc(km->K * sizeof(double));
+    if (km->wk.seeds == NULL)
+        km->wk.seeds = smg_malloc(SMG_KMEANS_MAX_CANDIDATES * sizeof(size_t));
+    if (km->wk.targets == NULL)
+        km->wk.targets = smg_malloc(SMG_KMEANS_MAX_CANDIDATES * sizeof(size_t));
+    if (km->wk.scratch == NULL)
+        km->wk.scratch = smg_calloc(km->d, sizeof(float));
+    if (!km->wk.counts || !km->wk.seeds || !km->wk.targets || !km->wk.scratch)
         return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for the step");
     rc = smg_kmeans_lazy_new(km->K, km->d, km->c, km->active, km->shift, &km->lz, err);
     if (rc != SMG_OK)

@@ -239,13 +239,19 @@ static void clear_column(struct smg_kmeans_lazy *lz, size_t j)
     lz->nv[j] = 0.0;
 }
 
-void smg_kmeans_lazy_set_row(struct smg_kmeans_lazy *lz, size_t j, const struct smg_batch *b,
-                             size_t i)
+void smg_kmeans_lazy_set_rows(struct smg_kmeans_lazy *lz, const size_t *js, const size_t *rows,
+                              size_t n, const struct smg_batch *b)
 {
-    clear_column(lz, j);
-    for (uint64_t p = b->indptr[i]; p < b->indptr[i + 1]; p++)
-        lz->v[(size_t)b->indices[p] * lz->K + j] = (double)b->values[p];
-    lz->nv[j] = smg_csr_row_norm2(b, i);
+    /* One pass over V clears every column: a column alone costs d scattered cache lines. */
+    for (size_t f = 0; n > 0 && f < lz->d; f++)
+        for (size_t t = 0; t < n; t++)
+            lz->v[f * lz->K + js[t]] = 0.0;
+    for (size_t t = 0; t < n; t++) {
+        for (uint64_t p = b->indptr[rows[t]]; p < b->indptr[rows[t] + 1]; p++)
+            lz->v[(size_t)b->indices[p] * lz->K + js[t]] = (double)b->values[p];
+        lz->a[js[t]] = 1.0;
+        lz->nv[js[t]] = smg_csr_row_norm2(b, rows[t]);
+    }
 }
 
 void smg_kmeans_lazy_begin(struct smg_kmeans_lazy *lz, size_t j, double w, double n)
@@ -394,12 +400,13 @@ void smg_kmeans_lazy_update(struct smg_kmeans_lazy *lz, const struct smg_batch *
         wk->seeds[n_seeds++] = r;
         if (labels[r] != SMG_KMEANS_NO_LABEL)
             counts[labels[r]] -= 1.0;
-        smg_kmeans_lazy_set_row(lz, j, b, r);
+        wk->targets[n_seeds - 1] = j; /* center j becomes row r (below, all in one pass) */
         w[j] = 1.0;
         counts[j] = -1.0; /* marks "reseeded": no regular update below */
         active[j] = true;
     }
     wk->reseeds = n_seeds;
+    smg_kmeans_lazy_set_rows(lz, wk->targets, wk->seeds, n_seeds, b);
     for (size_t j = 0; j < K; j++)
         if (counts[j] > 0.0) {
             smg_kmeans_lazy_begin(lz, j, w[j], counts[j]);

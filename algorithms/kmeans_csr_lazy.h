@@ -58,9 +58,9 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_lazy_nearest(struct smg_kmeans_lazy *l
                                                        const struct smg_batch *b, uint32_t *labels,
                                                        double *dist, struct smg_error *err);
 
-/* Center j becomes row i of b (active). */
-void smg_kmeans_lazy_set_row(struct smg_kmeans_lazy *lz, size_t j, const struct smg_batch *b,
-                             size_t i);
+/* Center js[t] becomes row rows[t] of b, for t < n (one pass over the table). */
+void smg_kmeans_lazy_set_rows(struct smg_kmeans_lazy *lz, const size_t *js, const size_t *rows,
+                              size_t n, const struct smg_batch *b);
 
 /*
  * Begin the update of center j from weight w (after decay) to w + n: scale it
@@ -81,9 +81,10 @@ void smg_kmeans_lazy_end_step(struct smg_kmeans_lazy *lz, const bool *active);
  * w, active (K each) are updated; wk->reseeds says how many were reseeded.
  */
 struct smg_kmeans_lazy_work {
-    double *counts; /* K */
-    size_t *seeds;  /* SMG_KMEANS_MAX_CANDIDATES */
-    float *scratch; /* d, all 0 */
+    double *counts;  /* K */
+    size_t *seeds;   /* SMG_KMEANS_MAX_CANDIDATES: rows taken as seeds */
+    size_t *targets; /* SMG_KMEANS_MAX_CANDIDATES: the centers they become */
+    float *scratch;  /* d, all 0 */
     size_t reseeds;
 };
 void smg_kmeans_lazy_update(struct smg_kmeans_lazy *lz, const struct smg_batch *b,
