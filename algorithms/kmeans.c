@@ -3,8 +3,10 @@
  * rank combine and the update. The algorithm and its rules are described in
  * kmeans.h; this file keeps these invariants:
  *   - centers are stored shifted (c - shift) in double, with a float32 copy
- *     and its squared norms for the sgemm; an inactive center (never filled)
- *     has norm +INF so it never wins an assignment;
+ *     (made on the first dense batch) and its squared norms for the sgemm;
+ *     an inactive center (never filled) has norm +INF so it never wins an
+ *     assignment; while single-rank CSR steps run, kmeans_csr_lazy.h's state
+ *     holds the centers instead and c is NULL (to_lazy / to_dense convert);
  *   - every rank applies the same summed contribution in the same order, so
  *     the state is bit-identical on all ranks after each step;
  *   - weights are >= 0, centers finite; a center with weight 0 after a step
@@ -25,6 +27,7 @@
 #include "algorithms/kmeans.h"
 #include "algorithms/csr_ops.h"
 #include "algorithms/kmeans_csr.h"
+#include "algorithms/kmeans_csr_lazy.h"
 #include "algorithms/kmeans_split.h"
 #include "io/base/alloc.h"
 #include "io/base/bytes.h"
@@ -34,9 +37,9 @@ struct smg_kmeans {
     struct smg_kmeans_config cfg;
     size_t K, d;
     double *shift; /* d */
-    double *c;     /* K * d, shifted */
+    double *c;     /* K * d, shifted; NULL while lz holds the centers */
     double *w;     /* K */
-    float *cf;     /* K * d */
+    float *cf;     /* K * d, made on the first dense batch; NULL before */
     float *cnorm;  /* K */
     bool *active;  /* K */
     uint32_t *labels;
@@ -49,6 +52,9 @@ struct smg_kmeans {
     double comm_s;              /* wall seconds in the step allreduce */
     double *scratch;            /* K + K * d: a batch's sums inside a group (zero_scratch) */
     struct smg_kmeans_csr *csr; /* CSR batches' assignment (kmeans_csr.h), made on first use */
+    /* Single-rank CSR steps (kmeans_csr_lazy.h): the centers while c is NULL, and scratch. */
+    struct smg_kmeans_lazy *lz;
+    struct smg_kmeans_lazy_work wk;
 };
 
 static size_t step_candidates(const struct smg_kmeans *km)
@@ -73,7 +79,8 @@ static void refresh_float(struct smg_kmeans *km, size_t j)
     float norm = 0.0f;
     for (size_t f = 0; f < km->d; f++) {
         float v = (float)km->c[j * km->d + f];
-        km->cf[j * km->d + f] = v;
+        if (km->cf != NULL)
+            km->cf[j * km->d + f] = v;
         norm += v * v;
     }
     /* +INF marks inactive; an active norm that overflows is clamped (exact kernel). */
@@ -106,10 +113,9 @@ enum smg_status smg_kmeans_new(const struct smg_kmeans_config *cfg, struct smg_k
     km->shift = smg_calloc(km->d, sizeof(double));
     km->c = smg_calloc(kd, sizeof(double));
     km->w = smg_calloc(K, sizeof(double));
-    km->cf = smg_calloc(kd, sizeof(float));
     km->cnorm = smg_calloc(K, sizeof(float));
     km->active = smg_calloc(K, sizeof(bool));
-    if (!km->shift || !km->c || !km->w || !km->cf || !km->cnorm || !km->active) {
+    if (!km->shift || !km->c || !km->w || !km->cnorm || !km->active) {
         smg_kmeans_free(km);
         return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu centers", K);
     }
@@ -134,6 +140,11 @@ void smg_kmeans_free(struct smg_kmeans *km)
     smg_free(km->stats);
     smg_free(km->scratch);
     smg_kmeans_csr_free(km->csr);
+    smg_kmeans_lazy_free(km->lz);
+    smg_free(km->wk.counts);
+    smg_free(km->wk.seeds);
+    smg_free(km->wk.targets);
+    smg_free(km->wk.scratch);
     smg_free(km);
 }
 
@@ -152,6 +163,70 @@ static int ensure_rows(struct smg_kmeans *km, size_t rows, struct smg_error *err
         return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu rows", rows);
     km->dist = d;
     km->cap_rows = rows;
+    return SMG_OK;
+}
+
+/* The float32 copy of the centers the dense kernels take, made on the first dense batch. */
+static int ensure_float(struct smg_kmeans *km, struct smg_error *err)
+{
+    if (km->cf != NULL)
+        return SMG_OK;
+    km->cf = smg_malloc(km->K * km->d * sizeof(float));
+    if (km->cf == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu float centers",
+                             km->K);
+    for (size_t j = 0; j < km->K; j++)
+        refresh_float(km, j);
+    return SMG_OK;
+}
+
+/*
+ * Hand the centers to the single-rank CSR state (kmeans_csr_lazy.h): the
+ * dense copies (c, cf, the transposed floats) are freed, so the job holds
+ * one K x d table.
+ */
+static int to_lazy(struct smg_kmeans *km, struct smg_error *err)
+{
+    int rc;
+
+    if (km->lz != NULL)
+        return SMG_OK;
+    if (km->wk.counts == NULL)
+        km->wk.counts = smg_malloc(km->K * sizeof(double));
+    if (km->wk.seeds == NULL)
+        km->wk.seeds = smg_malloc(SMG_KMEANS_MAX_CANDIDATES * sizeof(size_t));
+    if (km->wk.targets == NULL)
+        km->wk.targets = smg_malloc(SMG_KMEANS_MAX_CANDIDATES * sizeof(size_t));
+    if (km->wk.scratch == NULL)
+        km->wk.scratch = smg_calloc(km->d, sizeof(float));
+    if (!km->wk.counts || !km->wk.seeds || !km->wk.targets || !km->wk.scratch)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for the step");
+    rc = smg_kmeans_lazy_new(km->K, km->d, km->c, km->active, km->shift, &km->lz, err);
+    if (rc != SMG_OK)
+        return rc;
+    smg_free(km->c);
+    km->c = NULL;
+    smg_free(km->cf);
+    km->cf = NULL;
+    smg_kmeans_csr_free(km->csr);
+    km->csr = NULL;
+    return SMG_OK;
+}
+
+/* Back from the single-rank CSR state to the dense, shifted centers (c). */
+static int to_dense(struct smg_kmeans *km, struct smg_error *err)
+{
+    if (km->lz == NULL)
+        return SMG_OK;
+    km->c = smg_malloc(km->K * km->d * sizeof(double));
+    if (km->c == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for %zu centers", km->K);
+    for (size_t j = 0; j < km->K; j++) {
+        smg_kmeans_lazy_row(km->lz, j, km->shift, km->c + j * km->d);
+        refresh_float(km, j);
+    }
+    smg_kmeans_lazy_free(km->lz);
+    km->lz = NULL;
     return SMG_OK;
 }
 
@@ -275,6 +350,14 @@ enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg_comm *comm,
     memcpy(km->shift, buf, km->d * sizeof(double));
     if (buf[len - 1] == (double)SMG_KMEANS_KERNEL_EXACT)
         km->cfg.kernel = SMG_KMEANS_KERNEL_EXACT;
+    if (km->c == NULL) { /* init after CSR steps: start again from dense centers */
+        smg_kmeans_lazy_free(km->lz);
+        km->lz = NULL;
+        if ((km->c = smg_malloc(km->K * km->d * sizeof(double))) == NULL) {
+            rc = smg_error_set(err, SMG_ENOMEM, "k-means init: out of memory");
+            goto out;
+        }
+    }
     memcpy(km->c, buf + km->d, km->K * km->d * sizeof(double));
     for (size_t j = 0; j < km->K; j++) {
         km->active[j] = buf[km->d + km->K * km->d + j] != 0.0;
@@ -420,6 +503,10 @@ enum smg_status smg_kmeans_local_add(struct smg_kmeans *km, const struct smg_bat
         return smg_error_set(err, SMG_EINTERNAL, "k-means: batch has %zu columns, expected %zu",
                              b->cols, d);
     rc = ensure_rows(km, b->rows, err);
+    if (rc == SMG_OK)
+        rc = to_dense(km, err);
+    if (rc == SMG_OK && !smg_batch_is_csr(b))
+        rc = ensure_float(km, err);
     if (rc != SMG_OK)
         return rc;
     if (smg_batch_is_csr(b))
@@ -493,8 +580,8 @@ enum smg_status smg_kmeans_apply_stats(struct smg_kmeans *km, const double *summ
     int rc = SMG_OK;
 
     *done = !(rows > 0.0);
-    if (*done)
-        return SMG_OK;
+    if (*done || (rc = to_dense(km, err)) != SMG_OK)
+        return rc;
     n_entries = (size_t)n_ranks * m;
     cand = summed + 2 + K + K * d;
     counts = smg_malloc(K * sizeof(double));
@@ -566,12 +653,52 @@ out:
     return rc;
 }
 
+/*
+ * A single-rank step on a CSR batch (or the end of the stream) with the
+ * centers in kmeans_csr_lazy.h's form: the same rules as local_stats +
+ * apply_stats, in O(nnz x K). The end of the stream returns the centers to
+ * their dense form for the shrink.
+ */
+static int step_lazy(struct smg_kmeans *km, const struct smg_batch *b, bool *done,
+                     struct smg_error *err)
+{
+    double sse = 0.0, decay = 1.0;
+    int rc;
+
+    *done = b == NULL || b->rows == 0;
+    if (*done)
+        return to_dense(km, err);
+    if (b->cols != km->d)
+        return smg_error_set(err, SMG_EINTERNAL, "k-means: batch has %zu columns, expected %zu",
+                             b->cols, km->d);
+    if ((rc = ensure_rows(km, b->rows, err)) != SMG_OK || (rc = to_lazy(km, err)) != SMG_OK)
+        return rc;
+    rc = smg_kmeans_lazy_nearest(km->lz, km->cfg.pool, km->shift, b, km->labels, km->dist, err);
+    if (rc != SMG_OK)
+        return rc;
+    for (size_t i = 0; i < b->rows; i++)
+        sse += km->dist[i];
+    if (km->cfg.half_life > 0)
+        decay = exp2(-(double)b->rows / (double)km->cfg.half_life);
+    smg_kmeans_lazy_update(km->lz, b, km->labels, km->dist, step_candidates(km), decay, km->w,
+                           km->active, &km->wk);
+    km->rows_seen += b->rows;
+    km->sse += sse;
+    km->reseeds += km->wk.reseeds;
+    return SMG_OK;
+}
+
 enum smg_status smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm,
                                 const struct smg_batch *b, bool *done, struct smg_error *err)
 {
     int n_ranks = comm != NULL ? comm->size : 1, rank = comm != NULL ? comm->rank : 0;
-    size_t len = smg_kmeans_stats_len(km, n_ranks);
+    size_t len;
     int rc;
+
+    if (n_ranks == 1 && ((b != NULL && b->rows > 0 && smg_batch_is_csr(b)) ||
+                         (km->lz != NULL && (b == NULL || b->rows == 0))))
+        return step_lazy(km, b, done, err);
+    len = smg_kmeans_stats_len(km, n_ranks);
 
     if (len > km->cap_stats) {
         double *s = smg_realloc(km->stats, len * sizeof(double));
@@ -609,6 +736,9 @@ size_t smg_kmeans_num_centers(const struct smg_kmeans *km)
 
 const double *smg_kmeans_centers(const struct smg_kmeans *km)
 {
+    /* The dense form is rebuilt on demand (a cache of the state, hence the cast). */
+    if (km->lz != NULL && to_dense((struct smg_kmeans *)km, NULL) != SMG_OK)
+        return NULL;
     return km->c;
 }
 
@@ -644,6 +774,24 @@ uint64_t smg_kmeans_reseeds(const struct smg_kmeans *km)
 
 /* ---- checkpoint state ------------------------------------------------------ */
 
+/* The K shifted centers, from c or from the single-rank CSR state one row at a time. */
+static int append_centers(const struct smg_kmeans *km, struct smg_buf *out)
+{
+    double *row;
+    int rc = SMG_OK;
+
+    if (km->lz == NULL)
+        return smg_buf_append(out, km->c, km->K * km->d * sizeof(double));
+    if ((row = smg_malloc(km->d * sizeof(double))) == NULL)
+        return SMG_ENOMEM;
+    for (size_t j = 0; j < km->K && rc == SMG_OK; j++) {
+        smg_kmeans_lazy_row(km->lz, j, km->shift, row);
+        rc = smg_buf_append(out, row, km->d * sizeof(double));
+    }
+    smg_free(row);
+    return rc;
+}
+
 /*
  * Layout (machine byte order): u64 K, d, rows_seen, reseeds; f64 sse; shift
  * (d), centers (K * d), weights (K) as f64; active (K bytes). The float copy
@@ -660,7 +808,7 @@ enum smg_status smg_kmeans_state_save(const struct smg_kmeans *km, struct smg_bu
     if (rc == SMG_OK)
         rc = smg_buf_append(out, km->shift, km->d * sizeof(double));
     if (rc == SMG_OK)
-        rc = smg_buf_append(out, km->c, km->K * km->d * sizeof(double));
+        rc = append_centers(km, out);
     if (rc == SMG_OK)
         rc = smg_buf_append(out, km->w, km->K * sizeof(double));
     if (rc == SMG_OK)
@@ -684,6 +832,10 @@ enum smg_status smg_kmeans_state_load(struct smg_kmeans *km, const void *data, s
                              "job has %zu of %zu",
                              (unsigned long long)head[0], (unsigned long long)head[1], km->K,
                              km->d);
+    smg_kmeans_lazy_free(km->lz); /* the loaded centers are dense; a CSR step converts them */
+    km->lz = NULL;
+    if (km->c == NULL && (km->c = smg_calloc(km->K * km->d, sizeof(double))) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory loading the state");
     km->rows_seen = head[2];
     km->reseeds = head[3];
     km->sse = smg_bytes_f64(&r);

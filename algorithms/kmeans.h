@@ -43,7 +43,11 @@
  *
  * Sparse data: every batch taken here (init, step, sample, score) may be
  * CSR (io/base/batch.h); kmeans_csr.h computes the same quantities from the
- * stored values without densifying, honouring the shift algebraically.
+ * stored values without densifying, honouring the shift algebraically. On one
+ * rank, CSR steps keep the centers in kmeans_csr_lazy.h's scaled, transposed
+ * form (same rules, O(nnz x K) per step, one K x d table); the dense centers
+ * are rebuilt when a dense batch, the end of the stream, smg_kmeans_centers
+ * or the rank-combine API needs them.
  *
  * Everything is deterministic for a fixed seed, rank count and BLAS thread
  * count: the only randomness is a seeded xoshiro256** generator, and ranks
@@ -237,6 +241,22 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, cons
                                                const double *weights, size_t n, size_t dim,
                                                size_t k, unsigned local_trials, struct smg_rng *rng,
                                                size_t *idx, size_t *chosen, struct smg_error *err);
+
+/*
+ * smg_kmeans_seed with the points' pairwise squared distances (n x n,
+ * smg_kmeans_pair_dists; NULL = computed as needed): the same draws and the
+ * same result bit for bit, without recomputing distances that several
+ * seedings of the same points share (the shrink's trials, the restarts).
+ * smg_kmeans_pair_dists_pay says whether `seedings` seedings of k centers
+ * among n points are worth the table (n <= SMG_KMEANS_PAIR_MAX_POINTS).
+ */
+#define SMG_KMEANS_PAIR_MAX_POINTS 1024
+SMG_MUST_CHECK enum smg_status
+smg_kmeans_seed_pairs(enum smg_kmeans_init method, const double *points, const double *pair,
+                      const double *weights, size_t n, size_t dim, size_t k, unsigned local_trials,
+                      struct smg_rng *rng, size_t *idx, size_t *chosen, struct smg_error *err);
+void smg_kmeans_pair_dists(const double *points, size_t n, size_t dim, double *pair);
+bool smg_kmeans_pair_dists_pay(size_t n, size_t k, uint64_t seedings);
 
 /*
  * Plain Lloyd iterations (unit weights) on n points from the given k centers,

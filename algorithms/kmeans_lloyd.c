@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/kmeans_lloyd_pairs.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
 
@@ -163,10 +164,72 @@ static void greedy_kmeanspp(const double *cols, const double *points, const doub
     }
 }
 
+/*
+ * greedy_kmeanspp on the table of smg_kmeans_pair_dists (pair[i n + c] =
+ * |p_i - p_c|^2): the same draws and choices, each distance looked up.
+ */
+static void greedy_kmeanspp_pairs(const double *pair, const double *weights, size_t n, size_t k,
+                                  unsigned trials, struct smg_rng *rng, double *pot, double *dmin,
+                                  size_t *idx, size_t *chosen)
+{
+    while (*chosen < k) {
+        double phi = 0.0, best_phi = INFINITY;
+        size_t best = n;
+        for (size_t i = 0; i < n; i++) {
+            pot[i] = (weights[i] > 0.0 ? weights[i] : 0.0) * dmin[i];
+            phi += pot[i];
+        }
+        if (!(phi > 0.0))
+            break; /* every remaining point coincides with a seed */
+        for (unsigned t = 0; t < trials; t++) {
+            size_t c = smg_rng_draw(pot, n, phi, rng);
+            double cphi = 0.0;
+            for (size_t i = 0; i < n; i++) {
+                double v = pair[i * n + c];
+                cphi += (weights[i] > 0.0 ? weights[i] : 0.0) * (v < dmin[i] ? v : dmin[i]);
+            }
+            if (cphi < best_phi) {
+                best_phi = cphi;
+                best = c;
+            }
+        }
+        idx[(*chosen)++] = best;
+        for (size_t i = 0; i < n; i++)
+            if (pair[i * n + best] < dmin[i])
+                dmin[i] = pair[i * n + best];
+    }
+}
+
+bool smg_kmeans_pair_dists_pay(size_t n, size_t k, uint64_t seedings)
+{
+    /* Filling costs n^2 / 2 distances; each seeding about (3 + ln k) k n. */
+    return n > 0 && n <= SMG_KMEANS_PAIR_MAX_POINTS &&
+           (double)n / 2.0 < (double)seedings * (3.0 + log((double)k)) * (double)k;
+}
+
+void smg_kmeans_pair_dists(const double *points, size_t n, size_t dim, double *pair)
+{
+    for (size_t i = 0; i < n; i++) {
+        pair[i * n + i] = 0.0;
+        for (size_t c = i + 1; c < n; c++) /* (a - b)^2 == (b - a)^2 bit for bit */
+            pair[i * n + c] = pair[c * n + i] = sqdist(points + i * dim, points + c * dim, dim);
+    }
+}
+
 enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *points,
                                 const double *weights, size_t n, size_t dim, size_t k,
                                 unsigned local_trials, struct smg_rng *rng, size_t *idx,
                                 size_t *chosen, struct smg_error *err)
+{
+    return smg_kmeans_seed_pairs(method, points, NULL, weights, n, dim, k, local_trials, rng, idx,
+                                 chosen, err);
+}
+
+enum smg_status smg_kmeans_seed_pairs(enum smg_kmeans_init method, const double *points,
+                                      const double *pair, const double *weights, size_t n,
+                                      size_t dim, size_t k, unsigned local_trials,
+                                      struct smg_rng *rng, size_t *idx, size_t *chosen,
+                                      struct smg_error *err)
 {
     double *pot = NULL, *dmin = NULL, *cols = NULL, total = 0.0;
     unsigned trials = local_trials;
@@ -177,9 +240,9 @@ enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *point
         return SMG_OK;
     pot = smg_malloc(n * sizeof(double));
     dmin = smg_malloc(n * sizeof(double));
-    if (method != SMG_KMEANS_INIT_RANDOM)
+    if (method != SMG_KMEANS_INIT_RANDOM && pair == NULL)
         cols = smg_malloc(n * dim * sizeof(double) + 1);
-    if (!pot || !dmin || (method != SMG_KMEANS_INIT_RANDOM && !cols)) {
+    if (!pot || !dmin || (method != SMG_KMEANS_INIT_RANDOM && pair == NULL && !cols)) {
         rc = smg_error_set(err, SMG_ENOMEM, "k-means seeding: out of memory for %zu points", n);
         goto out;
     }
@@ -208,10 +271,16 @@ enum smg_status smg_kmeans_seed(enum smg_kmeans_init method, const double *point
         }
         goto out;
     }
+    idx[(*chosen)++] = smg_rng_draw(pot, n, total, rng);
+    if (pair != NULL) {
+        for (size_t i = 0; i < n; i++)
+            dmin[i] = pair[i * n + idx[0]];
+        greedy_kmeanspp_pairs(pair, weights, n, k, trials, rng, pot, dmin, idx, chosen);
+        goto out;
+    }
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < dim; f++)
             cols[f * n + i] = points[i * dim + f];
-    idx[(*chosen)++] = smg_rng_draw(pot, n, total, rng);
     nearer(cols, points + idx[0] * dim, n, dim, dmin, true);
     greedy_kmeanspp(cols, points, weights, n, dim, k, trials, rng, pot, dmin, idx, chosen);
 out:
@@ -272,17 +341,45 @@ static void update(const double *p, const double *w, size_t n, double *c, size_t
     }
 }
 
-static int one_trial(const struct smg_lloyd_config *cfg, const double *p, const double *w, size_t n,
-                     double wsum, struct smg_rng *rng, double *c, size_t *lab, double *dist,
-                     double *cw, size_t *idx, double *loss, struct smg_error *err)
+/* one_trial through kmeans_lloyd_pairs.h, from the seeds idx; the centers land in c. */
+static int pairs_trial(const struct smg_lloyd_config *cfg, const double *p, const double *pair,
+                       const double *w, size_t n, double wsum, double *c, size_t *lab, double *dist,
+                       const size_t *idx, double *loss, struct smg_error *err)
+{
+    size_t k = cfg->k;
+    double *coef = smg_malloc(k * n * sizeof(double) + 1),
+           *div = smg_malloc(2 * k * sizeof(double));
+
+    if (coef == NULL || div == NULL) {
+        smg_free(coef);
+        smg_free(div);
+        return smg_error_set(err, SMG_ENOMEM, "k-means shrink: out of memory");
+    }
+    *loss = smg_kmeans_lloyd_pairs(pair, w, n, k, idx, cfg->max_iter, cfg->tol, wsum, coef, div,
+                                   div + k, lab, dist);
+    smg_kmeans_pairs_centers(p, n, cfg->dim, k, coef, div, c);
+    smg_free(coef);
+    smg_free(div);
+    return SMG_OK;
+}
+
+static int one_trial(const struct smg_lloyd_config *cfg, const double *p, const double *pair,
+                     const double *w, size_t n, double wsum, struct smg_rng *rng, double *c,
+                     size_t *lab, double *dist, double *cw, size_t *idx, double *loss,
+                     struct smg_error *err)
 {
     size_t k = cfg->k, d = cfg->dim, chosen;
     double prev = INFINITY, cur;
-    int rc = smg_kmeans_seed(cfg->init_method, p, w, n, d, k, 0, rng, idx, &chosen, err);
+    int rc =
+        smg_kmeans_seed_pairs(cfg->init_method, p, pair, w, n, d, k, 0, rng, idx, &chosen, err);
     if (rc != SMG_OK)
         return rc;
-    for (size_t j = 0; j < k; j++) /* fewer distinct points than k: repeat seeds */
-        memcpy(c + j * d, p + idx[chosen > 0 ? j % chosen : 0] * d, d * sizeof(double));
+    for (size_t j = chosen; j < k; j++) /* fewer distinct points than k: repeat seeds */
+        idx[j] = idx[chosen > 0 ? j % chosen : 0];
+    if (pair != NULL && d > n) /* few, long points: iterate on pairwise distances */
+        return pairs_trial(cfg, p, pair, w, n, wsum, c, lab, dist, idx, loss, err);
+    for (size_t j = 0; j < k; j++)
+        memcpy(c + j * d, p + idx[j] * d, d * sizeof(double));
     for (uint64_t it = 0;; it++) {
         cur = assign(p, w, n, c, k, d, lab, dist) / wsum;
         if (it >= cfg->max_iter || cur == 0.0 || (it > 0 && prev - cur <= cfg->tol * prev))
@@ -294,31 +391,33 @@ static int one_trial(const struct smg_lloyd_config *cfg, const double *p, const 
     return SMG_OK;
 }
 
-enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const double *points,
-                                 const double *weights, size_t n, double *centers, double *loss,
-                                 struct smg_error *err)
+/*
+ * smg_kmeans_lloyd on points p (n x d) it may overwrite: they are centred in
+ * place, so the shrink holds one copy of the K centers, not two.
+ */
+static int lloyd_in_place(const struct smg_lloyd_config *cfg, double *p, const double *weights,
+                          size_t n, double *centers, double *loss, struct smg_error *err)
 {
     size_t k = cfg->k, d = cfg->dim;
-    double *p = NULL, *c = NULL, *dist = NULL, *cw = NULL, *mean = NULL, wsum = 0.0;
+    double *c = NULL, *dist = NULL, *cw = NULL, *mean = NULL, *pair = NULL, wsum = 0.0;
     size_t *lab = NULL, *idx = NULL;
     double best = INFINITY;
     int rc = SMG_OK;
 
-    p = smg_malloc(n * d * sizeof(double) + 1);
     c = smg_malloc(k * d * sizeof(double) + 1);
     dist = smg_malloc(n * sizeof(double) + 1);
     cw = smg_malloc(k * sizeof(double) + 1);
     mean = smg_calloc(d + 1, sizeof(double));
     lab = smg_malloc(n * sizeof(size_t) + 1);
     idx = smg_malloc(k * sizeof(size_t) + 1);
-    if (!p || !c || !dist || !cw || !mean || !lab || !idx) {
+    if (!c || !dist || !cw || !mean || !lab || !idx) {
         rc = smg_error_set(err, SMG_ENOMEM, "k-means shrink: out of memory");
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
         wsum += weights[i];
         for (size_t f = 0; f < d; f++)
-            mean[f] += weights[i] * points[i * d + f];
+            mean[f] += weights[i] * p[i * d + f];
     }
     if (!(wsum > 0.0)) {
         rc = smg_error_set(err, SMG_EINTERNAL, "k-means shrink: all %zu centers have weight 0", n);
@@ -328,12 +427,19 @@ enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const doubl
         mean[f] /= wsum;
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < d; f++)
-            p[i * d + f] = points[i * d + f] - mean[f];
+            p[i * d + f] -= mean[f];
+    /* Pairwise distances once for all trials' kmeans++ seedings and, for few long
+     * points, the Lloyd iterations (optional: NULL = direct). */
+    if (((cfg->init_method == SMG_KMEANS_INIT_KMEANSPP &&
+          smg_kmeans_pair_dists_pay(n, k, cfg->trials)) ||
+         (d > n && n <= SMG_KMEANS_PAIR_MAX_POINTS)) &&
+        (pair = smg_malloc(n * n * sizeof(double))) != NULL)
+        smg_kmeans_pair_dists(p, n, d, pair);
     for (uint64_t t = 0; t < cfg->trials; t++) {
         struct smg_rng rng;
-        double l;
+        double l = INFINITY;
         smg_rng_seed(&rng, cfg->seed ^ (0x9E3779B97F4A7C15ull * (t + 1)));
-        rc = one_trial(cfg, p, weights, n, wsum, &rng, c, lab, dist, cw, idx, &l, err);
+        rc = one_trial(cfg, p, pair, weights, n, wsum, &rng, c, lab, dist, cw, idx, &l, err);
         if (rc != SMG_OK)
             goto out;
         if (cfg->log_attempts)
@@ -348,13 +454,28 @@ enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const doubl
     }
     *loss = best;
 out:
-    smg_free(p);
+    smg_free(pair);
     smg_free(c);
     smg_free(dist);
     smg_free(cw);
     smg_free(mean);
     smg_free(lab);
     smg_free(idx);
+    return rc;
+}
+
+enum smg_status smg_kmeans_lloyd(const struct smg_lloyd_config *cfg, const double *points,
+                                 const double *weights, size_t n, double *centers, double *loss,
+                                 struct smg_error *err)
+{
+    double *p = smg_malloc(n * cfg->dim * sizeof(double) + 1);
+    int rc;
+
+    if (p == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means shrink: out of memory");
+    memcpy(p, points, n * cfg->dim * sizeof(double));
+    rc = lloyd_in_place(cfg, p, weights, n, centers, loss, err);
+    smg_free(p);
     return rc;
 }
 
@@ -426,6 +547,8 @@ enum smg_status smg_kmeans_shrink(const struct smg_kmeans *km, float *out, doubl
 
     d = cfg->dim;
     *loss = 0.0;
+    if (c == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means shrink: out of memory for the centers");
     if (cfg->extra_center_factor == 1) {
         if (!cfg->quiet)
             smg_log_info("No shrinking is required as extra_center_factor is 1.");
@@ -459,7 +582,7 @@ enum smg_status smg_kmeans_shrink(const struct smg_kmeans *km, float *out, doubl
         .seed = cfg->seed + 1,
         .log_attempts = !cfg->quiet,
     };
-    rc = smg_kmeans_lloyd(&lc, pts, wts, n, res, loss, err);
+    rc = lloyd_in_place(&lc, pts, wts, n, res, loss, err);
     if (rc != SMG_OK)
         goto out;
     if (!cfg->quiet)

@@ -208,16 +208,21 @@ static enum smg_status pool_trials(struct pool *p, size_t k, const double *shift
 {
     size_t d = p->dim, chosen = 0, *idx = smg_malloc(k * sizeof(size_t) + 1);
     float *cand = smg_malloc(k * d * sizeof(float) + 1);
-    double lowest = INFINITY;
+    double lowest = INFINITY, *pair = NULL;
     int rc = SMG_OK;
 
+    /* The seeding rows' pairwise distances once for this rank's restarts (NULL: direct). */
+    if (me < trials &&
+        smg_kmeans_pair_dists_pay(p->seed_rows, k, (trials - me + nr - 1) / nr) &&
+        (pair = smg_malloc(p->seed_rows * p->seed_rows * sizeof(double))) != NULL)
+        smg_kmeans_pair_dists(p->sx, p->seed_rows, d, pair);
     if (!idx || !cand)
         rc = smg_error_set(err, SMG_ENOMEM, "k-means reseed: out of memory");
     for (unsigned t = (unsigned)me; rc == SMG_OK && t < trials; t += (unsigned)nr) {
         struct smg_rng rng;
         smg_rng_seed(&rng, seed ^ (0xD1B54A32D192ED03ull * (t + 1)));
-        rc = smg_kmeans_seed(SMG_KMEANS_INIT_KMEANSPP, p->sx, p->sw, p->seed_rows, d, k, 0, &rng,
-                             idx, &chosen, err);
+        rc = smg_kmeans_seed_pairs(SMG_KMEANS_INIT_KMEANSPP, p->sx, pair, p->sw, p->seed_rows, d, k,
+                                   0, &rng, idx, &chosen, err);
         if (rc != SMG_OK)
             break;
         if (chosen < k) { /* fewer distinct rows than centers: this start loses */
@@ -233,6 +238,7 @@ static enum smg_status pool_trials(struct pool *p, size_t k, const double *shift
             memcpy(best, cand, k * d * sizeof(float));
         }
     }
+    smg_free(pair);
     smg_free(idx);
     smg_free(cand);
     return rc;

@@ -217,6 +217,35 @@ def test_kmeans_sparse_extreme_scale_equals_dense(ml_root, tmp_path, smalgo_bin,
     assert np.isfinite(a).all() and np.abs(a).max() > 0.5 * scale
 
 
+def test_kmeans_sparse_two_ranks_equals_dense(ml_root, tmp_path, smalgo_bin):
+    """Two mpirun ranks on CSR batches (the rank-combine step, not the one-rank sparse state)
+    agree with the same two ranks on the densified rows, and sparse one-rank with dense one-rank."""
+    from smgkit.mlroot import MLRoot
+    from smgkit.mpi import MPI_ENV, have_mpirun, mpirun
+    if not have_mpirun():
+        pytest.skip("mpirun not installed")
+    x, t = sparse_clusters(3000, 400, 4, seed=10), sparse_clusters(300, 400, 4, seed=11)
+    hp = {"k": 4, "feature_dim": 400, "mini_batch_size": 400, "init_method": "kmeans++"}
+    models = {}
+    for name, sparse, ranks in (("s2", True, 2), ("d2", False, 2), ("s1", True, 1),
+                                ("d1", False, 1)):
+        root = MLRoot(tmp_path / name)
+        setup_job(root, hp, RECORDIO, "File", test=True)
+        enc = sdk_sparse if sparse else (lambda m: sdk_dense(m.toarray()))
+        half = x.shape[0] // 2  # one file per rank
+        (root.channel_dir("train") / "part-00.pbr").write_bytes(enc(x[:half]))
+        (root.channel_dir("train") / "part-01.pbr").write_bytes(enc(x[half:]))
+        (root.channel_dir("test") / "part-00.pbr").write_bytes(enc(t))
+        cmd = [str(smalgo_bin), "train", "--ml-root", str(root.root), "--algorithm", "kmeans"]
+        proc = subprocess.run(mpirun(ranks, cmd) if ranks > 1 else cmd, capture_output=True,
+                              text=True, timeout=300, env={**os.environ, **MPI_ENV})
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        models[name] = read_ndarray(root.model / "model_algo-1")[0][0].astype(np.float64)
+    for a, b in (("s2", "d2"), ("s1", "d1")):
+        np.testing.assert_allclose(models[a], models[b], rtol=0,
+                                   atol=1e-5 * np.abs(models[b]).max())
+
+
 @pytest.mark.parametrize("algorithm", ["kmeans", "pca"])
 def test_sparse_threads_byte_identical(ml_root, tmp_path, smalgo_bin, algorithm):
     from smgkit.mlroot import MLRoot

@@ -5,7 +5,10 @@
  * cancels: the distance is clamped at 0, never negative); and whole
  * streaming runs (init by random and kmeans++, Lloyd refinement, steps with
  * reseeding, shrink, scoring) on the same rows given densely and as CSR,
- * whose centers, weights, shift and scores agree within 1e-5.
+ * whose centers, weights, shift and scores agree within 1e-5; a sparse run
+ * checkpointed half-way or fed dense and CSR batches in turn agrees too;
+ * sparse row equality as densified; and the shrink's Lloyd on pairwise
+ * distances (points fewer than features) reaching a true Lloyd fixed point.
  */
 #include <math.h>
 #include <setjmp.h>
@@ -19,6 +22,8 @@
 
 #include "algorithms/kmeans.h"
 #include "algorithms/kmeans_csr.h"
+#include "algorithms/kmeans_csr_lazy.h"
+#include "io/base/buffer.h"
 
 struct data {
     size_t n, d;
@@ -379,6 +384,144 @@ static void test_stream_pool_identical(void **state)
     free_data(&x);
 }
 
+static struct smg_kmeans_config small_cfg(size_t d)
+{
+    struct smg_kmeans_config cfg = {.k = 5,
+                                    .extra_center_factor = 4,
+                                    .dim = d,
+                                    .init_method = SMG_KMEANS_INIT_KMEANSPP,
+                                    .seed = 7,
+                                    .init_lloyd_iters = 20,
+                                    .lloyd_init_method = SMG_KMEANS_INIT_KMEANSPP,
+                                    .lloyd_max_iter = 100,
+                                    .lloyd_tol = 1e-4,
+                                    .lloyd_trials = 3,
+                                    .quiet = true};
+    return cfg;
+}
+
+/*
+ * A sparse run saved after two batches and resumed in a fresh state, and a run
+ * whose batches alternate dense and CSR (the centers change form each time),
+ * against the dense run: centers and weights within 1e-5.
+ */
+static void test_stream_resume_and_mixed(void **state)
+{
+    const size_t d = 200, bs = 500;
+    struct data x = make_data(4000, d, 5);
+    struct smg_kmeans_config cfg = small_cfg(d);
+    struct smg_kmeans *ref = stream(&cfg, &x, bs, false), *a, *b;
+    struct smg_batch b0 = batch(&x, 0, bs, true);
+    struct smg_buf saved;
+    bool done = false;
+    size_t K = smg_kmeans_num_centers(ref);
+    (void)state;
+    smg_buf_init(&saved, (size_t)1 << 30);
+    assert_int_equal(smg_kmeans_new(&cfg, &a, NULL), SMG_OK);
+    assert_int_equal(smg_kmeans_new(&cfg, &b, NULL), SMG_OK);
+    assert_int_equal(smg_kmeans_init(a, NULL, &b0, NULL), SMG_OK);
+    assert_int_equal(smg_kmeans_init(b, NULL, &b0, NULL), SMG_OK);
+    for (size_t r = 0; r < x.n; r += bs) {
+        struct smg_batch bc = batch(&x, r, bs, true), bm = batch(&x, r, bs, (r / bs) % 2 == 0);
+        if (r == 2 * bs) { /* checkpoint and resume a */
+            assert_int_equal(smg_kmeans_state_save(a, &saved, NULL), SMG_OK);
+            smg_kmeans_free(a);
+            assert_int_equal(smg_kmeans_new(&cfg, &a, NULL), SMG_OK);
+            assert_int_equal(smg_kmeans_state_load(a, saved.data, saved.len, NULL), SMG_OK);
+        }
+        assert_int_equal(smg_kmeans_step(a, NULL, &bc, &done, NULL), SMG_OK);
+        assert_int_equal(smg_kmeans_step(b, NULL, &bm, &done, NULL), SMG_OK);
+    }
+    assert_int_equal(smg_kmeans_step(a, NULL, NULL, &done, NULL), SMG_OK);
+    assert_true(done);
+    assert_int_equal(smg_kmeans_step(b, NULL, NULL, &done, NULL), SMG_OK);
+    assert_close(smg_kmeans_centers(ref), smg_kmeans_centers(a), K * d, 4.0);
+    assert_close(smg_kmeans_centers(ref), smg_kmeans_centers(b), K * d, 4.0);
+    assert_close(smg_kmeans_weights(ref), smg_kmeans_weights(a), K, 1.0);
+    assert_close(smg_kmeans_weights(ref), smg_kmeans_weights(b), K, 1.0);
+    smg_buf_free(&saved);
+    smg_kmeans_free(ref);
+    smg_kmeans_free(a);
+    smg_kmeans_free(b);
+    free_data(&x);
+}
+
+/* Sparse rows compare as densified: order of entries and stored zeros do not matter. */
+static void test_rows_equal(void **state)
+{
+    /* rows: {0:1, 3:2}, {3:2, 0:1}, {0:1, 3:2, 5:0}, {0:1}, {0:1, 3:2.5}, {} and {4:0} */
+    uint64_t indptr[] = {0, 2, 4, 7, 8, 10, 10, 11};
+    uint32_t indices[] = {0, 3, 3, 0, 0, 3, 5, 0, 0, 3, 4};
+    float values[] = {1, 2, 2, 1, 1, 2, 0, 1, 1, 2.5f, 0}, scratch[6] = {0};
+    struct smg_batch b = {
+        .rows = 7, .cols = 6, .indptr = indptr, .indices = indices, .values = values};
+    (void)state;
+    assert_true(smg_csr_rows_equal(&b, 0, 1, scratch));
+    assert_true(smg_csr_rows_equal(&b, 1, 2, scratch));
+    assert_true(smg_csr_rows_equal(&b, 2, 0, scratch));
+    assert_false(smg_csr_rows_equal(&b, 0, 3, scratch));
+    assert_false(smg_csr_rows_equal(&b, 3, 0, scratch));
+    assert_false(smg_csr_rows_equal(&b, 0, 4, scratch));
+    assert_true(smg_csr_rows_equal(&b, 5, 6, scratch));
+    assert_false(smg_csr_rows_equal(&b, 5, 3, scratch));
+    for (size_t f = 0; f < 6; f++)
+        assert_true(scratch[f] == 0.0f); /* left clean for the next call */
+}
+
+/*
+ * smg_kmeans_lloyd on 40 weighted points of 300 features (iterated on pairwise
+ * distances): the result is a Lloyd fixed point by direct double arithmetic,
+ * every center the weighted mean of the points nearest to it (1e-9 of the
+ * data's scale), and the loss the weighted mean squared distance (1e-9).
+ */
+static void test_lloyd_pairs_fixed_point(void **state)
+{
+    const size_t n = 40, d = 300, k = 4;
+    double *p = malloc(n * d * sizeof(double)), w[40], c[4 * 300], mean[4 * 300], cw[4], loss;
+    double total = 0.0, wsum = 0.0;
+    struct smg_lloyd_config lc = {.k = k,
+                                  .dim = d,
+                                  .init_method = SMG_KMEANS_INIT_KMEANSPP,
+                                  .max_iter = 1000,
+                                  .tol = 0.0,
+                                  .trials = 3,
+                                  .seed = 3};
+    (void)state;
+    for (size_t i = 0; i < n; i++) {
+        w[i] = 1.0 + 9.0 * uniform();
+        for (size_t f = 0; f < d; f++)
+            p[i * d + f] = (double)(i % k == f % k) * 3.0 + uniform();
+    }
+    assert_int_equal(smg_kmeans_lloyd(&lc, p, w, n, c, &loss, NULL), SMG_OK);
+    memset(mean, 0, sizeof(mean));
+    memset(cw, 0, sizeof(cw));
+    for (size_t i = 0; i < n; i++) {
+        double best = INFINITY;
+        size_t bj = 0;
+        for (size_t j = 0; j < k; j++) {
+            double s = 0.0;
+            for (size_t f = 0; f < d; f++)
+                s += (p[i * d + f] - c[j * d + f]) * (p[i * d + f] - c[j * d + f]);
+            if (s < best) {
+                best = s;
+                bj = j;
+            }
+        }
+        total += w[i] * best;
+        wsum += w[i];
+        cw[bj] += w[i];
+        for (size_t f = 0; f < d; f++)
+            mean[bj * d + f] += w[i] * p[i * d + f];
+    }
+    for (size_t j = 0; j < k; j++) {
+        assert_true(cw[j] > 0.0);
+        for (size_t f = 0; f < d; f++)
+            assert_true(fabs(mean[j * d + f] / cw[j] - c[j * d + f]) <= 1e-9 * 4.0);
+    }
+    assert_true(fabs(total / wsum - loss) <= 1e-9 * loss);
+    free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +534,9 @@ int main(void)
         cmocka_unit_test(test_stream_no_shrink),
         cmocka_unit_test(test_stream_extreme_scales),
         cmocka_unit_test(test_stream_pool_identical),
+        cmocka_unit_test(test_stream_resume_and_mixed),
+        cmocka_unit_test(test_rows_equal),
+        cmocka_unit_test(test_lloyd_pairs_fixed_point),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
