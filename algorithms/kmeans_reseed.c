@@ -212,8 +212,7 @@ static enum smg_status pool_trials(struct pool *p, size_t k, const double *shift
     int rc = SMG_OK;
 
     /* The seeding rows' pairwise distances once for this rank's restarts (NULL: direct). */
-    if (me < trials &&
-        smg_kmeans_pair_dists_pay(p->seed_rows, k, (trials - me + nr - 1) / nr) &&
+    if (me < trials && smg_kmeans_pair_dists_pay(p->seed_rows, k, (trials - me + nr - 1) / nr) &&
         (pair = smg_malloc(p->seed_rows * p->seed_rows * sizeof(double))) != NULL)
         smg_kmeans_pair_dists(p->sx, p->seed_rows, d, pair);
     if (!idx || !cand)
