@@ -404,8 +404,7 @@ static void accumulate_csr(const struct smg_kmeans *km, const struct smg_batch *
             sums[j * d + f] -= counts[j] * km->shift[f];
 }
 
-/* Insert (dist, row) into the top-m list kept sorted by distance descending. */
-static void top_insert(double *td, size_t *ti, size_t *n, size_t m, double dist, size_t row)
+void smg_kmeans_top_insert(double *td, size_t *ti, size_t *n, size_t m, double dist, size_t row)
 {
     size_t pos = *n;
     if (m == 0 || dist <= 0.0 || (*n == m && dist <= td[m - 1]))
@@ -458,8 +457,8 @@ static void fill_candidate(const struct smg_kmeans *km, const struct smg_batch *
  * Merge this batch's top list (td/ti, ntop rows, farthest first) into the
  * rank's slot of m entries, which holds the open group's earlier candidates
  * farthest first (distance 0 = empty): the slot keeps the m farthest of both,
- * earlier batches first on ties, as top_insert over one batch holding the
- * group's rows in order would. The forward pass counts how many of each are
+ * earlier batches first on ties, as smg_kmeans_top_insert over one batch
+ * holding the group's rows in order would. The forward pass counts how many of each are
  * kept; the backward pass writes them in place (an old entry only moves up).
  */
 static void merge_candidates(const struct smg_kmeans *km, const struct smg_batch *b, double *slot,
@@ -523,7 +522,7 @@ enum smg_status smg_kmeans_local_add(struct smg_kmeans *km, const struct smg_bat
     sm = stats[0] > 0.0 ? km->scratch + K : sums;
     for (size_t i = 0; i < b->rows; i++) {
         stats[1] += km->dist[i];
-        top_insert(td, ti, &ntop, m, km->dist[i], i);
+        smg_kmeans_top_insert(td, ti, &ntop, m, km->dist[i], i);
     }
     if (smg_batch_is_csr(b))
         accumulate_csr(km, b, cnt, sm);

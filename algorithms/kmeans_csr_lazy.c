@@ -326,25 +326,6 @@ bool smg_csr_rows_equal(const struct smg_batch *b, size_t i, size_t j, float *sc
     return same && matched == nz;
 }
 
-/* Insert row into the top-m list (farthest first; ties keep the earlier row). */
-static void top_insert(double *td, size_t *ti, size_t *n, size_t m, double dist, size_t row)
-{
-    size_t pos = *n;
-    if (m == 0 || dist <= 0.0 || (*n == m && dist <= td[m - 1]))
-        return;
-    if (*n < m)
-        (*n)++;
-    else
-        pos = m - 1;
-    while (pos > 0 && td[pos - 1] < dist) {
-        td[pos] = td[pos - 1];
-        ti[pos] = ti[pos - 1];
-        pos--;
-    }
-    td[pos] = dist;
-    ti[pos] = row;
-}
-
 /* The next farthest candidate not equal to a seed taken before, or SIZE_MAX. */
 static size_t next_candidate(const struct smg_batch *b, const size_t *ti, size_t ntop, size_t *next,
                              const size_t *seeds, size_t n_seeds, float *scratch)
@@ -379,7 +360,7 @@ void smg_kmeans_lazy_update(struct smg_kmeans_lazy *lz, const struct smg_batch *
 
     memset(counts, 0, K * sizeof(double));
     for (size_t i = 0; i < b->rows; i++) {
-        top_insert(td, ti, &ntop, m, dist[i], i);
+        smg_kmeans_top_insert(td, ti, &ntop, m, dist[i], i);
         if (labels[i] != SMG_KMEANS_NO_LABEL)
             counts[labels[i]] += 1.0;
     }

@@ -35,6 +35,13 @@
 struct smg_kmeans_lazy;
 
 /*
+ * Insert (dist, row) into the reseed candidates td/ti, n of at most m, kept
+ * farthest first; ties keep the earlier row, and dist <= 0 never enters
+ * (kmeans.c's dense steps and this file's CSR steps pick candidates alike).
+ */
+void smg_kmeans_top_insert(double *td, size_t *ti, size_t *n, size_t m, double dist, size_t row);
+
+/*
  * From K shifted centers c (K x d doubles) and shift (d): center j is
  * c_j + shift, inactive where active[j] is false (never wins). SMG_ENOMEM.
  */
