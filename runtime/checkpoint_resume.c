@@ -93,7 +93,11 @@ static const char *mode_name(uint32_t m)
     return m == SMG_MODE_PIPE ? "Pipe" : m == SMG_MODE_FASTFILE ? "FastFile" : "File";
 }
 
-/* Whether h was made by this job; a ClientError saying what differs if not. */
+/*
+ * Whether h was made by this job; a ClientError saying what differs if not.
+ * The rank count comes before the hyperparameters, whose hash holds settings
+ * derived from it (k-means' allreduce grouping).
+ */
 static int check_match(const struct smg_checkpoint *c, const struct slot *s, const char *path,
                        struct smg_error *err)
 {
@@ -107,15 +111,15 @@ static int check_match(const struct smg_checkpoint *c, const struct slot *s, con
                  c->job->algorithm->name);
     else if (h->byte_order != SMG_CKPT_BYTE_ORDER)
         snprintf(what, sizeof(what), "it was written on a machine of another byte order");
+    else if (h->n_ranks != (uint32_t)c->job->comm.size)
+        snprintf(what, sizeof(what), "it was made by %u ranks and this job has %d", h->n_ranks,
+                 c->job->comm.size);
     else if (h->hp_hash != c->hp_hash)
         snprintf(what, sizeof(what),
                  "the hyperparameters differ: the checkpoint's were %.*s; "
                  "this job's are %s",
                  conf ? (int)(conf->len < 400 ? conf->len : 400) : 4,
                  conf ? (const char *)conf->data : "(none)", c->config);
-    else if (h->n_ranks != (uint32_t)c->job->comm.size)
-        snprintf(what, sizeof(what), "it was made by %u ranks and this job has %d", h->n_ranks,
-                 c->job->comm.size);
     else if (h->mode != (uint32_t)c->mode && (h->mode == SMG_MODE_PIPE || c->mode == SMG_MODE_PIPE))
         snprintf(what, sizeof(what), "channel %s was in %s mode and is now in %s mode", c->channel,
                  mode_name(h->mode), mode_name((uint32_t)c->mode));
