@@ -329,7 +329,9 @@ class Real:
         ax.set_xticks(x)
         ax.set_xticklabels(labels, fontsize=8)
         ax.set_ylabel("seconds (median)")
-        ax.set_title("smalgo training pass, 1 vs 2 workers, same run (loaded shared machine)")
+        load = self.out.get("env", {}).get("loadavg_at_start") or [float("nan")]
+        ax.set_title("smalgo training pass, 1 vs 2 workers, same run (load average %.1f at the "
+                     "start)" % load[0])
         ax.legend(fontsize=8)
         fig.tight_layout()
         p = os.path.join(self.results, "real_scaling.png")
