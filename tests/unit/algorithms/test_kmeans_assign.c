@@ -24,6 +24,7 @@
 #include <stdlib.h>
 
 #include "algorithms/kmeans_assign.h"
+#include "csr_helpers.h"
 #include "io/base/alloc.h"
 
 static uint64_t rng_state;
@@ -56,39 +57,6 @@ static uint32_t reference(const float *c, size_t k, size_t d, const float *x, do
 static void check_rows(const float *c, size_t k, size_t d, const float *x, size_t n,
                        const uint32_t *lab, const float *dist, double rel_tol, const char *what);
 
-/* x's non-zero entries as a CSR batch (arrays malloc'ed; free_csr releases them). */
-static struct smg_batch to_csr(const float *x, size_t n, size_t d)
-{
-    struct smg_batch b = {0};
-    uint64_t *ptr = malloc((n + 1) * sizeof(*ptr));
-    uint32_t *idx = malloc((n * d + 1) * sizeof(*idx));
-    float *val = malloc((n * d + 1) * sizeof(*val));
-    size_t p = 0;
-
-    ptr[0] = 0;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t f = 0; f < d; f++)
-            if (x[i * d + f] != 0.0f) {
-                idx[p] = (uint32_t)f;
-                val[p++] = x[i * d + f];
-            }
-        ptr[i + 1] = p;
-    }
-    b.rows = n;
-    b.cols = d;
-    b.indptr = ptr;
-    b.indices = idx;
-    b.values = val;
-    return b;
-}
-
-static void free_csr(struct smg_batch *b)
-{
-    free((void *)b->indptr);
-    free((void *)b->indices);
-    free((void *)b->values);
-}
-
 /*
  * Labels equal the reference and distances are within rel_tol of it, for the
  * dense rows and for the same rows as a CSR batch (smg_kmeans_assign_csr).
@@ -99,7 +67,7 @@ static void check_against_reference(const float *c, size_t k, size_t d, const fl
     uint32_t *lab = malloc(n * sizeof(*lab));
     float *dist = malloc(n * sizeof(*dist));
     struct smg_kmeans_assigner *a = NULL;
-    struct smg_batch csr = to_csr(x, n, d);
+    struct smg_batch csr = test_dense_to_csr(x, n, d);
     struct smg_error err;
 
     smg_error_clear(&err);
@@ -112,7 +80,7 @@ static void check_against_reference(const float *c, size_t k, size_t d, const fl
         }
         check_rows(c, k, d, x, n, lab, dist, rel_tol, pass == 1 ? "CSR" : "dense");
     }
-    free_csr(&csr);
+    test_free_csr(&csr);
     free(lab);
     free(dist);
 }

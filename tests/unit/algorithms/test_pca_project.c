@@ -17,6 +17,7 @@
 #include <stdlib.h>
 
 #include "algorithms/pca_project.h"
+#include "csr_helpers.h"
 #include "io/base/alloc.h"
 
 static uint64_t rng_state;
@@ -34,35 +35,15 @@ static double uniform(void)
 static void project_csr(const float *v, size_t d, size_t m, const float *mean, const float *x,
                         size_t n, float *out)
 {
-    uint64_t *ptr = malloc((n + 1) * sizeof(*ptr));
-    uint32_t *idx = malloc(n * d * sizeof(*idx));
-    float *val = malloc(n * d * sizeof(*val));
     double *mean_v = malloc(m * sizeof(*mean_v));
-    struct smg_batch b = {0};
+    struct smg_batch b = test_dense_to_csr(x, n, d);
     struct smg_error err;
-    size_t p = 0;
 
-    ptr[0] = 0;
-    for (size_t i = 0; i < n; i++) {
-        for (size_t f = 0; f < d; f++)
-            if (x[i * d + f] != 0.0f) {
-                idx[p] = (uint32_t)f;
-                val[p++] = x[i * d + f];
-            }
-        ptr[i + 1] = p;
-    }
-    b.rows = n;
-    b.cols = d;
-    b.indptr = ptr;
-    b.indices = idx;
-    b.values = val;
     if (mean != NULL)
         smg_pca_mean_projection(v, d, m, mean, mean_v);
     smg_error_clear(&err);
     assert_int_equal(smg_pca_project_csr(v, d, m, mean ? mean_v : NULL, &b, out, &err), SMG_OK);
-    free(ptr);
-    free(idx);
-    free(val);
+    test_free_csr(&b);
     free(mean_v);
 }
 
