@@ -3,7 +3,10 @@
  * (see kmeans_group.h). The group owns one contribution buffer laid out as
  * kmeans.c's step contribution; it is sized and zeroed when the group opens
  * (its first add or a sync with no add), with the candidate count of the
- * state at that moment, which cannot change before the sync.
+ * state at that moment, which cannot change before the sync. One rank with
+ * groups of one needs no contribution buffer: the add is a whole
+ * smg_kmeans_step (the same arithmetic), which keeps CSR batches on the lazy
+ * centers of kmeans_csr_lazy.h (no K x d sums), and the sync only reports it.
  */
 #include "algorithms/kmeans_group.h"
 
@@ -23,6 +26,8 @@ struct smg_kmeans_group {
     uint64_t batches; /* add calls since the group opened */
     double comm_s;
     uint64_t syncs;
+    /* One rank, groups of one: the add stepped already (smg_kmeans_step); its done. */
+    bool stepped, step_done;
 };
 
 double smg_kmeans_allreduce_bytes(size_t K, size_t dim, int n_ranks, size_t candidates)
@@ -105,8 +110,14 @@ enum smg_status smg_kmeans_group_add(struct smg_kmeans_group *g, struct smg_kmea
                                      struct smg_error *err)
 {
     int n_ranks = comm != NULL ? comm->size : 1, rank = comm != NULL ? comm->rank : 0;
-    int rc = group_open(g, km, n_ranks, err);
+    int rc;
 
+    if (n_ranks == 1 && g->every == 1 && g->len == 0) {
+        g->batches++;
+        g->stepped = true;
+        return smg_kmeans_step(km, NULL, b, &g->step_done, err);
+    }
+    rc = group_open(g, km, n_ranks, err);
     if (rc != SMG_OK)
         return rc;
     g->batches++;
@@ -116,8 +127,16 @@ enum smg_status smg_kmeans_group_add(struct smg_kmeans_group *g, struct smg_kmea
 enum smg_status smg_kmeans_group_sync(struct smg_kmeans_group *g, struct smg_kmeans *km,
                                       struct smg_comm *comm, bool *done, struct smg_error *err)
 {
-    int rc = group_open(g, km, comm != NULL ? comm->size : 1, err);
+    int rc;
 
+    if (g->stepped) {
+        g->stepped = false;
+        g->batches = 0;
+        g->syncs++;
+        *done = g->step_done;
+        return SMG_OK;
+    }
+    rc = group_open(g, km, comm != NULL ? comm->size : 1, err);
     if (rc != SMG_OK)
         return rc;
     if (comm != NULL) {

@@ -281,31 +281,6 @@ static int read_config(struct smg_job *job, struct smg_kmeans_config *cfg, size_
 }
 
 /*
- * One mini-batch (pb NULL: this rank has none left). One rank with groups of
- * one takes smg_kmeans_step, the same arithmetic as a group of one, so CSR
- * batches keep their centers in kmeans_csr_lazy.h's form (no K x d sums);
- * otherwise the batch joins the group, which is reduced once it is full.
- */
-static int step(struct smg_job *job, struct smg_kmeans *km, struct smg_kmeans_ckpt *ck,
-                const struct smg_batch *pb, bool *done, struct smg_error *err)
-{
-    int rc;
-
-    if (job->comm.size == 1 && smg_kmeans_group_every(ck->grp) == 1) {
-        rc = smg_kmeans_step(km, &job->comm, pb, done, err);
-        if (rc == SMG_OK)
-            smg_kmeans_ckpt_stepped(ck, pb != NULL ? pb->rows : 0);
-        return rc;
-    }
-    if ((rc = smg_kmeans_group_add(ck->grp, km, &job->comm, pb, err)) != SMG_OK)
-        return rc;
-    smg_kmeans_ckpt_stepped(ck, pb != NULL ? pb->rows : 0);
-    if (smg_kmeans_group_full(ck->grp))
-        rc = smg_kmeans_group_sync(ck->grp, km, &job->comm, done, err);
-    return rc;
-}
-
-/*
  * One epoch of collective steps: every local mini-batch (or, once this
  * rank's stream has ended, none) joins ck->grp, which is summed over the
  * ranks and applied once it holds its `every` (kmeans_group.h). Rank 0
@@ -364,7 +339,11 @@ static int run_epoch(struct smg_job *job, struct smg_channel *ch, uint64_t e, si
             return rc;
         if (e == 0 && pb != NULL)
             smg_kmeans_sample_add(smp, pb);
-        if ((rc = step(job, km, ck, pb, &done, err)) != SMG_OK)
+        if ((rc = smg_kmeans_group_add(ck->grp, km, &job->comm, pb, err)) != SMG_OK)
+            return rc;
+        smg_kmeans_ckpt_stepped(ck, pb != NULL ? pb->rows : 0);
+        if (smg_kmeans_group_full(ck->grp) &&
+            (rc = smg_kmeans_group_sync(ck->grp, km, &job->comm, &done, err)) != SMG_OK)
             return rc;
     }
     smg_channel_end_epoch(ch);

@@ -348,22 +348,29 @@ static void test_stream_extreme_scales(void **state)
     run_case(SMG_KMEANS_INIT_RANDOM, 4, 1e25, 0);
 }
 
-/* A whole CSR run on 1, 2 and 3 workers: centers, weights and loss bit for bit. */
-static void test_stream_pool_identical(void **state)
+/* k = 5 from K = 20 streaming centers at d, kmeans++ seeding, 3 shrink trials, quiet. */
+static struct smg_kmeans_config small_cfg(size_t d, uint64_t seed)
 {
-    const size_t d = 200;
-    struct data x = make_data(4000, d, 5);
     struct smg_kmeans_config cfg = {.k = 5,
                                     .extra_center_factor = 4,
                                     .dim = d,
                                     .init_method = SMG_KMEANS_INIT_KMEANSPP,
-                                    .seed = 5,
+                                    .seed = seed,
                                     .init_lloyd_iters = 20,
                                     .lloyd_init_method = SMG_KMEANS_INIT_KMEANSPP,
                                     .lloyd_max_iter = 100,
                                     .lloyd_tol = 1e-4,
                                     .lloyd_trials = 3,
                                     .quiet = true};
+    return cfg;
+}
+
+/* A whole CSR run on 1, 2 and 3 workers: centers, weights and loss bit for bit. */
+static void test_stream_pool_identical(void **state)
+{
+    const size_t d = 200;
+    struct data x = make_data(4000, d, 5);
+    struct smg_kmeans_config cfg = small_cfg(d, 5);
     struct smg_kmeans *ref = stream(&cfg, &x, 1000, true);
     size_t K = smg_kmeans_num_centers(ref);
     (void)state;
@@ -384,22 +391,6 @@ static void test_stream_pool_identical(void **state)
     free_data(&x);
 }
 
-static struct smg_kmeans_config small_cfg(size_t d)
-{
-    struct smg_kmeans_config cfg = {.k = 5,
-                                    .extra_center_factor = 4,
-                                    .dim = d,
-                                    .init_method = SMG_KMEANS_INIT_KMEANSPP,
-                                    .seed = 7,
-                                    .init_lloyd_iters = 20,
-                                    .lloyd_init_method = SMG_KMEANS_INIT_KMEANSPP,
-                                    .lloyd_max_iter = 100,
-                                    .lloyd_tol = 1e-4,
-                                    .lloyd_trials = 3,
-                                    .quiet = true};
-    return cfg;
-}
-
 /*
  * A sparse run saved after two batches and resumed in a fresh state, and a run
  * whose batches alternate dense and CSR (the centers change form each time),
@@ -409,7 +400,7 @@ static void test_stream_resume_and_mixed(void **state)
 {
     const size_t d = 200, bs = 500;
     struct data x = make_data(4000, d, 5);
-    struct smg_kmeans_config cfg = small_cfg(d);
+    struct smg_kmeans_config cfg = small_cfg(d, 7);
     struct smg_kmeans *ref = stream(&cfg, &x, bs, false), *a, *b;
     struct smg_batch b0 = batch(&x, 0, bs, true);
     struct smg_buf saved;
