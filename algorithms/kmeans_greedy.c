@@ -102,10 +102,9 @@ void smg_kmeans_greedy_nearer(const double *cols, const double *c, size_t n, siz
  * positive entries (as smg_rng_draw adds them); last is p's last positive
  * index. The first i with u < cum[i] has p_i > 0: the same index.
  */
-static size_t draw_cumulative(const double *cum, size_t n, size_t last, double total,
-                              struct smg_rng *rng)
+static size_t draw_at(const double *cum, size_t n, size_t last, double total, double uniform)
 {
-    double u = smg_rng_uniform(rng) * total;
+    double u = uniform * total;
     size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -115,6 +114,12 @@ static size_t draw_cumulative(const double *cum, size_t n, size_t last, double t
             lo = mid + 1;
     }
     return lo < n ? lo : last;
+}
+
+static size_t draw_cumulative(const double *cum, size_t n, size_t last, double total,
+                              struct smg_rng *rng)
+{
+    return draw_at(cum, n, last, total, smg_rng_uniform(rng));
 }
 
 void smg_kmeans_greedy_plain(const double *cols, const double *points, const double *weights,
@@ -205,27 +210,43 @@ static bool skip(double dsc, double r)
     return dsc > 4.0 * r * (1.0 + PRUNE_MARGIN);
 }
 
-/* Descending key of a dmin >= 0: the bits of a non-negative double order as the values. */
-static uint64_t desc_key(double v)
+/*
+ * Groups are sorted by the top SORT_BITS bits of dmin (sign, exponent and 4
+ * mantissa bits: buckets 2^(1/16) wide), descending, in two byte passes; a
+ * scan stops at the first member whose bucket's largest value is skipped,
+ * so no member that could move is left out.
+ */
+#define SORT_LOW 48
+
+static uint64_t bits_of(double v)
 {
     uint64_t b;
     memcpy(&b, &v, sizeof(b));
-    return ~b;
+    return b;
 }
 
-/* Stable LSD radix sort of a[0..n) by dmin descending, byte by byte; tmp holds n. */
+/* The largest value of v's bucket (NaN for an infinite v: never skipped). */
+static double bucket_top(double v)
+{
+    uint64_t b = bits_of(v) | ((UINT64_C(1) << SORT_LOW) - 1);
+    double t;
+    memcpy(&t, &b, sizeof(t));
+    return t;
+}
+
+/* Stable LSD radix sort of a[0..n) by the descending bucket of dmin; tmp holds n. */
 static void sort_desc(struct member *a, struct member *tmp, size_t n)
 {
-    for (unsigned shift = 0; shift < 64; shift += 8) {
+    for (unsigned shift = SORT_LOW; shift < 64; shift += 8) {
         size_t cnt[257] = {0};
         for (size_t q = 0; q < n; q++)
-            cnt[((desc_key(a[q].dmin) >> shift) & 0xFF) + 1]++;
-        if (cnt[((desc_key(a[0].dmin) >> shift) & 0xFF) + 1] == n)
+            cnt[((~bits_of(a[q].dmin) >> shift) & 0xFF) + 1]++;
+        if (cnt[((~bits_of(a[0].dmin) >> shift) & 0xFF) + 1] == n)
             continue; /* one digit value: already in order */
         for (unsigned b = 0; b < 256; b++)
             cnt[b + 1] += cnt[b];
         for (size_t q = 0; q < n; q++)
-            tmp[cnt[(desc_key(a[q].dmin) >> shift) & 0xFF]++] = a[q];
+            tmp[cnt[(~bits_of(a[q].dmin) >> shift) & 0xFF]++] = a[q];
         memcpy(a, tmp, n * sizeof(*a));
     }
 }
@@ -293,7 +314,7 @@ static size_t next_dists(const struct groups *g, size_t j, size_t q, size_t dim,
 {
     const struct group *gr = &g->g[j];
     size_t b = 0;
-    while (b < 4 && q + b < gr->len && !skip(g->dsc[j], gr->d[q + b]))
+    while (b < 4 && q + b < gr->len && !skip(g->dsc[j], bucket_top(gr->d[q + b])))
         b++;
     if (b == 4) {
         sqdist4(gr->x + q * dim, c, dim, dist);
@@ -404,6 +425,134 @@ static size_t choose(struct groups *g, const double *cols, const double *points,
     return best;
 }
 
+/*
+ * The draws without the plain pass's O(n) prefix sums every step: pot_i =
+ * w_i D_i^2 summed per block of DRAW_BLOCK points (in point order; a block is
+ * summed again only when a point in it moved), the blocks' running sums, and
+ * a walk through one block. These sums round differently from the plain
+ * running sum, by at most about 2 (n + 1) eps/2 phi each; a draw whose target
+ * lies within DRAW_ULPS (n + 2) eps phi of its point's interval ends (or of
+ * the total) is redone exactly as the plain pass draws (its running sums,
+ * computed once for the step), so every draw is the plain pass's.
+ */
+#define DRAW_BLOCK 32u
+#define DRAW_ULPS  8.0
+
+struct draws {
+    size_t n, nb;
+    double *pot, *bsum, *pre; /* pot per point, per block, running block sums (nb + 1) */
+    unsigned char *dirty;
+    bool exact;               /* cum, last and total hold the plain pass's sums for this step */
+    size_t last;
+    double total;
+};
+
+static void block_sum(struct draws *dr, size_t b)
+{
+    size_t end = (b + 1) * DRAW_BLOCK < dr->n ? (b + 1) * DRAW_BLOCK : dr->n;
+    double acc = 0.0;
+    for (size_t i = b * DRAW_BLOCK; i < end; i++)
+        acc += dr->pot[i];
+    dr->bsum[b] = acc;
+    dr->dirty[b] = 0;
+}
+
+/* The step's running block sums; returns their total (> 0 iff the plain phi is). */
+static double draws_prepare(struct draws *dr)
+{
+    for (size_t b = 0; b < dr->nb; b++)
+        if (dr->dirty[b])
+            block_sum(dr, b);
+    dr->pre[0] = 0.0;
+    for (size_t b = 0; b < dr->nb; b++)
+        dr->pre[b + 1] = dr->pre[b] + dr->bsum[b];
+    dr->exact = false;
+    return dr->pre[dr->nb];
+}
+
+/* The plain pass's draw at uniform u: its running sums in cum, built once per step. */
+static size_t exact_draw(struct draws *dr, double *cum, double u)
+{
+    if (!dr->exact) {
+        double phi = 0.0, acc = 0.0;
+        dr->last = dr->n;
+        for (size_t i = 0; i < dr->n; i++) {
+            double p = dr->pot[i];
+            phi += p;
+            if (p > 0.0) {
+                acc += p;
+                dr->last = i;
+            }
+            cum[i] = acc;
+        }
+        dr->total = phi;
+        dr->exact = true;
+    }
+    return draw_at(cum, dr->n, dr->last, dr->total, u);
+}
+
+/* The draw at uniform u, from the block sums when clear of every rounding doubt. */
+static size_t fast_draw(struct draws *dr, double *cum, double phi, double u)
+{
+    double e = DRAW_ULPS * ((double)dr->n + 2.0) * DBL_EPSILON * phi, target = u * phi, acc;
+    size_t lo = 0, hi = dr->nb, end;
+
+    if (!(target < phi - e))
+        return exact_draw(dr, cum, u);
+    while (lo < hi) { /* the first block whose running sum passes the target */
+        size_t mid = lo + (hi - lo) / 2;
+        if (target < dr->pre[mid + 1])
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    if (lo >= dr->nb)
+        return exact_draw(dr, cum, u);
+    acc = dr->pre[lo];
+    end = (lo + 1) * DRAW_BLOCK < dr->n ? (lo + 1) * DRAW_BLOCK : dr->n;
+    for (size_t i = lo * DRAW_BLOCK; i < end; i++) {
+        double before = acc;
+        acc += dr->pot[i];
+        if (target < acc)
+            return target - before > e && acc - target > e ? i : exact_draw(dr, cum, u);
+    }
+    return exact_draw(dr, cum, u);
+}
+
+/* pot of the points now nearest the newest seed (group m), their blocks to sum again. */
+static void draws_moved(struct draws *dr, const struct group *gr, const double *dmin)
+{
+    for (size_t q = gr->off; q < gr->len; q++) {
+        size_t i = gr->i[q];
+        dr->pot[i] = gr->w[q] * dmin[i];
+        dr->dirty[i / DRAW_BLOCK] = 1;
+    }
+}
+
+static bool draws_new(struct draws *dr, const double *weights, const double *dmin, size_t n)
+{
+    dr->n = n;
+    dr->nb = (n + DRAW_BLOCK - 1) / DRAW_BLOCK;
+    dr->pot = smg_malloc(n * sizeof(double) + 1);
+    dr->bsum = smg_malloc(dr->nb * sizeof(double) + 1);
+    dr->pre = smg_malloc((dr->nb + 1) * sizeof(double));
+    dr->dirty = smg_malloc(dr->nb + 1);
+    if (!dr->pot || !dr->bsum || !dr->pre || !dr->dirty)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        dr->pot[i] = (weights[i] > 0.0 ? weights[i] : 0.0) * dmin[i];
+    memset(dr->dirty, 1, dr->nb);
+    return true;
+}
+
+static void draws_free(struct draws *dr)
+{
+    smg_free(dr->pot);
+    smg_free(dr->bsum);
+    smg_free(dr->pre);
+    smg_free(dr->dirty);
+}
+
 static void groups_free(struct groups *g, size_t k)
 {
     for (size_t j = 0; g->g != NULL && j < k; j++) {
@@ -426,6 +575,7 @@ enum smg_status smg_kmeans_greedy(const double *cols, const double *points, cons
                                   size_t *chosen, struct smg_error *err)
 {
     struct groups g = {0};
+    struct draws dr = {0};
     bool ok;
 
     g.g = smg_calloc(k + 1, sizeof(struct group));
@@ -439,23 +589,14 @@ enum smg_status smg_kmeans_greedy(const double *cols, const double *points, cons
         g.move[i].dmin = dmin[i];
         g.move[i].i = i;
     }
-    ok = ok && new_group(&g, points, weights, dim, 0, n);
+    ok = ok && new_group(&g, points, weights, dim, 0, n) && draws_new(&dr, weights, dmin, n);
     while (ok && *chosen < k) {
-        double phi = 0.0, acc = 0.0;
-        size_t last = n, m = *chosen, best;
-        for (size_t i = 0; i < n; i++) {
-            double p = (weights[i] > 0.0 ? weights[i] : 0.0) * dmin[i];
-            phi += p;
-            if (p > 0.0) {
-                acc += p;
-                last = i;
-            }
-            cum[i] = acc;
-        }
+        size_t m = *chosen, best;
+        double phi = draws_prepare(&dr);
         if (!(phi > 0.0))
             break; /* every remaining point coincides with a seed */
         for (unsigned t = 0; t < trials; t++)
-            g.cand[t] = draw_cumulative(cum, n, last, phi, rng);
+            g.cand[t] = fast_draw(&dr, cum, phi, smg_rng_uniform(rng));
         for (unsigned t = 0; trials > 1 && t < trials; t++) {
             seed_dists(&g, points, dim, idx, m, points + g.cand[t] * dim);
             g.gain[t] = gain_of(&g, dim, m, points + g.cand[t] * dim);
@@ -464,7 +605,10 @@ enum smg_status smg_kmeans_greedy(const double *cols, const double *points, cons
         idx[(*chosen)++] = best;
         seed_dists(&g, points, dim, idx, m, points + best * dim);
         ok = move_to(&g, points, weights, dmin, dim, m, points + best * dim);
+        if (ok)
+            draws_moved(&dr, &g.g[m], dmin);
     }
+    draws_free(&dr);
     groups_free(&g, k);
     if (!ok)
         return smg_error_set(err, SMG_ENOMEM, "k-means seeding: out of memory for %zu points", n);
