@@ -353,7 +353,11 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t 
  * shrink result) and from up to `trials` greedy kmeans++ seedings of the pool
  * (on SEED_ROWS_PER_CENTER * k pool rows, at least MIN_SEED_ROWS; as many as
  * SMG_KMEANS_RESEED_BUDGET distance evaluations allow, at least 1; seeded
- * from seed and the trial number). centers are replaced by the restart with
+ * from seed and the trial number). Every restart pauses after
+ * SMG_KMEANS_RESEED_PRUNE_ITERS Lloyd iterations; only those whose pool msd
+ * is then within SMG_KMEANS_RESEED_PRUNE_MARGIN of the lowest run on (each
+ * exactly as one uninterrupted Lloyd), the others cannot win. centers are
+ * replaced by the restart with
  * the lowest pool msd only if that is lower than the shrink result's (then
  * rep->won = 1); the caller polishes whichever it gets. The restarts are
  * shared out over the ranks (collective: every rank must call it); every rank

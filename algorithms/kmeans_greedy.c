@@ -158,7 +158,6 @@ void smg_kmeans_greedy_plain(const double *cols, const double *points, const dou
     }
 }
 
-
 /* ---- the pruned pass ----------------------------------------------------- */
 
 #define PRUNE_MARGIN 1e-6
@@ -173,9 +172,9 @@ struct member {
 /* The points nearest one seed, dmin descending, their rows copied so a scan streams. */
 struct group {
     size_t off, len; /* members are [off, len): moves free the front */
-    size_t *i;      /* point indices */
-    double *x, *d;  /* rows (len x dim) and dmin */
-    double *w;      /* weights, <= 0 as 0 */
+    size_t *i;       /* point indices */
+    double *x, *d;   /* rows (len x dim) and dmin */
+    double *w;       /* weights, <= 0 as 0 */
 };
 
 struct groups {
@@ -442,7 +441,7 @@ struct draws {
     size_t n, nb;
     double *pot, *bsum, *pre; /* pot per point, per block, running block sums (nb + 1) */
     unsigned char *dirty;
-    bool exact;               /* cum, last and total hold the plain pass's sums for this step */
+    bool exact; /* cum, last and total hold the plain pass's sums for this step */
     size_t last;
     double total;
 };
@@ -601,7 +600,8 @@ enum smg_status smg_kmeans_greedy(const double *cols, const double *points, cons
             seed_dists(&g, points, dim, idx, m, points + g.cand[t] * dim);
             g.gain[t] = gain_of(&g, dim, m, points + g.cand[t] * dim);
         }
-        best = trials > 1 ? choose(&g, cols, points, weights, dmin, n, dim, trials, phi) : g.cand[0];
+        best =
+            trials > 1 ? choose(&g, cols, points, weights, dmin, n, dim, trials, phi) : g.cand[0];
         idx[(*chosen)++] = best;
         seed_dists(&g, points, dim, idx, m, points + best * dim);
         ok = move_to(&g, points, weights, dmin, dim, m, points + best * dim);

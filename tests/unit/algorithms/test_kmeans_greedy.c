@@ -48,8 +48,8 @@ static void make_points(enum shape s, size_t n, size_t d, uint64_t seed, double 
 }
 
 /* Both passes from the same first seed and generator; everything they leave must match. */
-static void compare(const double *p, const double *w, size_t n, size_t d, size_t k,
-                    unsigned trials, uint64_t seed)
+static void compare(const double *p, const double *w, size_t n, size_t d, size_t k, unsigned trials,
+                    uint64_t seed)
 {
     double *cols = malloc(n * d * sizeof(double)), *cum = malloc(n * sizeof(double));
     double *dmin_a = malloc(n * sizeof(double)), *dmin_b = malloc(n * sizeof(double));
@@ -68,9 +68,9 @@ static void compare(const double *p, const double *w, size_t n, size_t d, size_t
     smg_rng_seed(&ra, seed);
     smg_rng_seed(&rb, seed);
     smg_kmeans_greedy_plain(cols, p, w, n, d, k, trials, &ra, cum, dmin_a, idx_a, &chosen_a);
-    assert_int_equal(smg_kmeans_greedy(cols, p, w, n, d, k, trials, &rb, cum, dmin_b, idx_b,
-                                       &chosen_b, &err),
-                     SMG_OK);
+    assert_int_equal(
+        smg_kmeans_greedy(cols, p, w, n, d, k, trials, &rb, cum, dmin_b, idx_b, &chosen_b, &err),
+        SMG_OK);
     assert_int_equal(chosen_a, chosen_b);
     assert_memory_equal(idx_a, idx_b, chosen_a * sizeof(size_t));
     assert_memory_equal(dmin_a, dmin_b, n * sizeof(double));
