@@ -314,6 +314,27 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, st
                                                  uint64_t max_iter, double tol, double *msd_before,
                                                  double *msd_after, enum smg_kmeans_kernel kernel,
                                                  struct smg_error *err);
+/*
+ * smg_kmeans_polish in legs: a run started from centers (r->cd, the shifted
+ * doubles Lloyd iterates on) runs with smg_kmeans_run_step until it stops
+ * (r->done) or its iteration count r->it reaches pause, and resumes from
+ * there bit for bit as one uninterrupted polish. centers gets the last
+ * evaluated centers, r->before and r->after the first and last sample msd.
+ */
+struct smg_kmeans_run {
+    double *cd;
+    uint64_t it;
+    double prev, before, after;
+    bool done;
+};
+SMG_MUST_CHECK enum smg_status smg_kmeans_run_start(struct smg_kmeans_run *r, const float *centers,
+                                                    size_t k, size_t dim, const double *shift,
+                                                    struct smg_error *err);
+SMG_MUST_CHECK enum smg_status
+smg_kmeans_run_step(struct smg_kmeans_sample *s, struct smg_comm *comm, struct smg_kmeans_run *r,
+                    float *centers, size_t k, const double *shift, uint64_t max_iter, double tol,
+                    uint64_t pause, enum smg_kmeans_kernel kernel, struct smg_error *err);
+void smg_kmeans_run_free(struct smg_kmeans_run *r);
 /* The reservoir's rows (rows x dim floats) and the number of rows offered to it. */
 const float *smg_kmeans_sample_data(const struct smg_kmeans_sample *s);
 uint64_t smg_kmeans_sample_seen(const struct smg_kmeans_sample *s);
@@ -332,7 +353,11 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t 
  * shrink result) and from up to `trials` greedy kmeans++ seedings of the pool
  * (on SEED_ROWS_PER_CENTER * k pool rows, at least MIN_SEED_ROWS; as many as
  * SMG_KMEANS_RESEED_BUDGET distance evaluations allow, at least 1; seeded
- * from seed and the trial number). centers are replaced by the restart with
+ * from seed and the trial number). Every restart pauses after
+ * SMG_KMEANS_RESEED_PRUNE_ITERS Lloyd iterations; only those whose pool msd
+ * is then within SMG_KMEANS_RESEED_PRUNE_MARGIN of the lowest run on (each
+ * exactly as one uninterrupted Lloyd), the others cannot win. centers are
+ * replaced by the restart with
  * the lowest pool msd only if that is lower than the shrink result's (then
  * rep->won = 1); the caller polishes whichever it gets. The restarts are
  * shared out over the ranks (collective: every rank must call it); every rank
@@ -346,6 +371,8 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t 
 #define SMG_KMEANS_RESEED_MIN_SEED_ROWS        10000
 #define SMG_KMEANS_RESEED_BUDGET               8e8
 #define SMG_KMEANS_RESEED_TOL                  1e-3
+#define SMG_KMEANS_RESEED_PRUNE_ITERS          3
+#define SMG_KMEANS_RESEED_PRUNE_MARGIN         0.02
 struct smg_kmeans_reseed_report {
     size_t pool_rows;  /* rows in the pool (all ranks) */
     unsigned restarts; /* kmeans++ restarts run */

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "algorithms/kmeans.h"
+#include "algorithms/kmeans_greedy.h"
 #include "algorithms/kmeans_lloyd_pairs.h"
 #include "io/base/alloc.h"
 #include "io/base/log.h"
@@ -36,132 +37,6 @@ static double sqdist(const double *a, const double *b, size_t d)
         s += v * v;
     }
     return s;
-}
-
-/*
- * Greedy kmeans++ candidates evaluated per pass over the points: the draws
- * of one step do not depend on the evaluations, so they are drawn first and
- * evaluated together, block by block of points, on a feature-major copy of
- * the points (each feature a contiguous column) so the distances vectorise
- * across points. Every distance still sums its features in order and every
- * candidate's potential its points in order: the sums, and the choice, are
- * exactly those of one scalar pass per candidate.
- */
-#define SEED_BATCH 16u
-#define SEED_BLOCK 128u
-
-/*
- * dist[i] = |p_{i0+i} - c|^2 for b <= SEED_BLOCK points, features summed in
- * order: feature by feature over the block, which vectorises across points.
- */
-static void block_dist(const double *cols, size_t n, size_t i0, size_t b, size_t dim,
-                       const double *c, double *dist)
-{
-    memset(dist, 0, b * sizeof(double));
-    for (size_t f = 0; f < dim; f++) {
-        const double *col = cols + f * n + i0;
-        for (size_t i = 0; i < b; i++) {
-            double v = col[i] - c[f];
-            dist[i] += v * v;
-        }
-    }
-}
-
-/* cphi[t] = sum_i w_i min(dmin_i, |p_i - p_c[t]|^2) for m <= SEED_BATCH candidates c. */
-static void candidate_phis(const double *cols, const double *points, const double *weights,
-                           const double *dmin, size_t n, size_t dim, const size_t *c, unsigned m,
-                           double *cphi)
-{
-    double dist[SEED_BATCH][SEED_BLOCK];
-
-    for (unsigned t = 0; t < m; t++)
-        cphi[t] = 0.0;
-    for (size_t i0 = 0; i0 < n; i0 += SEED_BLOCK) {
-        size_t b = n - i0 < SEED_BLOCK ? n - i0 : SEED_BLOCK;
-        for (unsigned t = 0; t < m; t++)
-            block_dist(cols, n, i0, b, dim, points + c[t] * dim, dist[t]);
-        for (size_t i = 0; i < b; i++) {
-            double w = weights[i0 + i] > 0.0 ? weights[i0 + i] : 0.0, dm = dmin[i0 + i];
-            for (unsigned t = 0; t < m; t++)
-                cphi[t] += w * (dist[t][i] < dm ? dist[t][i] : dm);
-        }
-    }
-}
-
-/* dmin_i = |p_i - c|^2 (init) or min(dmin_i, |p_i - c|^2), features summed in order. */
-static void nearer(const double *cols, const double *c, size_t n, size_t dim, double *dmin,
-                   bool init)
-{
-    double dist[SEED_BLOCK];
-
-    for (size_t i0 = 0; i0 < n; i0 += SEED_BLOCK) {
-        size_t b = n - i0 < SEED_BLOCK ? n - i0 : SEED_BLOCK;
-        block_dist(cols, n, i0, b, dim, c, dist);
-        for (size_t i = 0; i < b; i++)
-            if (init || dist[i] < dmin[i0 + i])
-                dmin[i0 + i] = dist[i];
-    }
-}
-
-/*
- * smg_rng_draw(p, n, total) by bisection on cum, the running sums of p's
- * positive entries (as smg_rng_draw adds them); last is p's last positive
- * index. The first i with u < cum[i] has p_i > 0: the same index.
- */
-static size_t draw_cumulative(const double *cum, size_t n, size_t last, double total,
-                              struct smg_rng *rng)
-{
-    double u = smg_rng_uniform(rng) * total;
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (u < cum[mid])
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return lo < n ? lo : last;
-}
-
-/*
- * Greedy kmeans++ from the first seed (idx[0], dmin its distances): each step
- * draws `trials` candidates with probability w D^2 and keeps the one that
- * lowers the potential most. cum is scratch (n doubles).
- */
-static void greedy_kmeanspp(const double *cols, const double *points, const double *weights,
-                            size_t n, size_t dim, size_t k, unsigned trials, struct smg_rng *rng,
-                            double *cum, double *dmin, size_t *idx, size_t *chosen)
-{
-    while (*chosen < k) {
-        double phi = 0.0, acc = 0.0, best_phi = INFINITY;
-        size_t best = n, last = n;
-        for (size_t i = 0; i < n; i++) {
-            double p = (weights[i] > 0.0 ? weights[i] : 0.0) * dmin[i];
-            phi += p;
-            if (p > 0.0) {
-                acc += p;
-                last = i;
-            }
-            cum[i] = acc;
-        }
-        if (!(phi > 0.0))
-            break; /* every remaining point coincides with a seed */
-        for (unsigned t0 = 0; t0 < trials; t0 += SEED_BATCH) {
-            unsigned m = trials - t0 < SEED_BATCH ? trials - t0 : SEED_BATCH;
-            size_t c[SEED_BATCH];
-            double cphi[SEED_BATCH];
-            for (unsigned t = 0; t < m; t++)
-                c[t] = draw_cumulative(cum, n, last, phi, rng);
-            candidate_phis(cols, points, weights, dmin, n, dim, c, m, cphi);
-            for (unsigned t = 0; t < m; t++)
-                if (cphi[t] < best_phi) {
-                    best_phi = cphi[t];
-                    best = c[t];
-                }
-        }
-        idx[(*chosen)++] = best;
-        nearer(cols, points + best * dim, n, dim, dmin, false);
-    }
 }
 
 /*
@@ -281,8 +156,9 @@ enum smg_status smg_kmeans_seed_pairs(enum smg_kmeans_init method, const double 
     for (size_t i = 0; i < n; i++)
         for (size_t f = 0; f < dim; f++)
             cols[f * n + i] = points[i * dim + f];
-    nearer(cols, points + idx[0] * dim, n, dim, dmin, true);
-    greedy_kmeanspp(cols, points, weights, n, dim, k, trials, rng, pot, dmin, idx, chosen);
+    smg_kmeans_greedy_nearer(cols, points + idx[0] * dim, n, dim, dmin, true);
+    rc = smg_kmeans_greedy(cols, points, weights, n, dim, k, trials, rng, pot, dmin, idx, chosen,
+                           err);
 out:
     smg_free(pot);
     smg_free(dmin);

@@ -176,34 +176,53 @@ enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t rows, size_t di
     return SMG_OK;
 }
 
-enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm,
-                                  float *centers, size_t k, const double *shift, uint64_t max_iter,
-                                  double tol, double *msd_before, double *msd_after,
-                                  enum smg_kmeans_kernel kernel, struct smg_error *err)
+enum smg_status smg_kmeans_run_start(struct smg_kmeans_run *r, const float *centers, size_t k,
+                                     size_t dim, const double *shift, struct smg_error *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->cd = smg_malloc(k * dim * sizeof(double) + 1);
+    if (r->cd == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means polish: out of memory");
+    for (size_t j = 0; j < k * dim; j++)
+        r->cd[j] = (double)centers[j] - shift[j % dim];
+    return SMG_OK;
+}
+
+void smg_kmeans_run_free(struct smg_kmeans_run *r)
+{
+    smg_free(r->cd);
+    r->cd = NULL;
+}
+
+/*
+ * The polish loop from r's iteration on, until it stops (r->done) or has
+ * applied the update of iteration pause - 1 (r->it == pause).
+ */
+enum smg_status smg_kmeans_run_step(struct smg_kmeans_sample *s, struct smg_comm *comm,
+                                    struct smg_kmeans_run *r, float *centers, size_t k,
+                                    const double *shift, uint64_t max_iter, double tol,
+                                    uint64_t pause, enum smg_kmeans_kernel kernel,
+                                    struct smg_error *err)
 {
     size_t d = s->dim, len = k * d + k + 2;
-    double *acc = NULL, *cd = NULL, *dist = NULL, prev = 0.0;
+    double *acc = NULL, *cd = r->cd, *dist = NULL;
     float *cs = NULL, *cn = NULL;
     uint32_t *lab = NULL;
     double wrank = s->kept > 0 ? (double)s->seen / (double)s->kept : 0.0;
     int rc = SMG_OK;
 
-    *msd_before = *msd_after = 0.0;
-    s->iters = 0;
     acc = smg_malloc(len * sizeof(double));
-    cd = smg_malloc(k * d * sizeof(double) + 1);
     cs = smg_malloc(k * d * sizeof(float) + 1);
     cn = smg_malloc(k * sizeof(float) + 1);
     dist = smg_malloc(s->kept * sizeof(double) + 1);
     lab = smg_malloc(s->kept * sizeof(uint32_t) + 1);
-    if (!acc || !cd || !cs || !cn || !dist || !lab) {
+    if (!acc || !cs || !cn || !dist || !lab) {
         rc = smg_error_set(err, SMG_ENOMEM, "k-means polish: out of memory");
         goto out;
     }
-    for (size_t j = 0; j < k * d; j++)
-        cd[j] = (double)centers[j] - shift[j % d];
-    for (uint64_t it = 0;; it++) {
+    for (uint64_t it = r->it; !r->done && it < pause; it++) {
         double *sums = acc, *wts = acc + k * d, msd;
+        r->done = true; /* unless the loop reaches the update below */
         smg_kmeans_float_centers(cd, k, d, cs, cn);
         memset(acc, 0, len * sizeof(double));
         if (s->kept > 0) {
@@ -227,28 +246,46 @@ enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *
             break;
         msd = acc[len - 2] / acc[len - 1];
         if (it == 0)
-            *msd_before = msd;
-        else if (msd > prev)
+            r->before = msd;
+        else if (msd > r->prev)
             break; /* float rounding only; keep the previous centers */
-        *msd_after = msd;
+        r->after = msd;
         for (size_t j = 0; j < k * d; j++)
             centers[j] = (float)(cd[j] + shift[j % d]);
-        if (it >= max_iter || msd == 0.0 || (it > 0 && prev - msd <= tol * prev))
+        if (it >= max_iter || msd == 0.0 || (it > 0 && r->prev - msd <= tol * r->prev))
             break;
-        prev = msd;
-        s->iters = it + 1;
+        r->prev = msd;
+        r->done = false;
+        r->it = it + 1;
         for (size_t j = 0; j < k; j++)
             if (wts[j] > 0.0)
                 for (size_t f = 0; f < d; f++)
                     cd[j * d + f] = sums[j * d + f] / wts[j];
     }
 out:
+    s->iters = r->it;
     smg_free(acc);
-    smg_free(cd);
     smg_free(cs);
     smg_free(cn);
     smg_free(dist);
     smg_free(lab);
+    return rc;
+}
+
+enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm,
+                                  float *centers, size_t k, const double *shift, uint64_t max_iter,
+                                  double tol, double *msd_before, double *msd_after,
+                                  enum smg_kmeans_kernel kernel, struct smg_error *err)
+{
+    struct smg_kmeans_run r;
+    int rc = smg_kmeans_run_start(&r, centers, k, s->dim, shift, err);
+
+    if (rc == SMG_OK)
+        rc = smg_kmeans_run_step(s, comm, &r, centers, k, shift, max_iter, tol, UINT64_MAX, kernel,
+                                 err);
+    *msd_before = r.before;
+    *msd_after = r.after;
+    smg_kmeans_run_free(&r);
     return rc;
 }
 
