@@ -23,7 +23,7 @@
  *     the compiler vectorises. Measured on this machine (d = 16, K =
  * 100) it is several times faster than sgemm + a separate argmin: for so small a product, sgemm
  * spends its time packing and clearing the output. Where the CPU also has
- *     AVX-512F, kmeans_nearest_avx512.c runs the same arithmetic 16 centers
+ *     AVX-512F, kmeans_avx512.c runs the same arithmetic 16 centers
  *     wide (and the exact distances 8 rows at a time), bit for bit the AVX2
  *     results, about 1.35x faster for d = 16, K = 100 (0.135 -> 0.099 s of
  *     CPU for 2M rows); SMG_KMEANS_KERNEL_AVX2 keeps the AVX2 kernel.
@@ -52,7 +52,7 @@
 
 #include "algorithms/kmeans.h"
 #include "algorithms/kmeans_csr.h"
-#include "algorithms/kmeans_nearest_avx512.h"
+#include "algorithms/kmeans_avx512.h"
 #include "algorithms/kmeans_split.h"
 #include "io/base/alloc.h"
 

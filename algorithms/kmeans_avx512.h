@@ -1,19 +1,22 @@
 /*
- * AVX-512 forms of the nearest-center kernels of kmeans_nearest.c, for CPUs
+ * AVX-512 forms of the k-means step's hot loops (the nearest-center kernels
+ * of kmeans_nearest.c and the per-center sums of kmeans_split.c), for CPUs
  * that have AVX-512F (checked at run time by the caller). They compute
- * exactly what the AVX2 kernels compute, bit for bit:
+ * exactly what the AVX2 or plain C loops compute, bit for bit:
  *   - the scores |c_j|^2 - 2 x.c_j are the same FMA chain per (row, center),
  *     cn[j] then one fused multiply-add per feature in feature order, only
  *     16 centers wide instead of 8, so the argmin (the lowest index among the
  *     smallest scores; NaN and +INF never win) is the same;
  *   - the winner's exact squared distance in double is the same sum, in
  *     feature order, of the same rounded squares; rows are summed 8 at a time
- *     in the lanes of a vector instead of one by one.
+ *     in the lanes of a vector instead of one by one;
+ *   - the per-center sums add the same (double)x - shift to the same sums in
+ *     the same row order, 8 features per instruction.
  * So a model does not depend on which of the kernels ran. Internal to
  * algorithms/.
  */
-#ifndef SMG_KMEANS_NEAREST_AVX512_H
-#define SMG_KMEANS_NEAREST_AVX512_H
+#ifndef SMG_KMEANS_AVX512_H
+#define SMG_KMEANS_AVX512_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -48,6 +51,16 @@ void smg_nearest_shift_avx512(const float *x, size_t nb, size_t dim, const doubl
 bool smg_nearest_finish_avx512(const float *x, size_t r0, size_t nb, size_t dim,
                                const double *shift, const double *cd, const size_t *best,
                                uint32_t *labels, double *dist);
+
+/*
+ * Features [f0, f0 + w) of every row i < rows whose label l is not
+ * SMG_KMEANS_NO_LABEL: acc[l * stride + f] += (double)x[i][f0 + f] -
+ * shift[f0 + f] for f < w, in row order (x rows of dim floats); counts[l] +=
+ * 1 too when counts is not NULL.
+ */
+void smg_kmeans_accumulate_avx512(const float *x, size_t rows, size_t dim, size_t f0, size_t w,
+                                  const double *shift, const uint32_t *labels, double *counts,
+                                  double *acc, size_t stride);
 #endif
 
 #endif

@@ -1,7 +1,7 @@
 /*
- * AVX-512 nearest-center kernels (kmeans_nearest_avx512.h): the same
- * arithmetic as kmeans_nearest.c's AVX2 kernels, in wider vectors and with
- * more rows and centers per step.
+ * AVX-512 kernels of the k-means step (kmeans_avx512.h): the same arithmetic
+ * as kmeans_nearest.c's AVX2 kernels and kmeans_split.c's sums, in wider
+ * vectors and with more rows and centers per step.
  *
  * Scores: 4 rows x up to 4 vectors of 16 centers per step (16 accumulators
  * in registers), one broadcast per row and one load of 16 centers per
@@ -17,7 +17,7 @@
  * vector holds one feature of 8 rows, and added in feature order: the same
  * sums, 8 rows per chain.
  */
-#include "algorithms/kmeans_nearest_avx512.h"
+#include "algorithms/kmeans_avx512.h"
 
 #ifdef SMG_NEAREST_AVX512
 #include <immintrin.h>
@@ -280,5 +280,40 @@ TARGET bool smg_nearest_finish_avx512(const float *x, size_t r0, size_t nb, size
     if (dim == 16)
         return finish_body(x, r0, nb, 16, shift, cd, best, labels, dist);
     return finish_body(x, r0, nb, dim, shift, cd, best, labels, dist);
+}
+
+TARGET __attribute__((always_inline)) static inline void
+accumulate_body(const float *x, size_t rows, size_t dim, size_t f0, size_t w, const double *shift,
+                const uint32_t *labels, double *counts, double *acc, size_t stride)
+{
+    for (size_t i = 0; i < rows; i++) {
+        const uint32_t l = labels[i];
+        const float *xr = x + i * dim + f0;
+        double *a = acc + (size_t)l * stride;
+        if (l == UINT32_MAX)
+            continue;
+        if (counts != NULL)
+            counts[l] += 1.0;
+        for (size_t f = 0; f < w; f += 8) {
+            const size_t n = w - f < 8 ? w - f : 8;
+            const __mmask8 mk = (__mmask8)((1u << n) - 1u);
+            __m256 xf = _mm512_castps512_ps256(_mm512_maskz_loadu_ps((__mmask16)mk, xr + f));
+            __m512d v =
+                _mm512_sub_pd(_mm512_cvtps_pd(xf), _mm512_maskz_loadu_pd(mk, shift + f0 + f));
+            _mm512_mask_storeu_pd(a + f, mk, _mm512_add_pd(_mm512_maskz_loadu_pd(mk, a + f), v));
+        }
+    }
+}
+
+TARGET void smg_kmeans_accumulate_avx512(const float *x, size_t rows, size_t dim, size_t f0,
+                                         size_t w, const double *shift, const uint32_t *labels,
+                                         double *counts, double *acc, size_t stride)
+{
+    if (w == 8)
+        accumulate_body(x, rows, dim, f0, 8, shift, labels, counts, acc, stride);
+    else if (w == 16)
+        accumulate_body(x, rows, dim, f0, 16, shift, labels, counts, acc, stride);
+    else
+        accumulate_body(x, rows, dim, f0, w, shift, labels, counts, acc, stride);
 }
 #endif
