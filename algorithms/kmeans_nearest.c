@@ -327,9 +327,12 @@ static int nearest_fused(const float *cs, const float *cnorm, const double *cd, 
             finish_block(x, r0, nb, dim, shift, cd, best, labels, dist);
         }
 #ifdef SMG_NEAREST_AVX2
-        else if (avx512 && shift != NULL) {
-            /* Rows with no winner are left to finish_row (distance to the shift). */
-            if (smg_nearest_finish_avx512(x, r0, nb, dim, shift, cd, best, labels, dist))
+        else if (avx512) {
+            /* No shift is a shift by +0.0: (double)x - 0.0 is (double)x, as finish_row has it.
+             * Rows with no winner are left to finish_row (distance to the shift). */
+            static const double zeros[SMG_NEAREST_FUSED_MAX_DIM];
+            if (smg_nearest_finish_avx512(x, r0, nb, dim, shift != NULL ? shift : zeros, cd, best,
+                                          labels, dist))
                 for (size_t i = 0; i < nb; i++)
                     if (best[i] == NO_BEST)
                         finish_row(x, r0 + i, dim, shift, cd, best[i], labels, dist);
