@@ -32,7 +32,8 @@ bool smg_nearest_have_avx512(void)
 
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") &&
+                 __builtin_cpu_supports("fma");
     }
     return cached != 0;
 }

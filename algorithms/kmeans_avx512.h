@@ -25,7 +25,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SMG_NEAREST_AVX512 1
 
-/* Whether the CPU has AVX-512F (checked once). */
+/* Whether the CPU has AVX-512F, AVX2 and FMA, all these kernels use (checked once). */
 bool smg_nearest_have_avx512(void);
 
 /*
