@@ -528,7 +528,7 @@ enum smg_status smg_kmeans_local_add(struct smg_kmeans *km, const struct smg_bat
         accumulate_csr(km, b, cnt, sm);
     else
         smg_kmeans_accumulate_pool(km->cfg.pool, b->x, b->rows, d, K, km->shift, km->labels, cnt,
-                                   sm);
+                                   sm, km->cfg.kernel);
     for (size_t j = 0; cnt != counts && j < K + K * d; j++)
         counts[j] += cnt[j]; /* counts and sums are adjacent, as are their scratch copies */
     stats[0] += (double)b->rows;

@@ -93,7 +93,9 @@ enum smg_kmeans_kernel {
     SMG_KMEANS_KERNEL_AUTO = 0,
     SMG_KMEANS_KERNEL_PORTABLE = 1,
     /* Every distance in double (no float32 expansion): data outside the safe range below. */
-    SMG_KMEANS_KERNEL_EXACT = 2
+    SMG_KMEANS_KERNEL_EXACT = 2,
+    /* The AVX2 kernel even where AVX-512 is present (same results; for tests and comparisons). */
+    SMG_KMEANS_KERNEL_AVX2 = 3
 };
 /*
  * The float32 kernels are used while the largest |x - shift| of the first

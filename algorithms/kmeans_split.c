@@ -1,12 +1,15 @@
 /*
  * The k-means step's hot loops over a worker pool (kmeans_split.h). Small
  * batches stay on the calling thread: waking the workers costs tens of
- * microseconds, more than the work of a few hundred rows.
+ * microseconds, more than the work of a few hundred rows. Where the CPU has
+ * AVX-512F (and the kernel is not PORTABLE or AVX2) the sums run in
+ * kmeans_avx512.c, the same additions in the same order.
  */
 #include "algorithms/kmeans_split.h"
 
 #include <string.h>
 
+#include "algorithms/kmeans_avx512.h"
 #include "io/base/alloc.h"
 
 /* Below this many row x center x feature products a step stays serial. */
@@ -89,6 +92,7 @@ struct accumulate_job {
     const uint32_t *labels;
     double *counts, *sums;
     double *own; /* NULL = write sums in place (one part), else k * dim private sums */
+    enum smg_kmeans_kernel kernel;
 };
 
 /*
@@ -103,15 +107,22 @@ static void accumulate_part(void *ctx, size_t part, size_t f0, size_t f1)
     double *acc = j->own != NULL ? j->own + j->k * f0 : j->sums + f0;
     const size_t stride = j->own != NULL ? w : d;
 
-    for (size_t i = 0; i < j->rows; i++) {
-        uint32_t l = j->labels[i];
-        if (l == SMG_KMEANS_NO_LABEL)
-            continue;
-        if (part == 0)
-            j->counts[l] += 1.0;
-        for (size_t f = 0; f < w; f++)
-            acc[l * stride + f] += (double)j->x[i * d + f0 + f] - j->shift[f0 + f];
-    }
+#ifdef SMG_NEAREST_AVX512
+    if (j->kernel != SMG_KMEANS_KERNEL_PORTABLE && j->kernel != SMG_KMEANS_KERNEL_AVX2 &&
+        smg_nearest_have_avx512())
+        smg_kmeans_accumulate_avx512(j->x, j->rows, d, f0, w, j->shift, j->labels,
+                                     part == 0 ? j->counts : NULL, acc, stride);
+    else
+#endif
+        for (size_t i = 0; i < j->rows; i++) {
+            uint32_t l = j->labels[i];
+            if (l == SMG_KMEANS_NO_LABEL)
+                continue;
+            if (part == 0)
+                j->counts[l] += 1.0;
+            for (size_t f = 0; f < w; f++)
+                acc[l * stride + f] += (double)j->x[i * d + f0 + f] - j->shift[f0 + f];
+        }
     if (j->own != NULL)
         for (size_t l = 0; l < j->k; l++)
             for (size_t f = 0; f < w; f++)
@@ -120,9 +131,9 @@ static void accumulate_part(void *ctx, size_t part, size_t f0, size_t f1)
 
 void smg_kmeans_accumulate_pool(struct smg_pool *pool, const float *x, size_t rows, size_t dim,
                                 size_t k, const double *shift, const uint32_t *labels,
-                                double *counts, double *sums)
+                                double *counts, double *sums, enum smg_kmeans_kernel kernel)
 {
-    struct accumulate_job j = {x, rows, dim, k, shift, labels, counts, sums, NULL};
+    struct accumulate_job j = {x, rows, dim, k, shift, labels, counts, sums, NULL, kernel};
     /* The sums cost ~dim per row: worth splitting from a few thousand rows up. */
     size_t parts = parts_for(pool, rows, 64, dim);
 

@@ -38,10 +38,11 @@ smg_kmeans_nearest_pool(struct smg_pool *pool, const float *cs, const float *cno
  * pool. With several workers each worker sums its columns from zero and adds
  * the total to sums once, so sums must be zero on entry (the step's are) for
  * the bits to equal the serial loop's. A failed scratch allocation falls
- * back to the serial loop.
+ * back to the serial loop. kernel: SMG_KMEANS_KERNEL_PORTABLE or _AVX2 keep
+ * the plain C loop (the bits are the same either way).
  */
 void smg_kmeans_accumulate_pool(struct smg_pool *pool, const float *x, size_t rows, size_t dim,
                                 size_t k, const double *shift, const uint32_t *labels,
-                                double *counts, double *sums);
+                                double *counts, double *sums, enum smg_kmeans_kernel kernel);
 
 #endif

@@ -338,6 +338,38 @@ bool smg_recordio_next_buffered(struct smg_recordio_reader *r, const uint8_t **d
     return true;
 }
 
+size_t smg_recordio_take_buffered(struct smg_recordio_reader *r, struct smg_recordio_rec *out,
+                                  size_t max)
+{
+    /* The stream offset of buf[0]: the buffer does not move while nothing is read. */
+    const uint64_t base = smg_stream_offset(r->s) - (uint64_t)r->end;
+    size_t got = 0, pos = r->pos;
+
+    if (r->failed != SMG_OK)
+        return 0;
+    while (got < max && r->end - pos >= 8) {
+        const uint8_t *h = r->buf + pos;
+        uint32_t lrec = load_le32(h + 4);
+        size_t n = lrec & SMG_RECORDIO_MAX_LENGTH, total = 8 + n + smg_recordio_pad(n);
+        if (load_le32(h) != SMG_RECORDIO_MAGIC || (lrec >> 29) != SMG_RECORDIO_CFLAG_WHOLE ||
+            n > r->max || r->end - pos < total)
+            break;
+        out[got].data = h + 8;
+        out[got].len = n;
+        out[got].index = r->index + got;
+        out[got].offset = base + pos;
+        got++;
+        pos += total;
+    }
+    if (got > 0) {
+        r->last_offset = out[got - 1].offset;
+        r->last_index = out[got - 1].index;
+        r->index += got;
+        r->pos = pos;
+    }
+    return got;
+}
+
 enum smg_status smg_recordio_next(struct smg_recordio_reader *r, const uint8_t **data, size_t *len,
                                   struct smg_error *err)
 {

@@ -63,6 +63,21 @@ SMG_MUST_CHECK enum smg_status smg_recordio_next(struct smg_recordio_reader *r,
  */
 bool smg_recordio_next_buffered(struct smg_recordio_reader *r, const uint8_t **data, size_t *len);
 
+/* One record framed in place: payload, length, index and header byte offset. */
+struct smg_recordio_rec {
+    const uint8_t *data;
+    size_t len;
+    uint64_t index, offset;
+};
+
+/*
+ * Up to max records taken at once, exactly those that max calls of
+ * smg_recordio_next_buffered would hand out (in order, stopping at the first
+ * it would refuse): how many. For framing many small records in one call.
+ */
+size_t smg_recordio_take_buffered(struct smg_recordio_reader *r, struct smg_recordio_rec *out,
+                                  size_t max);
+
 /* Index and header byte offset of the record last returned (for messages). */
 uint64_t smg_recordio_index(const struct smg_recordio_reader *r);
 uint64_t smg_recordio_offset(const struct smg_recordio_reader *r);

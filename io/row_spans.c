@@ -38,6 +38,17 @@ static bool grow_rows(struct smg_row_spans *sp)
     return true;
 }
 
+enum smg_status smg_row_spans_reserve(struct smg_row_spans *sp, size_t extra, const char *name,
+                                      struct smg_error *err)
+{
+    while (sp->rows_cap - sp->count < extra)
+        if (!grow_rows(sp))
+            return smg_error_set(err, SMG_ENOMEM,
+                                 "%s: out of memory framing a mini-batch (%zu rows)", name,
+                                 sp->count + extra);
+    return SMG_OK;
+}
+
 enum smg_status smg_row_spans_push(struct smg_row_spans *sp, const void *data, size_t len,
                                    const char *name, uint64_t where, uint64_t byte,
                                    struct smg_error *err)

@@ -52,6 +52,10 @@ SMG_MUST_CHECK enum smg_status smg_row_spans_push(struct smg_row_spans *sp, cons
                                                   size_t len, const char *name, uint64_t where,
                                                   uint64_t byte, struct smg_error *err);
 
+/* Room for `extra` more rows in sp->rows (written by the caller, as push does). SMG_ENOMEM. */
+SMG_MUST_CHECK enum smg_status smg_row_spans_reserve(struct smg_row_spans *sp, size_t extra,
+                                                     const char *name, struct smg_error *err);
+
 /*
  * Decode rows [begin, end) into out + i * feature_dim for each row i. Stops
  * at the first bad row: *bad receives its index and err the message the row

@@ -360,11 +360,15 @@ static int frame_csv(struct smg_row_reader *r, struct smg_row_spans *out, size_t
     }
 }
 
+/* Records framed per call into the recordIO reader's buffer. */
+#define FRAME_RUN 64
+
 /*
- * Whole records already buffered are taken as they are; the general read
- * (which may refill or move the buffer) only when no framed row points into
- * it yet (got == 0). A peeked record comes first.
+ * Whole records already buffered are taken as they are, FRAME_RUN at a time;
+ * the general read (which may refill or move the buffer) only when no framed
+ * row points into it yet (got == 0). A peeked record comes first.
  */
+
 static int frame_protobuf(struct smg_row_reader *r, struct smg_row_spans *out, size_t max_rows,
                           size_t *got, struct smg_error *err)
 {
@@ -374,11 +378,23 @@ static int frame_protobuf(struct smg_row_reader *r, struct smg_row_spans *out, s
         const uint8_t *data;
         size_t len;
         int rc = SMG_OK;
-        if (r->have_peeked || !smg_recordio_next_buffered(r->rio, &data, &len)) {
-            if (*got > 0 && !r->have_peeked)
+        if (!r->have_peeked) {
+            /* The buffered records in runs: one call and one table check per run. */
+            struct smg_recordio_rec recs[FRAME_RUN];
+            size_t want = max_rows - *got < FRAME_RUN ? max_rows - *got : FRAME_RUN, n;
+            if ((rc = smg_row_spans_reserve(out, want, name, err)) != SMG_OK)
+                return rc;
+            if ((n = smg_recordio_take_buffered(r->rio, recs, want)) > 0) {
+                for (size_t i = 0; i < n; i++)
+                    out->rows[out->count++] = (struct smg_row_span){
+                        recs[i].data, recs[i].len, recs[i].index, recs[i].offset, name};
+                *got += n;
+                continue;
+            }
+            if (*got > 0)
                 return SMG_OK;
-            rc = next_record(r, &data, &len, err);
         }
+        rc = next_record(r, &data, &len, err);
         if (rc == SMG_EEOF)
             return SMG_OK;
         if (rc == SMG_OK)

@@ -622,9 +622,10 @@ static void test_nearest_kernels(void **state)
     static const size_t dims[] = {1, 3, 8, 16, 17, 64, 70};
     static const size_t ks[] = {1, 2, 9, 13, 100};
     static const enum smg_kmeans_kernel kernels[] = {
-        SMG_KMEANS_KERNEL_AUTO, SMG_KMEANS_KERNEL_PORTABLE, SMG_KMEANS_KERNEL_EXACT};
+        SMG_KMEANS_KERNEL_AUTO, SMG_KMEANS_KERNEL_PORTABLE, SMG_KMEANS_KERNEL_EXACT,
+        SMG_KMEANS_KERNEL_AVX2};
     (void)state;
-    for (size_t kn = 0; kn < 3; kn++)
+    for (size_t kn = 0; kn < sizeof(kernels) / sizeof(kernels[0]); kn++)
         for (size_t a = 0; a < sizeof(dims) / sizeof(dims[0]); a++)
             for (size_t b = 0; b < sizeof(ks) / sizeof(ks[0]); b++)
                 check_nearest(601, dims[a], ks[b], 100 + a * 10 + b, kernels[kn]);

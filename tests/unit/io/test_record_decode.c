@@ -325,6 +325,58 @@ static void test_malformed(void **state)
     smg_bytes_free(&b);
 }
 
+/*
+ * The writers' exact layout (recognised by comparing headers, record_decode.c)
+ * at every varint width the lengths take for these d (one byte up to d = 27,
+ * two from there), with no label and a float32 label: the floats of both
+ * decoders, no fallback; the same record with a byte appended, with a
+ * non-minimal varint, or with a NaN keeps the reference decoder's answer.
+ */
+static void test_writer_layout(void **state)
+{
+    static const size_t dims[] = {1, 2, 16, 27, 28, 31, 32, 33, 40, 64};
+    struct smg_bytes b = {0};
+    struct smg_label label = {SMG_TENSOR_FLOAT32, 4.5};
+    float f[64], row[64];
+    (void)state;
+    for (int i = 0; i < 64; i++)
+        f[i] = (float)i * 0.37f - 5.0f;
+    for (size_t a = 0; a < sizeof(dims) / sizeof(dims[0]); a++)
+        for (int l = 0; l < 2; l++) {
+            size_t d = dims[a];
+            uint64_t fb = smg_record_decode_fallbacks();
+            assert_int_equal(
+                smg_record_encode_dense(&b, SMG_TENSOR_FLOAT32, f, d, l ? &label : NULL, NULL), 0);
+            assert_int_equal(decode_both(&b, d, row, NULL), 0);
+            assert_memory_equal(row, f, d * sizeof(float));
+            assert_int_equal(smg_record_decode_fallbacks(), fb);
+            /* One extra byte (an unknown field's tag with nothing after it): rejected alike. */
+            uint8_t extra[400];
+            memcpy(extra, b.data, b.len);
+            extra[b.len] = 0x18;
+            size_t n = b.len + 1;
+            raw(&b, extra, n);
+            float r1[64], r2[64];
+            struct smg_error e1, e2;
+            smg_error_clear(&e1);
+            smg_error_clear(&e2);
+            assert_int_equal(smg_record_decode_pb(b.data, b.len, d, r1, &e1),
+                             smg_record_decode_fast(b.data, b.len, d, r2, &e2));
+            assert_string_equal(e1.msg, e2.msg);
+        }
+    /* d = 2, no label, the outer length as a two-byte varint (0x96 0x00 for 22). */
+    static const uint8_t wide[] = {0x0a, 0x96, 0x00, 0x0a, 0x06, 'v',  'a',  'l',  'u',
+                                   'e',  's',  0x12, 0x0c, 0x12, 0x0a, 0x0a, 0x08, 0x00,
+                                   0x00, 0x80, 0x3f, 0x00, 0x00, 0x00, 0x40};
+    raw(&b, wide, sizeof(wide));
+    assert_int_equal(decode_both(&b, 2, row, NULL), 0);
+    assert_true(row[0] == 1.0f && row[1] == 2.0f);
+    f[5] = NAN;
+    assert_int_equal(smg_record_encode_dense(&b, SMG_TENSOR_FLOAT32, f, 16, &label, NULL), 0);
+    expect_error(&b, 16, "feature 5 is NaN");
+    smg_bytes_free(&b);
+}
+
 /* Through the row reader: the message gets stream, record and byte offset. */
 static void test_row_reader_prefix(void **state)
 {
@@ -378,7 +430,7 @@ int main(void)
         cmocka_unit_test(test_sdk_bytes),     cmocka_unit_test(test_dense_types),
         cmocka_unit_test(test_sparse),        cmocka_unit_test(test_sparse_key_order),
         cmocka_unit_test(test_malformed),     cmocka_unit_test(test_row_reader_prefix),
-        cmocka_unit_test(test_out_of_memory),
+        cmocka_unit_test(test_out_of_memory), cmocka_unit_test(test_writer_layout),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -326,6 +326,78 @@ static void test_out_of_memory(void **state)
     free(b.p);
 }
 
+/* Every record of b as (payload, index, offset), through runs of take_buffered or one by one. */
+static int frame_all(const struct buf *b, size_t step, size_t run, struct buf *log,
+                     struct smg_error *err)
+{
+    struct smg_stream *s;
+    struct smg_recordio_reader *r;
+    struct drip d = {b->p, b->len, 0, step};
+    struct smg_recordio_rec recs[4];
+    int rc = SMG_OK;
+
+    smg_error_clear(err);
+    assert_int_equal(smg_stream_open_custom(&d, drip_read, NULL, "part-0.pbr", &s, err), 0);
+    assert_int_equal(smg_recordio_reader_new(s, 40, &r, err), 0);
+    for (;;) {
+        size_t n = run > 0 ? smg_recordio_take_buffered(r, recs, run) : 0;
+        if (n == 0) {
+            if ((rc = smg_recordio_next(r, &recs[0].data, &recs[0].len, err)) != SMG_OK)
+                break;
+            recs[0].index = smg_recordio_index(r);
+            recs[0].offset = smg_recordio_offset(r);
+            n = 1;
+        }
+        for (size_t i = 0; i < n; i++) {
+            uint64_t where[2] = {recs[i].index, recs[i].offset};
+            put(log, where, sizeof(where));
+            put(log, &recs[i].len, sizeof(recs[i].len));
+            put(log, recs[i].data, recs[i].len);
+        }
+        /* The last record's index and offset are the reader's, as after next. */
+        assert_int_equal(smg_recordio_index(r), recs[n - 1].index);
+        assert_int_equal(smg_recordio_offset(r), recs[n - 1].offset);
+    }
+    smg_recordio_reader_free(r);
+    smg_stream_free(s);
+    return rc;
+}
+
+/*
+ * smg_recordio_take_buffered hands out exactly what smg_recordio_next would,
+ * record by record (payloads, indices, header offsets), around multi-part
+ * records, refills at every read size, and up to the same error.
+ */
+static void test_take_buffered(void **state)
+{
+    struct buf b = {0};
+    uint8_t payload[64];
+    (void)state;
+    for (size_t i = 0; i < sizeof(payload); i++)
+        payload[i] = (uint8_t)(i * 7 + 1);
+    for (size_t i = 0; i < 40; i++)
+        put_rec(&b, SMG_RECORDIO_CFLAG_WHOLE, payload, i % 13);
+    put_rec(&b, SMG_RECORDIO_CFLAG_FIRST, payload, 5);
+    put_rec(&b, SMG_RECORDIO_CFLAG_LAST, payload + 5, 6);
+    for (size_t i = 0; i < 9; i++)
+        put_rec(&b, SMG_RECORDIO_CFLAG_WHOLE, payload, 30 - i);
+    put_rec(&b, SMG_RECORDIO_CFLAG_WHOLE, payload, 41); /* over the maximum of 40 */
+    for (size_t step = 1; step < 90; step += 11)
+        for (size_t run = 1; run <= 4; run++) {
+            struct buf one = {0}, many = {0};
+            struct smg_error e1, e2;
+            int rc1 = frame_all(&b, step, 0, &one, &e1), rc2 = frame_all(&b, step, run, &many, &e2);
+            assert_int_equal(rc1, SMG_EFORMAT);
+            assert_int_equal(rc2, rc1);
+            assert_string_equal(e2.msg, e1.msg);
+            assert_int_equal(many.len, one.len);
+            assert_memory_equal(many.p, one.p, one.len);
+            free(one.p);
+            free(many.p);
+        }
+    free(b.p);
+}
+
 /* The one header helper: what it writes it reads back; bad magic and flags are named. */
 static void test_header_helper(void **state)
 {
@@ -376,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_empty_stream),
         cmocka_unit_test(test_out_of_memory),
         cmocka_unit_test(test_header_helper),
+        cmocka_unit_test(test_take_buffered),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
