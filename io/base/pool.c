@@ -11,16 +11,33 @@
  * back to sleep. A successful claim proves the job is still current (its
  * claimed range has not finished, so the caller cannot have moved on), which
  * is what makes reading the job's fields after the claim safe.
+ *
+ * Waiting spins before it sleeps. A job of a k-means or PCA step lasts a few
+ * hundred microseconds and the steps come back to back, while waking a thread
+ * asleep on a condition variable takes tens of microseconds on a virtual
+ * machine (the idle CPU has halted); so an idle worker watches the generation
+ * for SPIN_NS before it sleeps, and the caller watches the finished count as
+ * long before it sleeps on `idle`. The spin pauses the CPU between looks and
+ * yields it every YIELD_EVERY looks, so a reader or decode thread that wants
+ * the core gets it. Sleepers are counted under the mutex, so the caller only
+ * makes the wake-up system call when some worker does sleep; the last range
+ * to finish signals `idle` only when the caller sleeps.
  */
 #include "io/base/pool.h"
 
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "io/base/alloc.h"
+
+/* How long a waiting thread spins before it sleeps, and how often it yields meanwhile. */
+#define SPIN_NS     ((int64_t)100 * 1000)
+#define YIELD_EVERY 64
 
 /* Ticket layout: generation in the top 24 bits, parts and next index in 20 each. */
 #define FIELD_BITS 20
@@ -33,17 +50,65 @@ struct smg_pool {
     unsigned started; /* threads running (workers - 1 once set up) */
     pthread_t *threads;
     pthread_mutex_t mu;
-    pthread_cond_t wake; /* a new job or shutdown */
-    pthread_cond_t idle; /* the last range of a job finished */
-    uint64_t generation; /* under mu */
-    bool stop;
+    pthread_cond_t wake;         /* a new job or shutdown */
+    pthread_cond_t idle;         /* the last range of a job finished */
+    _Atomic uint64_t generation; /* written under mu */
+    _Atomic bool stop;           /* written under mu */
+    unsigned sleepers;           /* workers asleep on wake, under mu */
+    bool caller_asleep;          /* the caller sleeps on idle, under mu */
     /* the current job */
     smg_pool_fn fn;
     void *ctx;
     size_t n;
     _Atomic uint64_t ticket;
-    size_t finished; /* ranges done, under mu */
+    _Atomic size_t finished; /* ranges done */
 };
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/* Spin up to SPIN_NS until done(p, arg) holds; true if it did. */
+static bool spin_until(struct smg_pool *p, bool (*done)(struct smg_pool *, uint64_t), uint64_t arg)
+{
+    int64_t until = 0;
+
+    for (unsigned n = 1;; n++) {
+        if (done(p, arg))
+            return true;
+        cpu_relax();
+        if (n % YIELD_EVERY == 0) {
+            int64_t t = mono_ns();
+            if (until == 0)
+                until = t + SPIN_NS;
+            else if (t >= until)
+                return false;
+            sched_yield();
+        }
+    }
+}
+
+static bool new_job(struct smg_pool *p, uint64_t seen)
+{
+    return atomic_load(&p->stop) || atomic_load(&p->generation) != seen;
+}
+
+static bool all_finished(struct smg_pool *p, uint64_t parts)
+{
+    return atomic_load(&p->finished) >= parts;
+}
 
 void smg_pool_range(size_t n, size_t parts, size_t i, size_t *begin, size_t *end)
 {
@@ -66,10 +131,12 @@ static void work(struct smg_pool *p, uint64_t gen)
             continue;
         smg_pool_range(p->n, parts, i, &b, &e);
         p->fn(p->ctx, i, b, e);
-        pthread_mutex_lock(&p->mu);
-        if (++p->finished == parts)
-            pthread_cond_signal(&p->idle);
-        pthread_mutex_unlock(&p->mu);
+        if (atomic_fetch_add(&p->finished, 1) + 1 == parts) {
+            pthread_mutex_lock(&p->mu);
+            if (p->caller_asleep)
+                pthread_cond_signal(&p->idle);
+            pthread_mutex_unlock(&p->mu);
+        }
     }
 }
 
@@ -78,18 +145,20 @@ static void *worker_main(void *arg)
     struct smg_pool *p = arg;
     uint64_t seen = 0;
 
-    pthread_mutex_lock(&p->mu);
     for (;;) {
-        while (!p->stop && p->generation == seen)
-            pthread_cond_wait(&p->wake, &p->mu);
-        if (p->stop)
+        if (!spin_until(p, new_job, seen)) {
+            pthread_mutex_lock(&p->mu);
+            p->sleepers++;
+            while (!atomic_load(&p->stop) && atomic_load(&p->generation) == seen)
+                pthread_cond_wait(&p->wake, &p->mu);
+            p->sleepers--;
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (atomic_load(&p->stop))
             break;
-        seen = p->generation;
-        pthread_mutex_unlock(&p->mu);
+        seen = atomic_load(&p->generation);
         work(p, seen & GEN_MASK);
-        pthread_mutex_lock(&p->mu);
     }
-    pthread_mutex_unlock(&p->mu);
     return NULL;
 }
 enum smg_status smg_pool_new(unsigned workers, struct smg_pool **out, struct smg_error *err)
@@ -107,6 +176,9 @@ enum smg_status smg_pool_new(unsigned workers, struct smg_pool **out, struct smg
     }
     p->workers = workers;
     atomic_init(&p->ticket, 0);
+    atomic_init(&p->generation, 0);
+    atomic_init(&p->stop, false);
+    atomic_init(&p->finished, 0);
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->idle, NULL);
@@ -136,7 +208,7 @@ void smg_pool_free(struct smg_pool *p)
     if (p == NULL)
         return;
     pthread_mutex_lock(&p->mu);
-    p->stop = true;
+    atomic_store(&p->stop, true);
     pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     for (unsigned t = 0; t < p->started; t++)
@@ -171,14 +243,20 @@ void smg_pool_run(struct smg_pool *p, size_t n, size_t parts, smg_pool_fn fn, vo
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
-    p->finished = 0;
-    gen = ++p->generation & GEN_MASK;
+    atomic_store(&p->finished, 0);
+    gen = (atomic_load(&p->generation) + 1) & GEN_MASK;
     atomic_store(&p->ticket, gen << (2 * FIELD_BITS) | (uint64_t)parts << FIELD_BITS);
-    pthread_cond_broadcast(&p->wake);
+    atomic_store(&p->generation, atomic_load(&p->generation) + 1);
+    if (p->sleepers > 0)
+        pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     work(p, gen);
+    if (spin_until(p, all_finished, parts))
+        return;
     pthread_mutex_lock(&p->mu);
-    while (p->finished < parts)
+    p->caller_asleep = true;
+    while (atomic_load(&p->finished) < parts)
         pthread_cond_wait(&p->idle, &p->mu);
+    p->caller_asleep = false;
     pthread_mutex_unlock(&p->mu);
 }
