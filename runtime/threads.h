@@ -5,7 +5,8 @@
  * ranks run on one host. SMALGO_THREADS=N (1 to 1024) overrides the count;
  * anything else in it is a configuration error that names the variable.
  *
- * OpenBLAS is set to one thread for the whole job: the pool is the only
+ * OpenBLAS is set to one thread for the whole job, its own idle threads
+ * stopped (algorithms/blas_threads.h): the pool is the only
  * source of parallelism, so BLAS calls made from several workers never
  * oversubscribe the cores, and the models do not depend on BLAS's own
  * thread count (they are bit-identical whatever the pool size).
