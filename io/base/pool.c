@@ -22,6 +22,14 @@
  * the core gets it. Sleepers are counted under the mutex, so the caller only
  * makes the wake-up system call when some worker does sleep; the last range
  * to finish signals `idle` only when the caller sleeps.
+ *
+ * CPUs: `busy` counts the threads running work on the pool's behalf: the
+ * threads that called smg_pool_enter (the pool's maker from the start) and
+ * have not left, and the workers inside a job. A worker that sees a new job
+ * joins it only by raising `busy` while it is below `workers`, and spins only
+ * while it is; otherwise it leaves the ranges to the caller and sleeps until
+ * the next job. A second caller that finds a job running (`running`) runs
+ * its own ranges itself.
  */
 #include "io/base/pool.h"
 
@@ -54,6 +62,8 @@ struct smg_pool {
     pthread_cond_t idle;         /* the last range of a job finished */
     _Atomic uint64_t generation; /* written under mu */
     _Atomic bool stop;           /* written under mu */
+    _Atomic int busy;            /* threads running work (see the top) */
+    bool running;                /* a job is out, under mu */
     unsigned sleepers;           /* workers asleep on wake, under mu */
     bool caller_asleep;          /* the caller sleeps on idle, under mu */
     /* the current job */
@@ -80,6 +90,39 @@ static void cpu_relax(void)
 #endif
 }
 
+/* A CPU is free: fewer than `workers` threads busy. */
+static bool room(struct smg_pool *p)
+{
+    return atomic_load(&p->busy) < (int)p->workers;
+}
+
+/* Raise busy if a CPU is free. */
+static bool take_cpu(struct smg_pool *p)
+{
+    int b = atomic_load(&p->busy);
+    while (b < (int)p->workers)
+        if (atomic_compare_exchange_weak(&p->busy, &b, b + 1))
+            return true;
+    return false;
+}
+
+void smg_pool_enter(struct smg_pool *p)
+{
+    if (p != NULL)
+        atomic_fetch_add(&p->busy, 1);
+}
+
+void smg_pool_leave(struct smg_pool *p)
+{
+    if (p != NULL)
+        atomic_fetch_sub(&p->busy, 1);
+}
+
+static bool new_job(struct smg_pool *p, uint64_t seen)
+{
+    return atomic_load(&p->stop) || atomic_load(&p->generation) != seen;
+}
+
 /* Spin up to SPIN_NS until done(p, arg) holds; true if it did. */
 static bool spin_until(struct smg_pool *p, bool (*done)(struct smg_pool *, uint64_t), uint64_t arg)
 {
@@ -88,6 +131,8 @@ static bool spin_until(struct smg_pool *p, bool (*done)(struct smg_pool *, uint6
     for (unsigned n = 1;; n++) {
         if (done(p, arg))
             return true;
+        if (done == new_job && !room(p))
+            return false; /* every CPU is taken: sleep rather than spin */
         cpu_relax();
         if (n % YIELD_EVERY == 0) {
             int64_t t = mono_ns();
@@ -98,11 +143,6 @@ static bool spin_until(struct smg_pool *p, bool (*done)(struct smg_pool *, uint6
             sched_yield();
         }
     }
-}
-
-static bool new_job(struct smg_pool *p, uint64_t seen)
-{
-    return atomic_load(&p->stop) || atomic_load(&p->generation) != seen;
 }
 
 static bool all_finished(struct smg_pool *p, uint64_t parts)
@@ -119,6 +159,15 @@ void smg_pool_range(size_t n, size_t parts, size_t i, size_t *begin, size_t *end
 }
 
 /* Claim and run ranges of generation gen until none is left. */
+static void run_inline(size_t n, size_t parts, smg_pool_fn fn, void *ctx)
+{
+    for (size_t i = 0; i < parts; i++) {
+        size_t b, e;
+        smg_pool_range(n, parts, i, &b, &e);
+        fn(ctx, i, b, e);
+    }
+}
+
 static void work(struct smg_pool *p, uint64_t gen)
 {
     for (;;) {
@@ -157,7 +206,10 @@ static void *worker_main(void *arg)
         if (atomic_load(&p->stop))
             break;
         seen = atomic_load(&p->generation);
+        if (!take_cpu(p))
+            continue; /* the caller runs the ranges */
         work(p, seen & GEN_MASK);
+        smg_pool_leave(p);
     }
     return NULL;
 }
@@ -179,6 +231,7 @@ enum smg_status smg_pool_new(unsigned workers, struct smg_pool **out, struct smg
     atomic_init(&p->generation, 0);
     atomic_init(&p->stop, false);
     atomic_init(&p->finished, 0);
+    atomic_init(&p->busy, 1); /* the maker */
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->idle, NULL);
@@ -232,14 +285,16 @@ void smg_pool_run(struct smg_pool *p, size_t n, size_t parts, smg_pool_fn fn, vo
     if (parts == 0)
         return;
     if (p == NULL || p->workers == 1 || parts == 1 || parts > MAX_PARTS) {
-        for (size_t i = 0; i < parts; i++) {
-            size_t b, e;
-            smg_pool_range(n, parts, i, &b, &e);
-            fn(ctx, i, b, e);
-        }
+        run_inline(n, parts, fn, ctx);
         return;
     }
     pthread_mutex_lock(&p->mu);
+    if (p->running) { /* another thread's job is out */
+        pthread_mutex_unlock(&p->mu);
+        run_inline(n, parts, fn, ctx);
+        return;
+    }
+    p->running = true;
     p->fn = fn;
     p->ctx = ctx;
     p->n = n;
@@ -251,12 +306,15 @@ void smg_pool_run(struct smg_pool *p, size_t n, size_t parts, smg_pool_fn fn, vo
         pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
     work(p, gen);
-    if (spin_until(p, all_finished, parts))
-        return;
+    if (!spin_until(p, all_finished, parts)) {
+        pthread_mutex_lock(&p->mu);
+        p->caller_asleep = true;
+        while (atomic_load(&p->finished) < parts)
+            pthread_cond_wait(&p->idle, &p->mu);
+        p->caller_asleep = false;
+        pthread_mutex_unlock(&p->mu);
+    }
     pthread_mutex_lock(&p->mu);
-    p->caller_asleep = true;
-    while (atomic_load(&p->finished) < parts)
-        pthread_cond_wait(&p->idle, &p->mu);
-    p->caller_asleep = false;
+    p->running = false;
     pthread_mutex_unlock(&p->mu);
 }
