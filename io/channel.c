@@ -22,7 +22,10 @@
  * decoding or to training, whichever has a CPU free (pool.h). The producer
  * counts itself busy on the pool from its start to its end except while it
  * waits for a free slot; the consumer stops counting while it waits for a
- * batch.
+ * batch. When more threads than the pool's size are busy (a pool of one:
+ * the trainer runs), the producer waits for a CPU each time it takes a free
+ * slot (smg_pool_wait_cpu), so on one CPU the reader and the trainer take
+ * turns a batch at a time instead of sharing the CPU.
  *
  * Sparse channels (accept_csr): the first record the channel reads settles its
  * layout for good. A sparse recordIO-protobuf tensor makes every slot a
@@ -133,6 +136,9 @@ static struct slot *acquire_slot(struct smg_channel *ch)
     if (!atomic_load(&ch->cancel))
         s = &ch->slots[(ch->head + ch->count) % QUEUE_SLOTS];
     pthread_mutex_unlock(&ch->mu);
+    smg_pool_wait_cpu(ch->cfg.pool); /* over the CPUs (the trainer runs): take turns */
+    if (atomic_load(&ch->cancel))
+        s = NULL;
     if (s != NULL)
         smg_csr_buf_clear(&s->csr);
     return s;
@@ -568,8 +574,10 @@ void smg_channel_end_epoch(struct smg_channel *ch)
     atomic_store(&ch->cancel, true);
     pthread_cond_broadcast(&ch->cv);
     pthread_mutex_unlock(&ch->mu);
+    smg_pool_leave(ch->cfg.pool); /* a producer waiting for the CPU gets it and sees cancel */
     if (ch->thread_started)
         pthread_join(ch->thread, NULL);
+    smg_pool_enter(ch->cfg.pool);
     ch->thread_started = false;
     ch->in_epoch = false;
 }

@@ -29,7 +29,11 @@
  * joins it only by raising `busy` while it is below `workers`, and spins only
  * while it is; otherwise it leaves the ranges to the caller and sleeps until
  * the next job. A second caller that finds a job running (`running`) runs
- * its own ranges itself.
+ * its own ranges itself. smg_pool_wait_cpu parks a counted thread on
+ * `cpu_free` while more threads than `workers` are busy; smg_pool_leave
+ * wakes the parked ones when the count falls back within the size. A parked
+ * thread is counted in cpu_waiters before it reads the count, and a leaving
+ * one lowers the count before it reads cpu_waiters, so no wake-up is lost.
  */
 #include "io/base/pool.h"
 
@@ -58,8 +62,10 @@ struct smg_pool {
     unsigned started; /* threads running (workers - 1 once set up) */
     pthread_t *threads;
     pthread_mutex_t mu;
-    pthread_cond_t wake;         /* a new job or shutdown */
-    pthread_cond_t idle;         /* the last range of a job finished */
+    pthread_cond_t wake;     /* a new job or shutdown */
+    pthread_cond_t idle;     /* the last range of a job finished */
+    pthread_cond_t cpu_free; /* busy fell below workers (smg_pool_wait_cpu) */
+    _Atomic unsigned cpu_waiters;
     _Atomic uint64_t generation; /* written under mu */
     _Atomic bool stop;           /* written under mu */
     _Atomic int busy;            /* threads running work (see the top) */
@@ -114,8 +120,27 @@ void smg_pool_enter(struct smg_pool *p)
 
 void smg_pool_leave(struct smg_pool *p)
 {
-    if (p != NULL)
-        atomic_fetch_sub(&p->busy, 1);
+    if (p == NULL)
+        return;
+    if (atomic_fetch_sub(&p->busy, 1) <= (int)p->workers && atomic_load(&p->cpu_waiters) > 0) {
+        pthread_mutex_lock(&p->mu);
+        pthread_cond_broadcast(&p->cpu_free);
+        pthread_mutex_unlock(&p->mu);
+    }
+}
+
+void smg_pool_wait_cpu(struct smg_pool *p)
+{
+    if (p == NULL || atomic_load(&p->busy) <= (int)p->workers)
+        return;
+    pthread_mutex_lock(&p->mu);
+    atomic_fetch_add(&p->cpu_waiters, 1);
+    atomic_fetch_sub(&p->busy, 1);
+    while (atomic_load(&p->busy) >= (int)p->workers && !atomic_load(&p->stop))
+        pthread_cond_wait(&p->cpu_free, &p->mu);
+    atomic_fetch_add(&p->busy, 1);
+    atomic_fetch_sub(&p->cpu_waiters, 1);
+    pthread_mutex_unlock(&p->mu);
 }
 
 static bool new_job(struct smg_pool *p, uint64_t seen)
@@ -235,6 +260,8 @@ enum smg_status smg_pool_new(unsigned workers, struct smg_pool **out, struct smg
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->idle, NULL);
+    pthread_cond_init(&p->cpu_free, NULL);
+    atomic_init(&p->cpu_waiters, 0);
     /* Workers start with every signal blocked, so signals (SIGTERM: stop the
      * job) keep going to the threads that expect them. */
     sigset_t all, old;
@@ -263,10 +290,12 @@ void smg_pool_free(struct smg_pool *p)
     pthread_mutex_lock(&p->mu);
     atomic_store(&p->stop, true);
     pthread_cond_broadcast(&p->wake);
+    pthread_cond_broadcast(&p->cpu_free);
     pthread_mutex_unlock(&p->mu);
     for (unsigned t = 0; t < p->started; t++)
         pthread_join(p->threads[t], NULL);
     pthread_cond_destroy(&p->idle);
+    pthread_cond_destroy(&p->cpu_free);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);
     smg_free(p->threads);

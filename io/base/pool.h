@@ -58,6 +58,15 @@ unsigned smg_pool_size(const struct smg_pool *p);
 void smg_pool_enter(struct smg_pool *p);
 void smg_pool_leave(struct smg_pool *p);
 
+/*
+ * For a counted thread that runs ahead of the others (a reader): if more
+ * threads than the pool's size are busy, stop counting and wait until fewer
+ * than its size are, then count again. With a pool of one (1 CPU) the
+ * reader and the trainer so take turns, one batch each, instead of sharing
+ * the CPU. Wakes on smg_pool_free too. NULL: no-op.
+ */
+void smg_pool_wait_cpu(struct smg_pool *p);
+
 /* Range i of [0, n) split into `parts` ranges (parts >= 1). */
 void smg_pool_range(size_t n, size_t parts, size_t i, size_t *begin, size_t *end);
 
