@@ -15,7 +15,7 @@
  * Waiting spins before it sleeps. A job of a k-means or PCA step lasts a few
  * hundred microseconds and the steps come back to back, while waking a thread
  * asleep on a condition variable takes tens of microseconds on a virtual
- * machine (the idle CPU has halted); so an idle worker watches the generation
+ * machine (the idle CPU has halted); so an idle worker watches for ranges
  * for SPIN_NS before it sleeps, and the caller watches the finished count as
  * long before it sleeps on `idle`. The spin pauses the CPU between looks and
  * yields it every YIELD_EVERY looks, so a reader or decode thread that wants
@@ -25,15 +25,15 @@
  *
  * CPUs: `busy` counts the threads running work on the pool's behalf: the
  * threads that called smg_pool_enter (the pool's maker from the start) and
- * have not left, and the workers inside a job. A worker that sees a new job
- * joins it only by raising `busy` while it is below `workers`, and spins only
- * while it is; otherwise it leaves the ranges to the caller and sleeps until
- * the next job. A second caller that finds a job running (`running`) runs
- * its own ranges itself. smg_pool_wait_cpu parks a counted thread on
- * `cpu_free` while more threads than `workers` are busy; smg_pool_leave
- * wakes the parked ones when the count falls back within the size. A parked
- * thread is counted in cpu_waiters before it reads the count, and a leaving
- * one lowers the count before it reads cpu_waiters, so no wake-up is lost.
+ * have not left, and the workers inside a job. A worker joins the job that is
+ * out only by raising `busy` while it is below `workers`, and spins only
+ * while it is; otherwise it sleeps until a job is published or a counted
+ * thread leaves (smg_pool_leave wakes it when ranges are left), so a CPU
+ * freed in the middle of a job goes to that job's ranges. A second caller that finds a job running
+ * (`running`) runs its own ranges itself. smg_pool_wait_cpu parks a counted thread on `cpu_free`
+ * while more threads than `workers` are busy; smg_pool_leave wakes the parked ones when the count
+ * falls back within the size. A parked thread is counted in cpu_waiters before it reads the count,
+ * and a leaving one lowers the count before it reads cpu_waiters, so no wake-up is lost.
  */
 #include "io/base/pool.h"
 
@@ -112,6 +112,13 @@ static bool take_cpu(struct smg_pool *p)
     return false;
 }
 
+/* The job that is out has a range nobody has claimed yet. */
+static bool ranges_left(struct smg_pool *p)
+{
+    uint64_t t = atomic_load(&p->ticket);
+    return (t & FIELD_MASK) < ((t >> FIELD_BITS) & FIELD_MASK);
+}
+
 void smg_pool_enter(struct smg_pool *p)
 {
     if (p != NULL)
@@ -120,11 +127,19 @@ void smg_pool_enter(struct smg_pool *p)
 
 void smg_pool_leave(struct smg_pool *p)
 {
+    int now;
+
     if (p == NULL)
         return;
-    if (atomic_fetch_sub(&p->busy, 1) <= (int)p->workers && atomic_load(&p->cpu_waiters) > 0) {
+    now = atomic_fetch_sub(&p->busy, 1) - 1;
+    if (now >= (int)p->workers)
+        return;
+    /* A CPU came free: to a parked reader, or to a worker for the ranges left. */
+    if (atomic_load(&p->cpu_waiters) > 0 || ranges_left(p)) {
         pthread_mutex_lock(&p->mu);
         pthread_cond_broadcast(&p->cpu_free);
+        if (p->sleepers > 0 && ranges_left(p))
+            pthread_cond_broadcast(&p->wake);
         pthread_mutex_unlock(&p->mu);
     }
 }
@@ -143,9 +158,11 @@ void smg_pool_wait_cpu(struct smg_pool *p)
     pthread_mutex_unlock(&p->mu);
 }
 
-static bool new_job(struct smg_pool *p, uint64_t seen)
+/* Something for a worker: shutdown, or a range to claim and a CPU to run it on. */
+static bool can_work(struct smg_pool *p, uint64_t unused)
 {
-    return atomic_load(&p->stop) || atomic_load(&p->generation) != seen;
+    (void)unused;
+    return atomic_load(&p->stop) || (ranges_left(p) && room(p));
 }
 
 /* Spin up to SPIN_NS until done(p, arg) holds; true if it did. */
@@ -156,7 +173,7 @@ static bool spin_until(struct smg_pool *p, bool (*done)(struct smg_pool *, uint6
     for (unsigned n = 1;; n++) {
         if (done(p, arg))
             return true;
-        if (done == new_job && !room(p))
+        if (done == can_work && !room(p))
             return false; /* every CPU is taken: sleep rather than spin */
         cpu_relax();
         if (n % YIELD_EVERY == 0) {
@@ -217,27 +234,26 @@ static void work(struct smg_pool *p, uint64_t gen)
 static void *worker_main(void *arg)
 {
     struct smg_pool *p = arg;
-    uint64_t seen = 0;
 
     for (;;) {
-        if (!spin_until(p, new_job, seen)) {
+        if (!spin_until(p, can_work, 0)) {
             pthread_mutex_lock(&p->mu);
             p->sleepers++;
-            while (!atomic_load(&p->stop) && atomic_load(&p->generation) == seen)
+            while (!can_work(p, 0))
                 pthread_cond_wait(&p->wake, &p->mu);
             p->sleepers--;
             pthread_mutex_unlock(&p->mu);
         }
         if (atomic_load(&p->stop))
             break;
-        seen = atomic_load(&p->generation);
         if (!take_cpu(p))
-            continue; /* the caller runs the ranges */
-        work(p, seen & GEN_MASK);
+            continue; /* the CPU went to another thread meanwhile */
+        work(p, atomic_load(&p->ticket) >> (2 * FIELD_BITS));
         smg_pool_leave(p);
     }
     return NULL;
 }
+
 enum smg_status smg_pool_new(unsigned workers, struct smg_pool **out, struct smg_error *err)
 {
     struct smg_pool *p;
