@@ -1,5 +1,6 @@
 /*
- * The worker pool (pool.h). One job at a time. smg_pool_run publishes it by
+ * The worker pool (pool.h). Up to JOBS jobs at a time (see below).
+ * smg_pool_run publishes one by
  * storing a ticket, (generation, parts, next range) packed in one atomic
  * word, and wakes the workers; every thread, the caller included, claims
  * ranges by compare-and-swap on the ticket while it carries the same
@@ -29,11 +30,15 @@
  * out only by raising `busy` while it is below `workers`, and spins only
  * while it is; otherwise it sleeps until a job is published or a counted
  * thread leaves (smg_pool_leave wakes it when ranges are left), so a CPU
- * freed in the middle of a job goes to that job's ranges. A second caller that finds a job running
- * (`running`) runs its own ranges itself. smg_pool_wait_cpu parks a counted thread on `cpu_free`
- * while more threads than `workers` are busy; smg_pool_leave wakes the parked ones when the count
- * falls back within the size. A parked thread is counted in cpu_waiters before it reads the count,
- * and a leaving one lowers the count before it reads cpu_waiters, so no wake-up is lost.
+ * freed in the middle of a job goes to that job's ranges. Up to JOBS jobs
+ * are out at once (the trainer's and the reader's decoding), each in a slot
+ * of its own with its own ticket; workers take the ranges left of any. A
+ * caller that finds every slot taken runs its own ranges itself.
+ * smg_pool_wait_cpu parks a counted thread on `cpu_free` while more threads
+ * than `workers` are busy; smg_pool_leave wakes the parked ones when the
+ * count falls back within the size. A parked thread is counted in
+ * cpu_waiters before it reads the count, and a leaving one lowers the count
+ * before it reads cpu_waiters, so no wake-up is lost.
  */
 #include "io/base/pool.h"
 
@@ -57,27 +62,33 @@
 #define MAX_PARTS  ((size_t)FIELD_MASK)
 #define GEN_MASK   ((UINT64_C(1) << (64 - 2 * FIELD_BITS)) - 1)
 
+/* Jobs out at once: the trainer's and the reader's (decoding). */
+#define JOBS 2
+
+struct job {
+    bool running;        /* out, under mu */
+    bool caller_asleep;  /* its caller sleeps on idle, under mu */
+    pthread_cond_t idle; /* its last range finished */
+    smg_pool_fn fn;
+    void *ctx;
+    size_t n;
+    _Atomic uint64_t ticket;
+    _Atomic size_t finished; /* ranges done */
+};
+
 struct smg_pool {
     unsigned workers;
     unsigned started; /* threads running (workers - 1 once set up) */
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t wake;     /* a new job or shutdown */
-    pthread_cond_t idle;     /* the last range of a job finished */
     pthread_cond_t cpu_free; /* busy fell below workers (smg_pool_wait_cpu) */
     _Atomic unsigned cpu_waiters;
     _Atomic uint64_t generation; /* written under mu */
     _Atomic bool stop;           /* written under mu */
     _Atomic int busy;            /* threads running work (see the top) */
-    bool running;                /* a job is out, under mu */
     unsigned sleepers;           /* workers asleep on wake, under mu */
-    bool caller_asleep;          /* the caller sleeps on idle, under mu */
-    /* the current job */
-    smg_pool_fn fn;
-    void *ctx;
-    size_t n;
-    _Atomic uint64_t ticket;
-    _Atomic size_t finished; /* ranges done */
+    struct job jobs[JOBS];
 };
 
 static int64_t mono_ns(void)
@@ -112,11 +123,15 @@ static bool take_cpu(struct smg_pool *p)
     return false;
 }
 
-/* The job that is out has a range nobody has claimed yet. */
+/* A job that is out has a range nobody has claimed yet. */
 static bool ranges_left(struct smg_pool *p)
 {
-    uint64_t t = atomic_load(&p->ticket);
-    return (t & FIELD_MASK) < ((t >> FIELD_BITS) & FIELD_MASK);
+    for (int j = 0; j < JOBS; j++) {
+        uint64_t t = atomic_load(&p->jobs[j].ticket);
+        if ((t & FIELD_MASK) < ((t >> FIELD_BITS) & FIELD_MASK))
+            return true;
+    }
+    return false;
 }
 
 void smg_pool_enter(struct smg_pool *p)
@@ -187,9 +202,10 @@ static bool spin_until(struct smg_pool *p, bool (*done)(struct smg_pool *, uint6
     }
 }
 
-static bool all_finished(struct smg_pool *p, uint64_t parts)
+/* arg: the job's index << 32 | its parts. */
+static bool all_finished(struct smg_pool *p, uint64_t arg)
 {
-    return atomic_load(&p->finished) >= parts;
+    return atomic_load(&p->jobs[arg >> 32].finished) >= (arg & 0xffffffffu);
 }
 
 void smg_pool_range(size_t n, size_t parts, size_t i, size_t *begin, size_t *end)
@@ -210,25 +226,33 @@ static void run_inline(size_t n, size_t parts, smg_pool_fn fn, void *ctx)
     }
 }
 
-static void work(struct smg_pool *p, uint64_t gen)
+/* Claim and run ranges of job j while it carries generation gen and has any left. */
+static void work(struct smg_pool *p, struct job *j, uint64_t gen)
 {
     for (;;) {
-        uint64_t t = atomic_load(&p->ticket);
+        uint64_t t = atomic_load(&j->ticket);
         size_t parts = (size_t)((t >> FIELD_BITS) & FIELD_MASK), i = (size_t)(t & FIELD_MASK);
         size_t b, e;
         if ((t >> (2 * FIELD_BITS)) != gen || i >= parts)
             return;
-        if (!atomic_compare_exchange_weak(&p->ticket, &t, t + 1))
+        if (!atomic_compare_exchange_weak(&j->ticket, &t, t + 1))
             continue;
-        smg_pool_range(p->n, parts, i, &b, &e);
-        p->fn(p->ctx, i, b, e);
-        if (atomic_fetch_add(&p->finished, 1) + 1 == parts) {
+        smg_pool_range(j->n, parts, i, &b, &e);
+        j->fn(j->ctx, i, b, e);
+        if (atomic_fetch_add(&j->finished, 1) + 1 == parts) {
             pthread_mutex_lock(&p->mu);
-            if (p->caller_asleep)
-                pthread_cond_signal(&p->idle);
+            if (j->caller_asleep)
+                pthread_cond_signal(&j->idle);
             pthread_mutex_unlock(&p->mu);
         }
     }
+}
+
+/* A worker: the ranges left of every job that is out. */
+static void work_any(struct smg_pool *p)
+{
+    for (int k = 0; k < JOBS; k++)
+        work(p, &p->jobs[k], atomic_load(&p->jobs[k].ticket) >> (2 * FIELD_BITS));
 }
 
 static void *worker_main(void *arg)
@@ -248,7 +272,7 @@ static void *worker_main(void *arg)
             break;
         if (!take_cpu(p))
             continue; /* the CPU went to another thread meanwhile */
-        work(p, atomic_load(&p->ticket) >> (2 * FIELD_BITS));
+        work_any(p);
         smg_pool_leave(p);
     }
     return NULL;
@@ -268,14 +292,16 @@ enum smg_status smg_pool_new(unsigned workers, struct smg_pool **out, struct smg
         return smg_error_set(err, SMG_ENOMEM, "worker pool: out of memory");
     }
     p->workers = workers;
-    atomic_init(&p->ticket, 0);
+    for (int k = 0; k < JOBS; k++) {
+        atomic_init(&p->jobs[k].ticket, 0);
+        atomic_init(&p->jobs[k].finished, 0);
+        pthread_cond_init(&p->jobs[k].idle, NULL);
+    }
     atomic_init(&p->generation, 0);
     atomic_init(&p->stop, false);
-    atomic_init(&p->finished, 0);
     atomic_init(&p->busy, 1); /* the maker */
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->idle, NULL);
     pthread_cond_init(&p->cpu_free, NULL);
     atomic_init(&p->cpu_waiters, 0);
     /* Workers start with every signal blocked, so signals (SIGTERM: stop the
@@ -310,7 +336,8 @@ void smg_pool_free(struct smg_pool *p)
     pthread_mutex_unlock(&p->mu);
     for (unsigned t = 0; t < p->started; t++)
         pthread_join(p->threads[t], NULL);
-    pthread_cond_destroy(&p->idle);
+    for (int k = 0; k < JOBS; k++)
+        pthread_cond_destroy(&p->jobs[k].idle);
     pthread_cond_destroy(&p->cpu_free);
     pthread_cond_destroy(&p->wake);
     pthread_mutex_destroy(&p->mu);
@@ -326,6 +353,8 @@ unsigned smg_pool_size(const struct smg_pool *p)
 void smg_pool_run(struct smg_pool *p, size_t n, size_t parts, smg_pool_fn fn, void *ctx)
 {
     uint64_t gen;
+    struct job *j = NULL;
+    int k;
 
     if (parts == 0)
         return;
@@ -334,32 +363,36 @@ void smg_pool_run(struct smg_pool *p, size_t n, size_t parts, smg_pool_fn fn, vo
         return;
     }
     pthread_mutex_lock(&p->mu);
-    if (p->running) { /* another thread's job is out */
+    for (k = 0; k < JOBS && j == NULL; k++)
+        if (!p->jobs[k].running)
+            j = &p->jobs[k];
+    if (j == NULL) { /* other threads' jobs are out */
         pthread_mutex_unlock(&p->mu);
         run_inline(n, parts, fn, ctx);
         return;
     }
-    p->running = true;
-    p->fn = fn;
-    p->ctx = ctx;
-    p->n = n;
-    atomic_store(&p->finished, 0);
+    k--;
+    j->running = true;
+    j->fn = fn;
+    j->ctx = ctx;
+    j->n = n;
+    atomic_store(&j->finished, 0);
     gen = (atomic_load(&p->generation) + 1) & GEN_MASK;
-    atomic_store(&p->ticket, gen << (2 * FIELD_BITS) | (uint64_t)parts << FIELD_BITS);
+    atomic_store(&j->ticket, gen << (2 * FIELD_BITS) | (uint64_t)parts << FIELD_BITS);
     atomic_store(&p->generation, atomic_load(&p->generation) + 1);
     if (p->sleepers > 0)
         pthread_cond_broadcast(&p->wake);
     pthread_mutex_unlock(&p->mu);
-    work(p, gen);
-    if (!spin_until(p, all_finished, parts)) {
+    work(p, j, gen);
+    if (!spin_until(p, all_finished, (uint64_t)k << 32 | parts)) {
         pthread_mutex_lock(&p->mu);
-        p->caller_asleep = true;
-        while (atomic_load(&p->finished) < parts)
-            pthread_cond_wait(&p->idle, &p->mu);
-        p->caller_asleep = false;
+        j->caller_asleep = true;
+        while (atomic_load(&j->finished) < parts)
+            pthread_cond_wait(&j->idle, &p->mu);
+        j->caller_asleep = false;
         pthread_mutex_unlock(&p->mu);
     }
     pthread_mutex_lock(&p->mu);
-    p->running = false;
+    j->running = false;
     pthread_mutex_unlock(&p->mu);
 }

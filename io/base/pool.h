@@ -12,8 +12,9 @@
  * pool, or a pool of one, runs the ranges in order on the calling thread.
  *
  * Jobs must not call smg_pool_run on the pool running them. Two threads may
- * call smg_pool_run at once: the one that finds the other's job out runs all
- * its ranges itself. The pool reads no environment: how many workers is its
+ * call smg_pool_run at once (a trainer and a reader): both jobs are out and
+ * the workers take ranges of either; a third concurrent caller runs all its
+ * ranges itself. The pool reads no environment: how many workers is its
  * owner's choice.
  *
  * The pool keeps its threads within its size: it counts the threads that run
