@@ -20,27 +20,35 @@ What it does, in one run:
            (explained variance, msd), at 1x (the real rows) and 4x (real rows
            resampled with replacement plus a small jitter: 1% of each
            column's standard deviation, so no row repeats exactly).
-  scaling  smalgo with SMALGO_THREADS=1 and 2 in the same run, alternating,
-           medians of --repeats: k-means (d=16, 4x), PCA d=16 (4x), PCA
-           d=316 (200,000 rows: the 16 real columns and 300 random linear
-           mixtures of them plus noise) and PCA d=16 on the 1x rows as CSV,
-           each with smalgo's stage split from its #metrics line: read
-           (wall time in file reads), decode (CPU of the reader and decode
-           threads; with 2 workers a batch is decoded on 2 threads), the time
-           the trainer waited for batches, compute (training) and allreduce.
-           The split is printed per case and worker count.
+  cpus     the scaling a user sees from CPUs: the same job pinned to 1 CPU
+           (`taskset -c <first allowed CPU>`: smalgo sizes its threads to 1)
+           against 2 CPUs (`taskset -c <first two>`), nothing else set,
+           alternating A,B,A,B, medians of --repeats: k-means (d=16, 4x),
+           PCA d=16 (4x), PCA d=316 (200,000 rows: the 16 real columns and
+           300 random linear mixtures of them plus noise) and PCA d=16 on
+           the 1x rows as CSV, each with smalgo's stage split from its
+           #metrics line: read (wall time in file reads), decode (CPU of the
+           reader and decode threads), the time the trainer waited for
+           batches, compute (training) and allreduce; and the process's CPU
+           time and CPU/wall. Skipped when fewer than 2 CPUs are allowed.
+  threads  the same cases on all allowed CPUs with SMALGO_THREADS=1 against
+           2: what a second training worker adds when the reader and decode
+           threads already run beside one (the "1 worker" process is not one
+           core).
   pictures real_kmeans_map.png: k-means (k=10) on the four coordinates of the
            trips whose pickup and drop-off lie in lon -74.3…-73.6, lat
            40.4…41.0 (the README's box; about 98% of trips), pickup centres
            and drop-off centres joined by arrows, over the pickup density.
            real_pca_variance.png: explained variance per component (PCA with
            all 16 components), smalgo against scikit-learn. real_scaling.png:
-           the stage split, 1 vs 2 workers.
+           the stage split, 1 vs 2 CPUs. real_scaling.md: the README's table
+           of both scalings, ready to paste.
 
 The machine may be shared: figures are medians and the load average is
 recorded at start and end; prefer the ratios taken within one run.
 
     python benchmarks/bench_real.py [--results DIR] [--repeats 3] [--work DIR]
+                                    [--parts pictures,cpus,threads,peers]
 """
 
 import argparse
@@ -69,6 +77,7 @@ BOX = (-74.3, -73.6, 40.4, 41.0)
 PEERS = {"pca": ["sklearn_pca", "sklearnex_pca", "sklearn_ipca"],
          "kmeans": ["sklearn_kmeans", "sklearnex_kmeans", "sklearn_minibatch", "faiss_kmeans"]}
 K, COMPONENTS, BATCH = 10, 5, 5000
+PARTS = ("pictures", "cpus", "threads", "peers")
 
 
 def months(folder):
@@ -133,13 +142,14 @@ class Real:
         return y.astype(np.float32)
 
     # ---- smalgo jobs ----------------------------------------------------------------
-    def train(self, algo, data, hp, threads=None, name="job", content_type=None):
+    def train(self, algo, data, hp, threads=None, name="job", content_type=None, cpus=None):
         root = os.path.join(self.work, "runs", name)
         shutil.rmtree(root, ignore_errors=True)
         ml = MLRoot(root)
         setup_job(ml, {k: str(v) for k, v in hp.items()}, content_type=content_type or RECORDIO)
         os.symlink(os.path.abspath(data), os.path.join(root, "input", "data", "train"))
-        text, rec = spawn([self.smalgo, "train", "--ml-root", root, "--algorithm", algo],
+        pin = ["taskset", "-c", cpus] if cpus is not None else []
+        text, rec = spawn(pin + [self.smalgo, "train", "--ml-root", root, "--algorithm", algo],
                           smalgo_env(threads))
         m = re.search(r"#metrics (\{.*\})", text)
         if m:
@@ -154,6 +164,8 @@ class Real:
                        total_ms=met.get("totaltime"))
         d = re.search(r"decode [0-9.]+ s CPU on (\d+) thread", text)
         rec["decode_threads"] = int(d.group(1)) if d else 1
+        w = re.search(r"Training on (\d+) worker thread", text)
+        rec["workers"] = int(w.group(1)) if w else None
         rec["model"] = ndarray.read_named(os.path.join(root, "model", "model_algo-1"), dtype=float)
         return rec
 
@@ -210,31 +222,41 @@ class Real:
                         for p, v in row.items() if p != "smalgo" and "fit_s" in v)))
         self.out["peers"] = res
 
-    def scaling(self, cases):
+    def scaling(self, cases, key, variants):
+        """Each case under the two variants {"1": {...}, "2": {...}} (train's threads/cpus),
+        alternating 1,2,1,2; medians, the ratio of the medians and the median of the
+        paired ratios, for the training pass (update) and the whole process (wall)."""
         res = {}
         for name, (algo, data, hp, *ct) in cases.items():
-            runs = {1: [], 2: []}
+            runs = {"1": [], "2": []}
+            load0 = os.getloadavg()[0]
             for _ in range(self.a.repeats):
-                for t in (1, 2):
-                    r = self.train(algo, data, hp, threads=t, name="scale_%s_%d" % (name, t),
-                                   content_type=ct[0] if ct else None)
+                for v in ("1", "2"):
+                    r = self.train(algo, data, hp, name="scale_%s_%s" % (name, v),
+                                   content_type=ct[0] if ct else None, **variants[v]["opts"])
                     r.pop("model")
-                    runs[t].append(r)
-            agg = {t: {k: median([r.get(k) for r in rs]) for k in
+                    runs[v].append(r)
+            agg = {v: {k: median([r.get(k) for r in rs]) for k in
                        ("wall_s", "cpu_s", "cpu_per_wall", "update_s", "read_s", "decode_cpu_s",
-                        "decode_threads", "wait_s", "allreduce_s", "compute_s")}
-                   for t, rs in runs.items()}
-            res[name] = {"1": agg[1], "2": agg[2], "runs": {str(t): rs for t, rs in runs.items()},
-                         "speedup_update": agg[1]["update_s"] / agg[2]["update_s"]
-                         if agg[2]["update_s"] else None,
-                         "speedup_compute": agg[1]["compute_s"] / agg[2]["compute_s"]
-                         if agg[2]["compute_s"] else None}
-            log("real scaling %s: update %.3f s -> %.3f s (x%.2f), load %.1f" % (
-                name, agg[1]["update_s"], agg[2]["update_s"], res[name]["speedup_update"],
-                os.getloadavg()[0]))
-            for t in (1, 2):
-                log("  %d worker%s: %s" % (t, "s" if t > 1 else " ", split_text(agg[t])))
-        self.out["scaling"] = res
+                        "decode_threads", "workers", "wait_s", "allreduce_s", "compute_s")}
+                   for v, rs in runs.items()}
+            res[name] = {"1": agg["1"], "2": agg["2"], "runs": runs,
+                         "loadavg": [load0, os.getloadavg()[0]],
+                         "speedup_update": ratio(agg["1"]["update_s"], agg["2"]["update_s"]),
+                         "speedup_update_paired": median(
+                             [ratio(a["update_s"], b["update_s"])
+                              for a, b in zip(runs["1"], runs["2"])]),
+                         "speedup_wall": ratio(agg["1"]["wall_s"], agg["2"]["wall_s"]),
+                         "speedup_compute": ratio(agg["1"]["compute_s"], agg["2"]["compute_s"])}
+            log("real %s %s: update %.3f s -> %.3f s (x%.2f, paired x%.2f), process wall x%.2f,"
+                " load %.1f -> %.1f" % (
+                    key, name, agg["1"]["update_s"], agg["2"]["update_s"],
+                    res[name]["speedup_update"], res[name]["speedup_update_paired"],
+                    res[name]["speedup_wall"], load0, os.getloadavg()[0]))
+            for v in ("1", "2"):
+                log("  %s: %s" % (variants[v]["label"], split_text(agg[v])))
+        self.out[key] = {"variants": {v: variants[v]["label"] for v in variants}, "cases": res,
+                         "env": common.env_record()}
 
     def pictures(self, x, box_data):
         """k-means on the coordinates (the box) and the PCA spectrum."""
@@ -304,7 +326,8 @@ class Real:
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
 
-        sc = self.out.get("scaling", {})
+        key = "scaling_cpus" if self.out.get("scaling_cpus") else "scaling_threads"
+        sc = self.out.get(key)
         if not sc:
             return None
         fig, ax = plt.subplots(figsize=(9, 4.5))
@@ -312,26 +335,26 @@ class Real:
         parts = [("compute_s", "compute"), ("wait_s", "waiting for batches"),
                  ("allreduce_s", "allreduce")]
         bars = []
-        for name, r in sc.items():
-            for t in ("1", "2"):
-                labels.append("%s\n%s worker%s" % (name, t, "s" if t == "2" else ""))
-                bars.append(r[t])
+        for name, r in sc["cases"].items():
+            for v in ("1", "2"):
+                labels.append("%s\n%s" % (name, sc["variants"][v]))
+                bars.append(r[v])
         x = np.arange(len(bars))
         bottoms = np.zeros(len(bars))
-        for key, lab in parts:
-            v = np.array([b.get(key) or 0.0 for b in bars])
-            ax.bar(x, v, bottom=bottoms, label=lab)
-            bottoms += v
+        for k, lab in parts:
+            val = np.array([b.get(k) or 0.0 for b in bars])
+            ax.bar(x, val, bottom=bottoms, label=lab)
+            bottoms += val
         ax.plot(x, [b.get("decode_cpu_s") or 0.0 for b in bars], "k_", ms=30, mew=2,
                 label="decode CPU (all decode threads)")
         reads = [b.get("read_s") or 0.0 for b in bars]
         ax.plot(x, reads, "rx", ms=8, label="read (I/O wait)")
         ax.set_xticks(x)
-        ax.set_xticklabels(labels, fontsize=8)
+        ax.set_xticklabels(labels, fontsize=7)
         ax.set_ylabel("seconds (median)")
         load = self.out.get("env", {}).get("loadavg_at_start") or [float("nan")]
-        ax.set_title("smalgo training pass, 1 vs 2 workers, same run (load average %.1f at the "
-                     "start)" % load[0])
+        ax.set_title("smalgo training pass, %s against %s, same run (load average %.1f at the "
+                     "start)" % (sc["variants"]["1"], sc["variants"]["2"], load[0]))
         ax.legend(fontsize=8)
         fig.tight_layout()
         p = os.path.join(self.results, "real_scaling.png")
@@ -339,14 +362,54 @@ class Real:
         plt.close(fig)
         return p
 
+    def scaling_tables(self):
+        """The README's scaling tables (markdown), from this run's figures."""
+        env = self.out.get("env", {})
+        out = ["<!-- benchmarks/bench_real.py --parts cpus,threads --repeats %d; %s; load average "
+               "%s at the start, %s at the end; OPENBLAS_CORETYPE=%s OPENBLAS_L2_SIZE=%s -->" % (
+                   self.a.repeats, env.get("date_utc"),
+                   "%.2f" % (env.get("loadavg_at_start") or [float("nan")])[0],
+                   "%.2f" % os.getloadavg()[0], env.get("OPENBLAS_CORETYPE"),
+                   env.get("OPENBLAS_L2_SIZE"))]
+        for key in ("scaling_cpus", "scaling_threads"):
+            sc = self.out.get(key)
+            if not sc:
+                continue
+            v1, v2 = sc["variants"]["1"], sc["variants"]["2"]
+            out += ["", "| case | %s | %s | ratio (paired) | process wall, CPU: %s → %s |"
+                    % (v1, v2, v1, v2), "|---|---|---|---|---|"]
+            for name, r in sc["cases"].items():
+                a, b = r["1"], r["2"]
+                out.append("| %s | %s | %s | %.2f× (%.2f×) | %.3f → %.3f s, %.3f → %.3f s |" % (
+                    name, cell(a), cell(b), r["speedup_update"] or 0.0,
+                    r["speedup_update_paired"] or 0.0, a["wall_s"] or 0.0, b["wall_s"] or 0.0,
+                    a["cpu_s"] or 0.0, b["cpu_s"] or 0.0))
+        text = "\n".join(out) + "\n"
+        with open(os.path.join(self.results, "real_scaling.md"), "w") as f:
+            f.write(text)
+        return text
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+def cell(a):
+    """A table cell: the training pass and its stage split (medians)."""
+    return ("%.3f s (compute %.3f, waited %.3f; decode %.3f CPU on %s, read %.3f)" % (
+        a["update_s"] or 0.0, a["compute_s"] or 0.0, a["wait_s"] or 0.0, a["decode_cpu_s"] or 0.0,
+        a["decode_threads"], a["read_s"] or 0.0))
+
 
 def split_text(a):
     """One case's stage split (medians) on one line."""
-    return ("read %.3f s, decode %.3f s CPU on %s thread(s), wait %.3f s, compute %.3f s, "
-            "allreduce %.3f s (update %.3f s; process CPU %.3f s, CPU/wall %.2f)" % (
-                a["read_s"] or 0.0, a["decode_cpu_s"] or 0.0, a["decode_threads"],
+    return ("%s worker(s); read %.3f s, decode %.3f s CPU on %s thread(s), wait %.3f s, "
+            "compute %.3f s, allreduce %.3f s (update %.3f s; process wall %.3f s, CPU %.3f s, "
+            "CPU/wall %.2f)" % (
+                a["workers"], a["read_s"] or 0.0, a["decode_cpu_s"] or 0.0, a["decode_threads"],
                 a["wait_s"] or 0.0, a["compute_s"] or 0.0, a["allreduce_s"] or 0.0,
-                a["update_s"] or 0.0, a["cpu_s"] or 0.0, a["cpu_per_wall"] or 0.0))
+                a["update_s"] or 0.0, a["wall_s"] or 0.0, a["cpu_s"] or 0.0,
+                a["cpu_per_wall"] or 0.0))
 
 
 def spawn(cmd, env):
@@ -417,11 +480,15 @@ def run(a, smalgo, work, results):
     wide = r.write_npy_shards(mixtures(x, 200_000), os.path.join(work, "wide316"))
     csv1x = write_csv_shards(x, os.path.join(work, "real1x_csv"))
     charts = []
-    try:
-        charts += r.pictures(x, box)
-    except ImportError as e:
-        log("real: pictures skipped (%s); pip install -r benchmarks/requirements.txt" % e)
-    r.scaling({
+    parts = getattr(a, "parts", None) or set(PARTS)
+    if a.no_peers:
+        parts = parts - {"peers"}
+    if "pictures" in parts:
+        try:
+            charts += r.pictures(x, box)
+        except ImportError as e:
+            log("real: pictures skipped (%s); pip install -r benchmarks/requirements.txt" % e)
+    cases = {
         "kmeans d=16": ("kmeans", real4x, {"k": K, "feature_dim": 16, "mini_batch_size": BATCH}),
         "PCA d=16": ("pca", real4x, {"num_components": COMPONENTS, "feature_dim": 16,
                                      "mini_batch_size": BATCH}),
@@ -429,18 +496,66 @@ def run(a, smalgo, work, results):
                                     "mini_batch_size": 2000}),
         "PCA d=16 CSV": ("pca", csv1x, {"num_components": COMPONENTS, "feature_dim": 16,
                                         "mini_batch_size": BATCH}, "text/csv"),
-    })
-    try:
-        p = r.scaling_chart()
-        charts += [p] if p else []
-    except ImportError:
-        pass
-    if not a.no_peers:
+    }
+    os.sync()  # the sets just written: their write-back would otherwise run beside the timings
+    allowed = sorted(os.sched_getaffinity(0))
+    if "cpus" in parts and (len(allowed) < 2 or shutil.which("taskset") is None):
+        log("real: CPU scaling skipped (%d CPUs allowed, taskset %s)" % (
+            len(allowed), "found" if shutil.which("taskset") else "not found"))
+    elif "cpus" in parts:
+        one, two = str(allowed[0]), "%d,%d" % (allowed[0], allowed[1])
+        r.scaling(cases, "scaling_cpus", {
+            "1": {"label": "1 CPU", "opts": {"cpus": one}},
+            "2": {"label": "2 CPUs", "opts": {"cpus": two}}})
+    if "threads" in parts:
+        r.scaling(cases, "scaling_threads", {
+            "1": {"label": "SMALGO_THREADS=1", "opts": {"threads": 1}},
+            "2": {"label": "SMALGO_THREADS=2", "opts": {"threads": 2}}})
+    if "cpus" in parts or "threads" in parts:
+        log("real: scaling tables (also in real_scaling.md):\n" + r.scaling_tables())
+        try:
+            p = r.scaling_chart()
+            charts += [p] if p else []
+        except ImportError:
+            pass
+    if "peers" in parts:
         r.versus_peers({"1x": real1x, "4x": real4x})
     r.out["elapsed_s"] = time.monotonic() - t0
     r.out["loadavg_at_end"] = list(os.getloadavg())
-    common.write_json(os.path.join(results, "real.json"), r.out)
+    r.out["parts"] = sorted(parts)
+    write_results(os.path.join(results, "real.json"), r.out, parts)
     return charts
+
+
+def write_results(path, out, parts):
+    """real.json; a run of some parts only keeps the other parts' figures of the file there
+    (its env and dates stay with them: each scaling part carries its own env)."""
+    if set(parts) != set(PARTS) and os.path.exists(path):
+        with open(path) as f:
+            old = json.load(f)
+        if "skipped" not in old:
+            keep = {"pictures": ("pictures",), "peers": ("peers", "env", "elapsed_s",
+                                                          "loadavg_at_end")}
+            for part, keys in keep.items():
+                if part not in parts:
+                    out.update({k: old[k] for k in keys if k in old})
+            for key in ("scaling_cpus", "scaling_threads"):
+                if key not in out and key in old:
+                    out[key] = old[key]
+    common.write_json(path, out)
+
+
+def own_autogroup(nice):
+    """Re-run this script as the leader of a new session (so of a new autogroup, when the
+    kernel has them), then set that autogroup's nice."""
+    if os.getsid(0) != os.getpid():
+        os.execvp("setsid", ["setsid", "-w", sys.executable] + sys.argv)
+    try:
+        with open("/proc/self/autogroup", "w") as f:
+            f.write(str(nice))
+        log("real: jobs run in autogroup %s" % open("/proc/self/autogroup").read().strip())
+    except OSError as e:
+        log("real: --nice %d not applied (%s)" % (nice, e))
 
 
 def main():
@@ -450,7 +565,20 @@ def main():
     p.add_argument("--results", default=os.path.join(common.HERE, "results"))
     p.add_argument("--skip-peers", default="")
     p.add_argument("--no-peers", action="store_true", help="scaling and pictures only")
+    p.add_argument("--nice", type=int, default=None,
+                   help="run in a session of its own whose scheduler autogroup has nice N (N < "
+                        "0 needs root): on a machine shared with other sessions, which the "
+                        "kernel's autogroups give equal shares whatever their nice, a way to "
+                        "keep the jobs from waiting for a core")
+    p.add_argument("--parts", default=",".join(PARTS),
+                   help="which parts to run (default all: %(default)s); real.json keeps the "
+                        "figures of the others")
     a = p.parse_args()
+    if a.nice is not None:
+        own_autogroup(a.nice)
+    a.parts = set(filter(None, a.parts.split(",")))
+    if a.parts - set(PARTS):
+        p.error("--parts: unknown %s" % ",".join(sorted(a.parts - set(PARTS))))
     a.skip_peers = set(filter(None, a.skip_peers.split(",")))
     smalgo = os.path.abspath(paths.smalgo_bin())
     common.SPAWN = os.path.abspath(os.environ.get("SMALGO_BENCH_SPAWN",

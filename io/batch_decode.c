@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -26,6 +27,7 @@ struct part_result {
 
 struct smg_batch_decoder {
     struct smg_pool *pool;
+    bool owns_pool;
     unsigned threads;
     struct part_result *results; /* one per thread */
     _Atomic uint64_t helper_cpu_ns;
@@ -42,13 +44,15 @@ static uint64_t thread_cpu_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-enum smg_status smg_batch_decoder_new(unsigned threads, struct smg_batch_decoder **out,
-                                      struct smg_error *err)
+enum smg_status smg_batch_decoder_new(unsigned threads, struct smg_pool *shared,
+                                      struct smg_batch_decoder **out, struct smg_error *err)
 {
     struct smg_batch_decoder *d;
     int rc;
 
     *out = NULL;
+    if (shared != NULL)
+        threads = smg_pool_size(shared);
     if (threads < 1 || threads > SMG_POOL_MAX_WORKERS)
         return smg_error_set(err, SMG_ECONFIG, "batch decoder: %u threads; expected 1 to %d",
                              threads, SMG_POOL_MAX_WORKERS);
@@ -60,9 +64,14 @@ enum smg_status smg_batch_decoder_new(unsigned threads, struct smg_batch_decoder
     }
     d->threads = threads;
     atomic_init(&d->helper_cpu_ns, 0);
-    if (threads > 1 && (rc = smg_pool_new(threads, &d->pool, err)) != SMG_OK) {
-        smg_batch_decoder_free(d);
-        return (enum smg_status)rc;
+    if (shared != NULL) {
+        d->pool = shared;
+    } else if (threads > 1) {
+        d->owns_pool = true;
+        if ((rc = smg_pool_new(threads, &d->pool, err)) != SMG_OK) {
+            smg_batch_decoder_free(d);
+            return (enum smg_status)rc;
+        }
     }
     *out = d;
     return SMG_OK;
@@ -120,7 +129,8 @@ void smg_batch_decoder_free(struct smg_batch_decoder *d)
 {
     if (d == NULL)
         return;
-    smg_pool_free(d->pool);
+    if (d->owns_pool)
+        smg_pool_free(d->pool);
     smg_free(d->results);
     smg_free(d);
 }

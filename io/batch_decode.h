@@ -10,8 +10,10 @@
  * is the one of the lowest range that failed, which is the first bad row in stream order (no
  * thread's timing decides which message the user sees).
  *
- * The decoder owns a worker pool (io/base/pool.h) of `threads` (the caller
- * counts as one), started once and idle between runs. A run gives each
+ * The decoder runs on a worker pool (io/base/pool.h): its own of `threads`
+ * (the caller counts as one), started once and idle between runs, or one it
+ * shares, such as the training job's, whose workers then decode while no
+ * training job is out and a CPU is free (pool.h). A run gives each
  * thread at least SMG_BATCH_DECODE_MIN_FLOATS features to decode (256 rows
  * at d=16, 1 row at d=4096), so small runs use fewer threads or only the
  * caller's.
@@ -19,6 +21,7 @@
 #ifndef SMG_BATCH_DECODE_H
 #define SMG_BATCH_DECODE_H
 
+#include "io/base/pool.h"
 #include "io/base/status.h"
 #include "io/row_spans.h"
 
@@ -27,9 +30,14 @@
 
 struct smg_batch_decoder;
 
-/* A decoder on `threads` threads (1 .. SMG_POOL_MAX_WORKERS). SMG_ENOMEM, SMG_EINTERNAL. */
-SMG_MUST_CHECK enum smg_status
-smg_batch_decoder_new(unsigned threads, struct smg_batch_decoder **out, struct smg_error *err);
+/*
+ * A decoder on `threads` threads (1 .. SMG_POOL_MAX_WORKERS), or, when shared is
+ * not NULL, on that pool (borrowed: it must outlive the decoder; threads is
+ * then its size). SMG_ENOMEM, SMG_EINTERNAL.
+ */
+SMG_MUST_CHECK enum smg_status smg_batch_decoder_new(unsigned threads, struct smg_pool *shared,
+                                                     struct smg_batch_decoder **out,
+                                                     struct smg_error *err);
 
 /*
  * Decode all rows of sp into out (sp->count x feature_dim floats). SMG_OK, or

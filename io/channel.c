@@ -17,7 +17,15 @@
  * reads on. Rows are decoded in stream order, chunk by chunk, so the first
  * bad row is reported as on one thread, and a batch is published whole.
  * Sparse (CSR) batches and CSV wrapped in RecordIO records are decoded by
- * the producer alone.
+ * the producer alone. With the job's pool (cfg.pool) and decode_threads equal
+ * to its size, the decoding runs on that pool: the one set of workers goes to
+ * decoding or to training, whichever has a CPU free (pool.h). The producer
+ * counts itself busy on the pool from its start to its end except while it
+ * waits for a free slot; the consumer stops counting while it waits for a
+ * batch. When more threads than the pool's size are busy (a pool of one:
+ * the trainer runs), the producer waits for a CPU each time it takes a free
+ * slot (smg_pool_wait_cpu), so on one CPU the reader and the trainer take
+ * turns a batch at a time instead of sharing the CPU.
  *
  * Sparse channels (accept_csr): the first record the channel reads settles its
  * layout for good. A sparse recordIO-protobuf tensor makes every slot a
@@ -119,11 +127,18 @@ static struct slot *acquire_slot(struct smg_channel *ch)
     struct slot *s = NULL;
 
     pthread_mutex_lock(&ch->mu);
-    while (ch->count == QUEUE_SLOTS && !atomic_load(&ch->cancel))
-        pthread_cond_wait(&ch->cv, &ch->mu);
+    if (ch->count == QUEUE_SLOTS && !atomic_load(&ch->cancel)) {
+        smg_pool_leave(ch->cfg.pool); /* the CPU is free while we wait */
+        while (ch->count == QUEUE_SLOTS && !atomic_load(&ch->cancel))
+            pthread_cond_wait(&ch->cv, &ch->mu);
+        smg_pool_enter(ch->cfg.pool);
+    }
     if (!atomic_load(&ch->cancel))
         s = &ch->slots[(ch->head + ch->count) % QUEUE_SLOTS];
     pthread_mutex_unlock(&ch->mu);
+    smg_pool_wait_cpu(ch->cfg.pool); /* over the CPUs (the trainer runs): take turns */
+    if (atomic_load(&ch->cancel))
+        s = NULL;
     if (s != NULL)
         smg_csr_buf_clear(&s->csr);
     return s;
@@ -160,6 +175,7 @@ static double mono_s(void)
 static void finish(struct smg_channel *ch, int rc, const struct smg_error *err, double read_s)
 {
     double cpu = thread_cpu_s();
+    smg_pool_leave(ch->cfg.pool);
     pthread_mutex_lock(&ch->mu);
     ch->producer_cpu_s += cpu;
     ch->read_s += read_s;
@@ -262,7 +278,9 @@ static int decide_layout(struct smg_channel *ch, struct smg_row_reader *r, struc
     if (rc == SMG_OK && ch->layout == LAYOUT_DENSE && ch->cfg.decode_threads > 1 &&
         smg_row_reader_can_frame(r)) {
         struct smg_batch_decoder *d = NULL;
-        if ((rc = smg_batch_decoder_new(ch->cfg.decode_threads, &d, err)) == SMG_OK) {
+        struct smg_pool *shared =
+            ch->cfg.decode_threads == smg_pool_size(ch->cfg.pool) ? ch->cfg.pool : NULL;
+        if ((rc = smg_batch_decoder_new(ch->cfg.decode_threads, shared, &d, err)) == SMG_OK) {
             pthread_mutex_lock(&ch->mu); /* smg_channel_stats reads it */
             ch->decoder = d;
             pthread_mutex_unlock(&ch->mu);
@@ -360,6 +378,7 @@ static void *producer_main(void *arg)
     int rc = SMG_OK;
 
     smg_error_clear(&err);
+    smg_pool_enter(ch->cfg.pool);
     if ((f.cur = acquire_slot(ch)) == NULL)
         goto out;
     for (size_t i = 0; i < nsources && rc == SMG_OK; i++)
@@ -491,16 +510,22 @@ enum smg_status smg_channel_next_batch(struct smg_channel *ch, struct smg_batch 
     }
     for (double t0 = 0.0;;) {
         if (stopped(ch)) {
+            if (t0 > 0.0)
+                smg_pool_enter(ch->cfg.pool);
             rc = smg_error_set(err, SMG_ESTOPPED, "channel %s: stopped", ch->name);
             goto out;
         }
         if (ch->count > 0 || ch->done) {
-            if (t0 > 0.0)
+            if (t0 > 0.0) {
                 ch->wait_s += mono_s() - t0;
+                smg_pool_enter(ch->cfg.pool);
+            }
             break;
         }
-        if (t0 == 0.0)
+        if (t0 == 0.0) {
             t0 = mono_s();
+            smg_pool_leave(ch->cfg.pool); /* the CPU is free while we wait */
+        }
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_nsec += WAIT_TICK_NS;
@@ -549,8 +574,10 @@ void smg_channel_end_epoch(struct smg_channel *ch)
     atomic_store(&ch->cancel, true);
     pthread_cond_broadcast(&ch->cv);
     pthread_mutex_unlock(&ch->mu);
+    smg_pool_leave(ch->cfg.pool); /* a producer waiting for the CPU gets it and sees cancel */
     if (ch->thread_started)
         pthread_join(ch->thread, NULL);
+    smg_pool_enter(ch->cfg.pool);
     ch->thread_started = false;
     ch->in_epoch = false;
 }

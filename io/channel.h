@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include "io/base/batch.h"
+#include "io/base/pool.h"
 #include "io/base/status.h"
 #include "io/rows.h"
 
@@ -95,7 +96,18 @@ struct smg_channel_config {
      * CSR batches and CSV wrapped in RecordIO records stay on one thread.
      */
     unsigned decode_threads;
-    /* smg_channel_open copies name and data_dir; the stop flag must outlive the channel. */
+    /*
+     * Optional: the job's worker pool (io/base/pool.h), borrowed. The reader
+     * thread counts itself busy on it while it reads and decodes, and neither
+     * it nor the consumer counts while it waits for the other (a free buffer,
+     * a batch), so the pool's workers take the idle CPUs and the threads of
+     * the process stay within the pool's size. When decode_threads equals the
+     * pool's size, dense batches decode on this pool instead of one of their
+     * own.
+     */
+    struct smg_pool *pool;
+    /* smg_channel_open copies name and data_dir; the stop flag and pool must outlive the channel.
+     */
 };
 
 struct smg_channel;

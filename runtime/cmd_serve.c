@@ -24,7 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <cblas.h>
+#include "algorithms/blas_threads.h"
 
 #include "io/base/log.h"
 #include "runtime/algorithm.h"
@@ -256,7 +256,7 @@ int smg_cmd_serve(int argc, char **argv)
         return 1;
     }
     smg_log_info("loaded %s from %s", smg_serve_model_describe(model), o.model_dir);
-    openblas_set_num_threads(1);
+    smg_blas_one_thread();
     rc = serve_until_stopped(&o, model, &err);
     smg_serve_model_free(model);
     return rc;

@@ -74,6 +74,7 @@ enum smg_status smg_job_open_channel(struct smg_job *job, const char *name, size
     cfg.accept_csr = job->accept_csr;
     cfg.max_dense_bytes = job->dense_budget;
     cfg.decode_threads = job->decode_threads;
+    cfg.pool = job->pool;
     rc = smg_format_parse_content_type(info->content_type, &cfg.format, err);
     if (rc != SMG_OK) {
         smg_error_prefix(err, "channel '%s': ", name);

@@ -5,11 +5,11 @@
  */
 #include "runtime/threads.h"
 
-#include <cblas.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "algorithms/blas_threads.h"
 #include "io/base/log.h"
 #include "io/cpu_limit.h"
 
@@ -71,7 +71,7 @@ enum smg_status smg_threads_pool(int ranks_on_host, bool log, struct smg_pool **
     *out = NULL;
     if (rc != SMG_OK)
         return rc;
-    openblas_set_num_threads(1);
+    smg_blas_one_thread();
     rc = smg_pool_new(n, out, err);
     if (rc == SMG_OK && log)
         smg_log_info("Training on %u worker thread(s) (%s; OpenBLAS on 1 thread).", n,

@@ -5,7 +5,8 @@
  * ranks run on one host. SMALGO_THREADS=N (1 to 1024) overrides the count;
  * anything else in it is a configuration error that names the variable.
  *
- * OpenBLAS is set to one thread for the whole job: the pool is the only
+ * OpenBLAS is set to one thread for the whole job, its own idle threads
+ * stopped (algorithms/blas_threads.h): the pool is the only
  * source of parallelism, so BLAS calls made from several workers never
  * oversubscribe the cores, and the models do not depend on BLAS's own
  * thread count (they are bit-identical whatever the pool size).
@@ -29,11 +30,14 @@ SMG_MUST_CHECK enum smg_status smg_threads_count(int ranks_on_host, unsigned *ou
 /*
  * Threads a training channel decodes dense batches on (channel.h,
  * decode_threads): SMALGO_DECODE_THREADS if set, else `workers` (the pool's
- * size), so that the decoding of a batch and the training on the previous
- * one, which alternate when either side waits for the other, each can use
- * every core; 1 keeps decoding on the channel's one reader thread. The
- * batches are the same bytes whatever the count. SMG_ECONFIG as for
- * SMALGO_THREADS.
+ * size). At the pool's size the channel decodes on the job's pool itself:
+ * one set of threads, sized to the CPUs, whose workers go to decoding while
+ * the trainer waits for a batch and to training while the reader waits for a
+ * free buffer, never beyond the pool's size (io/base/pool.h); with 1 CPU
+ * that is the reader and the trainer alone. 1 keeps decoding on the
+ * channel's reader thread; another count gives the channel a decode pool of
+ * its own (the layout before the shared pool, for comparisons). The batches
+ * are the same bytes whatever the count. SMG_ECONFIG as for SMALGO_THREADS.
  */
 SMG_MUST_CHECK enum smg_status smg_threads_decode_count(unsigned workers, unsigned *out,
                                                         struct smg_error *err);

@@ -11,12 +11,26 @@
  * in range order get the same bits whatever the number of workers. A NULL
  * pool, or a pool of one, runs the ranges in order on the calling thread.
  *
- * Jobs must not call smg_pool_run on the pool running them. The pool reads
- * no environment: how many workers is its owner's choice.
+ * Jobs must not call smg_pool_run on the pool running them. Two threads may
+ * call smg_pool_run at once (a trainer and a reader): both jobs are out and
+ * the workers take ranges of either; a third concurrent caller runs all its
+ * ranges itself. The pool reads no environment: how many workers is its
+ * owner's choice.
+ *
+ * The pool keeps its threads within its size: it counts the threads that run
+ * work, its maker from the start, and a worker takes part in a job only while
+ * fewer than `workers` are busy (the caller runs the ranges no worker took).
+ * Threads that run work beside the maker and may share its CPUs, such as a
+ * reader decoding the next batches, count themselves with smg_pool_enter when
+ * they start and smg_pool_leave when they end; every counted thread leaves
+ * around the waits it blocks in (for a batch, for a free buffer), so an idle
+ * CPU goes to a worker. The count only keeps the workers back: no call waits
+ * for it.
  */
 #ifndef SMG_POOL_H
 #define SMG_POOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "io/base/status.h"
@@ -40,6 +54,19 @@ void smg_pool_free(struct smg_pool *p); /* accepts NULL; joins the threads */
 
 /* Workers of the pool (1 for NULL). */
 unsigned smg_pool_size(const struct smg_pool *p);
+
+/* The calling thread starts running work (counts as busy), or is about to block (NULL: no-op). */
+void smg_pool_enter(struct smg_pool *p);
+void smg_pool_leave(struct smg_pool *p);
+
+/*
+ * For a counted thread that runs ahead of the others (a reader): if more
+ * threads than the pool's size are busy, stop counting and wait until fewer
+ * than its size are, then count again. With a pool of one (1 CPU) the
+ * reader and the trainer so take turns, one batch each, instead of sharing
+ * the CPU. Wakes on smg_pool_free too. NULL: no-op.
+ */
+void smg_pool_wait_cpu(struct smg_pool *p);
 
 /* Range i of [0, n) split into `parts` ranges (parts >= 1). */
 void smg_pool_range(size_t n, size_t parts, size_t i, size_t *begin, size_t *end);

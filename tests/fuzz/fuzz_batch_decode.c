@@ -65,7 +65,7 @@ static void read_framed(const uint8_t *p, size_t len, const struct smg_format *f
     smg_row_spans_init(&sp, fmt);
     if ((res->rc = smg_stream_open_memory(p, len, "fuzz", &s, &res->err)) == SMG_OK)
         res->rc = smg_row_reader_new(s, fmt, &r, &res->err);
-    if (res->rc == SMG_OK && smg_batch_decoder_new(threads, &d, &res->err) != SMG_OK)
+    if (res->rc == SMG_OK && smg_batch_decoder_new(threads, NULL, &d, &res->err) != SMG_OK)
         abort();
     /* As the channel does: frame and decode into the batch until it is full or the data ends. */
     size_t filled = 0;

@@ -106,6 +106,63 @@ static void test_many_jobs(void **state)
     smg_pool_free(p);
 }
 
+static void slow_range(void *ctx, size_t part, size_t begin, size_t end)
+{
+    if (part == 1)
+        usleep(2000); /* longer than the pool's spin: the caller sleeps until it ends */
+    add_range(ctx, part, begin, end);
+}
+
+/* Jobs after idle gaps longer than the spin: the sleeping workers are woken, none is lost. */
+static void test_jobs_after_idle(void **state)
+{
+    struct smg_pool *p = NULL;
+    uint64_t slots[4];
+    (void)state;
+    assert_int_equal(smg_pool_new(3, &p, NULL), SMG_OK);
+    for (int job = 0; job < 40; job++) {
+        memset(slots, 0, sizeof(slots));
+        usleep(job % 2 ? 1000 : 0);
+        smg_pool_run(p, 1000, 4, job % 3 ? add_range : slow_range, slots);
+        assert_int_equal(slots[0] + slots[1] + slots[2] + slots[3], 1000u * 999u / 2);
+    }
+    smg_pool_free(p);
+}
+
+struct turn {
+    struct smg_pool *pool;
+    _Atomic int passed;
+};
+
+static void *reader_main(void *arg)
+{
+    struct turn *t = arg;
+    smg_pool_enter(t->pool);
+    smg_pool_wait_cpu(t->pool); /* the maker is busy on a pool of one: wait */
+    atomic_store(&t->passed, 1);
+    smg_pool_leave(t->pool);
+    return NULL;
+}
+
+/* A pool of one: a reader waiting for the CPU goes on only once the busy maker leaves. */
+static void test_wait_cpu_takes_turns(void **state)
+{
+    struct turn t;
+    pthread_t th;
+    (void)state;
+    memset(&t, 0, sizeof(t));
+    assert_int_equal(smg_pool_new(1, &t.pool, NULL), SMG_OK);
+    assert_int_equal(pthread_create(&th, NULL, reader_main, &t), 0);
+    usleep(20000);
+    assert_int_equal(atomic_load(&t.passed), 0); /* may only be late, never early */
+    smg_pool_leave(t.pool);                      /* the maker waits for a batch */
+    pthread_join(th, NULL);
+    assert_int_equal(atomic_load(&t.passed), 1);
+    smg_pool_enter(t.pool);
+    smg_pool_wait_cpu(t.pool); /* alone within the size: returns at once */
+    smg_pool_free(t.pool);
+}
+
 struct threads_seen {
     pthread_mutex_t mu;
     pthread_t ids[2];
@@ -157,8 +214,9 @@ static void test_bad_counts(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ranges_tile), cmocka_unit_test(test_every_range_once),
-        cmocka_unit_test(test_many_jobs),   cmocka_unit_test(test_runs_on_two_threads),
+        cmocka_unit_test(test_ranges_tile),         cmocka_unit_test(test_every_range_once),
+        cmocka_unit_test(test_many_jobs),           cmocka_unit_test(test_jobs_after_idle),
+        cmocka_unit_test(test_runs_on_two_threads), cmocka_unit_test(test_wait_cpu_takes_turns),
         cmocka_unit_test(test_bad_counts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

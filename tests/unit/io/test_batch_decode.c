@@ -129,18 +129,20 @@ static int frame_decode_all(const struct text *in, const struct smg_format *fmt,
     struct smg_stream *s = NULL;
     struct smg_row_reader *r = NULL;
     struct smg_batch_decoder *dec = NULL;
+    struct smg_pool *shared = NULL; /* 4 threads: a pool the decoder borrows, as the job's */
     struct smg_row_spans sp;
     float *rows = NULL;
     size_t n = 0;
     int rc;
 
     smg_error_clear(err);
+    assert_int_equal(threads < 4 || smg_pool_new(threads, &shared, NULL) == SMG_OK, 1);
     smg_row_spans_init(&sp, fmt);
     rc = smg_stream_open_custom(&d, drip_read, NULL, "test.bin", &s, err);
     if (rc == SMG_OK)
         rc = smg_row_reader_new(s, fmt, &r, err);
     if (rc == SMG_OK)
-        rc = smg_batch_decoder_new(threads, &dec, err);
+        rc = smg_batch_decoder_new(threads, shared, &dec, err);
     assert_true(rc != SMG_OK || smg_row_reader_can_frame(r));
     while (rc == SMG_OK) {
         size_t got = 0;
@@ -163,6 +165,7 @@ static int frame_decode_all(const struct text *in, const struct smg_format *fmt,
     }
     smg_row_spans_free(&sp);
     smg_batch_decoder_free(dec);
+    smg_pool_free(shared);
     smg_row_reader_free(r);
     smg_stream_free(s);
     *out = rows;

@@ -172,6 +172,15 @@ static void test_file_mode_same_batches(void **state)
             assert_int_equal(many.st.decode_threads, t);
             assert_true(many.st.read_s > 0.0 && many.st.decode_cpu_s > 0.0);
             free(many.x);
+            /* The job's layout: decoding on the trainer's pool, which this thread made. */
+            struct smg_pool *pool = NULL;
+            assert_int_equal(smg_pool_new(t, &pool, NULL), SMG_OK);
+            ct.pool = pool;
+            read_epoch(&ct, &many);
+            assert_same_epoch(&one, &many);
+            assert_int_equal(many.st.decode_threads, t);
+            smg_pool_free(pool);
+            free(many.x);
         }
         assert_true(one.x[1999 * DIM] == 1999.5f && one.x[1999 * DIM + 1] == -1999.25f);
         free(one.x);
