@@ -311,10 +311,15 @@ void smg_kmeans_sample_add(struct smg_kmeans_sample *s, const struct smg_batch *
 size_t smg_kmeans_sample_rows(const struct smg_kmeans_sample *s);
 /* Lloyd updates the last smg_kmeans_polish applied (0 = the shrink result was kept). */
 uint64_t smg_kmeans_polish_iters(const struct smg_kmeans_sample *s);
+/*
+ * pool (NULL = this thread) runs the nearest-center search of every Lloyd
+ * iteration (smg_kmeans_nearest_pool): the same bits whatever its size.
+ */
 SMG_MUST_CHECK enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm,
-                                                 float *centers, size_t k, const double *shift,
-                                                 uint64_t max_iter, double tol, double *msd_before,
-                                                 double *msd_after, enum smg_kmeans_kernel kernel,
+                                                 struct smg_pool *pool, float *centers, size_t k,
+                                                 const double *shift, uint64_t max_iter, double tol,
+                                                 double *msd_before, double *msd_after,
+                                                 enum smg_kmeans_kernel kernel,
                                                  struct smg_error *err);
 /*
  * smg_kmeans_polish in legs: a run started from centers (r->cd, the shifted
@@ -333,9 +338,16 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_run_start(struct smg_kmeans_run *r, co
                                                     size_t k, size_t dim, const double *shift,
                                                     struct smg_error *err);
 SMG_MUST_CHECK enum smg_status
-smg_kmeans_run_step(struct smg_kmeans_sample *s, struct smg_comm *comm, struct smg_kmeans_run *r,
-                    float *centers, size_t k, const double *shift, uint64_t max_iter, double tol,
-                    uint64_t pause, enum smg_kmeans_kernel kernel, struct smg_error *err);
+smg_kmeans_run_step(struct smg_kmeans_sample *s, struct smg_comm *comm, struct smg_pool *pool,
+                    struct smg_kmeans_run *r, float *centers, size_t k, const double *shift,
+                    uint64_t max_iter, double tol, uint64_t pause, enum smg_kmeans_kernel kernel,
+                    struct smg_error *err);
+/* smg_kmeans_run_step without recording the iteration count in s (s is only read). */
+SMG_MUST_CHECK enum smg_status
+smg_kmeans_run_iterate(const struct smg_kmeans_sample *s, struct smg_comm *comm,
+                       struct smg_pool *pool, struct smg_kmeans_run *r, float *centers, size_t k,
+                       const double *shift, uint64_t max_iter, double tol, uint64_t pause,
+                       enum smg_kmeans_kernel kernel, struct smg_error *err);
 void smg_kmeans_run_free(struct smg_kmeans_run *r);
 /* The reservoir's rows (rows x dim floats) and the number of rows offered to it. */
 const float *smg_kmeans_sample_data(const struct smg_kmeans_sample *s);
@@ -365,6 +377,8 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_sample_of_rows(const float *x, size_t 
  * shared out over the ranks (collective: every rank must call it); every rank
  * gets the same pool and winner: deterministic for a fixed seed and rank
  * count, and independent of the rank count while all rows fit the pool.
+ * pool (NULL = this thread) runs the nearest-center search of Lloyd on the
+ * pool of rows: the same results whatever its size.
  */
 #define SMG_KMEANS_RESEED_ROWS_PER_CENTER      500
 #define SMG_KMEANS_RESEED_MIN_ROWS             10000
@@ -383,9 +397,9 @@ struct smg_kmeans_reseed_report {
     double best_msd;   /* lowest pool msd of the restarts (INFINITY when none ran) */
 };
 SMG_MUST_CHECK enum smg_status
-smg_kmeans_reseed(struct smg_kmeans_sample *s, struct smg_comm *comm, float *centers, size_t k,
-                  const double *shift, unsigned max_iter, double tol, uint64_t seed,
-                  unsigned trials, struct smg_kmeans_reseed_report *rep,
+smg_kmeans_reseed(struct smg_kmeans_sample *s, struct smg_comm *comm, struct smg_pool *pool,
+                  float *centers, size_t k, const double *shift, unsigned max_iter, double tol,
+                  uint64_t seed, unsigned trials, struct smg_kmeans_reseed_report *rep,
                   enum smg_kmeans_kernel kernel, struct smg_error *err);
 
 /*

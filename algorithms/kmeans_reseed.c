@@ -63,6 +63,7 @@
 
 struct pool {
     size_t rows, dim;
+    struct smg_pool *workers;      /* the job's worker pool (NULL = this thread) */
     double *x, *w;                 /* shifted rows and their weights */
     struct smg_kmeans_sample *smp; /* the same rows as floats, for Lloyd on the pool */
     size_t seed_rows;              /* evenly spaced pool rows the kmeans++ seeding draws from */
@@ -205,8 +206,8 @@ static enum smg_status pool_lloyd(struct pool *p, float *cand, size_t k, const d
     double before;
     if (tol < SMG_KMEANS_RESEED_TOL)
         tol = SMG_KMEANS_RESEED_TOL;
-    return smg_kmeans_polish(p->smp, NULL, cand, k, shift, max_iter, tol, &before, msd, kernel,
-                             err);
+    return smg_kmeans_polish(p->smp, NULL, p->workers, cand, k, shift, max_iter, tol, &before, msd,
+                             kernel, err);
 }
 
 /*
@@ -287,8 +288,8 @@ static enum smg_status pool_trials(struct pool *p, struct smg_comm *comm, size_t
         if (rc == SMG_OK && ok)
             rc = smg_kmeans_run_start(&run[t], cand, k, d, shift, err);
         if (rc == SMG_OK && ok)
-            rc = smg_kmeans_run_step(p->smp, NULL, &run[t], cand, k, shift, max_iter, tol,
-                                     SMG_KMEANS_RESEED_PRUNE_ITERS + 1, kernel, err);
+            rc = smg_kmeans_run_step(p->smp, NULL, p->workers, &run[t], cand, k, shift, max_iter,
+                                     tol, SMG_KMEANS_RESEED_PRUNE_ITERS + 1, kernel, err);
         if (rc == SMG_OK && ok)
             msd[t] = run[t].after;
     }
@@ -306,8 +307,8 @@ static enum smg_status pool_trials(struct pool *p, struct smg_comm *comm, size_t
             continue;
         }
         cand = cen + (t / nr) * k * d;
-        rc = smg_kmeans_run_step(p->smp, NULL, &run[t], cand, k, shift, max_iter, tol, UINT64_MAX,
-                                 kernel, err);
+        rc = smg_kmeans_run_step(p->smp, NULL, p->workers, &run[t], cand, k, shift, max_iter, tol,
+                                 UINT64_MAX, kernel, err);
         msd[t] = run[t].after;
         if (rc == SMG_OK && msd[t] < lowest) {
             lowest = msd[t];
@@ -370,12 +371,12 @@ static enum smg_status shared_trials(struct pool *p, struct smg_comm *comm, size
 }
 
 enum smg_status smg_kmeans_reseed(struct smg_kmeans_sample *s, struct smg_comm *comm,
-                                  float *centers, size_t k, const double *shift, unsigned max_iter,
-                                  double tol, uint64_t seed, unsigned trials,
-                                  struct smg_kmeans_reseed_report *rep,
+                                  struct smg_pool *workers, float *centers, size_t k,
+                                  const double *shift, unsigned max_iter, double tol, uint64_t seed,
+                                  unsigned trials, struct smg_kmeans_reseed_report *rep,
                                   enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
-    struct pool p = {.dim = smg_kmeans_sample_dim(s)};
+    struct pool p = {.dim = smg_kmeans_sample_dim(s), .workers = workers};
     float *cand = smg_malloc(k * p.dim * sizeof(float) + 1);
     float *best = smg_malloc(k * p.dim * sizeof(float) + 1);
     int rc;

@@ -29,6 +29,7 @@
 
 #include "algorithms/kmeans.h"
 #include "algorithms/csr_ops.h"
+#include "algorithms/kmeans_split.h"
 #include "io/base/alloc.h"
 #include "io/base/bytes.h"
 
@@ -196,13 +197,14 @@ void smg_kmeans_run_free(struct smg_kmeans_run *r)
 
 /*
  * The polish loop from r's iteration on, until it stops (r->done) or has
- * applied the update of iteration pause - 1 (r->it == pause).
+ * applied the update of iteration pause - 1 (r->it == pause). s is only
+ * read: several threads may iterate their own runs on one sample.
  */
-enum smg_status smg_kmeans_run_step(struct smg_kmeans_sample *s, struct smg_comm *comm,
-                                    struct smg_kmeans_run *r, float *centers, size_t k,
-                                    const double *shift, uint64_t max_iter, double tol,
-                                    uint64_t pause, enum smg_kmeans_kernel kernel,
-                                    struct smg_error *err)
+enum smg_status smg_kmeans_run_iterate(const struct smg_kmeans_sample *s, struct smg_comm *comm,
+                                       struct smg_pool *pool, struct smg_kmeans_run *r,
+                                       float *centers, size_t k, const double *shift,
+                                       uint64_t max_iter, double tol, uint64_t pause,
+                                       enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
     size_t d = s->dim, len = k * d + k + 2;
     double *acc = NULL, *cd = r->cd, *dist = NULL;
@@ -226,7 +228,8 @@ enum smg_status smg_kmeans_run_step(struct smg_kmeans_sample *s, struct smg_comm
         smg_kmeans_float_centers(cd, k, d, cs, cn);
         memset(acc, 0, len * sizeof(double));
         if (s->kept > 0) {
-            rc = smg_kmeans_nearest(cs, cn, cd, k, d, shift, s->x, s->kept, lab, dist, kernel, err);
+            rc = smg_kmeans_nearest_pool(pool, cs, cn, cd, k, d, shift, s->x, s->kept, lab, dist,
+                                         kernel, err);
             if (rc != SMG_OK)
                 goto out;
         }
@@ -263,7 +266,6 @@ enum smg_status smg_kmeans_run_step(struct smg_kmeans_sample *s, struct smg_comm
                     cd[j * d + f] = sums[j * d + f] / wts[j];
     }
 out:
-    s->iters = r->it;
     smg_free(acc);
     smg_free(cs);
     smg_free(cn);
@@ -272,17 +274,30 @@ out:
     return rc;
 }
 
+enum smg_status smg_kmeans_run_step(struct smg_kmeans_sample *s, struct smg_comm *comm,
+                                    struct smg_pool *pool, struct smg_kmeans_run *r, float *centers,
+                                    size_t k, const double *shift, uint64_t max_iter, double tol,
+                                    uint64_t pause, enum smg_kmeans_kernel kernel,
+                                    struct smg_error *err)
+{
+    int rc = smg_kmeans_run_iterate(s, comm, pool, r, centers, k, shift, max_iter, tol, pause,
+                                    kernel, err);
+    s->iters = r->it;
+    return rc;
+}
+
 enum smg_status smg_kmeans_polish(struct smg_kmeans_sample *s, struct smg_comm *comm,
-                                  float *centers, size_t k, const double *shift, uint64_t max_iter,
-                                  double tol, double *msd_before, double *msd_after,
+                                  struct smg_pool *pool, float *centers, size_t k,
+                                  const double *shift, uint64_t max_iter, double tol,
+                                  double *msd_before, double *msd_after,
                                   enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
     struct smg_kmeans_run r;
     int rc = smg_kmeans_run_start(&r, centers, k, s->dim, shift, err);
 
     if (rc == SMG_OK)
-        rc = smg_kmeans_run_step(s, comm, &r, centers, k, shift, max_iter, tol, UINT64_MAX, kernel,
-                                 err);
+        rc = smg_kmeans_run_step(s, comm, pool, &r, centers, k, shift, max_iter, tol, UINT64_MAX,
+                                 kernel, err);
     *msd_before = r.before;
     *msd_after = r.after;
     smg_kmeans_run_free(&r);

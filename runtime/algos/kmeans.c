@@ -499,7 +499,7 @@ static int reseed_centers(struct smg_job *job, const struct smg_kmeans *km,
 {
     const struct smg_kmeans_config *cfg = smg_kmeans_config(km);
     struct smg_kmeans_reseed_report rep;
-    int rc = smg_kmeans_reseed(smp, &job->comm, centers, cfg->k, smg_kmeans_shift(km),
+    int rc = smg_kmeans_reseed(smp, &job->comm, cfg->pool, centers, cfg->k, smg_kmeans_shift(km),
                                cfg->lloyd_max_iter, cfg->lloyd_tol, cfg->seed + 2,
                                SMG_KMEANS_RESEED_TRIALS, &rep, cfg->kernel, err);
     if (rc == SMG_OK && job->comm.rank == 0)
@@ -529,8 +529,8 @@ static int sample_msd(struct smg_job *job, const struct smg_kmeans *km,
     if (c == NULL)
         return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for the restart check");
     memcpy(c, centers, n * sizeof(float));
-    rc = smg_kmeans_polish(smp, &job->comm, c, cfg->k, smg_kmeans_shift(km), 0, cfg->lloyd_tol, msd,
-                           &ignored, cfg->kernel, err);
+    rc = smg_kmeans_polish(smp, &job->comm, cfg->pool, c, cfg->k, smg_kmeans_shift(km), 0,
+                           cfg->lloyd_tol, msd, &ignored, cfg->kernel, err);
     smg_free(c);
     return rc;
 }
@@ -562,7 +562,7 @@ static int polish_checked(struct smg_job *job, const struct smg_kmeans *km,
         rc = sample_msd(job, km, smp, shrink, &shrink_msd, err);
     if (rc == SMG_OK)
         rc =
-            smg_kmeans_polish(smp, &job->comm, centers, cfg->k, smg_kmeans_shift(km),
+            smg_kmeans_polish(smp, &job->comm, cfg->pool, centers, cfg->k, smg_kmeans_shift(km),
                               cfg->lloyd_max_iter, cfg->lloyd_tol, before, after, cfg->kernel, err);
     if (rc == SMG_OK && won && shrink_msd <= *after) {
         if (job->comm.rank == 0)
@@ -572,7 +572,7 @@ static int polish_checked(struct smg_job *job, const struct smg_kmeans *km,
                          shrink_msd, *after);
         memcpy(centers, shrink, n * sizeof(float));
         rc =
-            smg_kmeans_polish(smp, &job->comm, centers, cfg->k, smg_kmeans_shift(km),
+            smg_kmeans_polish(smp, &job->comm, cfg->pool, centers, cfg->k, smg_kmeans_shift(km),
                               cfg->lloyd_max_iter, cfg->lloyd_tol, before, after, cfg->kernel, err);
     }
     smg_free(shrink);

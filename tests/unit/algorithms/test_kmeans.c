@@ -395,7 +395,7 @@ static void test_polish_improves(void **state)
     assert_int_equal(smg_kmeans_sample_new(d, 1000, 1, &s, &err), SMG_OK);
     smg_kmeans_sample_add(s, &b);
     assert_int_equal(smg_kmeans_sample_rows(s), 1000);
-    assert_int_equal(smg_kmeans_polish(s, NULL, c, k, shift, 100, 0.0, &before, &after,
+    assert_int_equal(smg_kmeans_polish(s, NULL, NULL, c, k, shift, 100, 0.0, &before, &after,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_true(after <= before);
@@ -504,34 +504,34 @@ static void test_reseed_escapes_bad_basin(void **state)
     assert_int_equal(smg_kmeans_sample_new(d, n, 1, &s, &err), SMG_OK);
     smg_kmeans_sample_add(s, &b);
     memcpy(again, c, sizeof(c));
-    assert_int_equal(smg_kmeans_polish(s, NULL, again, k, shift, 100, 1e-4, &before, &stuck,
+    assert_int_equal(smg_kmeans_polish(s, NULL, NULL, again, k, shift, 100, 1e-4, &before, &stuck,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_true(stuck > 100.0); /* blobs 0 and 2 (100 apart) share a center */
     memcpy(again, c, sizeof(c));
-    assert_int_equal(smg_kmeans_reseed(s, NULL, c, k, shift, 100, 1e-4, 5, 10, &rep,
+    assert_int_equal(smg_kmeans_reseed(s, NULL, NULL, c, k, shift, 100, 1e-4, 5, 10, &rep,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_int_equal(rep.won, 1);
     assert_true(rep.restarts >= 1 && rep.pool_rows == n); /* 3000 rows < the 10000-row minimum */
     assert_true(rep.best_msd < rep.shrink_msd);
-    assert_int_equal(smg_kmeans_polish(s, NULL, c, k, shift, 100, 1e-4, &before, &msd,
+    assert_int_equal(smg_kmeans_polish(s, NULL, NULL, c, k, shift, 100, 1e-4, &before, &msd,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_true(msd < 1.5 * (double)d); /* noise variance 1 per feature */
-    assert_int_equal(smg_kmeans_reseed(s, NULL, again, k, shift, 100, 1e-4, 5, 10, &rep,
+    assert_int_equal(smg_kmeans_reseed(s, NULL, NULL, again, k, shift, 100, 1e-4, 5, 10, &rep,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
-    assert_int_equal(smg_kmeans_polish(s, NULL, again, k, shift, 100, 1e-4, &before, &msd,
+    assert_int_equal(smg_kmeans_polish(s, NULL, NULL, again, k, shift, 100, 1e-4, &before, &msd,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_memory_equal(c, again, sizeof(c));
     /* From the three blobs no restart does better: polishing what it returns gives no more. */
-    assert_int_equal(smg_kmeans_reseed(s, NULL, c, k, shift, 100, 1e-4, 5, 10, &rep,
+    assert_int_equal(smg_kmeans_reseed(s, NULL, NULL, c, k, shift, 100, 1e-4, 5, 10, &rep,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_true(rep.best_msd >= rep.shrink_msd * (1.0 - 1e-9));
-    assert_int_equal(smg_kmeans_polish(s, NULL, c, k, shift, 100, 1e-4, &before, &stuck,
+    assert_int_equal(smg_kmeans_polish(s, NULL, NULL, c, k, shift, 100, 1e-4, &before, &stuck,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_true(stuck <= msd * (1.0 + 1e-9));
@@ -729,7 +729,7 @@ static void test_reservoir_uniform(void **state)
     }
     assert_int_equal(smg_kmeans_sample_rows(s), cap);
     /* One center at 0 (no shift): the polish moves it to the sample mean. */
-    assert_int_equal(smg_kmeans_polish(s, NULL, &c, 1, &cut, 1, 0.0, &before, &after,
+    assert_int_equal(smg_kmeans_polish(s, NULL, NULL, &c, 1, &cut, 1, 0.0, &before, &after,
                                        SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     /* Uniform over [0, n): mean n/2, sd of the sample mean n / sqrt(12 cap) ~ 817. */

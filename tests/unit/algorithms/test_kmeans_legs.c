@@ -55,7 +55,7 @@ static void test_paused_runs_end_as_one(void **state)
     (void)state;
 
     memcpy(ref, start, sizeof(ref));
-    assert_int_equal(smg_kmeans_polish(s, NULL, ref, K, shift, 300, 1e-6, &before, &after,
+    assert_int_equal(smg_kmeans_polish(s, NULL, NULL, ref, K, shift, 300, 1e-6, &before, &after,
                                        SMG_KMEANS_KERNEL_PORTABLE, &err),
                      SMG_OK);
     iters = smg_kmeans_polish_iters(s);
@@ -64,13 +64,13 @@ static void test_paused_runs_end_as_one(void **state)
         struct smg_kmeans_run run;
         memcpy(legs, start, sizeof(legs));
         assert_int_equal(smg_kmeans_run_start(&run, legs, K, DIM, shift, &err), SMG_OK);
-        assert_int_equal(smg_kmeans_run_step(s, NULL, &run, legs, K, shift, 300, 1e-6, pause,
+        assert_int_equal(smg_kmeans_run_step(s, NULL, NULL, &run, legs, K, shift, 300, 1e-6, pause,
                                              SMG_KMEANS_KERNEL_PORTABLE, &err),
                          SMG_OK);
         assert_true(run.done == (pause > iters));
         assert_true(run.it == (pause > iters ? iters : pause));
-        assert_int_equal(smg_kmeans_run_step(s, NULL, &run, legs, K, shift, 300, 1e-6, UINT64_MAX,
-                                             SMG_KMEANS_KERNEL_PORTABLE, &err),
+        assert_int_equal(smg_kmeans_run_step(s, NULL, NULL, &run, legs, K, shift, 300, 1e-6,
+                                             UINT64_MAX, SMG_KMEANS_KERNEL_PORTABLE, &err),
                          SMG_OK);
         assert_true(run.done);
         assert_memory_equal(legs, ref, sizeof(ref));

@@ -109,11 +109,11 @@ static void test_kmeans_resume_is_bit_identical(void **state)
     assert_int_equal(smg_kmeans_rows_seen(a), smg_kmeans_rows_seen(b));
     assert_int_equal(smg_kmeans_shrink(a, ca, &la, &err), SMG_OK);
     assert_int_equal(smg_kmeans_shrink(b, cb, &lb, &err), SMG_OK);
-    assert_int_equal(smg_kmeans_polish(sa, NULL, ca, 4, smg_kmeans_shift(a), 20, 1e-4, &la, &la,
-                                       SMG_KMEANS_KERNEL_AUTO, &err),
+    assert_int_equal(smg_kmeans_polish(sa, NULL, NULL, ca, 4, smg_kmeans_shift(a), 20, 1e-4, &la,
+                                       &la, SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
-    assert_int_equal(smg_kmeans_polish(sb, NULL, cb, 4, smg_kmeans_shift(b), 20, 1e-4, &lb, &lb,
-                                       SMG_KMEANS_KERNEL_AUTO, &err),
+    assert_int_equal(smg_kmeans_polish(sb, NULL, NULL, cb, 4, smg_kmeans_shift(b), 20, 1e-4, &lb,
+                                       &lb, SMG_KMEANS_KERNEL_AUTO, &err),
                      SMG_OK);
     assert_memory_equal(ca, cb, sizeof(ca));
     assert_int_equal(smg_kmeans_sample_rows(sa), smg_kmeans_sample_rows(sb));
