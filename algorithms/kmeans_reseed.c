@@ -33,11 +33,14 @@
  * k x dim centers) give every rank the same winner, the lowest pool msd, first
  * in t order: the same restarts and winner whatever the rank count while all
  * rows fit the pool. Every rank also runs Lloyd on the pool from the shrink
- * result (the bar a restart must pass). The number of restarts is what
- * SMG_KMEANS_RESEED_BUDGET distance evaluations of seeding allow (1 to
- * `trials`: 10 up to k = 100 and 3 at k = 500 on a 50k-row pool); measured on
- * 50k taxi-like rows at k = 100, 6 restarts missed the 2% bar on 2 ranks
- * (1.021), 10 gave 1.008.
+ * result (the bar a restart must pass). On a rank, the restarts (and the
+ * shrink result's Lloyd, beside the first leg) run in parallel on the job's
+ * worker pool, one part each with its own scratch and Lloyd on no pool
+ * inside: each part's arithmetic is the serial code's, and the winner is
+ * chosen after in t order, so the result does not depend on the worker count. The number of
+ * restarts is what SMG_KMEANS_RESEED_BUDGET distance evaluations of seeding allow (1 to `trials`:
+ * 10 up to k = 100 and 3 at k = 500 on a 50k-row pool); measured on 50k taxi-like rows at k = 100,
+ * 6 restarts missed the 2% bar on 2 ranks (1.021), 10 gave 1.008.
  *
  * Pruning: Lloyd on the pool runs in two legs (smg_kmeans_run_step). After
  * SMG_KMEANS_RESEED_PRUNE_ITERS (3) iterations every restart pauses, one
@@ -250,49 +253,149 @@ static void prune(double *msd, unsigned trials, bool *go_on)
 }
 
 /*
- * Restarts t = me, me + nr, ... < trials of the pool: kmeans++ seeding from
- * seed and t, then Lloyd on the pool in two legs. After the first leg
- * (SMG_KMEANS_RESEED_PRUNE_ITERS iterations) one allreduce of the pool msds
- * gives every rank the same survivors (prune); only they run on to
- * convergence, each exactly as one uninterrupted Lloyd. msd[t] gets each
- * restart's final pool msd (INFINITY when pruned or when the pool has fewer
- * distinct rows than k; the other ranks' entries stay 0) and best the
- * centers of this rank's lowest, first in t order.
+ * One rank's restarts on the worker pool: part i runs restart t = me + i * nr
+ * with its own scratch (seeding indices, centers, run, error); the pool rows,
+ * seeding rows and pair are only read, and Lloyd inside a part runs on no
+ * pool (jobs must not use the pool running them) and records nothing in the
+ * pool's sample. Each part's arithmetic is the serial code's, so the results
+ * are the same whatever the number of workers. In the first leg one more
+ * part (i == mine) runs Lloyd from the shrink result, when given, to the end.
+ */
+struct trials_job {
+    struct pool *p;
+    const double *pair, *shift;
+    size_t k, me, nr, mine;
+    unsigned max_iter;
+    double tol;
+    uint64_t seed, pause; /* pause: the leg's end (UINT64_MAX: to convergence) */
+    enum smg_kmeans_kernel kernel;
+    size_t *idx;                /* k per part */
+    float *cen;                 /* k x dim per part: restart t's centers */
+    struct smg_kmeans_run *run; /* per restart t */
+    double *msd;                /* per restart t */
+    const bool *go_on;          /* second leg: per restart t (NULL in the first) */
+    float *shrink;              /* the shrink result, Lloyd'd in place (NULL: none) */
+    double *shrink_msd;
+    int *rc;                /* per part */
+    struct smg_error *errs; /* per part */
+};
+
+/* Lloyd on the pool's sample from cand (in place) to the end, on this thread only. */
+static enum smg_status lloyd_alone(const struct trials_job *j, float *cand, double *msd,
+                                   struct smg_error *err)
+{
+    struct smg_kmeans_run r;
+    int rc = smg_kmeans_run_start(&r, cand, j->k, j->p->dim, j->shift, err);
+    if (rc == SMG_OK)
+        rc = smg_kmeans_run_iterate(j->p->smp, NULL, NULL, &r, cand, j->k, j->shift, j->max_iter,
+                                    j->tol, UINT64_MAX, j->kernel, err);
+    *msd = r.after;
+    smg_kmeans_run_free(&r);
+    return rc;
+}
+
+static void trial_part(void *ctx, size_t part, size_t begin, size_t end)
+{
+    const struct trials_job *j = ctx;
+    size_t i = begin, t = j->me + i * j->nr, kd = j->k * j->p->dim;
+    float *cand = j->cen + i * kd;
+    struct smg_error *err = &j->errs[part];
+    struct smg_kmeans_run *run = &j->run[t];
+    bool ok;
+    int rc = SMG_OK;
+
+    (void)end;
+    if (i == j->mine) { /* the shrink result, first leg only */
+        j->rc[part] = lloyd_alone(j, j->shrink, j->shrink_msd, err);
+        return;
+    }
+    if (j->go_on == NULL) {
+        rc = seed_restart(j->p, j->pair, j->k, j->shift, j->seed, (unsigned)t, j->idx + i * j->k,
+                          cand, &ok, err);
+        j->msd[t] = INFINITY;
+        if (rc == SMG_OK && ok)
+            rc = smg_kmeans_run_start(run, cand, j->k, j->p->dim, j->shift, err);
+    } else if (!j->go_on[t] || run->cd == NULL) {
+        j->msd[t] = INFINITY;
+        j->rc[part] = SMG_OK;
+        return;
+    } else {
+        ok = true;
+    }
+    if (rc == SMG_OK && ok)
+        rc = smg_kmeans_run_iterate(j->p->smp, NULL, NULL, run, cand, j->k, j->shift, j->max_iter,
+                                    j->tol, j->pause, j->kernel, err);
+    if (rc == SMG_OK && ok)
+        j->msd[t] = run->after;
+    j->rc[part] = rc;
+}
+
+/* Run one leg over the pool; the first failing part's error (in restart order) is returned. */
+static enum smg_status run_leg(struct smg_pool *workers, struct trials_job *j, size_t parts,
+                               struct smg_error *err)
+{
+    for (size_t i = 0; i < parts; i++) {
+        j->rc[i] = SMG_OK;
+        smg_error_clear(&j->errs[i]);
+    }
+    smg_pool_run(workers, parts, parts, trial_part, j);
+    for (size_t i = 0; i < parts; i++)
+        if (j->rc[i] != SMG_OK)
+            return smg_error_set(err, j->rc[i], "%s", j->errs[i].msg);
+    return SMG_OK;
+}
+
+/*
+ * Restarts t = me, me + nr, ... < trials of the pool, one part each on the
+ * worker pool: kmeans++ seeding from seed and t, then Lloyd on the pool in
+ * two legs. After the first leg (SMG_KMEANS_RESEED_PRUNE_ITERS iterations)
+ * one allreduce of the pool msds gives every rank the same survivors
+ * (prune); only they run on to convergence, each exactly as one
+ * uninterrupted Lloyd. msd[t] gets each restart's final pool msd (INFINITY
+ * when pruned or when the pool has fewer distinct rows than k; the other
+ * ranks' entries stay 0) and best the centers of this rank's lowest, first
+ * in t order. shrink (when not NULL) gets Lloyd on the pool beside the first
+ * leg, and *shrink_msd its pool msd.
  */
 static enum smg_status pool_trials(struct pool *p, struct smg_comm *comm, size_t k,
                                    const double *shift, unsigned max_iter, double tol,
                                    uint64_t seed, unsigned trials, size_t me, size_t nr,
-                                   double *msd, float *best, enum smg_kmeans_kernel kernel,
-                                   struct smg_error *err)
+                                   double *msd, float *best, float *shrink, double *shrink_msd,
+                                   enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
-    size_t d = p->dim, *idx = smg_malloc(k * sizeof(size_t) + 1), mine = (trials + nr - 1) / nr;
-    float *cen = smg_malloc(mine * k * d * sizeof(float) + 1), *cand; /* slot t / nr: restart t */
-    struct smg_kmeans_run *run = smg_calloc(trials + 1, sizeof(*run));
+    size_t d = p->dim, mine = me < trials ? (trials - me + nr - 1) / nr : 0, parts = mine + 1;
+    struct trials_job j = {.p = p,
+                           .shift = shift,
+                           .k = k,
+                           .me = me,
+                           .nr = nr,
+                           .mine = shrink != NULL ? mine : SIZE_MAX,
+                           .max_iter = max_iter,
+                           .tol = tol < SMG_KMEANS_RESEED_TOL ? SMG_KMEANS_RESEED_TOL : tol,
+                           .seed = seed,
+                           .pause = SMG_KMEANS_RESEED_PRUNE_ITERS + 1,
+                           .kernel = kernel,
+                           .msd = msd,
+                           .shrink = shrink,
+                           .shrink_msd = shrink_msd};
     bool *go_on = smg_calloc(trials + 1, sizeof(bool));
     double lowest = INFINITY, *pair = NULL;
     int rc = SMG_OK;
 
-    if (tol < SMG_KMEANS_RESEED_TOL)
-        tol = SMG_KMEANS_RESEED_TOL;
+    j.idx = smg_malloc(mine * k * sizeof(size_t) + 1);
+    j.cen = smg_malloc(mine * k * d * sizeof(float) + 1); /* part i: restart me + i * nr */
+    j.run = smg_calloc(trials + 1, sizeof(*j.run));
+    j.rc = smg_calloc(parts, sizeof(int));
+    j.errs = smg_calloc(parts, sizeof(struct smg_error));
     /* The seeding rows' pairwise distances once for this rank's restarts (NULL: direct). */
-    if (me < trials && smg_kmeans_pair_dists_pay(p->seed_rows, k, (trials - me + nr - 1) / nr) &&
+    if (mine > 0 && smg_kmeans_pair_dists_pay(p->seed_rows, k, mine) &&
         (pair = smg_malloc(p->seed_rows * p->seed_rows * sizeof(double))) != NULL)
         smg_kmeans_pair_dists(p->sx, p->seed_rows, d, pair);
-    if (!idx || !cen || !run || !go_on)
+    j.pair = pair;
+    if (!j.idx || !j.cen || !j.run || !go_on || !j.rc || !j.errs)
         rc = smg_error_set(err, SMG_ENOMEM, "k-means reseed: out of memory");
-    for (unsigned t = (unsigned)me; rc == SMG_OK && t < trials; t += (unsigned)nr) {
-        bool ok;
-        cand = cen + (t / nr) * k * d;
-        rc = seed_restart(p, pair, k, shift, seed, t, idx, cand, &ok, err);
-        msd[t] = INFINITY;
-        if (rc == SMG_OK && ok)
-            rc = smg_kmeans_run_start(&run[t], cand, k, d, shift, err);
-        if (rc == SMG_OK && ok)
-            rc = smg_kmeans_run_step(p->smp, NULL, p->workers, &run[t], cand, k, shift, max_iter,
-                                     tol, SMG_KMEANS_RESEED_PRUNE_ITERS + 1, kernel, err);
-        if (rc == SMG_OK && ok)
-            msd[t] = run[t].after;
-    }
+    if (rc == SMG_OK)
+        rc = run_leg(p->workers, &j, shrink != NULL ? parts : mine, err);
     if (rc == SMG_OK && nr > 1) /* others' entries 0 here: the sum is every rank's msd */
         for (unsigned t = 0; t < trials; t++)
             if (t % nr != me)
@@ -301,30 +404,30 @@ static enum smg_status pool_trials(struct pool *p, struct smg_comm *comm, size_t
         rc = smg_comm_sum_f64(comm, msd, trials, err);
     if (rc == SMG_OK)
         prune(msd, trials, go_on);
-    for (unsigned t = (unsigned)me; rc == SMG_OK && t < trials; t += (unsigned)nr) {
-        if (!go_on[t] || run[t].cd == NULL) {
-            msd[t] = INFINITY;
-            continue;
-        }
-        cand = cen + (t / nr) * k * d;
-        rc = smg_kmeans_run_step(p->smp, NULL, p->workers, &run[t], cand, k, shift, max_iter, tol,
-                                 UINT64_MAX, kernel, err);
-        msd[t] = run[t].after;
-        if (rc == SMG_OK && msd[t] < lowest) {
+    j.go_on = go_on;
+    j.pause = UINT64_MAX;
+    j.mine = SIZE_MAX;
+    if (rc == SMG_OK)
+        rc = run_leg(p->workers, &j, mine, err);
+    for (size_t i = 0; rc == SMG_OK && i < mine; i++) {
+        size_t t = me + i * nr;
+        if (msd[t] < lowest) {
             lowest = msd[t];
-            memcpy(best, cand, k * d * sizeof(float));
+            memcpy(best, j.cen + i * k * d, k * d * sizeof(float));
         }
     }
     for (unsigned t = 0; rc == SMG_OK && nr > 1 && t < trials; t++)
         if (t % nr != me)
             msd[t] = 0.0;
-    for (unsigned t = 0; run != NULL && t < trials; t++)
-        smg_kmeans_run_free(&run[t]);
-    smg_free(run);
+    for (unsigned t = 0; j.run != NULL && t < trials; t++)
+        smg_kmeans_run_free(&j.run[t]);
+    smg_free(j.run);
+    smg_free(j.rc);
+    smg_free(j.errs);
     smg_free(go_on);
     smg_free(pair);
-    smg_free(idx);
-    smg_free(cen);
+    smg_free(j.idx);
+    smg_free(j.cen);
     return rc;
 }
 
@@ -337,6 +440,7 @@ static enum smg_status pool_trials(struct pool *p, struct smg_comm *comm, size_t
 static enum smg_status shared_trials(struct pool *p, struct smg_comm *comm, size_t k,
                                      const double *shift, unsigned max_iter, double tol,
                                      uint64_t seed, unsigned trials, float *best, double *lowest,
+                                     float *shrink, double *shrink_msd,
                                      enum smg_kmeans_kernel kernel, struct smg_error *err)
 {
     size_t nr = comm ? (size_t)comm->size : 1, me = comm ? (size_t)comm->rank : 0, d = p->dim;
@@ -347,8 +451,8 @@ static enum smg_status shared_trials(struct pool *p, struct smg_comm *comm, size
         msd && share ? SMG_OK : smg_error_set(err, SMG_ENOMEM, "k-means reseed: out of memory");
 
     if (rc == SMG_OK)
-        rc = pool_trials(p, comm, k, shift, max_iter, tol, seed, trials, me, nr, msd, best, kernel,
-                         err);
+        rc = pool_trials(p, comm, k, shift, max_iter, tol, seed, trials, me, nr, msd, best, shrink,
+                         shrink_msd, kernel, err);
     if (rc == SMG_OK && nr > 1)
         rc = smg_comm_sum_f64(comm, msd, trials, err);
     for (unsigned t = 0; rc == SMG_OK && t < trials; t++)
@@ -388,15 +492,18 @@ enum smg_status smg_kmeans_reseed(struct smg_kmeans_sample *s, struct smg_comm *
     if (rc == SMG_OK)
         rc = seeding_rows(&p, k, err);
     rep->pool_rows = p.rows;
-    /* The shrink result, Lloyd on the same pool to the same tolerance: what a restart must beat. */
-    if (rc == SMG_OK) {
+    rep->restarts = rc == SMG_OK && p.seed_rows > k ? budget_trials(trials, k, p.seed_rows) : 0;
+    /*
+     * The shrink result, Lloyd on the same pool to the same tolerance (what a
+     * restart must beat): beside the restarts' first leg when there are any.
+     */
+    if (rc == SMG_OK)
         memcpy(cand, centers, k * p.dim * sizeof(float));
-        rc = pool_lloyd(&p, cand, k, shift, max_iter, tol, &rep->shrink_msd, kernel, err);
-    }
-    rep->restarts = p.seed_rows > k ? budget_trials(trials, k, p.seed_rows) : 0;
     if (rc == SMG_OK && rep->restarts > 0)
         rc = shared_trials(&p, comm, k, shift, max_iter, tol, seed, rep->restarts, best,
-                           &rep->best_msd, kernel, err);
+                           &rep->best_msd, cand, &rep->shrink_msd, kernel, err);
+    else if (rc == SMG_OK)
+        rc = pool_lloyd(&p, cand, k, shift, max_iter, tol, &rep->shrink_msd, kernel, err);
     /* Same pool and seeds on every rank: every rank keeps the same start. */
     if (rc == SMG_OK && rep->best_msd < rep->shrink_msd) {
         rep->won = 1;
