@@ -233,13 +233,8 @@ enum smg_status smg_kmeans_run_iterate(const struct smg_kmeans_sample *s, struct
             if (rc != SMG_OK)
                 goto out;
         }
-        for (size_t i = 0; i < s->kept; i++) {
-            acc[len - 2] += wrank * dist[i];
-            acc[len - 1] += wrank;
-            wts[lab[i]] += wrank;
-            for (size_t f = 0; f < d; f++)
-                sums[lab[i] * d + f] += wrank * ((double)s->x[i * d + f] - shift[f]);
-        }
+        smg_kmeans_accumulate_weighted_pool(pool, s->x, s->kept, d, k, shift, lab, dist, wrank,
+                                            acc);
         if (comm != NULL) {
             rc = smg_comm_sum_f64(comm, acc, len, err);
             if (rc != SMG_OK)

@@ -146,3 +146,58 @@ void smg_kmeans_accumulate_pool(struct smg_pool *pool, const float *x, size_t ro
     smg_pool_run(parts > 1 ? pool : NULL, dim, parts, accumulate_part, &j);
     smg_free(j.own);
 }
+
+struct weighted_job {
+    const float *x;
+    size_t rows, dim, k;
+    const double *shift, *dist;
+    const uint32_t *labels;
+    double w, *acc;
+    double *own; /* NULL = write acc in place (one part), else k * dim private sums */
+};
+
+/*
+ * Features [f0, f1) of every row, each sum over the rows in row order; part 0
+ * also sums the weights and weighted distances. With several parts each sums
+ * into its own zeroed k x (f1 - f0) block, then adds it to acc's zeros once.
+ */
+static void weighted_part(void *ctx, size_t part, size_t f0, size_t f1)
+{
+    const struct weighted_job *j = ctx;
+    const size_t d = j->dim, w = f1 - f0, len = j->k * d + j->k + 2;
+    double *acc = j->own != NULL ? j->own + j->k * f0 : j->acc + f0, *wts = j->acc + j->k * d;
+    const size_t stride = j->own != NULL ? w : d;
+
+    for (size_t i = 0; i < j->rows; i++) {
+        uint32_t l = j->labels[i];
+        if (part == 0) {
+            j->acc[len - 2] += j->w * j->dist[i];
+            j->acc[len - 1] += j->w;
+            wts[l] += j->w;
+        }
+        for (size_t f = 0; f < w; f++)
+            acc[l * stride + f] += j->w * ((double)j->x[i * d + f0 + f] - j->shift[f0 + f]);
+    }
+    if (j->own != NULL)
+        for (size_t l = 0; l < j->k; l++)
+            for (size_t f = 0; f < w; f++)
+                j->acc[l * d + f0 + f] += acc[l * w + f];
+}
+
+void smg_kmeans_accumulate_weighted_pool(struct smg_pool *pool, const float *x, size_t rows,
+                                         size_t dim, size_t k, const double *shift,
+                                         const uint32_t *labels, const double *dist, double w,
+                                         double *acc)
+{
+    struct weighted_job j = {x, rows, dim, k, shift, dist, labels, w, acc, NULL};
+    size_t parts = parts_for(pool, rows, 64, dim);
+
+    if (parts > dim)
+        parts = dim;
+    if (parts > 1)
+        j.own = smg_calloc(k * dim, sizeof(double));
+    if (j.own == NULL)
+        parts = 1;
+    smg_pool_run(parts > 1 ? pool : NULL, dim, parts, weighted_part, &j);
+    smg_free(j.own);
+}

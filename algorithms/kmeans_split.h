@@ -45,4 +45,18 @@ void smg_kmeans_accumulate_pool(struct smg_pool *pool, const float *x, size_t ro
                                 size_t k, const double *shift, const uint32_t *labels,
                                 double *counts, double *sums, enum smg_kmeans_kernel kernel);
 
+/*
+ * The polish's sums (kmeans_sample.c) over the pool: acc holds k * dim sums,
+ * k weights, the weighted distance sum and the weight sum, all zero on
+ * entry; for every row i (label l < k) sums[l][f] += w * (x[i][f] -
+ * shift[f]), weights[l] += w, and the last two += w * dist[i] and w, in row
+ * order: the serial loop's bits whatever the number of workers (split by
+ * feature columns, as smg_kmeans_accumulate_pool). A failed scratch
+ * allocation falls back to the serial loop.
+ */
+void smg_kmeans_accumulate_weighted_pool(struct smg_pool *pool, const float *x, size_t rows,
+                                         size_t dim, size_t k, const double *shift,
+                                         const uint32_t *labels, const double *dist, double w,
+                                         double *acc);
+
 #endif

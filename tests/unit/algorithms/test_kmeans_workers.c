@@ -21,7 +21,7 @@
 #define DIM  8
 #define K    20
 
-/* ROWS rows around 2K blob centers (K-center starts: some cells must split). */
+/* A sample of ROWS rows around 2K blob centers (K-center starts: some cells must split). */
 static struct smg_kmeans_sample *blobs(float *start)
 {
     float *x = malloc(ROWS * DIM * sizeof(float)), mid[2 * K * DIM];
@@ -38,7 +38,10 @@ static struct smg_kmeans_sample *blobs(float *start)
         for (size_t f = 0; f < DIM; f++)
             x[i * DIM + f] = mid[b * DIM + f] + (float)(4.0 * smg_rng_uniform(&r) - 2.0);
     }
-    assert_int_equal(smg_kmeans_sample_of_rows(x, ROWS, DIM, &s, &err), SMG_OK);
+    /* A reservoir smaller than the rows: each row weighs ROWS / 15000, not 1. */
+    struct smg_batch b = {.x = x, .rows = ROWS, .cols = DIM};
+    assert_int_equal(smg_kmeans_sample_new(DIM, 15000, 3, &s, &err), SMG_OK);
+    smg_kmeans_sample_add(s, &b);
     memcpy(start, x, K * DIM * sizeof(float)); /* the first K rows */
     free(x);
     return s;
