@@ -352,7 +352,8 @@ class Real:
         ax.set_xticks(x)
         ax.set_xticklabels(labels, fontsize=7)
         ax.set_ylabel("seconds (median)")
-        load = self.out.get("env", {}).get("loadavg_at_start") or [float("nan")]
+        # the scaling part's own env: with --parts, the top-level one may be another run's
+        load = (sc.get("env") or self.out.get("env", {})).get("loadavg_at_start") or [float("nan")]
         ax.set_title("smalgo training pass, %s against %s, same run (load average %.1f at the "
                      "start)" % (sc["variants"]["1"], sc["variants"]["2"], load[0]))
         ax.legend(fontsize=8)
