@@ -8,6 +8,7 @@
 
 #include <limits.h>
 #include <mpi.h>
+#include <time.h>
 
 void smg_comm_solo(struct smg_comm *c)
 {
@@ -52,6 +53,19 @@ static int allreduce(struct smg_comm *c, void *buf, size_t n, MPI_Datatype type,
 enum smg_status smg_comm_sum_f64(struct smg_comm *c, double *buf, size_t n, struct smg_error *err)
 {
     return allreduce(c, buf, n, MPI_DOUBLE, sizeof(double), MPI_SUM, err);
+}
+
+enum smg_status smg_comm_sum_f64_timed(struct smg_comm *c, double *buf, size_t n, double *seconds,
+                                       struct smg_error *err)
+{
+    struct timespec a, z;
+    enum smg_status rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    rc = smg_comm_sum_f64(c, buf, n, err);
+    clock_gettime(CLOCK_MONOTONIC, &z);
+    *seconds += (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) * 1e-9;
+    return rc;
 }
 
 enum smg_status smg_comm_sum_i64(struct smg_comm *c, int64_t *buf, size_t n, struct smg_error *err)

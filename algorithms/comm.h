@@ -45,6 +45,9 @@ SMG_MUST_CHECK enum smg_status smg_comm_sum_i64(struct smg_comm *c, int64_t *buf
                                                 struct smg_error *err);
 SMG_MUST_CHECK enum smg_status smg_comm_max_i64(struct smg_comm *c, int64_t *buf, size_t n,
                                                 struct smg_error *err);
+/* smg_comm_sum_f64, adding its wall time (seconds, CLOCK_MONOTONIC) to *seconds. */
+SMG_MUST_CHECK enum smg_status smg_comm_sum_f64_timed(struct smg_comm *c, double *buf, size_t n,
+                                                      double *seconds, struct smg_error *err);
 /* Broadcast buf from root to every rank. */
 SMG_MUST_CHECK enum smg_status smg_comm_bcast_bytes(struct smg_comm *c, void *buf, size_t n,
                                                     int root, struct smg_error *err);

@@ -22,7 +22,6 @@
 #include <float.h>
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "algorithms/kmeans.h"
 #include "algorithms/csr_ops.h"
@@ -687,6 +686,20 @@ static int step_lazy(struct smg_kmeans *km, const struct smg_batch *b, bool *don
     return SMG_OK;
 }
 
+enum smg_status smg_kmeans_stats_reserve(double **stats, size_t *cap, size_t len,
+                                         struct smg_error *err)
+{
+    double *s;
+
+    if (len <= *cap)
+        return SMG_OK;
+    if ((s = smg_realloc(*stats, len * sizeof(double))) == NULL)
+        return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for step statistics");
+    *stats = s;
+    *cap = len;
+    return SMG_OK;
+}
+
 enum smg_status smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm,
                                 const struct smg_batch *b, bool *done, struct smg_error *err)
 {
@@ -698,28 +711,16 @@ enum smg_status smg_kmeans_step(struct smg_kmeans *km, struct smg_comm *comm,
                          (km->lz != NULL && (b == NULL || b->rows == 0))))
         return step_lazy(km, b, done, err);
     len = smg_kmeans_stats_len(km, n_ranks);
-
-    if (len > km->cap_stats) {
-        double *s = smg_realloc(km->stats, len * sizeof(double));
-        if (s == NULL)
-            return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for step statistics");
-        km->stats = s;
-        km->cap_stats = len;
-    }
+    if ((rc = smg_kmeans_stats_reserve(&km->stats, &km->cap_stats, len, err)) != SMG_OK)
+        return rc;
     rc = smg_kmeans_local_stats(km, b, rank, n_ranks, km->stats, err);
     /* Join the collective even after a local failure would desync peers; the
      * runtime aborts all ranks on error, so returning early is safe here. */
     if (rc != SMG_OK)
         return rc;
-    if (comm != NULL) {
-        struct timespec a, z;
-        clock_gettime(CLOCK_MONOTONIC, &a);
-        rc = smg_comm_sum_f64(comm, km->stats, len, err);
-        clock_gettime(CLOCK_MONOTONIC, &z);
-        km->comm_s += (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) * 1e-9;
-        if (rc != SMG_OK)
-            return rc;
-    }
+    if (comm != NULL &&
+        (rc = smg_comm_sum_f64_timed(comm, km->stats, len, &km->comm_s, err)) != SMG_OK)
+        return rc;
     return smg_kmeans_apply_stats(km, km->stats, n_ranks, done, err);
 }
 

@@ -155,6 +155,9 @@ SMG_MUST_CHECK enum smg_status smg_kmeans_init(struct smg_kmeans *km, struct smg
  * doubles; it is overwritten.
  */
 size_t smg_kmeans_stats_len(const struct smg_kmeans *km, int n_ranks);
+/* Grow *stats (capacity *cap doubles) to hold at least len; SMG_ENOMEM keeps the old buffer. */
+SMG_MUST_CHECK enum smg_status smg_kmeans_stats_reserve(double **stats, size_t *cap, size_t len,
+                                                        struct smg_error *err);
 SMG_MUST_CHECK enum smg_status smg_kmeans_local_stats(struct smg_kmeans *km,
                                                       const struct smg_batch *b, int rank,
                                                       int n_ranks, double *stats,

@@ -12,7 +12,6 @@
 
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "io/base/alloc.h"
 #include "io/base/bytes.h"
@@ -87,17 +86,13 @@ static int group_open(struct smg_kmeans_group *g, const struct smg_kmeans *km, i
                       struct smg_error *err)
 {
     size_t len;
+    int rc;
 
     if (g->len != 0)
         return SMG_OK;
     len = smg_kmeans_stats_len(km, n_ranks);
-    if (len > g->cap) {
-        double *s = smg_realloc(g->stats, len * sizeof(double));
-        if (s == NULL)
-            return smg_error_set(err, SMG_ENOMEM, "k-means: out of memory for step statistics");
-        g->stats = s;
-        g->cap = len;
-    }
+    if ((rc = smg_kmeans_stats_reserve(&g->stats, &g->cap, len, err)) != SMG_OK)
+        return rc;
     memset(g->stats, 0, len * sizeof(double));
     g->len = len;
     g->n_ranks = n_ranks;
@@ -139,15 +134,9 @@ enum smg_status smg_kmeans_group_sync(struct smg_kmeans_group *g, struct smg_kme
     rc = group_open(g, km, comm != NULL ? comm->size : 1, err);
     if (rc != SMG_OK)
         return rc;
-    if (comm != NULL) {
-        struct timespec a, z;
-        clock_gettime(CLOCK_MONOTONIC, &a);
-        rc = smg_comm_sum_f64(comm, g->stats, g->len, err);
-        clock_gettime(CLOCK_MONOTONIC, &z);
-        g->comm_s += (double)(z.tv_sec - a.tv_sec) + (double)(z.tv_nsec - a.tv_nsec) * 1e-9;
-        if (rc != SMG_OK)
-            return rc;
-    }
+    if (comm != NULL &&
+        (rc = smg_comm_sum_f64_timed(comm, g->stats, g->len, &g->comm_s, err)) != SMG_OK)
+        return rc;
     g->len = 0;
     g->batches = 0;
     g->syncs++;

@@ -205,13 +205,7 @@ static void update(const double *p, const double *w, size_t n, double *c, size_t
                 c[j * d + f] /= cw[j];
             continue;
         }
-        size_t far = 0;
-        double fv = -1.0;
-        for (size_t i = 0; i < n; i++)
-            if (w[i] * dist[i] > fv) {
-                fv = w[i] * dist[i];
-                far = i;
-            }
+        size_t far = smg_kmeans_heaviest_point(w, dist, n);
         memcpy(c + j * d, p + far * d, d * sizeof(double));
         dist[far] = 0.0;
     }

@@ -50,6 +50,19 @@ static double assign(const double *pair, const double *w, size_t n, size_t k, co
     return loss;
 }
 
+size_t smg_kmeans_heaviest_point(const double *w, const double *dist, size_t n)
+{
+    size_t far = 0;
+    double fv = -1.0;
+
+    for (size_t i = 0; i < n; i++)
+        if (w[i] * dist[i] > fv) {
+            fv = w[i] * dist[i];
+            far = i;
+        }
+    return far;
+}
+
 /* Weighted means of the clusters; an empty one moves to the farthest unused point. */
 static void update(const double *w, size_t n, size_t k, double *coef, double *div,
                    const size_t *lab, double *dist)
@@ -61,15 +74,10 @@ static void update(const double *w, size_t n, size_t k, double *coef, double *di
         div[lab[i]] += w[i];
     }
     for (size_t j = 0; j < k; j++) {
-        size_t far = 0;
-        double fv = -1.0;
+        size_t far;
         if (div[j] > 0.0)
             continue;
-        for (size_t i = 0; i < n; i++)
-            if (w[i] * dist[i] > fv) {
-                fv = w[i] * dist[i];
-                far = i;
-            }
+        far = smg_kmeans_heaviest_point(w, dist, n);
         set_point(coef, div, n, j, far);
         dist[far] = 0.0;
     }

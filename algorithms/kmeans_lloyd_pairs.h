@@ -26,6 +26,12 @@ double smg_kmeans_lloyd_pairs(const double *pair, const double *w, size_t n, siz
                               const size_t *idx, uint64_t max_iter, double tol, double wsum,
                               double *coef, double *div, double *q, size_t *lab, double *dist);
 
+/*
+ * The point an empty cluster moves to, in both Lloyds: the largest w[i] *
+ * dist[i], the first on ties (the caller zeroes its dist so it is not used twice).
+ */
+size_t smg_kmeans_heaviest_point(const double *w, const double *dist, size_t n);
+
 /* The centers in d dimensions: c (k x d) = coef p / div. */
 void smg_kmeans_pairs_centers(const double *p, size_t n, size_t d, size_t k, const double *coef,
                               const double *div, double *c);
